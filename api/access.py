@@ -1,0 +1,114 @@
+"""Access, defined once: API keys with roles, and the disclosure tiers of data.
+
+Roles (``geo_risk.settings.ROLES``, increasing rights): viewer < analyst < editor < admin. A key and
+its role come from ``GEO_RISK_API_KEYS`` (JSON ``{"key": "role"}``), sent as ``X-API-Key: <key>`` or
+``Authorization: Bearer <key>``. A request without a key is anonymous.
+
+Disclosure tiers:
+- ``public`` (anyone, no key): locations, names, grades, R, colours, distances.
+- ``restricted`` (analyst and above): chemical inventories and quantities, and anything they can
+  be derived from (per-substance terms, q = term × Q).
+
+Writes: loads need an editor key; administration needs admin.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+
+from api.deps import get_app_settings
+from geo_risk.errors import GeoRiskError
+from geo_risk.settings import ROLES, Settings
+
+__all__ = [
+    "Principal",
+    "Unauthorized",
+    "Forbidden",
+    "TIERS",
+    "LAYER_TIERS",
+    "current_principal",
+    "require_role",
+    "can_see",
+]
+
+TIERS = ("public", "restricted")
+#: Least role that sees each tier.
+TIER_MIN_ROLE = {"public": None, "restricted": "analyst"}
+#: The tier of each stored layer (whole layer). Fields of public layers that reveal quantities
+#: are listed in api.routes.layers and stripped below the restricted tier.
+LAYER_TIERS = {
+    "chemical_parks": "public",
+    "enterprises": "public",
+    "hazard_units": "public",
+    "inventory": "restricted",
+    "residential_areas": "public",
+    "protection_targets": "public",
+}
+
+
+class Unauthorized(GeoRiskError):
+    """No valid API key was sent for an action that needs one (HTTP 401)."""
+
+
+class Forbidden(GeoRiskError):
+    """The key's role does not allow the action (HTTP 403)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: ``role`` None means anonymous."""
+
+    role: str | None
+    key_id: str | None = None  # a non-secret label of the key (its first 4 characters) for the audit
+
+    def has(self, role: str) -> bool:
+        return self.role is not None and ROLES.index(self.role) >= ROLES.index(role)
+
+    @property
+    def tier(self) -> str:
+        return "restricted" if self.has("analyst") else "public"
+
+
+def _key_from(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return None
+
+
+def current_principal(request: Request, settings: Settings = Depends(get_app_settings)) -> Principal:
+    """The caller: anonymous without a key; 401 for a key that is not configured."""
+    key = _key_from(request)
+    if key is None:
+        return Principal(None)
+    for known, role in settings.api_keys.items():
+        if hmac.compare_digest(known.encode(), key.encode()):
+            return Principal(role, key_id=known[:4] + "…")
+    raise Unauthorized("the API key is not valid: check the X-API-Key header")
+
+
+def require_role(role: str):  # noqa: ANN201
+    """A dependency that admits callers with at least ``role``."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; valid: {ROLES}")
+
+    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.role is None:
+            raise Unauthorized(f"this action needs an API key with role {role!r} or above (X-API-Key header)")
+        if not principal.has(role):
+            raise Forbidden(f"role {principal.role!r} may not do this: it needs {role!r} or above")
+        return principal
+
+    return dependency
+
+
+def can_see(principal: Principal, tier: str) -> bool:
+    """Whether ``principal`` may see data of ``tier``."""
+    need = TIER_MIN_ROLE[tier]
+    return need is None or principal.has(need)

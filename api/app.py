@@ -1,0 +1,29 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import errors
+from api.access import Forbidden, Unauthorized  # noqa: F401  (re-exported for the error table)
+from api.routes import health, layers, loads, webmap
+from geo_risk import __version__
+from geo_risk.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
+    """Build the app. ``database_url`` defaults to the settings' (or the embedded cluster's) URL."""
+    from geo_risk.store.db import resolve_url
+
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="geo_risk 重大危险源风险地图服务",
+        version=__version__,
+        description="Major-hazard-source risk map service: store, grading, risk engine and map layers.",
+    )
+    app.state.settings = settings
+    app.state.database_url = database_url or resolve_url(settings, start=False)
+    errors.install(app)
+    for module in (health, layers, loads, webmap):
+        app.include_router(module.router)
+    return app

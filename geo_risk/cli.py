@@ -1,0 +1,194 @@
+"""The ``geo-risk`` command line. Commands call the same services as the API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from geo_risk.errors import GeoRiskError, ValidationFailed
+from geo_risk.settings import PROJECT_ROOT, get_settings
+
+app = typer.Typer(help="geo_risk: major-hazard-source (重大危险源) risk map service.", no_args_is_help=True)
+db_app = typer.Typer(help="The PostGIS store: start, stop, migrate.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+SAMPLE_CITY = PROJECT_ROOT / "sample_geo" / "jilin_city.gpkg"
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/] {rich_escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2 if isinstance(exc, ValidationFailed) else 1)
+
+
+def _url(start: bool = True) -> str:
+    from geo_risk.store.db import resolve_url
+
+    return resolve_url(get_settings(), start=start)
+
+
+# -- db -------------------------------------------------------------------------------------------
+@db_app.command("up")
+def db_up() -> None:
+    """Start the embedded PostGIS (unless GEO_RISK_DATABASE_URL is set) and migrate it."""
+    from geo_risk.store.db import migrate, ping
+
+    try:
+        url = _url(start=True)
+        migrate(url)
+        info = ping(url)
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(f"database ready: PostGIS {info['postgis']}, schema {info['revision']}")
+    print(url)
+
+
+@db_app.command("down")
+def db_down() -> None:
+    """Stop the embedded PostGIS cluster (its data is kept)."""
+    from geo_risk.store.db import embedded_cluster
+
+    settings = get_settings()
+    if settings.database_url:
+        console.print("GEO_RISK_DATABASE_URL is set: that database is not ours to stop.")
+        return
+    try:
+        stopped = embedded_cluster(settings).stop()
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print("stopped" if stopped else "the embedded cluster was not running")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL (the embedded cluster must be running)."""
+    try:
+        print(_url(start=False))
+    except GeoRiskError as exc:
+        _fail(exc)
+
+
+@db_app.command("migrate")
+def db_migrate(revision: str = "head") -> None:
+    """Upgrade the schema (Alembic) to REVISION."""
+    from geo_risk.store.db import migrate
+
+    try:
+        migrate(_url(), revision)
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(f"migrated to {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision; 'base' drops everything")]) -> None:
+    """Downgrade the schema (Alembic) to REVISION."""
+    from geo_risk.store.db import downgrade
+
+    try:
+        downgrade(_url(), revision)
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(f"downgraded to {revision}")
+
+
+# -- load -----------------------------------------------------------------------------------------
+def run_load(
+    path: Path, url: str, *, crs: str | None = None, encoding: str | None = None, layer: str | None = None,
+    dry_run: bool = False, show_progress: bool = True,
+):
+    """Load ``path`` into the store at ``url`` with a progress bar; return the LoadReport."""
+    from geo_risk.io.load import load_path
+    from geo_risk.store.db import get_engine
+
+    raw = get_engine(url).raw_connection()
+    try:
+        with Progress(
+            TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, disable=not show_progress, transient=False,
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(name: str, done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(name, total=total or None)
+                bar.update(tasks[name], completed=done)
+
+            return load_path(
+                path, raw.driver_connection, crs=crs, encoding=encoding, layer=layer, dry_run=dry_run,
+                chunk_rows=get_settings().load_chunk_rows, progress=progress,
+            )
+    finally:
+        raw.close()
+
+
+@app.command()
+def load(
+    path: Annotated[Path, typer.Argument(help="GeoPackage, folder of layer files, or one GeoJSON/Shapefile/CSV")],
+    crs: Annotated[str | None, typer.Option(help="CRS of the coordinates: EPSG:4490, EPSG:4326, gcj02, bd09 …")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of the file, e.g. gb18030")] = None,
+    layer: Annotated[str | None, typer.Option(help="Interchange layer a single file holds")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing")] = False,
+) -> None:
+    """Validate and load interchange layers into the store (all or nothing; re-loads update)."""
+    from geo_risk.store.db import migrate
+
+    try:
+        url = _url()
+        migrate(url)
+        report = run_load(path, url, crs=crs, encoding=encoding, layer=layer, dry_run=dry_run,
+                          show_progress=sys.stderr.isatty())
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+
+
+# -- serve / demo ---------------------------------------------------------------------------------
+def _serve(url: str) -> None:
+    import uvicorn
+
+    from api.app import create_app
+    from geo_risk.store.embedded import _free_port
+
+    settings = get_settings()
+    port = settings.port or _free_port()
+    application = create_app(settings, database_url=url)
+    console.print(f"geo_risk is serving on http://{settings.host}:{port}/  (web map: /map, API docs: /docs)")
+    uvicorn.run(application, host=settings.host, port=port, log_level="warning")
+
+
+@app.command()
+def serve() -> None:
+    """Serve the API and the web map on the configured store."""
+    try:
+        _serve(_url())
+    except GeoRiskError as exc:
+        _fail(exc)
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up and load, then exit")] = False,
+) -> None:
+    """Bring up the store, migrate, load the sample city (吉林市, synthetic) and serve the web map."""
+    from geo_risk.store.db import migrate
+
+    try:
+        url = _url(start=True)
+        migrate(url)
+        report = run_load(SAMPLE_CITY, url, show_progress=sys.stderr.isatty())
+        console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+        if not no_serve:
+            _serve(url)
+    except GeoRiskError as exc:
+        _fail(exc)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,250 @@
+"""The interchange format: layers, their fields, valid values and Shapefile aliases.
+
+One definition, used by the loader (what to expect and validate), by the store test that checks the
+database columns agree, and by exporters (the Shapefile alias table, used both ways).
+
+Units are in the field names: ``_t`` tonnes, ``_m`` metres, ``_c`` degrees Celsius, ``_mpa`` MPa
+(gauge or absolute as the safety report states; the format does not say which).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "FieldSpec",
+    "LayerSpec",
+    "LAYERS",
+    "LOAD_ORDER",
+    "ENTERPRISE_STATUS",
+    "UNIT_TYPES",
+    "EQUIPMENT",
+    "CONTAINMENT",
+    "FIRE_CLASSES",
+    "INVENTORY_STATES",
+    "PARK_RISK_GRADES",
+    "TARGET_CATEGORIES",
+    "SHAPEFILE_ALIASES",
+    "to_shapefile_name",
+    "from_shapefile_name",
+]
+
+FieldKind = Literal["text", "int", "float", "bool"]
+
+ENTERPRISE_STATUS = ("operating", "suspended", "closed", "planned")
+UNIT_TYPES = ("production", "storage")
+EQUIPMENT = (
+    "atmospheric_tank",
+    "pressure_vessel",
+    "refrigerated_tank",
+    "process_vessel",
+    "pipeline",
+    "warehouse",
+    "cylinder_store",
+)
+CONTAINMENT = ("single", "double", "full")
+FIRE_CLASSES = ("甲", "乙", "丙", "丁", "戊")
+INVENTORY_STATES = ("gas", "liquefied_pressurized", "liquefied_refrigerated", "liquid", "solid")
+PARK_RISK_GRADES = ("A", "B", "C", "D")
+TARGET_CATEGORIES = ("high_sensitive", "important", "general_1", "general_2", "general_3")
+
+# Upper bounds that no real record reaches: a value above them is a typing or unit error
+# (kg entered as t, say), rejected with the row named. Not from a standard: project choices.
+MAX_QUANTITY_T = 1.0e7  # one unit holding 10 Mt is beyond the largest crude tank farms
+MAX_POPULATION = 1_000_000  # one residential area or target with a million people
+MAX_DISTANCE_M = 20_000.0  # a declared external safety distance beyond 20 km
+MAX_TEMPERATURE_C = 2_000.0
+MIN_TEMPERATURE_C = -273.15
+MAX_PRESSURE_MPA = 1_000.0
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One attribute of an interchange layer.
+
+    ``minimum``/``maximum`` are inclusive bounds in the field's unit; ``exclusive_minimum`` makes
+    the lower bound strict.
+    """
+
+    name: str
+    kind: FieldKind = "text"
+    required: bool = False
+    choices: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    shp: str | None = None  # Shapefile name (≤ 10 characters) when ``name`` is longer
+
+    @property
+    def shapefile_name(self) -> str:
+        return self.shp or self.name
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """An interchange layer: its fields, allowed geometry types and references to other layers."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    fields: tuple[FieldSpec, ...]
+    geometry: frozenset[str] | None  # shapely geom_type names; None for a table without geometry
+    references: dict[str, str] = field(default_factory=dict)  # field → referenced layer
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def polygonal_only(self) -> bool:
+        return self.geometry is not None and not (self.geometry & {"Point", "MultiPoint"})
+
+
+_POINT_OR_POLY = frozenset({"Point", "Polygon", "MultiPolygon"})
+_POLY = frozenset({"Polygon", "MultiPolygon"})
+_ID = FieldSpec("id", required=True)
+
+LAYERS: dict[str, LayerSpec] = {
+    spec.name: spec
+    for spec in (
+        LayerSpec(
+            "chemical_parks",
+            "化工园区",
+            "Chemical parks",
+            (
+                _ID,
+                FieldSpec("name", required=True),
+                FieldSpec("level"),
+                FieldSpec("risk_grade", choices=PARK_RISK_GRADES),
+                # 安全控制线 as WKT (lon/lat in the layer's CRS); one geometry column per layer.
+                FieldSpec("safety_control_line_wkt", shp="ctrl_wkt"),
+            ),
+            _POLY,
+        ),
+        LayerSpec(
+            "enterprises",
+            "企业",
+            "Enterprises",
+            (
+                _ID,
+                FieldSpec("name", required=True),
+                FieldSpec("uscc"),
+                FieldSpec("industry_code", shp="ind_code"),
+                FieldSpec("park_id"),
+                FieldSpec("status", required=True, choices=ENTERPRISE_STATUS),
+            ),
+            _POINT_OR_POLY,
+            {"park_id": "chemical_parks"},
+        ),
+        LayerSpec(
+            "hazard_units",
+            "危险化学品单元",
+            "Hazard units",
+            (
+                _ID,
+                FieldSpec("enterprise_id", required=True, shp="ent_id"),
+                FieldSpec("name", required=True),
+                FieldSpec("unit_type", required=True, choices=UNIT_TYPES, shp="unit_type"),
+                FieldSpec("equipment", choices=EQUIPMENT),
+                FieldSpec("containment", choices=CONTAINMENT, shp="containmnt"),
+                FieldSpec("fire_class", choices=FIRE_CLASSES, shp="fire_class"),
+                FieldSpec("special_process", "bool", shp="special_pr"),
+                FieldSpec(
+                    "operating_temperature_c", "float", minimum=MIN_TEMPERATURE_C,
+                    maximum=MAX_TEMPERATURE_C, shp="op_temp_c",
+                ),
+                FieldSpec("operating_pressure_mpa", "float", minimum=0, maximum=MAX_PRESSURE_MPA, shp="op_p_mpa"),
+                FieldSpec("safety_distance_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_m"),
+                FieldSpec("safety_distance_high_sensitive_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_hs_m"),
+                FieldSpec("safety_distance_important_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_imp_m"),
+                FieldSpec("safety_distance_general_1_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_g1_m"),
+                FieldSpec("safety_distance_general_2_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_g2_m"),
+                FieldSpec("safety_distance_general_3_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_g3_m"),
+            ),
+            _POINT_OR_POLY,
+            {"enterprise_id": "enterprises"},
+        ),
+        LayerSpec(
+            "inventory",
+            "危险化学品存量",
+            "Chemical inventory",
+            (
+                # Optional: when absent, a row's id is "<unit_id>/<n>", n counting the unit's rows
+                # in file order, so reloading the same file updates rather than duplicates.
+                FieldSpec("id"),
+                FieldSpec("unit_id", required=True),
+                FieldSpec("chemical", required=True),
+                FieldSpec("cas"),
+                FieldSpec("max_quantity_t", "float", required=True, minimum=0, maximum=MAX_QUANTITY_T, shp="max_qty_t"),
+                FieldSpec("table1_seq", "int", minimum=1, maximum=85, shp="t1_seq"),
+                FieldSpec("hazard_categories", shp="haz_cats"),
+                FieldSpec("state", choices=INVENTORY_STATES),
+                FieldSpec("temperature_c", "float", minimum=MIN_TEMPERATURE_C, maximum=MAX_TEMPERATURE_C, shp="temp_c"),
+                FieldSpec("pressure_mpa", "float", minimum=0, maximum=MAX_PRESSURE_MPA, shp="press_mpa"),
+            ),
+            None,
+            {"unit_id": "hazard_units"},
+        ),
+        LayerSpec(
+            "residential_areas",
+            "居民区",
+            "Residential areas",
+            (
+                _ID,
+                FieldSpec("name", required=True),
+                FieldSpec("population", "int", required=True, minimum=0, maximum=MAX_POPULATION, shp="population"),
+                FieldSpec("households", "int", minimum=0, maximum=MAX_POPULATION, shp="households"),
+            ),
+            _POLY,
+        ),
+        LayerSpec(
+            "protection_targets",
+            "防护目标",
+            "Protection targets",
+            (
+                _ID,
+                FieldSpec("name", required=True),
+                FieldSpec("kind", required=True),  # valid kinds: geo_risk.standards.gb36894.TARGET_KINDS
+                FieldSpec("category", choices=TARGET_CATEGORIES),
+                FieldSpec("population", "int", minimum=0, maximum=MAX_POPULATION, shp="population"),
+            ),
+            _POINT_OR_POLY,
+        ),
+    )
+}
+
+#: Layers in the order a load must write them (referenced layers first).
+LOAD_ORDER: tuple[str, ...] = (
+    "chemical_parks",
+    "enterprises",
+    "hazard_units",
+    "inventory",
+    "residential_areas",
+    "protection_targets",
+)
+
+#: The one Shapefile alias table (long name → ≤ 10-character name), used on import and export.
+SHAPEFILE_ALIASES: dict[str, str] = {
+    f.name: f.shp for spec in LAYERS.values() for f in spec.fields if f.shp and f.shp != f.name
+}
+_FROM_SHP = {short: long for long, short in SHAPEFILE_ALIASES.items()}
+
+assert len(_FROM_SHP) == len(SHAPEFILE_ALIASES), "Shapefile aliases must be unique"  # noqa: S101
+assert all(len(s) <= 10 for s in _FROM_SHP), "Shapefile names stop at 10 characters"  # noqa: S101
+
+
+def to_shapefile_name(name: str) -> str:
+    """The ≤ 10-character Shapefile field name of interchange field ``name``."""
+    return SHAPEFILE_ALIASES.get(name, name)
+
+
+def from_shapefile_name(name: str) -> str:
+    """The interchange field name of a Shapefile field (case-insensitive; unknown names unchanged)."""
+    return _FROM_SHP.get(name, _FROM_SHP.get(name.lower(), name))

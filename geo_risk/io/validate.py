@@ -1,0 +1,300 @@
+"""Row validation of an interchange layer chunk, vectorised with pandas and shapely 2.
+
+:func:`validate_chunk` takes the attributes and geometries of a chunk as read, in the source CRS,
+and returns the rows ready for the store (typed values, EPSG:4326 geometry) with every problem
+found: missing or ill-typed values, unknown enum values, negative or absurd numbers, missing,
+empty or invalid geometries, geometry types the layer does not take, coordinates out of range or
+apparently swapped. Invalid polygons are repaired with ``make_valid`` when the repair keeps the
+area within :data:`REPAIR_AREA_TOLERANCE`, reported as a warning; otherwise rejected.
+
+Checks across rows (duplicate ids, references to other layers) need the whole load and are done
+in the store by :mod:`geo_risk.store.loader`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from geo_risk.errors import Problem
+from geo_risk.io.crs import CHINA_EXTENT, SourceCRS, to_wgs84
+from geo_risk.io.schema import FieldSpec, LayerSpec, from_shapefile_name
+
+__all__ = ["ValidatedChunk", "validate_chunk", "REPAIR_AREA_TOLERANCE", "normalise_columns"]
+
+#: A repair by make_valid is accepted when it changes the polygon's area by at most this fraction.
+REPAIR_AREA_TOLERANCE = 0.01
+
+_TRUE = {"true", "t", "1", "yes", "y", "是", "1.0"}
+_FALSE = {"false", "f", "0", "no", "n", "否", "0.0"}
+_POLY_TYPES = {"Polygon", "MultiPolygon"}
+
+
+@dataclass
+class ValidatedChunk:
+    """Rows ready for the store and the problems found (errors reject the whole load)."""
+
+    rows: pd.DataFrame  # interchange columns typed, plus ``_row``, ``extra`` (JSON) and ``geom`` (EWKB hex)
+    problems: list[Problem]
+    bad: NDArray[np.bool_]  # rows with at least one error
+
+
+def normalise_columns(columns: list[str]) -> dict[str, str]:
+    """Map a file's column names to interchange names: Shapefile aliases, case-insensitive."""
+    return {c: from_shapefile_name(str(c).strip()).lower() if c else c for c in columns}
+
+
+class _Collector:
+    def __init__(self, spec: LayerSpec, row_numbers: NDArray[np.int64], ids: pd.Series) -> None:
+        self.spec = spec
+        self.row_numbers = row_numbers
+        self.ids = ids
+        self.problems: list[Problem] = []
+        self.bad = np.zeros(len(row_numbers), dtype=bool)
+
+    def add(self, mask: NDArray[np.bool_], reason, severity: str = "error") -> None:  # noqa: ANN001
+        """Record a problem for each row where ``mask``; ``reason`` is a str or f(position) -> str."""
+        for pos in np.flatnonzero(mask):
+            text = reason(pos) if callable(reason) else reason
+            rid = self.ids.iat[pos]
+            self.problems.append(
+                Problem(self.spec.name, int(self.row_numbers[pos]), None if pd.isna(rid) else str(rid), text, severity)
+            )
+        if severity == "error":
+            self.bad |= mask
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Strings stripped; empty → NA; integral floats (ids read as numbers) without '.0'."""
+    if pd.api.types.is_float_dtype(values):
+        out = values.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+    else:
+        out = values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    out = out.astype("string").str.strip()
+    return out.mask(out == "")
+
+
+def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
+    name = f.name
+    if f.kind == "text":
+        values = _as_text(raw)
+        present = values.notna().to_numpy()
+        if f.choices:
+            bad = present & ~values.isin(f.choices).fillna(False).to_numpy()
+            col.add(bad, lambda p: f"{name} {values.iat[p]!r} is not one of {', '.join(f.choices)}")
+        return values.astype(object).where(values.notna(), None)
+    if f.kind == "bool":
+        text = _as_text(raw).str.lower()
+        present = text.notna().to_numpy()
+        is_true = text.isin(_TRUE).fillna(False).to_numpy()
+        is_false = text.isin(_FALSE).fillna(False).to_numpy()
+        col.add(present & ~is_true & ~is_false,
+                lambda p: f"{name} {raw.iat[p]!r} is not a yes/no value (true/false, 1/0, 是/否)")
+        out = pd.Series(np.where(is_true, True, np.where(is_false, False, None)), index=raw.index, dtype=object)
+        return out
+    # numbers
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        num = raw.astype("float64")
+        present = num.notna().to_numpy()
+    else:
+        text = _as_text(raw)
+        present = text.notna().to_numpy()
+        num = pd.to_numeric(text, errors="coerce").astype("float64")
+        not_number = present & num.isna().to_numpy()
+        col.add(not_number, lambda p: f"{name} {raw.iat[p]!r} is not a number")
+        present = present & ~not_number
+    arr = num.to_numpy()
+    finite = np.isfinite(arr)
+    col.add(present & ~finite & ~np.isnan(arr), lambda p: f"{name} {arr[p]!r} is not a finite number")
+    present = present & finite
+    if f.minimum is not None:
+        below = present & ((arr <= f.minimum) if f.exclusive_minimum else (arr < f.minimum))
+        if f.minimum == 0:
+            col.add(below, lambda p: f"{name} {arr[p]:g} is negative; it must be ≥ 0")
+        else:
+            col.add(below, lambda p: f"{name} {arr[p]:g} is below the smallest valid value {f.minimum:g}")
+    if f.maximum is not None:
+        col.add(present & (arr > f.maximum),
+                lambda p: f"{name} {arr[p]:g} exceeds {f.maximum:g}, more than any real record holds: "
+                          f"check the unit and the digits")
+    if f.kind == "int":
+        frac = present & (np.abs(arr - np.round(arr)) > 1e-9)
+        col.add(frac, lambda p: f"{name} {arr[p]:g} is not a whole number")
+        return pd.Series(arr, index=raw.index).round().astype("Int64")
+    return pd.Series(arr, index=raw.index, dtype="float64")
+
+
+def _check_coordinates(geoms: NDArray, source: SourceCRS, col: _Collector, usable: NDArray[np.bool_]) -> None:
+    """Range and swapped-axis checks for geographic sources (degrees)."""
+    bounds = shapely.bounds(geoms)  # NaN for missing/empty
+    xmin, ymin, xmax, ymax = bounds.T
+    finite = np.isfinite(bounds).all(axis=1)
+    col.add(usable & ~finite, "geometry has non-finite coordinates (NaN or infinity)")
+    ok = usable & finite
+    in_range = (xmin >= -180) & (xmax <= 180) & (ymin >= -90) & (ymax <= 90)
+    lo_x, lo_y, hi_x, hi_y = CHINA_EXTENT
+    in_china = (xmin >= lo_x) & (xmax <= hi_x) & (ymin >= lo_y) & (ymax <= hi_y)
+    swapped_in_china = (ymin >= lo_x) & (ymax <= hi_x) & (xmin >= lo_y) & (xmax <= hi_y)
+    swapped = ok & ~in_china & swapped_in_china
+    col.add(swapped, lambda p: f"coordinates appear swapped (latitude first): x={xmin[p]:.6f}, y={ymin[p]:.6f} "
+                               f"would be in China as lon={ymin[p]:.6f}, lat={xmin[p]:.6f}; swap the columns "
+                               f"or fix the axis order of the file")
+    col.add(ok & ~swapped & ~in_range,
+            lambda p: f"coordinates out of range for {source.label} longitude/latitude "
+                      f"(x={xmin[p]:.3f}, y={ymin[p]:.3f}): if they are metres, the file is in a projected "
+                      f"CRS: pass it with --crs (e.g. EPSG:4547)")
+
+
+def _repair(geoms: NDArray, spec: LayerSpec, col: _Collector, usable: NDArray[np.bool_]) -> NDArray:
+    """make_valid invalid geometries; keep the repair when the area moves by ≤ 1 %."""
+    invalid = usable & ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return geoms
+    out = geoms.copy()
+    idx = np.flatnonzero(invalid)
+    reasons = shapely.is_valid_reason(geoms[idx])
+    repaired = shapely.make_valid(geoms[idx])
+    # Keep the polygonal part of a polygon's repair (make_valid may add stray lines or points).
+    was_poly = np.isin(shapely.get_type_id(geoms[idx]), [3, 6])
+    repaired = np.array(
+        [_polygonal(g) if wp else g for g, wp in zip(repaired, was_poly, strict=True)], dtype=object
+    )
+    before = np.abs(shapely.area(geoms[idx]))
+    after = shapely.area(repaired)
+    rel = np.where(before > 0, np.abs(after - before) / np.where(before > 0, before, 1), np.inf)
+    ok = (rel <= REPAIR_AREA_TOLERANCE) & ~shapely.is_empty(repaired)
+    for k, pos in enumerate(idx):
+        if ok[k]:
+            out[pos] = repaired[k]
+    col.add(np.isin(np.arange(len(geoms)), idx[ok]),
+            lambda p: f"invalid geometry ({reasons[np.searchsorted(idx, p)]}) repaired with make_valid; "
+                      f"area changed by {100 * rel[np.searchsorted(idx, p)]:.2f} %",
+            severity="warning")
+    col.add(np.isin(np.arange(len(geoms)), idx[~ok]),
+            lambda p: f"invalid geometry ({reasons[np.searchsorted(idx, p)]}); make_valid would change its area "
+                      f"by {_pct(rel[np.searchsorted(idx, p)])}, more than {100 * REPAIR_AREA_TOLERANCE:g} %: "
+                      f"fix the geometry")
+    return out
+
+
+def _pct(x: float) -> str:
+    return "an undefined amount (the original area is zero)" if not np.isfinite(x) else f"{100 * x:.1f} %"
+
+
+def _polygonal(g):  # noqa: ANN001, ANN202
+    if g.geom_type in _POLY_TYPES:
+        return g
+    parts = [p for p in getattr(g, "geoms", []) if p.geom_type in _POLY_TYPES]
+    if not parts:
+        return shapely.Polygon()
+    flat = []
+    for p in parts:
+        flat.extend(p.geoms if p.geom_type == "MultiPolygon" else [p])
+    return flat[0] if len(flat) == 1 else shapely.MultiPolygon(flat)
+
+
+def validate_chunk(
+    spec: LayerSpec,
+    attrs: pd.DataFrame,
+    geoms: NDArray | None,
+    source: SourceCRS | None,
+    first_row: int,
+) -> ValidatedChunk:
+    """Validate and type one chunk of layer ``spec``.
+
+    Parameters
+    ----------
+    attrs
+        Attribute columns as read, already renamed to interchange names (:func:`normalise_columns`).
+    geoms
+        Shapely geometries in the source CRS (None for a layer without geometry).
+    source
+        The CRS of ``geoms``.
+    first_row
+        1-based row number of the chunk's first row within its layer (for messages).
+    """
+    n = len(attrs)
+    attrs = attrs.reset_index(drop=True)
+    row_numbers = np.arange(first_row, first_row + n, dtype=np.int64)
+    ids = _as_text(attrs["id"]) if "id" in attrs else pd.Series([pd.NA] * n, dtype="string")
+    col = _Collector(spec, row_numbers, ids)
+    out = pd.DataFrame(index=attrs.index)
+    out["_row"] = row_numbers
+
+    for f in spec.fields:
+        if f.name in attrs:
+            values = _check_field(f, attrs[f.name], col)
+        else:
+            values = pd.Series([None] * n, index=attrs.index, dtype=object)
+        if f.required:
+            raw_missing = _as_text(attrs[f.name]).isna().to_numpy() if f.name in attrs else np.ones(n, bool)
+            col.add(raw_missing, f"missing required field {f.name!r}")
+        out[f.name] = values
+
+    extra_cols = [c for c in attrs.columns if c not in spec.field_names and not str(c).startswith("_")]
+    if extra_cols:
+        out["extra"] = [
+            json.dumps({k: _jsonable(v) for k, v in rec.items() if not _isna(v)}, ensure_ascii=False)
+            for rec in attrs[extra_cols].to_dict("records")
+        ]
+        out.loc[out["extra"] == "{}", "extra"] = None
+    else:
+        out["extra"] = None
+
+    if spec.geometry is not None:
+        if geoms is None:
+            geoms = np.full(n, None, dtype=object)
+        missing = shapely.is_missing(geoms)
+        col.add(missing, "missing geometry")
+        empty = ~missing & shapely.is_empty(geoms)
+        col.add(empty, "empty geometry")
+        usable = ~missing & ~empty
+        types = np.array([g.geom_type if u else "" for g, u in zip(geoms, usable, strict=True)], dtype=object)
+        wrong = usable & ~np.isin(types, list(spec.geometry))
+        allowed = " or ".join(sorted(spec.geometry))
+        hint = " (the layer mixes points and polygons: split the points into their own file or layer)" \
+            if spec.polygonal_only else ""
+        col.add(wrong, lambda p: f"geometry is {types[p]}; {spec.name} takes {allowed}{hint}")
+        usable &= ~wrong
+        if source is not None and source.is_geographic:
+            _check_coordinates(geoms, source, col, usable)
+            usable &= ~col.bad
+        work = np.where(usable, geoms, None)
+        if source is not None:
+            work[usable] = to_wgs84(work[usable], source)
+        if source is not None and not source.is_geographic:
+            b = shapely.bounds(work)
+            bad_xy = usable & ~(np.isfinite(b).all(axis=1) & (b[:, 0] >= -180) & (b[:, 2] <= 180)
+                                & (b[:, 1] >= -90) & (b[:, 3] <= 90))
+            col.add(bad_xy, f"coordinates fall outside the area of {source.label}: check the CRS of the file "
+                            f"(--crs)")
+            usable &= ~bad_xy
+        work = _repair(work, spec, col, usable)
+        ok = usable & ~col.bad
+        hexes = np.full(n, None, dtype=object)
+        if ok.any():
+            hexes[ok] = shapely.to_wkb(shapely.set_srid(work[ok], 4326), hex=True, include_srid=True)
+        out["geom"] = hexes
+    return ValidatedChunk(out, col.problems, col.bad)
+
+
+def _isna(v: object) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (pd.Timestamp,)):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        return v.hex()
+    return v

@@ -1,0 +1,70 @@
+"""The one settings object, read from ``GEO_RISK_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings", "PROJECT_ROOT", "ROLES"]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+#: Roles in increasing order of rights. Each role has the rights of those before it.
+ROLES: tuple[str, ...] = ("viewer", "analyst", "editor", "admin")
+
+
+class Settings(BaseSettings):
+    """geo_risk configuration.
+
+    Every field is read from the environment variable ``GEO_RISK_<FIELD>`` (upper case).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GEO_RISK_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of a PostGIS database. Unset: the project's embedded cluster is used.",
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / ".geo_risk",
+        description="Project-local folder of the embedded PostgreSQL cluster and other state.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the API server binds to.")
+    port: int = Field(default=8000, ge=0, le=65535, description="API port; 0 picks a free port.")
+    api_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='API keys and their roles as JSON, e.g. {"k1": "editor", "k2": "viewer"}.',
+    )
+    max_upload_mb: float = Field(default=200.0, gt=0, description="Largest accepted upload, MB.")
+    load_chunk_rows: int = Field(default=50_000, ge=1000, description="Rows per streamed load chunk.")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _roles_known(cls, keys: dict[str, str]) -> dict[str, str]:
+        bad = {k: r for k, r in keys.items() if r not in ROLES}
+        if bad:
+            raise ValueError(
+                f"GEO_RISK_API_KEYS has unknown role(s) {sorted(set(bad.values()))}; "
+                f"valid roles are {list(ROLES)}"
+            )
+        short = [k for k in keys if len(k) < 8]
+        if short:
+            raise ValueError("GEO_RISK_API_KEYS: every key must be at least 8 characters long")
+        return keys
+
+    @model_validator(mode="after")
+    def _url_is_postgres(self) -> Settings:
+        if self.database_url and not self.database_url.startswith(("postgresql", "postgres")):
+            raise ValueError(
+                f"GEO_RISK_DATABASE_URL must be a PostgreSQL URL (postgresql://…), got {self.database_url!r}"
+            )
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
