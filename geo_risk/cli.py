@@ -23,7 +23,9 @@ SAMPLE_CITY = PROJECT_ROOT / "sample_geo" / "jilin_city.gpkg"
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {rich_escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
+    console.print(
+        f"[bold red]error:[/] {rich_escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+    )
     raise typer.Exit(code=2 if isinstance(exc, ValidationFailed) else 1)
 
 
@@ -87,7 +89,9 @@ def db_migrate(revision: str = "head") -> None:
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision; 'base' drops everything")]) -> None:
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="target revision; 'base' drops everything")],
+) -> None:
     """Downgrade the schema (Alembic) to REVISION."""
     from geo_risk.store.db import downgrade
 
@@ -100,8 +104,14 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision; 
 
 # -- load -----------------------------------------------------------------------------------------
 def run_load(
-    path: Path, url: str, *, crs: str | None = None, encoding: str | None = None, layer: str | None = None,
-    dry_run: bool = False, show_progress: bool = True,
+    path: Path,
+    url: str,
+    *,
+    crs: str | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+    dry_run: bool = False,
+    show_progress: bool = True,
 ):
     """Load ``path`` into the store at ``url`` with a progress bar; return the LoadReport."""
     from geo_risk.io.load import load_path
@@ -110,8 +120,13 @@ def run_load(
     raw = get_engine(url).raw_connection()
     try:
         with Progress(
-            TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=console, disable=not show_progress, transient=False,
+            TextColumn("{task.description:<20}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not show_progress,
+            transient=False,
         ) as bar:
             tasks: dict[str, int] = {}
 
@@ -121,8 +136,14 @@ def run_load(
                 bar.update(tasks[name], completed=done)
 
             return load_path(
-                path, raw.driver_connection, crs=crs, encoding=encoding, layer=layer, dry_run=dry_run,
-                chunk_rows=get_settings().load_chunk_rows, progress=progress,
+                path,
+                raw.driver_connection,
+                crs=crs,
+                encoding=encoding,
+                layer=layer,
+                dry_run=dry_run,
+                chunk_rows=get_settings().load_chunk_rows,
+                progress=progress,
             )
     finally:
         raw.close()
@@ -130,8 +151,12 @@ def run_load(
 
 @app.command()
 def load(
-    path: Annotated[Path, typer.Argument(help="GeoPackage, folder of layer files, or one GeoJSON/Shapefile/CSV")],
-    crs: Annotated[str | None, typer.Option(help="CRS of the coordinates: EPSG:4490, EPSG:4326, gcj02, bd09 …")] = None,
+    path: Annotated[
+        Path, typer.Argument(help="GeoPackage, folder of layer files, or one GeoJSON/Shapefile/CSV")
+    ],
+    crs: Annotated[
+        str | None, typer.Option(help="CRS of the coordinates: EPSG:4490, EPSG:4326, gcj02, bd09 …")
+    ] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding of the file, e.g. gb18030")] = None,
     layer: Annotated[str | None, typer.Option(help="Interchange layer a single file holds")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing")] = False,
@@ -142,8 +167,15 @@ def load(
     try:
         url = _url()
         migrate(url)
-        report = run_load(path, url, crs=crs, encoding=encoding, layer=layer, dry_run=dry_run,
-                          show_progress=sys.stderr.isatty())
+        report = run_load(
+            path,
+            url,
+            crs=crs,
+            encoding=encoding,
+            layer=layer,
+            dry_run=dry_run,
+            show_progress=sys.stderr.isatty(),
+        )
     except GeoRiskError as exc:
         _fail(exc)
     console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)

@@ -74,6 +74,4 @@ class ValidationFailed(InvalidInput):
         errors = [p for p in problems if p.severity == "error"]
         shown = "\n".join(f"  - {p}" for p in errors[:limit])
         more = f"\n  … and {len(errors) - limit} more" if len(errors) > limit else ""
-        super().__init__(
-            f"{len(errors)} problem(s) found; nothing was written to the store.\n{shown}{more}"
-        )
+        super().__init__(f"{len(errors)} problem(s) found; nothing was written to the store.\n{shown}{more}")

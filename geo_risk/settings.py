@@ -38,6 +38,10 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='API keys and their roles as JSON, e.g. {"k1": "editor", "k2": "viewer"}.',
     )
+    tianditu_token: str | None = Field(
+        default=None,
+        description="Token of the 天地图 (Tianditu) base map; without it that base map is not offered.",
+    )
     max_upload_mb: float = Field(default=200.0, gt=0, description="Largest accepted upload, MB.")
     load_chunk_rows: int = Field(default=50_000, ge=1000, description="Rows per streamed load chunk.")
 

@@ -30,9 +30,15 @@ class Style:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "fill": self.fill, "stroke": self.stroke, "fill_opacity": self.fill_opacity, "weight": self.weight,
-            "radius_px": self.radius_px, "classify_by": self.classify_by,
-            "classes": {k: {"colour": c, "label_zh": zh, "label_en": en} for k, (c, zh, en) in self.classes.items()},
+            "fill": self.fill,
+            "stroke": self.stroke,
+            "fill_opacity": self.fill_opacity,
+            "weight": self.weight,
+            "radius_px": self.radius_px,
+            "classify_by": self.classify_by,
+            "classes": {
+                k: {"colour": c, "label_zh": zh, "label_en": en} for k, (c, zh, en) in self.classes.items()
+            },
         }
 
 
@@ -55,9 +61,17 @@ class LayerDef:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "id": self.id, "title_zh": self.title_zh, "title_en": self.title_en, "geometry": self.geometry,
-            "fields": list(self.fields), "popup": list(self.popup), "style": self.style.as_dict(),
-            "tier": self.tier, "min_zoom": self.min_zoom, "max_zoom": self.max_zoom, "visible": self.visible,
+            "id": self.id,
+            "title_zh": self.title_zh,
+            "title_en": self.title_en,
+            "geometry": self.geometry,
+            "fields": list(self.fields),
+            "popup": list(self.popup),
+            "style": self.style.as_dict(),
+            "tier": self.tier,
+            "min_zoom": self.min_zoom,
+            "max_zoom": self.max_zoom,
+            "visible": self.visible,
         }
 
 
@@ -65,37 +79,74 @@ REGISTRY: dict[str, LayerDef] = {
     d.id: d
     for d in (
         LayerDef(
-            "chemical_parks", "化工园区", "Chemical parks", "chemical_parks", "polygon",
-            ("id", "name", "level", "risk_grade"), ("name", "level", "risk_grade"),
+            "chemical_parks",
+            "化工园区",
+            "Chemical parks",
+            "chemical_parks",
+            "polygon",
+            ("id", "name", "level", "risk_grade"),
+            ("name", "level", "risk_grade"),
             Style(fill="#9c27b0", stroke="#6a1b9a", fill_opacity=0.12, weight=2.5),
         ),
         LayerDef(
-            "residential_areas", "居民区", "Residential areas", "residential_areas", "polygon",
-            ("id", "name", "population", "households", "category"), ("name", "population", "households"),
+            "residential_areas",
+            "居民区",
+            "Residential areas",
+            "residential_areas",
+            "polygon",
+            ("id", "name", "population", "households", "category"),
+            ("name", "population", "households"),
             Style(fill="#8bc34a", stroke="#558b2f", fill_opacity=0.45, weight=0.5),
         ),
         LayerDef(
-            "enterprises", "企业", "Enterprises", "enterprises", "mixed",
-            ("id", "name", "uscc", "industry_code", "park_id", "status"), ("name", "status", "industry_code", "park_id"),
-            Style(fill="#607d8b", stroke="#263238", fill_opacity=0.35, weight=1.5, classify_by="status",
-                  classes={
-                      "operating": ("#607d8b", "在产", "Operating"),
-                      "suspended": ("#ffb300", "停产", "Suspended"),
-                      "closed": ("#bdbdbd", "关闭", "Closed"),
-                      "planned": ("#00acc1", "拟建", "Planned"),
-                  }),
+            "enterprises",
+            "企业",
+            "Enterprises",
+            "enterprises",
+            "mixed",
+            ("id", "name", "uscc", "industry_code", "park_id", "status"),
+            ("name", "status", "industry_code", "park_id"),
+            Style(
+                fill="#607d8b",
+                stroke="#263238",
+                fill_opacity=0.35,
+                weight=1.5,
+                classify_by="status",
+                classes={
+                    "operating": ("#607d8b", "在产", "Operating"),
+                    "suspended": ("#ffb300", "停产", "Suspended"),
+                    "closed": ("#bdbdbd", "关闭", "Closed"),
+                    "planned": ("#00acc1", "拟建", "Planned"),
+                },
+            ),
         ),
         LayerDef(
-            "hazard_units", "危险化学品单元", "Hazard units", "hazard_units", "mixed",
+            "hazard_units",
+            "危险化学品单元",
+            "Hazard units",
+            "hazard_units",
+            "mixed",
             ("id", "enterprise_id", "name", "unit_type", "equipment", "fire_class", "safety_distance_m"),
             ("name", "enterprise_id", "unit_type", "equipment", "fire_class", "safety_distance_m"),
             Style(fill="#e53935", stroke="#b71c1c", fill_opacity=0.7, weight=1.0),
         ),
         LayerDef(
-            "protection_targets", "防护目标", "Protection targets", "protection_targets", "mixed",
-            ("id", "name", "kind", "category", "population"), ("name", "kind", "category", "population"),
-            Style(fill="#c2185b", stroke="#880e4f", fill_opacity=0.9, weight=1.0, radius_px=6,
-                  classify_by="category", classes=TARGET_CLASS_COLOURS),
+            "protection_targets",
+            "防护目标",
+            "Protection targets",
+            "protection_targets",
+            "mixed",
+            ("id", "name", "kind", "category", "population"),
+            ("name", "kind", "category", "population"),
+            Style(
+                fill="#c2185b",
+                stroke="#880e4f",
+                fill_opacity=0.9,
+                weight=1.0,
+                radius_px=6,
+                classify_by="category",
+                classes=TARGET_CLASS_COLOURS,
+            ),
         ),
     )
 }

@@ -20,7 +20,16 @@ def health(url: str = Depends(get_database_url)) -> JSONResponse:
     try:
         info = ping(url)
     except DatabaseUnavailable as exc:
-        return JSONResponse({"status": "degraded", "database": "unreachable", "detail": str(exc),
-                             "version": __version__}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "reachable", "postgis": info["postgis"],
-                         "schema_revision": info["revision"], "version": __version__})
+        return JSONResponse(
+            {"status": "degraded", "database": "unreachable", "detail": str(exc), "version": __version__},
+            status_code=503,
+        )
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "reachable",
+            "postgis": info["postgis"],
+            "schema_revision": info["revision"],
+            "version": __version__,
+        }
+    )

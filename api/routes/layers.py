@@ -27,7 +27,9 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
         raise InvalidInput(f"bbox needs 4 numbers lon_min,lat_min,lon_max,lat_max; got {len(parts)}")
     x0, y0, x1, y1 = parts
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        raise InvalidInput(f"bbox {bbox!r} is not lon_min ≤ lon_max within ±180 and lat_min ≤ lat_max within ±90")
+        raise InvalidInput(
+            f"bbox {bbox!r} is not lon_min ≤ lon_max within ±180 and lat_min ≤ lat_max within ±90"
+        )
     return parts  # type: ignore[return-value]
 
 

@@ -41,7 +41,10 @@ def _save(upload: UploadFile, folder: Path, limit_bytes: int, used: int) -> int:
 
 @router.post("/loads", summary="Load interchange layers (GeoPackage, or the per-layer files of one load)")
 async def create_load(
-    files: Annotated[list[UploadFile], File(description="A .gpkg, or layer files named <layer>.geojson/.csv/.shp+.shx+.dbf+.prj…")],
+    files: Annotated[
+        list[UploadFile],
+        File(description="A .gpkg, or layer files named <layer>.geojson/.csv/.shp+.shx+.dbf+.prj…"),
+    ],
     crs: Annotated[str | None, Query(description="CRS of the coordinates: EPSG code, gcj02 or bd09")] = None,
     encoding: Annotated[str | None, Query(description="Text encoding, e.g. gb18030")] = None,
     dry_run: Annotated[bool, Query(description="Validate only; write nothing")] = False,
@@ -66,8 +69,14 @@ async def create_load(
         def run():  # noqa: ANN202
             raw = get_engine(url).raw_connection()
             try:
-                return load_path(target, raw.driver_connection, crs=crs, encoding=encoding, dry_run=dry_run,
-                                 chunk_rows=settings.load_chunk_rows)
+                return load_path(
+                    target,
+                    raw.driver_connection,
+                    crs=crs,
+                    encoding=encoding,
+                    dry_run=dry_run,
+                    chunk_rows=settings.load_chunk_rows,
+                )
             finally:
                 raw.close()
 

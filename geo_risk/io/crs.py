@@ -71,7 +71,7 @@ def resolve_crs(option: str | None, file_crs: str | None, layer: str, csv_lonlat
         except CRSError as exc:
             raise CRSMismatch(
                 f"--crs {option!r} is not a CRS: use an EPSG code (EPSG:4326, EPSG:4490 for CGCS2000, "
-                f"EPSG:4547 for CGCS2000 / 3-degree Gauss-Kruger CM 126E …), gcj02 or bd09"
+                f"EPSG:4551 for CGCS2000 / 3-degree Gauss-Kruger CM 126E, Jilin …), gcj02 or bd09"
             ) from exc
     if file_crs:
         return SourceCRS(CRS.from_user_input(file_crs))

@@ -48,7 +48,8 @@ class LoadReport:
             detail = (
                 f" — {c['inserted']} new, {c['updated']} updated, {c['unchanged']} unchanged"
                 + (f", {c['deleted']} removed" if c.get("deleted") else "")
-                if c else ""
+                if c
+                else ""
             )
             lines.append(f"  {layer}: {n} rows ({self.crs.get(layer, 'no geometry')}){detail}")
         for w in self.warnings:
@@ -64,9 +65,13 @@ def _derive(layer: str, rows: pd.DataFrame, spec_problems: list[Problem]) -> pd.
         known = kind.isin(list(gb36894.TARGET_KINDS)).fillna(False)
         for pos in np.flatnonzero(rows["kind"].notna().to_numpy() & ~known.to_numpy()):
             spec_problems.append(
-                Problem(layer, int(rows["_row"].iat[pos]), rows["id"].iat[pos],
-                        f"kind {rows['kind'].iat[pos]!r} is not a protection-target kind; valid kinds: "
-                        f"{', '.join(gb36894.TARGET_KINDS)}")
+                Problem(
+                    layer,
+                    int(rows["_row"].iat[pos]),
+                    rows["id"].iat[pos],
+                    f"kind {rows['kind'].iat[pos]!r} is not a protection-target kind; valid kinds: "
+                    f"{', '.join(gb36894.TARGET_KINDS)}",
+                )
             )
         rows["kind"] = kind.astype(object).where(kind.notna(), None)
         todo = ~given & known
@@ -145,7 +150,9 @@ def load_path(
             if spec.geometry is not None:
                 try:
                     source_crs = resolve_crs(
-                        crs, readers.file_crs(src, encoding), src.layer,
+                        crs,
+                        readers.file_crs(src, encoding),
+                        src.layer,
                         csv_lonlat=src.is_csv and readers.csv_has_lonlat(src, encoding),
                     )
                 except CRSMismatch as exc:
@@ -154,19 +161,26 @@ def load_path(
                 report.crs[src.layer] = source_crs.label
                 if source_crs.assumed:
                     report.warnings.append(
-                        Problem(src.layer, None, None, "no CRS given: lon/lat assumed to be WGS 84 (EPSG:4326); "
-                                                       "pass --crs if they are CGCS2000, GCJ-02 or BD-09",
-                                "warning")
+                        Problem(
+                            src.layer,
+                            None,
+                            None,
+                            "no CRS given: lon/lat assumed to be WGS 84 (EPSG:4326); "
+                            "pass --crs if they are CGCS2000, GCJ-02 or BD-09",
+                            "warning",
+                        )
                     )
             done = 0
             inventory_counters: dict[str, int] = {}
             stage.begin_layer(src.layer)
             for chunk in readers.read_chunks(src, chunk_rows, encoding):
-                chunk.attrs = chunk.attrs.rename(columns=normalise_columns(list(chunk.attrs.columns)))
+                chunk.attrs = chunk.attrs.rename(columns=normalise_columns(list(chunk.attrs.columns), spec))
                 if chunk.attrs.columns.duplicated().any():
                     dup = sorted(set(chunk.attrs.columns[chunk.attrs.columns.duplicated()]))
-                    raise InvalidInput(f"{src.label}: columns {dup} appear twice after matching Shapefile "
-                                       f"aliases and case; rename one of them")
+                    raise InvalidInput(
+                        f"{src.label}: columns {dup} appear twice after matching Shapefile "
+                        f"aliases and case; rename one of them"
+                    )
                 checked = validate_chunk(spec, chunk.attrs, chunk.geoms, source_crs, chunk.first_row)
                 errors = [p for p in checked.problems if p.severity == "error"]
                 report.warnings.extend(p for p in checked.problems if p.severity != "error")
@@ -193,7 +207,9 @@ def load_path(
         problems.extend(stage.check())
         if problems:
             stage.rollback()
-            problems.sort(key=lambda p: (LOAD_ORDER.index(p.layer) if p.layer in LOAD_ORDER else 99, p.row or 0))
+            problems.sort(
+                key=lambda p: (LOAD_ORDER.index(p.layer) if p.layer in LOAD_ORDER else 99, p.row or 0)
+            )
             raise ValidationFailed(problems)
         report.counts = stage.write()
         if dry_run:

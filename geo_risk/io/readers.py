@@ -135,7 +135,11 @@ def file_crs(src: LayerSource, encoding: str | None = None) -> str | None:
 def _csv_chunks(src: LayerSource, chunk_rows: int, encoding: str | None) -> Iterator[Chunk]:
     first = 1
     reader = pd.read_csv(
-        src.path, dtype=str, keep_default_na=False, na_values=[""], chunksize=chunk_rows,
+        src.path,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        chunksize=chunk_rows,
         encoding=encoding or "utf-8-sig",
     )
     spec = LAYERS[src.layer]
@@ -176,7 +180,11 @@ def _ogr_chunks(src: LayerSource, chunk_rows: int, encoding: str | None) -> Iter
     first = 1
     spec = LAYERS[src.layer]
     with pyogrio.open_arrow(
-        src.path, layer=src.file_layer, encoding=encoding, batch_size=chunk_rows, use_pyarrow=True,
+        src.path,
+        layer=src.file_layer,
+        encoding=encoding,
+        batch_size=chunk_rows,
+        use_pyarrow=True,
         read_geometry=spec.geometry is not None,
     ) as (meta, reader):
         geom_col = meta.get("geometry_name") or "wkb_geometry"

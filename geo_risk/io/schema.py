@@ -157,16 +157,35 @@ LAYERS: dict[str, LayerSpec] = {
                 FieldSpec("fire_class", choices=FIRE_CLASSES, shp="fire_class"),
                 FieldSpec("special_process", "bool", shp="special_pr"),
                 FieldSpec(
-                    "operating_temperature_c", "float", minimum=MIN_TEMPERATURE_C,
-                    maximum=MAX_TEMPERATURE_C, shp="op_temp_c",
+                    "operating_temperature_c",
+                    "float",
+                    minimum=MIN_TEMPERATURE_C,
+                    maximum=MAX_TEMPERATURE_C,
+                    shp="op_temp_c",
                 ),
-                FieldSpec("operating_pressure_mpa", "float", minimum=0, maximum=MAX_PRESSURE_MPA, shp="op_p_mpa"),
+                FieldSpec(
+                    "operating_pressure_mpa", "float", minimum=0, maximum=MAX_PRESSURE_MPA, shp="op_p_mpa"
+                ),
                 FieldSpec("safety_distance_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_m"),
-                FieldSpec("safety_distance_high_sensitive_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_hs_m"),
-                FieldSpec("safety_distance_important_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_imp_m"),
-                FieldSpec("safety_distance_general_1_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_g1_m"),
-                FieldSpec("safety_distance_general_2_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_g2_m"),
-                FieldSpec("safety_distance_general_3_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_g3_m"),
+                FieldSpec(
+                    "safety_distance_high_sensitive_m",
+                    "float",
+                    minimum=0,
+                    maximum=MAX_DISTANCE_M,
+                    shp="sd_hs_m",
+                ),
+                FieldSpec(
+                    "safety_distance_important_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_imp_m"
+                ),
+                FieldSpec(
+                    "safety_distance_general_1_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_g1_m"
+                ),
+                FieldSpec(
+                    "safety_distance_general_2_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_g2_m"
+                ),
+                FieldSpec(
+                    "safety_distance_general_3_m", "float", minimum=0, maximum=MAX_DISTANCE_M, shp="sd_g3_m"
+                ),
             ),
             _POINT_OR_POLY,
             {"enterprise_id": "enterprises"},
@@ -182,11 +201,24 @@ LAYERS: dict[str, LayerSpec] = {
                 FieldSpec("unit_id", required=True),
                 FieldSpec("chemical", required=True),
                 FieldSpec("cas"),
-                FieldSpec("max_quantity_t", "float", required=True, minimum=0, maximum=MAX_QUANTITY_T, shp="max_qty_t"),
+                FieldSpec(
+                    "max_quantity_t",
+                    "float",
+                    required=True,
+                    minimum=0,
+                    maximum=MAX_QUANTITY_T,
+                    shp="max_qty_t",
+                ),
                 FieldSpec("table1_seq", "int", minimum=1, maximum=85, shp="t1_seq"),
                 FieldSpec("hazard_categories", shp="haz_cats"),
                 FieldSpec("state", choices=INVENTORY_STATES),
-                FieldSpec("temperature_c", "float", minimum=MIN_TEMPERATURE_C, maximum=MAX_TEMPERATURE_C, shp="temp_c"),
+                FieldSpec(
+                    "temperature_c",
+                    "float",
+                    minimum=MIN_TEMPERATURE_C,
+                    maximum=MAX_TEMPERATURE_C,
+                    shp="temp_c",
+                ),
                 FieldSpec("pressure_mpa", "float", minimum=0, maximum=MAX_PRESSURE_MPA, shp="press_mpa"),
             ),
             None,
@@ -199,7 +231,9 @@ LAYERS: dict[str, LayerSpec] = {
             (
                 _ID,
                 FieldSpec("name", required=True),
-                FieldSpec("population", "int", required=True, minimum=0, maximum=MAX_POPULATION, shp="population"),
+                FieldSpec(
+                    "population", "int", required=True, minimum=0, maximum=MAX_POPULATION, shp="population"
+                ),
                 FieldSpec("households", "int", minimum=0, maximum=MAX_POPULATION, shp="households"),
             ),
             _POLY,

@@ -21,9 +21,9 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from geo_risk.errors import Problem
+from geo_risk.errors import InvalidInput, Problem
 from geo_risk.io.crs import CHINA_EXTENT, SourceCRS, to_wgs84
-from geo_risk.io.schema import FieldSpec, LayerSpec, from_shapefile_name
+from geo_risk.io.schema import FieldSpec, LayerSpec, from_shapefile_name, to_shapefile_name
 
 __all__ = ["ValidatedChunk", "validate_chunk", "REPAIR_AREA_TOLERANCE", "normalise_columns"]
 
@@ -44,9 +44,30 @@ class ValidatedChunk:
     bad: NDArray[np.bool_]  # rows with at least one error
 
 
-def normalise_columns(columns: list[str]) -> dict[str, str]:
-    """Map a file's column names to interchange names: Shapefile aliases, case-insensitive."""
-    return {c: from_shapefile_name(str(c).strip()).lower() if c else c for c in columns}
+def normalise_columns(columns: list[str], spec: LayerSpec) -> dict[str, str]:
+    """Map a file's column names to the interchange names of ``spec``.
+
+    Case-insensitive; Shapefile aliases (``ent_id`` → ``enterprise_id``); and the names GDAL
+    makes by cutting a long name at 10 characters (``industry_c`` → ``industry_code``) where the
+    cut is unambiguous within the layer. Other columns keep their name and go to ``extra``.
+    """
+    cut: dict[str, list[str]] = {}
+    for f in spec.fields:
+        if len(f.name) > 10:
+            cut.setdefault(f.name[:10], []).append(f.name)
+    out: dict[str, str] = {}
+    for c in columns:
+        name = from_shapefile_name(str(c).strip()).lower()
+        if name not in spec.field_names and name in cut:
+            if len(cut[name]) > 1:
+                raise InvalidInput(
+                    f"{spec.name}: column {c!r} is a long field name cut at 10 characters and could be any of "
+                    f"{', '.join(cut[name])}; rename it to its Shapefile name "
+                    f"({', '.join(to_shapefile_name(n) for n in cut[name])})"
+                )
+            name = cut[name][0]
+        out[c] = name
+    return out
 
 
 class _Collector:
@@ -63,7 +84,13 @@ class _Collector:
             text = reason(pos) if callable(reason) else reason
             rid = self.ids.iat[pos]
             self.problems.append(
-                Problem(self.spec.name, int(self.row_numbers[pos]), None if pd.isna(rid) else str(rid), text, severity)
+                Problem(
+                    self.spec.name,
+                    int(self.row_numbers[pos]),
+                    None if pd.isna(rid) else str(rid),
+                    text,
+                    severity,
+                )
             )
         if severity == "error":
             self.bad |= mask
@@ -93,9 +120,13 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
         present = text.notna().to_numpy()
         is_true = text.isin(_TRUE).fillna(False).to_numpy()
         is_false = text.isin(_FALSE).fillna(False).to_numpy()
-        col.add(present & ~is_true & ~is_false,
-                lambda p: f"{name} {raw.iat[p]!r} is not a yes/no value (true/false, 1/0, 是/否)")
-        out = pd.Series(np.where(is_true, True, np.where(is_false, False, None)), index=raw.index, dtype=object)
+        col.add(
+            present & ~is_true & ~is_false,
+            lambda p: f"{name} {raw.iat[p]!r} is not a yes/no value (true/false, 1/0, 是/否)",
+        )
+        out = pd.Series(
+            np.where(is_true, True, np.where(is_false, False, None)), index=raw.index, dtype=object
+        )
         return out
     # numbers
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
@@ -119,9 +150,13 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
         else:
             col.add(below, lambda p: f"{name} {arr[p]:g} is below the smallest valid value {f.minimum:g}")
     if f.maximum is not None:
-        col.add(present & (arr > f.maximum),
-                lambda p: f"{name} {arr[p]:g} exceeds {f.maximum:g}, more than any real record holds: "
-                          f"check the unit and the digits")
+        col.add(
+            present & (arr > f.maximum),
+            lambda p: (
+                f"{name} {arr[p]:g} exceeds {f.maximum:g}, more than any real record holds: "
+                f"check the unit and the digits"
+            ),
+        )
     if f.kind == "int":
         frac = present & (np.abs(arr - np.round(arr)) > 1e-9)
         col.add(frac, lambda p: f"{name} {arr[p]:g} is not a whole number")
@@ -141,13 +176,22 @@ def _check_coordinates(geoms: NDArray, source: SourceCRS, col: _Collector, usabl
     in_china = (xmin >= lo_x) & (xmax <= hi_x) & (ymin >= lo_y) & (ymax <= hi_y)
     swapped_in_china = (ymin >= lo_x) & (ymax <= hi_x) & (xmin >= lo_y) & (xmax <= hi_y)
     swapped = ok & ~in_china & swapped_in_china
-    col.add(swapped, lambda p: f"coordinates appear swapped (latitude first): x={xmin[p]:.6f}, y={ymin[p]:.6f} "
-                               f"would be in China as lon={ymin[p]:.6f}, lat={xmin[p]:.6f}; swap the columns "
-                               f"or fix the axis order of the file")
-    col.add(ok & ~swapped & ~in_range,
-            lambda p: f"coordinates out of range for {source.label} longitude/latitude "
-                      f"(x={xmin[p]:.3f}, y={ymin[p]:.3f}): if they are metres, the file is in a projected "
-                      f"CRS: pass it with --crs (e.g. EPSG:4547)")
+    col.add(
+        swapped,
+        lambda p: (
+            f"coordinates appear swapped (latitude first): x={xmin[p]:.6f}, y={ymin[p]:.6f} "
+            f"would be in China as lon={ymin[p]:.6f}, lat={xmin[p]:.6f}; swap the columns "
+            f"or fix the axis order of the file"
+        ),
+    )
+    col.add(
+        ok & ~swapped & ~in_range,
+        lambda p: (
+            f"coordinates out of range for {source.label} longitude/latitude "
+            f"(x={xmin[p]:.3f}, y={ymin[p]:.3f}): if they are metres, the file is in a projected "
+            f"CRS: pass it with --crs (e.g. EPSG:4551, CGCS2000 Gauss-Kruger CM 126E)"
+        ),
+    )
 
 
 def _repair(geoms: NDArray, spec: LayerSpec, col: _Collector, usable: NDArray[np.bool_]) -> NDArray:
@@ -171,14 +215,22 @@ def _repair(geoms: NDArray, spec: LayerSpec, col: _Collector, usable: NDArray[np
     for k, pos in enumerate(idx):
         if ok[k]:
             out[pos] = repaired[k]
-    col.add(np.isin(np.arange(len(geoms)), idx[ok]),
-            lambda p: f"invalid geometry ({reasons[np.searchsorted(idx, p)]}) repaired with make_valid; "
-                      f"area changed by {100 * rel[np.searchsorted(idx, p)]:.2f} %",
-            severity="warning")
-    col.add(np.isin(np.arange(len(geoms)), idx[~ok]),
-            lambda p: f"invalid geometry ({reasons[np.searchsorted(idx, p)]}); make_valid would change its area "
-                      f"by {_pct(rel[np.searchsorted(idx, p)])}, more than {100 * REPAIR_AREA_TOLERANCE:g} %: "
-                      f"fix the geometry")
+    col.add(
+        np.isin(np.arange(len(geoms)), idx[ok]),
+        lambda p: (
+            f"invalid geometry ({reasons[np.searchsorted(idx, p)]}) repaired with make_valid; "
+            f"area changed by {100 * rel[np.searchsorted(idx, p)]:.2f} %"
+        ),
+        severity="warning",
+    )
+    col.add(
+        np.isin(np.arange(len(geoms)), idx[~ok]),
+        lambda p: (
+            f"invalid geometry ({reasons[np.searchsorted(idx, p)]}); make_valid would change its area "
+            f"by {_pct(rel[np.searchsorted(idx, p)])}, more than {100 * REPAIR_AREA_TOLERANCE:g} %: "
+            f"fix the geometry"
+        ),
+    )
     return out
 
 
@@ -257,8 +309,11 @@ def validate_chunk(
         types = np.array([g.geom_type if u else "" for g, u in zip(geoms, usable, strict=True)], dtype=object)
         wrong = usable & ~np.isin(types, list(spec.geometry))
         allowed = " or ".join(sorted(spec.geometry))
-        hint = " (the layer mixes points and polygons: split the points into their own file or layer)" \
-            if spec.polygonal_only else ""
+        hint = (
+            " (the layer mixes points and polygons: split the points into their own file or layer)"
+            if spec.polygonal_only
+            else ""
+        )
         col.add(wrong, lambda p: f"geometry is {types[p]}; {spec.name} takes {allowed}{hint}")
         usable &= ~wrong
         if source is not None and source.is_geographic:
@@ -269,10 +324,17 @@ def validate_chunk(
             work[usable] = to_wgs84(work[usable], source)
         if source is not None and not source.is_geographic:
             b = shapely.bounds(work)
-            bad_xy = usable & ~(np.isfinite(b).all(axis=1) & (b[:, 0] >= -180) & (b[:, 2] <= 180)
-                                & (b[:, 1] >= -90) & (b[:, 3] <= 90))
-            col.add(bad_xy, f"coordinates fall outside the area of {source.label}: check the CRS of the file "
-                            f"(--crs)")
+            bad_xy = usable & ~(
+                np.isfinite(b).all(axis=1)
+                & (b[:, 0] >= -180)
+                & (b[:, 2] <= 180)
+                & (b[:, 1] >= -90)
+                & (b[:, 3] <= 90)
+            )
+            col.add(
+                bad_xy,
+                f"coordinates fall outside the area of {source.label}: check the CRS of the file (--crs)",
+            )
             usable &= ~bad_xy
         work = _repair(work, spec, col, usable)
         ok = usable & ~col.bad

@@ -48,7 +48,7 @@ def resolve_url(settings: Settings, start: bool = False) -> str:
     if settings.database_url:
         url = settings.database_url
         if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://"):]
+            url = "postgresql://" + url[len("postgres://") :]
         return url
     cluster = embedded_cluster(settings)
     if start:
@@ -120,10 +120,14 @@ def ping(url: str) -> dict[str, object]:
 
     try:
         with get_engine(url).connect() as conn:
-            postgis = conn.execute(text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")).scalar()
+            postgis = conn.execute(
+                text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+            ).scalar()
         return {"postgis": postgis, "revision": current_revision(url)}
     except SQLAlchemyError as exc:
-        raise DatabaseUnavailable(f"The database at {_redact(url)} cannot be reached: {exc.__cause__ or exc}") from exc
+        raise DatabaseUnavailable(
+            f"The database at {_redact(url)} cannot be reached: {exc.__cause__ or exc}"
+        ) from exc
 
 
 def data_version(url: str) -> int:

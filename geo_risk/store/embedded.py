@@ -190,10 +190,13 @@ class EmbeddedCluster:
         self._cmd(
             [
                 str(self.bin / "initdb"),
-                "-D", str(self.data),
-                "-U", SUPERUSER,
+                "-D",
+                str(self.data),
+                "-U",
+                SUPERUSER,
                 "--auth=trust",
-                "-E", "UTF8",
+                "-E",
+                "UTF8",
                 "--locale=C.UTF-8",
                 "--no-instructions",
             ]
@@ -232,8 +235,17 @@ class EmbeddedCluster:
         log = self.root / "server.log"
         self._cmd(
             [
-                str(self.bin / "pg_ctl"), "start", "-w", "-t", "60",
-                "-D", str(self.data), "-l", str(log), "-o", f"-p {port}",
+                str(self.bin / "pg_ctl"),
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data),
+                "-l",
+                str(log),
+                "-o",
+                f"-p {port}",
             ]
         )
         self._wait_ready(port)

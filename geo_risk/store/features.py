@@ -32,10 +32,14 @@ def feature_collection(
     t = table(table_name, column("id"), column("geom"), *[column(f) for f in fields if f != "id"])
     props = func.jsonb_build_object(*[x for f in fields for x in (literal(f), t.c[f])])
     feature = func.jsonb_build_object(
-        literal("type"), literal("Feature"),
-        literal("id"), t.c.id,
-        literal("geometry"), cast(func.ST_AsGeoJSON(t.c.geom, precision), JSONB),
-        literal("properties"), props,
+        literal("type"),
+        literal("Feature"),
+        literal("id"),
+        t.c.id,
+        literal("geometry"),
+        cast(func.ST_AsGeoJSON(t.c.geom, precision), JSONB),
+        literal("properties"),
+        props,
     )
     inner = select(feature.label("f")).select_from(t)
     if bbox is not None:
@@ -43,8 +47,9 @@ def feature_collection(
     inner = inner.order_by(t.c.id).limit(limit).subquery()
     with get_engine(url).connect() as conn:
         features = conn.execute(select(func.jsonb_agg(inner.c.f))).scalar_one() or []
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
-                      separators=(",", ":"))
+    return json.dumps(
+        {"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")
+    )
 
 
 def layer_counts(url: str, tables: list[str]) -> dict[str, int]:

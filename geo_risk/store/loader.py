@@ -120,8 +120,13 @@ class StagedLoad:
                     )
                     for row, rid, ref in cur.fetchall():
                         problems.append(
-                            Problem(layer, row, rid, f"{fld} {ref!r} refers to no row of {target}, "
-                                                     f"neither in this load nor in the store")
+                            Problem(
+                                layer,
+                                row,
+                                rid,
+                                f"{fld} {ref!r} refers to no row of {target}, "
+                                f"neither in this load nor in the store",
+                            )
                         )
         return problems
 
@@ -169,7 +174,9 @@ class StagedLoad:
                         sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in cols if c != "id"
                     ),
                     old=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in compared),
-                    new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in compared),
+                    new=sql.SQL(", ").join(
+                        sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in compared
+                    ),
                 )
                 if empty:
                     cur.execute(

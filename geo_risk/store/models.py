@@ -101,7 +101,8 @@ class Enterprise(_Entity, Base):
     uscc: Mapped[str | None] = mapped_column(Text)
     industry_code: Mapped[str | None] = mapped_column(Text)
     park_id: Mapped[str | None] = mapped_column(
-        Text, ForeignKey("chemical_parks.id", ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
+        Text,
+        ForeignKey("chemical_parks.id", ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
         index=True,
     )
     status: Mapped[str] = mapped_column(Text)
@@ -117,7 +118,8 @@ class HazardUnit(_Entity, Base):
 
     __tablename__ = "hazard_units"
     enterprise_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("enterprises.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        Text,
+        ForeignKey("enterprises.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
         index=True,
     )
     name: Mapped[str] = mapped_column(Text)
@@ -149,7 +151,8 @@ class InventoryItem(_Entity, Base):
 
     __tablename__ = "inventory"
     unit_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("hazard_units.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        Text,
+        ForeignKey("hazard_units.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
         index=True,
     )
     chemical: Mapped[str] = mapped_column(Text)

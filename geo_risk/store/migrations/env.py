@@ -11,9 +11,7 @@ target_metadata = Base.metadata
 
 def _include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
     # PostGIS and tiger tables are the extension's, not ours.
-    if type_ == "table" and reflected and compare_to is None:
-        return False
-    return True
+    return not (type_ == "table" and reflected and compare_to is None)
 
 
 def run_migrations_online() -> None:
@@ -30,8 +28,9 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 else:
