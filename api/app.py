@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.settings = settings
     app.state.database_url = database_url or resolve_url(settings, start=False)
     errors.install(app)
-    for module in (health, layers, loads, webmap):
+    for module in (health, layers, loads):
         app.include_router(module.router)
+    webmap.install(app)
     return app

@@ -1,0 +1,128 @@
+"""Fixtures of the web-map tests: the sample city in the suite's PostGIS, the app on a loopback
+port, and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE_CITY = REPO / "sample_geo" / "jilin_city.gpkg"
+ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+BUILD_SH = REPO / "layers" / "web" / "build.sh"
+
+
+@pytest.fixture(scope="module")
+def sample_city() -> Path:
+    """The sample GeoPackage (``GEO_RISK_TEST_SAMPLE_CITY`` overrides the path)."""
+    path = Path(os.environ.get("GEO_RISK_TEST_SAMPLE_CITY", SAMPLE_CITY))
+    if not path.is_file():
+        pytest.fail(f"sample city {path} is missing: run  python -m sample_geo.generate --out {SAMPLE_CITY}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def webmap_db_url(db_url: str, sample_city: Path) -> str:
+    """The module's database on the suite's PostGIS cluster, with the sample city loaded."""
+    from helpers import load
+
+    load(sample_city, db_url)
+    return db_url
+
+
+@pytest.fixture(scope="module")
+def vendored_leaflet() -> Path:
+    """Leaflet under layers/static/vendor/, built with layers/web/build.sh when missing."""
+    from api.routes.webmap import LEAFLET_JS
+
+    if not LEAFLET_JS.is_file():
+        proc = subprocess.run(["bash", str(BUILD_SH)], capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0 or not LEAFLET_JS.is_file():
+            pytest.fail(f"bash {BUILD_SH} failed:\n{proc.stdout}\n{proc.stderr}")
+    return LEAFLET_JS
+
+
+@pytest.fixture(scope="module")
+def webmap_server(webmap_db_url: str, vendored_leaflet: Path) -> Iterator[str]:
+    """The app served by uvicorn in a thread on a free loopback port; yields its base URL."""
+    import uvicorn
+
+    from api.app import create_app
+    from geo_risk.settings import Settings
+
+    app = create_app(Settings(database_url=webmap_db_url), database_url=webmap_db_url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or not thread.is_alive():
+            server.should_exit = True
+            pytest.fail(f"the app did not answer {base}/health within 30 s")
+        time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Headless Chromium driven by Debian's chromedriver (Selenium never downloads a driver)."""
+    os.environ["SE_OFFLINE"] = "true"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    for exe in (CHROMIUM, CHROMEDRIVER):
+        if not Path(exe).exists():
+            pytest.fail(f"{exe} is missing: apt-get install -y chromium chromium-driver fonts-noto-cjk")
+    profile = tempfile.mkdtemp(prefix="geo_risk_chromium_")
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", "--window-size=1400,900", "--force-device-scale-factor=1",
+        "--hide-scrollbars",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
