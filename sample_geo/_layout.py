@@ -25,6 +25,7 @@ __all__ = [
     "place_units",
     "river_band",
     "river_centreline",
+    "rotated_rectangle",
     "urban_density",
 ]
 
@@ -49,8 +50,8 @@ _RIVER_CONTROL_M: tuple[tuple[float, float], ...] = (
 #: Population-density kernels: (x_m, y_m, sigma_along_m, sigma_across_m, weight, angle_deg).
 DENSITY_CENTRES: tuple[tuple[float, float, float, float, float, float], ...] = (
     (0.0, 0.0, 5200.0, 3300.0, 1.0, 40.0),  # main city on both banks
-    (6700.0, 4700.0, 1500.0, 1200.0, 0.78, 0.0),  # Longtan (龙潭) sub-centre
-    (-1400.0, 10200.0, 1100.0, 900.0, 0.62, 0.0),  # Jiuzhan (九站) sub-centre
+    (7000.0, 5200.0, 1700.0, 1300.0, 0.78, 0.0),  # Longtan (龙潭) sub-centre
+    (-800.0, 10900.0, 1300.0, 1000.0, 0.62, 0.0),  # Jiuzhan (九站) sub-centre
     (5200.0, -7200.0, 1300.0, 1000.0, 0.6, 0.0),  # Fengman (丰满) town
     (-7200.0, 1500.0, 1300.0, 1100.0, 0.52, 0.0),  # Hada (哈达湾) west
     (-3800.0, -5600.0, 1200.0, 900.0, 0.5, 0.0),  # Jiangnan (江南) south-west
@@ -113,10 +114,10 @@ def park_outlines(river: Polygon) -> dict[str, Polygon | MultiPolygon]:
         ]
     )
     p2b = Polygon([(-3300, 15300), (-1300, 15250), (-1150, 16650), (-3150, 16700)])
-    park1 = largest_part(p1.difference(keep_off))
-    park2a = largest_part(p2a.difference(keep_off))
-    park2b = largest_part(p2b.difference(keep_off))
-    assert park1 is not None and park2a is not None and park2b is not None
+    parts = [largest_part(p.difference(keep_off)) for p in (p1, p2a, p2b)]
+    if any(p is None for p in parts):
+        raise RuntimeError("a park outline lies entirely in the river keep-off zone")
+    park1, park2a, park2b = parts
     return {"PARK-01": park1, "PARK-02": MultiPolygon([park2a, park2b])}
 
 
@@ -161,7 +162,8 @@ def fill_lots(
         h = float(rng.uniform(*row_height_m))
         x = minx + float(rng.uniform(0.0, 80.0))
         while x < maxx:
-            w = float(rng.uniform(*lot_width_m))
+            # About one lot in eight is a wide parcel for a large plant.
+            w = float(rng.uniform(*lot_width_m)) * (2.0 if rng.random() < 0.12 else 1.0)
             lot = box(x, y, x + w, y + h)
             if inner.contains(lot) and not any(lot.intersects(b) for b in blocked):
                 lots.append(lot)
@@ -201,7 +203,8 @@ def irregular_plant(lot: Polygon, rng: np.random.Generator) -> Polygon:
         box(minx, maxy - cy, minx + cx, maxy),
     ][corner]
     poly = largest_part(lot.difference(notch))
-    assert poly is not None
+    if poly is None:
+        raise RuntimeError("notch removed the whole lot")
     return shapely.normalize(poly)
 
 

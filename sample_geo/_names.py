@@ -12,6 +12,8 @@ __all__ = [
     "TRADE_NAMES",
     "community_name",
     "enterprise_name",
+    "place_word",
+    "village_group_name",
     "village_name",
 ]
 
@@ -63,6 +65,11 @@ _GROUPS: tuple[str, ...] = ("一组", "二组", "三组", "四组", "五组", "�
 
 def _pick(rng: np.random.Generator, words: tuple[str, ...]) -> str:
     return words[int(rng.integers(len(words)))]
+
+
+def place_word(rng: np.random.Generator) -> str:
+    """Return a real Jilin City district or street word such as ``船营`` or ``东局子``."""
+    return _pick(rng, _PLACE_WORDS)
 
 
 def community_name(rng: np.random.Generator) -> str:
