@@ -24,6 +24,9 @@ from geo_risk.io import chinese_crs
 __all__ = ["SourceCRS", "resolve_crs", "to_wgs84", "CHINA_EXTENT", "WEB_MAP_SYSTEMS"]
 
 WGS84 = CRS.from_epsg(4326)
+#: CRSs whose lon/lat are stored as they are: WGS 84 and CGCS2000, which agree to centimetres
+#: (PROJ's EPSG:4490 → EPSG:4326 is a null transformation, too).
+_IDENTITY = (WGS84, CRS.from_epsg(4490))
 WEB_MAP_SYSTEMS = {"gcj02": "gcj02", "gcj-02": "gcj02", "bd09": "bd09", "bd-09": "bd09"}
 #: lon_min, lat_min, lon_max, lat_max of China with a margin (degrees): used to spot swapped axes.
 CHINA_EXTENT = (73.0, 3.0, 136.0, 54.0)
@@ -44,6 +47,13 @@ class SourceCRS:
     @property
     def is_geographic(self) -> bool:
         return self.web_map is not None or bool(self.crs and self.crs.is_geographic)
+
+    @property
+    def is_identity(self) -> bool:
+        """True when lon/lat are stored as they are (EPSG:4326, or CGCS2000 EPSG:4490)."""
+        if self.web_map is not None or self.crs is None:
+            return False
+        return any(self.crs.equals(c, ignore_axis_order=True) for c in _IDENTITY)
 
     @property
     def label(self) -> str:
@@ -99,11 +109,11 @@ def to_wgs84(geoms: NDArray, source: SourceCRS) -> NDArray:
     Coordinates that cannot be transformed come back as inf/NaN; the validator reports those rows.
     Call only on geometries whose coordinates passed the range check when ``source`` is geographic.
     """
-    geoms = shapely.force_2d(geoms)
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
     if source.web_map:
         return _transform_xy(geoms, lambda x, y: chinese_crs.to_wgs84(x, y, source.web_map))
-    assert source.crs is not None
-    if source.crs.equals(WGS84, ignore_axis_order=True):
+    if source.is_identity:
         return geoms
     transformer = Transformer.from_crs(source.crs, WGS84, always_xy=True)
     return _transform_xy(geoms, lambda x, y: transformer.transform(x, y, errcheck=False))

@@ -135,13 +135,37 @@ def load_path(
     ValidationFailed
         Listing every problem (layer, row, id, reason); nothing was written.
     """
+    from geo_risk.store.loader import DirectPathFailed
+
+    kwargs = dict(crs=crs, encoding=encoding, layer=layer, dry_run=dry_run, chunk_rows=chunk_rows,
+                  progress=progress, max_problems=max_problems)
+    try:
+        return _load_once(Path(path), raw_connection, allow_direct=True, **kwargs)
+    except DirectPathFailed:
+        # A load straight into empty tables met duplicates or dangling references: it was rolled
+        # back; load again through staging tables, which report every problem with its row.
+        return _load_once(Path(path), raw_connection, allow_direct=False, **kwargs)
+
+
+def _load_once(
+    path: Path,
+    raw_connection: object,
+    *,
+    allow_direct: bool,
+    crs: str | None,
+    encoding: str | None,
+    layer: str | None,
+    dry_run: bool,
+    chunk_rows: int,
+    progress: ProgressFn | None,
+    max_problems: int,
+) -> LoadReport:
     from geo_risk.store.loader import StagedLoad
 
-    path = Path(path)
     sources = sorted(readers.discover(path, layer), key=lambda s: LOAD_ORDER.index(s.layer))
     report = LoadReport(source=str(path), dry_run=dry_run)
     problems: list[Problem] = []
-    stage = StagedLoad(raw_connection, source=path.name)
+    stage = StagedLoad(raw_connection, source=path.name, allow_direct=allow_direct)
     try:
         for src in sources:
             spec = LAYERS[src.layer]
@@ -172,7 +196,7 @@ def load_path(
                     )
             done = 0
             inventory_counters: dict[str, int] = {}
-            stage.begin_layer(src.layer)
+            stage.begin_layer(src.layer, total)
             for chunk in readers.read_chunks(src, chunk_rows, encoding):
                 chunk.attrs = chunk.attrs.rename(columns=normalise_columns(list(chunk.attrs.columns), spec))
                 if chunk.attrs.columns.duplicated().any():
@@ -181,7 +205,7 @@ def load_path(
                         f"{src.label}: columns {dup} appear twice after matching Shapefile "
                         f"aliases and case; rename one of them"
                     )
-                checked = validate_chunk(spec, chunk.attrs, chunk.geoms, source_crs, chunk.first_row)
+                checked = validate_chunk(spec, chunk.attrs, chunk.geoms, source_crs, chunk.first_row, chunk.wkb)
                 errors = [p for p in checked.problems if p.severity == "error"]
                 report.warnings.extend(p for p in checked.problems if p.severity != "error")
                 rows = checked.rows

@@ -55,6 +55,7 @@ class Chunk:
     attrs: pd.DataFrame
     geoms: NDArray | None
     first_row: int
+    wkb: NDArray | None = None  # the file's own WKB of each geometry, when read from a spatial format
 
 
 def _layer_for(stem: str, explicit: str | None) -> str | None:
@@ -190,11 +191,11 @@ def _ogr_chunks(src: LayerSource, chunk_rows: int, encoding: str | None) -> Iter
         geom_col = meta.get("geometry_name") or "wkb_geometry"
         for batch in reader:
             frame = batch.to_pandas()
-            geoms = None
+            geoms = wkb = None
             if geom_col in frame.columns:
                 wkb = frame.pop(geom_col).to_numpy(dtype=object)
                 geoms = shapely.from_wkb(wkb, on_invalid="ignore")
-            yield Chunk(frame, geoms, first)
+            yield Chunk(frame, geoms, first, wkb)
             first += len(frame)
 
 

@@ -33,6 +33,10 @@ REPAIR_AREA_TOLERANCE = 0.01
 _TRUE = {"true", "t", "1", "yes", "y", "是", "1.0"}
 _FALSE = {"false", "f", "0", "no", "n", "否", "0.0"}
 _POLY_TYPES = {"Polygon", "MultiPolygon"}
+_TYPE_NAMES = np.array(
+    ["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+     "GeometryCollection"], dtype=object,
+)
 
 
 @dataclass
@@ -97,12 +101,16 @@ class _Collector:
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """Strings stripped; empty → NA; integral floats (ids read as numbers) without '.0'."""
+    """Strings stripped; empty → NA; integral floats (ids read as numbers) without '.0'. Vectorised."""
     if pd.api.types.is_float_dtype(values):
-        out = values.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
+        arr = values.to_numpy(dtype="float64", na_value=np.nan)
+        out = values.astype("string")
+        integral = np.isfinite(arr) & (np.mod(arr, 1) == 0) & (np.abs(arr) < 2**53)
+        if integral.any():
+            out[integral] = arr[integral].astype(np.int64).astype(str)
     else:
-        out = values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-    out = out.astype("string").str.strip()
+        out = values.astype("string")
+    out = out.str.strip()
     return out.mask(out == "")
 
 
@@ -194,11 +202,16 @@ def _check_coordinates(geoms: NDArray, source: SourceCRS, col: _Collector, usabl
     )
 
 
-def _repair(geoms: NDArray, spec: LayerSpec, col: _Collector, usable: NDArray[np.bool_]) -> NDArray:
-    """make_valid invalid geometries; keep the repair when the area moves by ≤ 1 %."""
+def _repair(
+    geoms: NDArray, spec: LayerSpec, col: _Collector, usable: NDArray[np.bool_]
+) -> tuple[NDArray, NDArray[np.bool_]]:
+    """make_valid invalid geometries; keep the repair when the area moves by ≤ 1 %.
+
+    Returns the geometries and the mask of rows that were invalid (repaired or rejected).
+    """
     invalid = usable & ~shapely.is_valid(geoms)
     if not invalid.any():
-        return geoms
+        return geoms, invalid
     out = geoms.copy()
     idx = np.flatnonzero(invalid)
     reasons = shapely.is_valid_reason(geoms[idx])
@@ -231,7 +244,7 @@ def _repair(geoms: NDArray, spec: LayerSpec, col: _Collector, usable: NDArray[np
             f"fix the geometry"
         ),
     )
-    return out
+    return out, invalid
 
 
 def _pct(x: float) -> str:
@@ -256,6 +269,7 @@ def validate_chunk(
     geoms: NDArray | None,
     source: SourceCRS | None,
     first_row: int,
+    wkb: NDArray | None = None,
 ) -> ValidatedChunk:
     """Validate and type one chunk of layer ``spec``.
 
@@ -269,6 +283,9 @@ def validate_chunk(
         The CRS of ``geoms``.
     first_row
         1-based row number of the chunk's first row within its layer (for messages).
+    wkb
+        The file's own WKB of ``geoms``. Where a geometry is stored unchanged (already EPSG:4326,
+        2D, valid) it is passed through as read instead of being encoded again.
     """
     n = len(attrs)
     attrs = attrs.reset_index(drop=True)
@@ -306,7 +323,7 @@ def validate_chunk(
         empty = ~missing & shapely.is_empty(geoms)
         col.add(empty, "empty geometry")
         usable = ~missing & ~empty
-        types = np.array([g.geom_type if u else "" for g, u in zip(geoms, usable, strict=True)], dtype=object)
+        types = np.where(usable, _TYPE_NAMES[np.clip(shapely.get_type_id(geoms), 0, 7)], "")
         wrong = usable & ~np.isin(types, list(spec.geometry))
         allowed = " or ".join(sorted(spec.geometry))
         hint = (
@@ -320,7 +337,8 @@ def validate_chunk(
             _check_coordinates(geoms, source, col, usable)
             usable &= ~col.bad
         work = np.where(usable, geoms, None)
-        if source is not None:
+        unchanged = source is not None and source.is_identity and not shapely.has_z(work[usable]).any()
+        if source is not None and not unchanged:
             work[usable] = to_wgs84(work[usable], source)
         if source is not None and not source.is_geographic:
             b = shapely.bounds(work)
@@ -336,11 +354,16 @@ def validate_chunk(
                 f"coordinates fall outside the area of {source.label}: check the CRS of the file (--crs)",
             )
             usable &= ~bad_xy
-        work = _repair(work, spec, col, usable)
+        work, touched = _repair(work, spec, col, usable)
         ok = usable & ~col.bad
         hexes = np.full(n, None, dtype=object)
-        if ok.any():
-            hexes[ok] = shapely.to_wkb(shapely.set_srid(work[ok], 4326), hex=True, include_srid=True)
+        # PostGIS reads "SRID=4326;<hex WKB>" as EWKB with that SRID.
+        same = ok & ~touched if (unchanged and wkb is not None) else np.zeros(n, dtype=bool)
+        if same.any():
+            hexes[same] = ["SRID=4326;" + b.hex() for b in wkb[same]]
+        rest = ok & ~same
+        if rest.any():
+            hexes[rest] = ["SRID=4326;" + h for h in shapely.to_wkb(work[rest], hex=True)]
         out["geom"] = hexes
     return ValidatedChunk(out, col.problems, col.bad)
 

@@ -2,7 +2,11 @@
 
 A load runs in one transaction on one connection:
 
-1. every validated chunk is COPYed into a temporary staging table per layer (no indexes, no WAL);
+1. every validated chunk is COPYed into a temporary staging table per layer (no indexes, no WAL) —
+   or, when the layer's table is empty and ``allow_direct``, straight into that table, with its
+   GiST index dropped and rebuilt after (allowed: the table holds no data). A direct load that
+   meets any problem raises :class:`DirectPathFailed`; the caller rolls back and loads again
+   through staging, which names the rows;
 2. :meth:`StagedLoad.check` finds duplicate ids and references that resolve neither in the load
    nor in the store, naming the rows;
 3. :meth:`StagedLoad.write` upserts each layer into its table (``INSERT … ON CONFLICT (id) DO
@@ -17,17 +21,30 @@ store is unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import queue
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from psycopg2 import sql
 
 from geo_risk.errors import Problem
 from geo_risk.io.schema import LAYERS, LOAD_ORDER
 from geo_risk.store.models import ENTITY_TABLES
 
-__all__ = ["StagedLoad", "table_columns"]
+__all__ = ["StagedLoad", "DirectPathFailed", "table_columns"]
+
+#: Layers at least this large have their GiST index dropped during a load into an empty table.
+GIST_REBUILD_MIN_ROWS = 10_000
+
+
+class DirectPathFailed(Exception):
+    """A load straight into an empty table met a problem; load again through staging tables."""
 
 _TIMESTAMPS = {"created_at", "updated_at"}
 
@@ -42,50 +59,149 @@ def _stage(layer: str) -> sql.Identifier:
     return sql.Identifier(f"_stage_{layer}")
 
 
+class _Writer:
+    """Runs the connection's statements on one background thread, in order.
+
+    Serialising and validating the next chunk (Python, one core) overlaps with the server ingesting
+    the previous COPY (the other core). Only this thread touches the connection between
+    :meth:`submit` and :meth:`flush`; at most ``depth`` chunks wait, bounding memory.
+    """
+
+    def __init__(self, depth: int = 2) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="geo_risk-copy", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            task = self._queue.get()
+            try:
+                if task is None:
+                    return
+                if self._error is None:
+                    task()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread by flush()
+                self._error = exc
+            finally:
+                self._queue.task_done()
+
+    def submit(self, task: Callable[[], None]) -> None:
+        if self._error is not None:
+            self.flush()
+        self._queue.put(task)
+
+    def flush(self) -> None:
+        """Wait for every submitted task; re-raise the first error."""
+        self._queue.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as CSV without header for COPY: nulls as unquoted empty fields, strings quoted."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = io.BytesIO()
+    pa_csv.write_csv(table, sink, write_options=pa_csv.WriteOptions(include_header=False))
+    return sink.getvalue()
+
+
 @dataclass
 class StagedLoad:
-    """One load's transaction. ``conn`` is a raw psycopg2 connection (autocommit off)."""
+    """One load's transaction. ``conn`` is a raw psycopg2 connection (autocommit off).
+
+    COPYs run on a background writer thread; every other statement first waits for them.
+    """
 
     conn: object
     source: str
-    staged: dict[str, int] = field(default_factory=dict)  # layer → rows staged
+    allow_direct: bool = True
+    staged: dict[str, int] = field(default_factory=dict)  # layer → rows copied
+    direct: set[str] = field(default_factory=set)  # layers copied straight into their empty table
+    _dropped: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)
+    _writer: _Writer | None = field(default=None, init=False, repr=False)
+
+    def _flush(self) -> None:
+        if self._writer is None:
+            return
+        try:
+            self._writer.flush()
+        except Exception as exc:
+            if self.direct and getattr(exc, "pgcode", None) == "23505":  # unique_violation
+                raise DirectPathFailed(f"duplicate id while copying into an empty table: {exc}") from exc
+            raise
 
     def _cur(self):  # noqa: ANN202
+        self._flush()
         return self.conn.cursor()  # type: ignore[attr-defined]
 
-    def begin_layer(self, layer: str) -> None:
-        """Create the staging table of ``layer`` (dropped at the end of the transaction)."""
+    def begin_layer(self, layer: str, expected_rows: int = 0) -> None:
+        """Prepare ``layer``: a staging table, or (empty table, direct allowed) the table itself."""
         if layer in self.staged:
             return
-        with self._cur() as cur:
-            cur.execute(
-                sql.SQL(
-                    "CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS, _row integer NOT NULL) ON COMMIT DROP"
-                ).format(_stage(layer), sql.Identifier(layer))
-            )
+        if self.allow_direct and self._is_empty(layer):
+            self.direct.add(layer)
+            if expected_rows >= GIST_REBUILD_MIN_ROWS:
+                # Only for a table holding no data: building the index once after the copy is
+                # several times cheaper than maintaining it row by row.
+                self._dropped[layer] = self._gist_indexes(layer)
+                with self._cur() as cur:
+                    for name, _ in self._dropped[layer]:
+                        cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+        else:
+            with self._cur() as cur:
+                cur.execute(
+                    sql.SQL(
+                        "CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS, _row integer NOT NULL) ON COMMIT DROP"
+                    ).format(_stage(layer), sql.Identifier(layer))
+                )
         self.staged[layer] = 0
 
+    def _target(self, layer: str) -> sql.Identifier:
+        return sql.Identifier(layer) if layer in self.direct else _stage(layer)
+
     def copy_chunk(self, layer: str, rows: pd.DataFrame) -> None:
-        """COPY validated rows (columns as :func:`table_columns` plus ``_row``) into staging."""
+        """COPY validated rows (columns as :func:`table_columns` plus ``_row``) into the layer's target.
+
+        The COPY itself runs on the writer thread; errors surface at the next statement.
+        """
         self.begin_layer(layer)
         cols = [c for c in table_columns(layer) if c in rows.columns or c == "source"]
-        frame = rows.assign(source=self.source)[[*cols, "_row"]]
-        buf = io.StringIO()
-        frame.to_csv(buf, index=False, header=False, na_rep="")
-        buf.seek(0)
+        if layer not in self.direct:
+            cols.append("_row")
+        frame = rows.assign(source=self.source)[cols]
+        payload = _csv_bytes(frame)
         stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
-            _stage(layer), sql.SQL(", ").join(map(sql.Identifier, [*cols, "_row"]))
-        )
-        with self._cur() as cur:
-            cur.copy_expert(stmt.as_string(self.conn), buf)
+            self._target(layer), sql.SQL(", ").join(map(sql.Identifier, cols))
+        ).as_string(self.conn)
+        conn = self.conn
+
+        def copy() -> None:
+            with conn.cursor() as cur:  # type: ignore[attr-defined]
+                cur.copy_expert(stmt, io.BytesIO(payload))
+
+        if self._writer is None:
+            self._writer = _Writer()
+        self._writer.submit(copy)
         self.staged[layer] += len(frame)
 
     # -- checks across rows -----------------------------------------------------------------
     def check(self, limit: int = 1000) -> list[Problem]:
-        """Duplicate ids within each staged layer and dangling references, as problems."""
+        """Duplicate ids within each staged layer and dangling references, as problems.
+
+        Raises :class:`DirectPathFailed` when a layer copied straight into its table has a
+        dangling reference (that path keeps no row numbers; the staged reload names the rows).
+        """
         problems: list[Problem] = []
         with self._cur() as cur:
             for layer in self.staged:
+                if layer in self.direct:
+                    continue  # the primary key refused duplicates during the copy
                 cur.execute(
                     sql.SQL(
                         "SELECT id, array_agg(_row ORDER BY _row) FROM {} GROUP BY id HAVING count(*) > 1 "
@@ -103,30 +219,28 @@ class StagedLoad:
                     continue
                 for fld, target in spec.references.items():
                     # A reference resolves in the load or in the store.
-                    in_store = sql.SQL("EXISTS (SELECT 1 FROM {t} x WHERE x.id = s.{f})").format(
+                    cond = sql.SQL("EXISTS (SELECT 1 FROM {t} x WHERE x.id = s.{f})").format(
                         t=sql.Identifier(target), f=sql.Identifier(fld)
                     )
-                    cond = in_store
-                    if target in self.staged:
+                    if target in self.staged and target not in self.direct:
                         cond = sql.SQL("({} OR EXISTS (SELECT 1 FROM {} y WHERE y.id = s.{}))").format(
-                            in_store, _stage(target), sql.Identifier(fld)
+                            cond, _stage(target), sql.Identifier(fld)
                         )
+                    row = sql.SQL("NULL::integer") if layer in self.direct else sql.SQL("s._row")
                     cur.execute(
                         sql.SQL(
-                            "SELECT s._row, s.id, s.{f} FROM {s} s WHERE s.{f} IS NOT NULL AND NOT {c} "
-                            "ORDER BY s._row LIMIT %s"
-                        ).format(f=sql.Identifier(fld), s=_stage(layer), c=cond),
+                            "SELECT {r}, s.id, s.{f} FROM {s} s WHERE s.{f} IS NOT NULL AND NOT {c} "
+                            "ORDER BY 1, 2 LIMIT %s"
+                        ).format(r=row, f=sql.Identifier(fld), s=self._target(layer), c=cond),
                         (limit,),
                     )
-                    for row, rid, ref in cur.fetchall():
+                    found = cur.fetchall()
+                    if found and layer in self.direct:
+                        raise DirectPathFailed(f"{layer}: {len(found)} dangling reference(s) in {fld}")
+                    for r, rid, ref in found:
                         problems.append(
-                            Problem(
-                                layer,
-                                row,
-                                rid,
-                                f"{fld} {ref!r} refers to no row of {target}, "
-                                f"neither in this load nor in the store",
-                            )
+                            Problem(layer, r, rid, f"{fld} {ref!r} refers to no row of {target}, "
+                                                   f"neither in this load nor in the store")
                         )
         return problems
 
@@ -151,49 +265,36 @@ class StagedLoad:
             for layer in LOAD_ORDER:
                 if layer not in self.staged:
                     continue
+                if layer in self.direct:
+                    for _, definition in self._dropped.get(layer, []):
+                        cur.execute(definition)
+                    n = self.staged[layer]
+                    counts[layer] = {"inserted": n, "updated": 0, "unchanged": 0, "deleted": 0}
+                    continue
                 cols = table_columns(layer)
-                empty = self._is_empty(layer)
-                dropped: list[tuple[str, str]] = []
-                if empty and self.staged[layer] >= 10_000:
-                    # Only for a table holding no data: building the index once after the insert
-                    # is several times cheaper than maintaining it row by row.
-                    dropped = self._gist_indexes(layer)
-                    for name, _ in dropped:
-                        cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
                 col_list = sql.SQL(", ").join(map(sql.Identifier, cols))
                 compared = [c for c in cols if c not in ("id", "source")]
-                stmt = sql.SQL(
-                    "INSERT INTO {t} AS t ({cols}) SELECT {cols} FROM {s} ORDER BY _row "
-                    "ON CONFLICT (id) DO UPDATE SET {sets}, updated_at = now() "
-                    "WHERE ({old}) IS DISTINCT FROM ({new}) RETURNING (xmax = 0) AS inserted"
-                ).format(
-                    t=sql.Identifier(layer),
-                    cols=col_list,
-                    s=_stage(layer),
-                    sets=sql.SQL(", ").join(
-                        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in cols if c != "id"
-                    ),
-                    old=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in compared),
-                    new=sql.SQL(", ").join(
-                        sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in compared
-                    ),
-                )
-                if empty:
-                    cur.execute(
-                        sql.SQL("INSERT INTO {t} ({cols}) SELECT {cols} FROM {s}").format(
-                            t=sql.Identifier(layer), cols=col_list, s=_stage(layer)
-                        )
+                cur.execute(
+                    sql.SQL(
+                        "INSERT INTO {t} AS t ({cols}) SELECT {cols} FROM {s} ORDER BY _row "
+                        "ON CONFLICT (id) DO UPDATE SET {sets}, updated_at = now() "
+                        "WHERE ({old}) IS DISTINCT FROM ({new}) RETURNING (xmax = 0) AS inserted"
+                    ).format(
+                        t=sql.Identifier(layer),
+                        cols=col_list,
+                        s=_stage(layer),
+                        sets=sql.SQL(", ").join(
+                            sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in cols if c != "id"
+                        ),
+                        old=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in compared),
+                        new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in compared),
                     )
-                    inserted, updated = cur.rowcount, 0
-                else:
-                    cur.execute(stmt)
-                    flags = [r[0] for r in cur.fetchall()]
-                    inserted = sum(flags)
-                    updated = len(flags) - inserted
-                for _, definition in dropped:
-                    cur.execute(definition)
+                )
+                flags = [r[0] for r in cur.fetchall()]
+                inserted = sum(flags)
+                updated = len(flags) - inserted
                 deleted = 0
-                if layer == "inventory" and not empty:
+                if layer == "inventory":
                     cur.execute(
                         "DELETE FROM inventory i USING (SELECT DISTINCT unit_id FROM _stage_inventory) u "
                         "WHERE i.unit_id = u.unit_id AND NOT EXISTS "
@@ -208,8 +309,20 @@ class StagedLoad:
                 }
         return counts
 
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.flush()
+            finally:
+                self._writer.close()
+                self._writer = None
+
     def commit(self) -> None:
+        self._close_writer()
         self.conn.commit()  # type: ignore[attr-defined]
 
     def rollback(self) -> None:
+        # Rolling back anyway: a COPY error here belongs to a load the caller is already failing.
+        with contextlib.suppress(Exception):
+            self._close_writer()
         self.conn.rollback()  # type: ignore[attr-defined]

@@ -510,3 +510,50 @@ def test_many_rows_stream_in_chunks(tmp_path: Path, fresh_db_url: str) -> None:
             n,
             int(frame["population"].sum()),
         )
+
+
+# -- loads into empty tables (COPY straight into the table, GiST rebuilt after) --------------------
+
+
+def _gist(url: str, table: str) -> list[str]:
+    with get_engine(url).connect() as conn:
+        return [r[0] for r in conn.execute(text(
+            "SELECT indexname FROM pg_indexes WHERE tablename = :t AND indexdef ILIKE '%USING gist%'"), {"t": table})]
+
+
+def _blocks(n: int, dup_at: int | None = None) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(7)
+    x = 126.4 + rng.random(n) * 0.3
+    y = 43.7 + rng.random(n) * 0.3
+    ids = [f"R{i}" for i in range(n)]
+    if dup_at is not None:
+        ids[dup_at] = ids[0]
+    return gpd.GeoDataFrame({"id": ids, "name": ["小区"] * n, "population": rng.integers(0, 3000, n)},
+                            geometry=shapely.box(x, y, x + 0.0005, y + 0.0005), crs="EPSG:4326")
+
+
+def test_duplicate_ids_into_an_empty_table_are_named_by_row(tmp_path: Path, fresh_db_url: str) -> None:
+    p = write_layer(_blocks(20, dup_at=13), tmp_path, "residential_areas", "GPKG")
+    _rejects(p, fresh_db_url, "residential_areas", 14, "duplicate id 'R0': also on row 1")
+
+
+def test_dangling_references_into_empty_tables_are_named_by_row(tmp_path: Path, fresh_db_url: str) -> None:
+    city = small_city()
+    city["hazard_units"].loc[3, "enterprise_id"] = "E404"
+    err = _rejects(write_city(city, tmp_path / "c.gpkg"), fresh_db_url, "hazard_units", 4, "'E404' refers to no row")
+    assert all(p.row is not None for p in err.problems)
+
+
+def test_large_first_load_rebuilds_the_gist_index_and_a_failed_one_keeps_it(tmp_path: Path, fresh_db_url: str) -> None:
+    bad = write_layer(_blocks(12_000, dup_at=11_999), tmp_path / "bad", "residential_areas", "GPKG")
+    _rejects(bad, fresh_db_url, "residential_areas", 12_000, "duplicate id 'R0'")
+    assert _gist(fresh_db_url, "residential_areas") == ["ix_residential_areas_geom"]
+    good = write_layer(_blocks(12_000), tmp_path / "good", "residential_areas", "GPKG")
+    report = load(good, fresh_db_url)
+    assert report.counts["residential_areas"]["inserted"] == 12_000
+    assert _gist(fresh_db_url, "residential_areas") == ["ix_residential_areas_geom"]
+    with get_engine(fresh_db_url).connect() as conn:
+        plan = "\n".join(r[0] for r in conn.execute(text(
+            "EXPLAIN SELECT id FROM residential_areas "
+            "WHERE geom && ST_MakeEnvelope(126.5, 43.8, 126.51, 43.81, 4326)")))
+    assert "ix_residential_areas_geom" in plan
