@@ -16,8 +16,14 @@ from geo_risk.errors import (
     ValidationFailed,
 )
 
+
+class PayloadTooLarge(InvalidInput):
+    """An upload over GEO_RISK_MAX_UPLOAD_MB (HTTP 413)."""
+
+
 #: Most specific first.
 STATUS: list[tuple[type[GeoRiskError], int]] = [
+    (PayloadTooLarge, 413),
     (ValidationFailed, 422),
     (UnknownSubstance, 422),
     (CRSMismatch, 422),

@@ -12,14 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.access import Principal, require_role
 from api.deps import get_app_settings, get_database_url
+from api.errors import PayloadTooLarge
 from geo_risk.errors import InvalidInput
 from geo_risk.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["loads"])
-
-
-class UploadTooLarge(InvalidInput):
-    """An upload over GEO_RISK_MAX_UPLOAD_MB (HTTP 413)."""
 
 
 def _save(upload: UploadFile, folder: Path, limit_bytes: int, used: int) -> int:
@@ -31,7 +28,7 @@ def _save(upload: UploadFile, folder: Path, limit_bytes: int, used: int) -> int:
         while block := upload.file.read(1 << 20):
             size += len(block)
             if size > limit_bytes:
-                raise UploadTooLarge(
+                raise PayloadTooLarge(
                     f"upload exceeds the limit of {limit_bytes / 1e6:g} MB (GEO_RISK_MAX_UPLOAD_MB); "
                     f"nothing was loaded: split the file or load it with `geo-risk load` on the server"
                 )
