@@ -186,10 +186,14 @@ def _serve(url: str) -> None:
     import uvicorn
 
     from api.app import create_app
-    from geo_risk.store.embedded import _free_port
+    from geo_risk.store.embedded import _free_port, _port_free
 
     settings = get_settings()
     port = settings.port or _free_port()
+    if settings.host in ("127.0.0.1", "localhost") and not _port_free(port):
+        free = _free_port()
+        console.print(f"port {port} is in use (GEO_RISK_PORT): serving on {free} instead")
+        port = free
     application = create_app(settings, database_url=url)
     console.print(f"geo_risk is serving on http://{settings.host}:{port}/  (web map: /map, API docs: /docs)")
     uvicorn.run(application, host=settings.host, port=port, log_level="warning")

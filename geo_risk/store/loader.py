@@ -49,6 +49,12 @@ class DirectPathFailed(Exception):
 _TIMESTAMPS = {"created_at", "updated_at"}
 
 
+#: Tables some foreign key references: never truncated by a load.
+_REFERENCED = {
+    fk.column.table.name for model in ENTITY_TABLES.values() for fk in model.__table__.foreign_keys
+}
+
+
 def table_columns(layer: str) -> list[str]:
     """Columns a load writes to the table of ``layer`` (all but the timestamps)."""
     table = ENTITY_TABLES[layer].__table__
@@ -146,6 +152,13 @@ class StagedLoad:
             return
         if self.allow_direct and self._is_empty(layer):
             self.direct.add(layer)
+            if layer not in _REFERENCED:
+                # TRUNCATE of an empty table changes nothing, but a COPY into a table truncated in
+                # the same transaction writes no WAL on a server with wal_level = minimal. Never
+                # with CASCADE, never on a table a foreign key references: rows elsewhere may
+                # exist with a NULL reference (enterprises outside any park) and would be lost.
+                with self._cur() as cur:
+                    cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(layer)))
             if expected_rows >= GIST_REBUILD_MIN_ROWS:
                 # Only for a table holding no data: building the index once after the copy is
                 # several times cheaper than maintaining it row by row.

@@ -557,3 +557,18 @@ def test_large_first_load_rebuilds_the_gist_index_and_a_failed_one_keeps_it(tmp_
             "EXPLAIN SELECT id FROM residential_areas "
             "WHERE geom && ST_MakeEnvelope(126.5, 43.8, 126.51, 43.81, 4326)")))
     assert "ix_residential_areas_geom" in plan
+
+
+def test_a_first_load_of_parks_keeps_enterprises_outside_any_park(tmp_path: Path, fresh_db_url: str) -> None:
+    # Enterprises with no park stored, no parks yet: loading parks into the empty parks table
+    # must not touch them (a TRUNCATE … CASCADE there would wipe enterprises, units and inventory).
+    city = small_city()
+    city["enterprises"]["park_id"] = None
+    load(write_city({k: city[k] for k in ("enterprises", "hazard_units", "inventory")}, tmp_path / "a.gpkg"),
+         fresh_db_url)
+    before = snapshot(fresh_db_url)
+    load(write_city({"chemical_parks": city["chemical_parks"]}, tmp_path / "b.gpkg"), fresh_db_url)
+    after = snapshot(fresh_db_url)
+    for table in ("enterprises", "hazard_units", "inventory"):
+        assert after[table] == before[table]
+    assert len(after["chemical_parks"]) == 1
