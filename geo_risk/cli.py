@@ -195,7 +195,7 @@ def _serve(url: str) -> None:
         console.print(f"port {port} is in use (GEO_RISK_PORT): serving on {free} instead")
         port = free
     application = create_app(settings, database_url=url)
-    console.print(f"geo_risk is serving on http://{settings.host}:{port}/  (web map: /map, API docs: /docs)")
+    console.print(f"geo_risk is serving: web map http://{settings.host}:{port}/map , API docs /docs")
     uvicorn.run(application, host=settings.host, port=port, log_level="warning")
 
 
