@@ -221,7 +221,7 @@ def _load_once(
                 bad = checked.bad.copy()
                 if extra:
                     bad |= rows["_row"].isin([p.row for p in extra]).to_numpy()
-                stage.copy_chunk(src.layer, rows[~bad] if bad.any() else rows)
+                stage.copy_chunk(src.layer, rows[~bad] if bad.any() else rows, source=src.label)
                 if len(problems) > max_problems:
                     break
                 done += len(rows)

@@ -178,16 +178,17 @@ class StagedLoad:
     def _target(self, layer: str) -> sql.Identifier:
         return sql.Identifier(layer) if layer in self.direct else _stage(layer)
 
-    def copy_chunk(self, layer: str, rows: pd.DataFrame) -> None:
+    def copy_chunk(self, layer: str, rows: pd.DataFrame, source: str | None = None) -> None:
         """COPY validated rows (columns as :func:`table_columns` plus ``_row``) into the layer's target.
 
-        The COPY itself runs on the writer thread; errors surface at the next statement.
+        ``source`` (default: the load's) is recorded in every row. The COPY itself runs on the
+        writer thread; errors surface at the next statement.
         """
         self.begin_layer(layer)
         cols = [c for c in table_columns(layer) if c in rows.columns or c == "source"]
         if layer not in self.direct:
             cols.append("_row")
-        frame = rows.assign(source=self.source)[cols]
+        frame = rows.assign(source=source or self.source)[cols]
         payload = _csv_bytes(frame)
         stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
             self._target(layer), sql.SQL(", ").join(map(sql.Identifier, cols))

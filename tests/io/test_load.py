@@ -95,7 +95,7 @@ def test_sample_like_gpkg_in_cgcs2000_and_extra_fields_are_kept(tmp_path: Path, 
         source = conn.execute(text("SELECT source FROM enterprises WHERE id = 'E1'")).scalar()
         srid = conn.execute(text("SELECT DISTINCT ST_SRID(geom) FROM enterprises")).scalar()
     assert extra == {"owner_note": "保留字段"}
-    assert source == "c.gpkg"
+    assert source == "c.gpkg:enterprises"
     assert srid == 4326
 
 
