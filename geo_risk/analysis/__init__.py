@@ -1,0 +1,1 @@
+"""Spatial analyses on GeoDataFrames (pure: no database, files or settings)."""
