@@ -176,9 +176,33 @@ def load(
             dry_run=dry_run,
             show_progress=sys.stderr.isatty(),
         )
+        console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+        if not dry_run:
+            run_grading(url)
     except GeoRiskError as exc:
         _fail(exc)
+
+
+def run_grading(url: str) -> None:
+    """Recompute the GB 18218 results of the store and print the counts."""
+    from geo_risk.grading import grade_store
+
+    with console.status("grading hazard units (GB 18218) …"):
+        report = grade_store(url)
     console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def grade() -> None:
+    """Identify and grade every hazard unit (GB 18218-2018) and store the results."""
+    from geo_risk.store.db import migrate
+
+    try:
+        url = _url()
+        migrate(url)
+        run_grading(url)
+    except GeoRiskError as exc:
+        _fail(exc)
 
 
 # -- serve / demo ---------------------------------------------------------------------------------
@@ -220,6 +244,7 @@ def demo(
         migrate(url)
         report = run_load(SAMPLE_CITY, url, show_progress=sys.stderr.isatty())
         console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+        run_grading(url)
         if not no_serve:
             _serve(url)
     except GeoRiskError as exc:

@@ -78,6 +78,11 @@ async def create_load(
                 raw.close()
 
         report = await run_in_threadpool(run)
+        grading = None
+        if not dry_run:
+            from geo_risk.grading import grade_store
+
+            grading = (await run_in_threadpool(grade_store, url)).summary()
         shutil.rmtree(folder, ignore_errors=True)
     return {
         "dry_run": report.dry_run,
@@ -85,5 +90,6 @@ async def create_load(
         "crs": report.crs,
         "counts": report.counts,
         "warnings": [str(w) for w in report.warnings],
+        "grading": grading,
         "loaded_by": principal.role,
     }

@@ -80,6 +80,24 @@ def _derive(layer: str, rows: pd.DataFrame, spec_problems: list[Problem]) -> pd.
             derived[todo] = gb36894.classify_targets(kind[todo], _counts(rows.loc[todo, "population"]))
         rows["category"] = rows["category"].where(given, derived)
         rows["category_derived"] = ~given
+    elif layer == "inventory":
+        # Every row must resolve against the GB 18218 catalogue (Table 1, or Table 2 categories).
+        from geo_risk.chemicals import resolve
+        from geo_risk.errors import GeoRiskError
+
+        seen: dict[tuple, str | None] = {}
+        for pos, rec in enumerate(rows[["chemical", "cas", "table1_seq", "hazard_categories"]].itertuples(index=False)):
+            if rec.chemical is None:
+                continue  # reported as a missing required field
+            key = tuple(None if pd.isna(v) else v for v in rec)
+            if key not in seen:
+                try:
+                    resolve(key[0], key[1], int(key[2]) if key[2] is not None else None, key[3])
+                    seen[key] = None
+                except GeoRiskError as exc:
+                    seen[key] = str(exc)
+            if seen[key]:
+                spec_problems.append(Problem(layer, int(rows["_row"].iat[pos]), rows["id"].iat[pos], seen[key]))
     elif layer == "residential_areas":
         ok = rows["population"].notna()
         cat = pd.Series([None] * len(rows), index=rows.index, dtype=object)

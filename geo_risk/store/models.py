@@ -41,6 +41,7 @@ __all__ = [
     "ResidentialArea",
     "ProtectionTarget",
     "DataVersion",
+    "HazardAssessment",
     "ENTITY_TABLES",
     "SRID",
 ]
@@ -213,8 +214,44 @@ class DataVersion(Base):
     __tablename__ = "data_version"
     singleton: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default="true")
     version: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # Bumped only by writes to the entity tables: results computed at an older value are stale.
+    inputs_version: Mapped[int] = mapped_column(BigInteger, server_default="0")
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     __table_args__ = (CheckConstraint("singleton", name="one_row"),)
+
+
+class HazardAssessment(Base):
+    """GB 18218 result of one hazard unit, with every input it was computed from.
+
+    ``terms`` (restricted tier) holds the per-substance q, Q, β, q/Q; ``main_substances`` (public)
+    only names. ``inputs_version`` is the store's inputs version the result was computed at.
+    """
+
+    __tablename__ = "hazard_assessments"
+    unit_id: Mapped[str] = mapped_column(Text, ForeignKey("hazard_units.id", ondelete="CASCADE"), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(Text, ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
+    register: Mapped[str] = mapped_column(Text)
+    s: Mapped[float] = mapped_column(Float)
+    is_major_hazard: Mapped[bool] = mapped_column(Boolean)
+    alpha: Mapped[float] = mapped_column(Float)
+    exposed_residents: Mapped[float] = mapped_column(Float)
+    residential_areas: Mapped[int] = mapped_column(Integer)
+    other_people: Mapped[float] = mapped_column(Float)
+    other_targets: Mapped[int] = mapped_column(Integer)
+    approximate: Mapped[bool] = mapped_column(Boolean)
+    r: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[int | None] = mapped_column(Integer)
+    main_substances: Mapped[str | None] = mapped_column(Text)
+    terms: Mapped[list] = mapped_column(JSONB)
+    notes: Mapped[str | None] = mapped_column(Text)
+    inputs_version: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    __table_args__ = (
+        CheckConstraint("register IN ('register', 'planned')", name="register_valid"),
+        CheckConstraint("grade IS NULL OR grade BETWEEN 1 AND 4", name="grade_valid"),
+        CheckConstraint("(grade IS NULL) = (NOT is_major_hazard)", name="grade_iff_major"),
+    )
 
 
 #: Interchange layer name → model, in load order.

@@ -34,7 +34,7 @@ def test_health_reports_the_database(client: TestClient) -> None:
     r = client.get("/health")
     assert r.status_code == 200
     body = r.json()
-    assert body["database"] == "reachable" and body["schema_revision"] == "0001"
+    assert body["database"] == "reachable" and body["schema_revision"] == "0002"
     assert body["postgis"].startswith("3.")
 
 
