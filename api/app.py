@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.access import Forbidden, Unauthorized  # noqa: F401  (re-exported for the error table)
-from api.routes import health, layers, loads, webmap
+from api.routes import hazard_sources, health, layers, loads, webmap
 from geo_risk import __version__
 from geo_risk.settings import Settings, get_settings
 
@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.settings = settings
     app.state.database_url = database_url or resolve_url(settings, start=False)
     errors.install(app)
-    for module in (health, layers, loads):
+    for module in (health, layers, loads, hazard_sources):
         app.include_router(module.router)
     webmap.install(app)
     return app

@@ -5,9 +5,9 @@ Adding a layer is one entry here; the API's layer list, GeoJSON endpoints and th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
-from layers.palette import TARGET_CLASS_COLOURS
+from layers.palette import HAZARD_GRADE_COLOURS, TARGET_CLASS_COLOURS
 
 __all__ = ["Style", "LayerDef", "REGISTRY", "get_layer"]
 
@@ -25,21 +25,16 @@ class Style:
     fill_opacity: float = 0.5
     weight: float = 1.0
     radius_px: float = 5.0  # for points
+    marker_below_zoom: int | None = None  # below this zoom, polygons also get a marker (too small to see)
     classify_by: str | None = None
     classes: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "fill": self.fill,
-            "stroke": self.stroke,
-            "fill_opacity": self.fill_opacity,
-            "weight": self.weight,
-            "radius_px": self.radius_px,
-            "classify_by": self.classify_by,
-            "classes": {
-                k: {"colour": c, "label_zh": zh, "label_en": en} for k, (c, zh, en) in self.classes.items()
-            },
+        out: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "classes"}
+        out["classes"] = {
+            k: {"colour": c, "label_zh": zh, "label_en": en} for k, (c, zh, en) in self.classes.items()
         }
+        return out
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,16 @@ REGISTRY: dict[str, LayerDef] = {
             "mixed",
             ("id", "enterprise_id", "name", "unit_type", "equipment", "fire_class", "safety_distance_m"),
             ("name", "enterprise_id", "unit_type", "equipment", "fire_class", "safety_distance_m"),
-            Style(fill="#e53935", stroke="#b71c1c", fill_opacity=0.7, weight=1.0),
+            Style(fill="#9aa5b1", stroke="#3e4a59", fill_opacity=0.7, weight=1.0),
+        ),
+        LayerDef(
+            "hazard_sources", "重大危险源（按级别）", "Major hazard sources by grade", "hazard_sources_map", "mixed",
+            ("id", "name", "enterprise_name", "unit_type", "register", "grade", "r", "main_substances",
+             "safety_distance_m", "approximate"),
+            ("enterprise_name", "name", "grade", "r", "main_substances", "safety_distance_m", "register"),
+            Style(fill="#b30000", stroke="#400000", fill_opacity=0.9, weight=1.0, radius_px=5, classify_by="grade",
+                  marker_below_zoom=14,
+                  classes={str(g): v for g, v in HAZARD_GRADE_COLOURS.items()}),
         ),
         LayerDef(
             "protection_targets",
@@ -143,7 +147,7 @@ REGISTRY: dict[str, LayerDef] = {
                 stroke="#880e4f",
                 fill_opacity=0.9,
                 weight=1.0,
-                radius_px=6,
+                radius_px=4,
                 classify_by="category",
                 classes=TARGET_CLASS_COLOURS,
             ),

@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select, text
 from geo_risk.store.db import get_engine
 from geo_risk.store.models import DataVersion, HazardAssessment
 
-__all__ = ["inputs_version", "replace_assessments", "assessments_are_current"]
+__all__ = ["inputs_version", "replace_assessments", "assessments_are_current", "hazard_sources", "hazard_source"]
 
 
 def inputs_version(url: str) -> int:
@@ -40,3 +40,50 @@ def assessments_are_current(url: str) -> bool:
             "SELECT (SELECT min(inputs_version) FROM hazard_assessments), inputs_version FROM data_version"
         )).one()
     return row[0] is not None and row[0] == row[1]
+
+
+_SOURCE_SQL = """
+SELECT a.unit_id AS id, u.name, u.unit_type, u.equipment, a.enterprise_id, e.name AS enterprise_name,
+       e.uscc, e.status AS enterprise_status, e.park_id, a.register, a.is_major_hazard, a.grade, a.r, a.s,
+       a.alpha, a.exposed_residents, a.residential_areas, a.other_people, a.other_targets, a.approximate,
+       a.main_substances, a.terms, a.notes, a.method, a.inputs_version, a.computed_at,
+       u.safety_distance_m,
+       ST_X(ST_PointOnSurface(u.geom)) AS lon, ST_Y(ST_PointOnSurface(u.geom)) AS lat,
+       a.inputs_version = (SELECT inputs_version FROM data_version) AS current
+  FROM hazard_assessments a
+  JOIN hazard_units u ON u.id = a.unit_id
+  JOIN enterprises e ON e.id = a.enterprise_id
+"""
+
+
+def hazard_sources(
+    url: str, *, major_only: bool = True, grade: int | None = None, register: str | None = None,
+    enterprise_id: str | None = None, limit: int = 1000, offset: int = 0,
+) -> tuple[list[dict], int]:
+    """Stored assessments (joined with their unit and enterprise), grade then R descending; and the total."""
+    where, params = ["TRUE"], {"limit": limit, "offset": offset}
+    if major_only:
+        where.append("a.is_major_hazard")
+    if grade is not None:
+        where.append("a.grade = :grade")
+        params["grade"] = grade
+    if register is not None:
+        where.append("a.register = :register")
+        params["register"] = register
+    if enterprise_id is not None:
+        where.append("a.enterprise_id = :enterprise_id")
+        params["enterprise_id"] = enterprise_id
+    cond = " AND ".join(where)  # fixed fragments; every value is bound
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(text(_SOURCE_SQL + f" WHERE {cond} ORDER BY a.grade NULLS LAST, a.r DESC NULLS LAST, "
+                                 "a.unit_id LIMIT :limit OFFSET :offset"), params).mappings().all()
+        total = conn.execute(text(f"SELECT count(*) FROM hazard_assessments a WHERE {cond}"),
+                             {k: v for k, v in params.items() if k not in ("limit", "offset")}).scalar_one()
+    return [dict(r) for r in rows], int(total)
+
+
+def hazard_source(url: str, unit_id: str) -> dict | None:
+    """One unit's stored assessment with its full calculation, or None."""
+    with get_engine(url).connect() as conn:
+        row = conn.execute(text(_SOURCE_SQL + " WHERE a.unit_id = :id"), {"id": unit_id}).mappings().first()
+    return dict(row) if row else None

@@ -336,6 +336,14 @@
       },
       onEachFeature: function (f, lyr) {
         lyr.bindPopup(function () { return popupHtml(def, f); }, { maxWidth: 440, minWidth: 260 });
+        // Small polygons vanish at city scale: below style.marker_below_zoom a marker stands in.
+        var t = f.geometry && f.geometry.type;
+        if (def.style.marker_below_zoom && t !== "Point" && t !== "MultiPoint" && lyr.getBounds) {
+          var m = L.circleMarker(lyr.getBounds().getCenter(), Object.assign({ pane: paneName }, pathStyle(def, f)));
+          m.feature = f;
+          m.bindPopup(function () { return popupHtml(def, f); }, { maxWidth: 440, minWidth: 260 });
+          standIns.push(m);
+        }
         lyr.on("mouseover", function () {
           lyr.setStyle({ weight: def.style.weight + 2 });
           if (lyr.bringToFront) lyr.bringToFront();
@@ -343,6 +351,19 @@
         lyr.on("mouseout", function () { layer.resetStyle(lyr); });
       }
     });
+    var standIns = [];
+    if (def.style.marker_below_zoom) {
+      var showStandIns = function () {
+        var below = map.getZoom() < def.style.marker_below_zoom;
+        standIns.forEach(function (m) {
+          if (below && !layer.hasLayer(m)) layer.addLayer(m);
+          if (!below && layer.hasLayer(m)) layer.removeLayer(m);
+        });
+      };
+      map.on("zoomend", showStandIns);
+      layer.on("add", showStandIns);
+      layer.showStandIns = showStandIns;
+    }
     overlays[def.id] = layer;
     layerControl.addOverlay(layer, def.title_zh + " " + def.title_en);
     if (def.visible !== false) layer.addTo(map);
@@ -367,6 +388,7 @@
       // legend swatch: a dot when most features are points, else a box
       shapes[def.id] = features.length && points * 2 > features.length ? "point" : "area";
       overlays[def.id].addData(fc);
+      if (overlays[def.id].showStandIns) overlays[def.id].showStandIns();
       state[def.id] = { state: "done", n: features.length };
       renderStatus();
       legend.update();

@@ -35,10 +35,13 @@ def sample_city() -> Path:
 
 @pytest.fixture(scope="module")
 def webmap_db_url(db_url: str, sample_city: Path) -> str:
-    """The module's database on the suite's PostGIS cluster, with the sample city loaded."""
+    """The module's database on the suite's PostGIS cluster, with the sample city loaded and graded."""
     from helpers import load
 
+    from geo_risk.grading import grade_store
+
     load(sample_city, db_url)
+    grade_store(db_url)
     return db_url
 
 
