@@ -205,6 +205,36 @@ def grade() -> None:
         _fail(exc)
 
 
+@app.command()
+def register(
+    out: Annotated[Path, typer.Option("--out", help="Output file: .xlsx (register, planned, notes) or .csv")],
+) -> None:
+    """Write the register of major hazard sources (重大危险源登记台账), grading first if results are stale."""
+    from geo_risk.register import PLANNED_SHEET, build_register, check_register_path, write_register
+    from geo_risk.store.db import migrate
+    from geo_risk.store.register_query import register_rows
+    from geo_risk.store.results import assessments_are_current
+
+    try:
+        out = check_register_path(out)
+        url = _url()
+        migrate(url)
+        if not assessments_are_current(url):
+            console.print("stored GB 18218 results are missing or stale: grading first")
+            run_grading(url)
+        frames = build_register(register_rows(url))
+        written = write_register(frames, out)
+    except GeoRiskError as exc:
+        _fail(exc)
+    grades = ", ".join(f"{k} {v}" for k, v in frames.grade_counts().items())
+    planned_where = written[1] if len(written) > 1 else f"sheet {PLANNED_SHEET!r}"
+    console.print(
+        f"register: {len(frames.register)} major hazard units ({grades}) written to {written[0]}; "
+        f"{len(frames.planned)} planned units in {planned_where}",
+        highlight=False, markup=False, soft_wrap=True,
+    )
+
+
 # -- serve / demo ---------------------------------------------------------------------------------
 def _serve(url: str) -> None:
     import uvicorn
