@@ -276,6 +276,10 @@ class StagedLoad:
         """Upsert every staged layer into its table; return inserted/updated/unchanged/deleted counts."""
         counts: dict[str, dict[str, int]] = {}
         with self._cur() as cur:
+            # Fire the deferred foreign-key checks of the rows copied so far (check() has verified
+            # the references): PostgreSQL refuses to CREATE INDEX on a table with pending trigger
+            # events, which a direct load rebuilding its GiST index would otherwise meet.
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for layer in LOAD_ORDER:
                 if layer not in self.staged:
                     continue

@@ -572,3 +572,18 @@ def test_a_first_load_of_parks_keeps_enterprises_outside_any_park(tmp_path: Path
     for table in ("enterprises", "hazard_units", "inventory"):
         assert after[table] == before[table]
     assert len(after["chemical_parks"]) == 1
+
+
+def test_large_first_load_of_units_with_deferred_foreign_keys(tmp_path: Path, fresh_db_url: str) -> None:
+    # ≥ 10,000 hazard units straight into empty tables: the GiST rebuild must not meet the pending
+    # deferred foreign-key checks ("cannot CREATE INDEX … because it has pending trigger events").
+    n = 10_500
+    rng = np.random.default_rng(5)
+    x, y = 126.4 + rng.random(n) * 0.3, 43.7 + rng.random(n) * 0.3
+    ent = gpd.GeoDataFrame({"id": ["E1"], "name": ["吉化"], "status": ["operating"]},
+                           geometry=[box(126.3, 43.6, 126.8, 44.1)], crs="EPSG:4326")
+    units = gpd.GeoDataFrame({"id": [f"U{i}" for i in range(n)], "enterprise_id": "E1", "name": "罐",
+                              "unit_type": "storage"}, geometry=shapely.points(x, y), crs="EPSG:4326")
+    report = load(write_city({"enterprises": ent, "hazard_units": units}, tmp_path / "c.gpkg"), fresh_db_url)
+    assert report.counts["hazard_units"]["inserted"] == n
+    assert _gist(fresh_db_url, "hazard_units") == ["ix_hazard_units_geom"]
