@@ -74,3 +74,14 @@ def empty_db_url(pg_cluster: EmbeddedCluster, request: pytest.FixtureRequest) ->
     pg_cluster.create_database(name)
     yield pg_cluster.url(name)
     _drop(pg_cluster, name)
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, fresh_db_url: str) -> Iterator[str]:
+    """GEO_RISK_DATABASE_URL pointing at a fresh database, for CLI tests (settings re-read)."""
+    from geo_risk.settings import get_settings
+
+    monkeypatch.setenv("GEO_RISK_DATABASE_URL", fresh_db_url)
+    get_settings.cache_clear()
+    yield fresh_db_url
+    get_settings.cache_clear()

@@ -25,14 +25,6 @@ from geo_risk.store.db import get_engine
 runner = CliRunner()
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, fresh_db_url: str) -> str:
-    monkeypatch.setenv("GEO_RISK_DATABASE_URL", fresh_db_url)
-    get_settings.cache_clear()
-    yield fresh_db_url
-    get_settings.cache_clear()
-
-
 def test_load_reports_what_it_did(cli_env: str, tmp_path: Path) -> None:
     path = write_city(small_city(), tmp_path / "c.gpkg")
     result = runner.invoke(app, ["load", str(path)])

@@ -17,7 +17,6 @@ from geo_risk import register as reg
 from geo_risk.cli import app
 from geo_risk.errors import InvalidInput
 from geo_risk.grading import grade_store
-from geo_risk.settings import get_settings
 from geo_risk.store.db import get_engine
 from geo_risk.store.register_query import register_rows
 
@@ -217,14 +216,6 @@ def test_an_empty_register_still_writes_headers(tmp_path: Path) -> None:
 
 
 # -- CLI ------------------------------------------------------------------------------------------
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, fresh_db_url: str) -> str:
-    monkeypatch.setenv("GEO_RISK_DATABASE_URL", fresh_db_url)
-    get_settings.cache_clear()
-    yield fresh_db_url
-    get_settings.cache_clear()
-
-
 def test_cli_grades_when_stale_then_writes_the_register(cli_env: str, tmp_path: Path) -> None:
     runner = CliRunner()
     load(SAMPLE_CITY, cli_env)  # loaded, not graded: no stored results yet
