@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
-from api.access import Forbidden, Unauthorized  # noqa: F401  (re-exported for the error table)
 from api.routes import hazard_sources, health, layers, loads, webmap
 from geo_risk import __version__
 from geo_risk.settings import Settings, get_settings

@@ -203,7 +203,7 @@ def _check_coordinates(geoms: NDArray, source: SourceCRS, col: _Collector, usabl
 
 
 def _repair(
-    geoms: NDArray, spec: LayerSpec, col: _Collector, usable: NDArray[np.bool_]
+    geoms: NDArray, col: _Collector, usable: NDArray[np.bool_]
 ) -> tuple[NDArray, NDArray[np.bool_]]:
     """make_valid invalid geometries; keep the repair when the area moves by ≤ 1 %.
 
@@ -354,7 +354,7 @@ def validate_chunk(
                 f"coordinates fall outside the area of {source.label}: check the CRS of the file (--crs)",
             )
             usable &= ~bad_xy
-        work, touched = _repair(work, spec, col, usable)
+        work, touched = _repair(work, col, usable)
         ok = usable & ~col.bad
         hexes = np.full(n, None, dtype=object)
         # PostGIS reads "SRID=4326;<hex WKB>" as EWKB with that SRID.
