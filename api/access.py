@@ -28,7 +28,7 @@ __all__ = [
     "Unauthorized",
     "Forbidden",
     "TIERS",
-    "LAYER_TIERS",
+    "layer_tiers",
     "current_principal",
     "require_role",
     "can_see",
@@ -37,16 +37,18 @@ __all__ = [
 TIERS = ("public", "restricted")
 #: Least role that sees each tier.
 TIER_MIN_ROLE = {"public": None, "restricted": "analyst"}
-#: The tier of each stored layer (whole layer). Fields of public layers that reveal quantities
-#: are listed in api.routes.layers and stripped below the restricted tier.
-LAYER_TIERS = {
-    "chemical_parks": "public",
-    "enterprises": "public",
-    "hazard_units": "public",
-    "inventory": "restricted",
-    "residential_areas": "public",
-    "protection_targets": "public",
-}
+
+
+def layer_tiers() -> dict[str, str]:
+    """The tier of each map layer, as the layer registry declares it (the one place it is set).
+
+    Public: chemical_parks, residential_areas, enterprises, hazard_units, hazard_sources,
+    protection_targets — none of their served fields carries a quantity. Restricted: inventory
+    (chemicals and design maximum quantities per unit).
+    """
+    from layers.registry import REGISTRY
+
+    return {d.id: d.tier for d in REGISTRY.values()}
 
 
 class Unauthorized(GeoRiskError):
@@ -112,3 +114,20 @@ def can_see(principal: Principal, tier: str) -> bool:
     """Whether ``principal`` may see data of ``tier``."""
     need = TIER_MIN_ROLE[tier]
     return need is None or principal.has(need)
+
+
+def authorise_layer(layer_id: str, principal: Principal):  # noqa: ANN201 - returns layers.registry.LayerDef
+    """The registered layer ``layer_id`` if ``principal`` may see it.
+
+    Raises NotFound (404) for an unknown layer, Unauthorized (401) for a restricted layer without a
+    key, Forbidden (403) for a restricted layer and a viewer key. Every path that serves a layer
+    (items, single items, tiles, exports, filters, the web map) goes through here.
+    """
+    from layers.registry import get_layer
+
+    layer = get_layer(layer_id)
+    if not can_see(principal, layer.tier):
+        if principal.role is None:
+            raise Unauthorized(f"layer {layer_id!r} is restricted: send an API key of role analyst or above")
+        raise Forbidden(f"layer {layer_id!r} is restricted to analysts and above (your role: {principal.role})")
+    return layer

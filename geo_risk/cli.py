@@ -164,6 +164,7 @@ def load(
     """Validate and load interchange layers into the store (all or nothing; re-loads update)."""
     from geo_risk.store.db import migrate
 
+    url = None
     try:
         url = _url()
         migrate(url)
@@ -178,9 +179,23 @@ def load(
         )
         console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
         if not dry_run:
+            _audit(url, "load", str(path), "ok", {"counts": report.counts})
             run_grading(url)
     except GeoRiskError as exc:
+        if not dry_run and url is not None:
+            _audit(url, "load", str(path), "failed", {"error": str(exc)})
         _fail(exc)
+
+
+def _audit(url: str, action: str, target: str | None, outcome: str, details: dict) -> None:
+    """Record a write of the command line in the audit log (never fails the command itself)."""
+    from geo_risk.store.audit import cli_actor, record
+
+    try:
+        record(url, actor=cli_actor(), role=None, channel="cli", action=action, target=target,
+               outcome=outcome, details=details)
+    except Exception as exc:  # noqa: BLE001 - the write happened; an unwritable log is reported, not fatal
+        console.print(f"warning: could not write the audit log: {exc}")
 
 
 def run_grading(url: str) -> None:
@@ -189,6 +204,7 @@ def run_grading(url: str) -> None:
 
     with console.status("grading hazard units (GB 18218) …"):
         report = grade_store(url)
+    _audit(url, "grade", None, "ok", {"summary": report.summary()})
     console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
 
 
@@ -274,6 +290,7 @@ def demo(
         migrate(url)
         report = run_load(SAMPLE_CITY, url, show_progress=sys.stderr.isatty())
         console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+        _audit(url, "load", str(SAMPLE_CITY), "ok", {"counts": report.counts})
         run_grading(url)
         if not no_serve:
             _serve(url)

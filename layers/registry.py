@@ -9,7 +9,19 @@ from dataclasses import dataclass, field, fields
 
 from layers.palette import HAZARD_GRADE_COLOURS, TARGET_CLASS_COLOURS
 
-__all__ = ["Style", "LayerDef", "REGISTRY", "get_layer"]
+__all__ = ["Style", "Aggregate", "LayerDef", "REGISTRY", "get_layer", "HEXAGONS_PER_TILE", "POPULATION_RAMP"]
+
+#: Below a layer's minimum zoom its features are summed into hexagons: this many across a tile
+#: (a 256-pixel tile → hexagons about 16 pixels across, whatever the zoom).
+HEXAGONS_PER_TILE = 16
+
+#: Sequential ramp for sums and counts per hexagon: (upper bound, colour); the last bound is open.
+POPULATION_RAMP: tuple[tuple[float, str], ...] = (
+    (100, "#edf8e9"), (1_000, "#bae4b3"), (5_000, "#74c476"), (20_000, "#31a354"), (float("inf"), "#006d2c"),
+)
+COUNT_RAMP: tuple[tuple[float, str], ...] = (
+    (1, "#f2f0f7"), (5, "#cbc9e2"), (20, "#9e9ac8"), (100, "#756bb1"), (float("inf"), "#54278f"),
+)
 
 
 @dataclass(frozen=True)
@@ -38,8 +50,41 @@ class Style:
 
 
 @dataclass(frozen=True)
+class Aggregate:
+    """How a layer is shown below its minimum zoom: features summed into hexagons, not thinned.
+
+    Every hexagon carries ``count`` (features whose representative point falls in it) and
+    ``value``: ``how`` ∈ {"count", "sum", "min"} of ``field`` (e.g. the sum of population, the
+    worst — lowest-numbered — grade). Colours: ``ramp`` (upper bound, colour) for sums and counts,
+    or the layer style's ``classes`` when ``how`` is "min" of the classified field.
+    """
+
+    how: str
+    field: str | None
+    label_zh: str
+    label_en: str
+    ramp: tuple[tuple[float, str], ...] = COUNT_RAMP
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "how": self.how,
+            "field": self.field,
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            "ramp": [[None if b == float("inf") else b, c] for b, c in self.ramp],
+            "hexagons_per_tile": HEXAGONS_PER_TILE,
+        }
+
+
+@dataclass(frozen=True)
 class LayerDef:
-    """A map layer. ``fields`` are the public properties served; ``popup`` the ones a popup shows."""
+    """A map layer. ``fields`` are the properties served (and queryable); ``popup`` those a popup shows.
+
+    ``tier`` is who may see the layer at all (``public`` or ``restricted``: analyst and above; see
+    api.access). At and above ``min_zoom`` a tile or page holds every feature that intersects it;
+    below it the layer is served as ``aggregate`` hexagons (or not at all when that is None).
+    ``time_field`` is the temporal property OGC API ``datetime`` filters on.
+    """
 
     id: str
     title_zh: str
@@ -53,6 +98,8 @@ class LayerDef:
     min_zoom: int = 0
     max_zoom: int = 22
     visible: bool = True
+    aggregate: Aggregate | None = None
+    time_field: str | None = "updated_at"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -67,6 +114,8 @@ class LayerDef:
             "min_zoom": self.min_zoom,
             "max_zoom": self.max_zoom,
             "visible": self.visible,
+            "aggregate": self.aggregate.as_dict() if self.aggregate else None,
+            "time_field": self.time_field,
         }
 
 
@@ -92,6 +141,8 @@ REGISTRY: dict[str, LayerDef] = {
             ("id", "name", "population", "households", "category"),
             ("name", "population", "households"),
             Style(fill="#8bc34a", stroke="#558b2f", fill_opacity=0.45, weight=0.5),
+            min_zoom=12,
+            aggregate=Aggregate("sum", "population", "人口（每六边形）", "Population per hexagon", POPULATION_RAMP),
         ),
         LayerDef(
             "enterprises",
@@ -114,6 +165,8 @@ REGISTRY: dict[str, LayerDef] = {
                     "planned": ("#00acc1", "拟建", "Planned"),
                 },
             ),
+            min_zoom=10,
+            aggregate=Aggregate("count", None, "企业数", "Enterprises per hexagon"),
         ),
         LayerDef(
             "hazard_units",
@@ -124,6 +177,8 @@ REGISTRY: dict[str, LayerDef] = {
             ("id", "enterprise_id", "name", "unit_type", "equipment", "fire_class", "safety_distance_m"),
             ("name", "enterprise_id", "unit_type", "equipment", "fire_class", "safety_distance_m"),
             Style(fill="#9aa5b1", stroke="#3e4a59", fill_opacity=0.7, weight=1.0),
+            min_zoom=12,
+            aggregate=Aggregate("count", None, "单元数", "Hazard units per hexagon"),
         ),
         LayerDef(
             "hazard_sources", "重大危险源（按级别）", "Major hazard sources by grade", "hazard_sources_map", "mixed",
@@ -133,6 +188,9 @@ REGISTRY: dict[str, LayerDef] = {
             Style(fill="#b30000", stroke="#400000", fill_opacity=0.9, weight=1.0, radius_px=5, classify_by="grade",
                   marker_below_zoom=14,
                   classes={str(g): v for g, v in HAZARD_GRADE_COLOURS.items()}),
+            min_zoom=8,
+            aggregate=Aggregate("min", "grade", "最高级别", "Highest grade per hexagon"),
+            time_field="computed_at",
         ),
         LayerDef(
             "protection_targets",
@@ -151,9 +209,29 @@ REGISTRY: dict[str, LayerDef] = {
                 classify_by="category",
                 classes=TARGET_CLASS_COLOURS,
             ),
+            min_zoom=10,
+            aggregate=Aggregate("count", None, "防护目标数", "Protection targets per hexagon"),
+        ),
+        LayerDef(
+            "inventory",
+            "危险化学品存量（受限）",
+            "Chemical inventories (restricted)",
+            "inventory_map",
+            "mixed",
+            ("id", "unit_id", "unit_name", "enterprise_id", "enterprise_name", "chemical", "cas",
+             "max_quantity_t", "state", "temperature_c", "pressure_mpa"),
+            ("enterprise_name", "unit_name", "chemical", "cas", "max_quantity_t", "state"),
+            Style(fill="#6d4c41", stroke="#3e2723", fill_opacity=0.8, weight=1.0, radius_px=4),
+            tier="restricted",
+            min_zoom=12,
+            visible=False,
+            aggregate=Aggregate("count", None, "存量条目数", "Inventory items per hexagon"),
         ),
     )
 }
+
+#: Layers anyone may read (no key); the others need an analyst key or above.
+PUBLIC_LAYERS = tuple(d.id for d in REGISTRY.values() if d.tier == "public")
 
 
 def get_layer(layer_id: str) -> LayerDef:

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.access import Forbidden, Principal, Unauthorized, can_see, current_principal
+from api.access import Principal, authorise_layer, can_see, current_principal
 from api.deps import get_database_url
 from geo_risk.errors import InvalidInput
-from layers.registry import REGISTRY, get_layer
+from layers.registry import REGISTRY
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 
@@ -48,10 +48,6 @@ def layer_geojson(
 ) -> Response:
     from geo_risk.store.features import feature_collection
 
-    layer = get_layer(layer_id)
-    if not can_see(principal, layer.tier):
-        if principal.role is None:
-            raise Unauthorized(f"layer {layer_id!r} is restricted: send an API key of role analyst or above")
-        raise Forbidden(f"layer {layer_id!r} is restricted to analysts and above")
+    layer = authorise_layer(layer_id, principal)
     body = feature_collection(url, layer.table, layer.fields, parse_bbox(bbox), limit)
     return Response(body, media_type="application/geo+json")

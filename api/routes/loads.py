@@ -36,6 +36,13 @@ def _save(upload: UploadFile, folder: Path, limit_bytes: int, used: int) -> int:
     return size
 
 
+def _audit(url: str, principal: Principal, outcome: str, details: dict) -> None:
+    from geo_risk.store.audit import record
+
+    record(url, actor=principal.key_id or "anonymous", role=principal.role, channel="api", action="load",
+           target=",".join(details.get("files", [])), outcome=outcome, details=details)
+
+
 @router.post("/loads", summary="Load interchange layers (GeoPackage, or the per-layer files of one load)")
 async def create_load(
     files: Annotated[
@@ -77,12 +84,21 @@ async def create_load(
             finally:
                 raw.close()
 
-        report = await run_in_threadpool(run)
+        names_sent = [Path(u.filename or "").name for u in files]
+        try:
+            report = await run_in_threadpool(run)
+        except Exception as exc:
+            if not dry_run:
+                await run_in_threadpool(_audit, url, principal, "failed", {"files": names_sent, "error": str(exc)})
+            raise
         grading = None
         if not dry_run:
             from geo_risk.grading import grade_store
 
             grading = (await run_in_threadpool(grade_store, url)).summary()
+            await run_in_threadpool(
+                _audit, url, principal, "ok", {"files": names_sent, "counts": report.counts, "grading": grading}
+            )
         shutil.rmtree(folder, ignore_errors=True)
     return {
         "dry_run": report.dry_run,

@@ -23,6 +23,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Integer,
     Text,
     func,
@@ -33,6 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from geo_risk.io import schema as s
 
 __all__ = [
+    "AuditEntry",
     "Base",
     "ChemicalPark",
     "Enterprise",
@@ -252,6 +254,22 @@ class HazardAssessment(Base):
         CheckConstraint("grade IS NULL OR grade BETWEEN 1 AND 4", name="grade_valid"),
         CheckConstraint("(grade IS NULL) = (NOT is_major_hazard)", name="grade_iff_major"),
     )
+
+
+class AuditEntry(Base):
+    """One write to the store: who (actor and role), when, through which channel, what, and its outcome."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    actor: Mapped[str] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    target: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSONB)
+    data_version: Mapped[int | None] = mapped_column(BigInteger)
 
 
 #: Interchange layer name → model, in load order.

@@ -7,7 +7,7 @@ from sqlalchemy import inspect, text
 from geo_risk.store.db import current_revision, downgrade, get_engine, migrate
 from geo_risk.store.models import ENTITY_TABLES
 
-EXPECTED = set(ENTITY_TABLES) | {"data_version", "hazard_assessments"}
+EXPECTED = set(ENTITY_TABLES) | {"data_version", "hazard_assessments", "audit_log"}
 
 
 def _tables(url: str) -> set[str]:
@@ -16,7 +16,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: str) -> None:
     migrate(empty_db_url)
-    assert current_revision(empty_db_url) == "0002"
+    assert current_revision(empty_db_url) == "0003"
     assert _tables(empty_db_url) == EXPECTED
     with get_engine(empty_db_url).connect() as conn:
         gist = {
@@ -35,7 +35,7 @@ def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: st
                 )
             )
         }
-    assert gist == EXPECTED - {"inventory", "data_version", "hazard_assessments"}
+    assert gist == EXPECTED - {"inventory", "data_version", "hazard_assessments", "audit_log"}
     assert {s for _, s in srids} == {4326}
     for table in ENTITY_TABLES:
         for col in ("id", "source", "created_at", "updated_at"):
