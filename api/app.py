@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import hazard_sources, health, layers, loads, webmap
+from api.routes import hazard_sources, health, layers, loads, ogc, webmap
 from geo_risk import __version__
 from geo_risk.settings import Settings, get_settings
 
@@ -26,4 +26,5 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     for module in (health, layers, loads, hazard_sources):
         app.include_router(module.router)
     webmap.install(app)
+    ogc.install(app, settings, app.state.database_url)
     return app

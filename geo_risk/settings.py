@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     )
     max_upload_mb: float = Field(default=200.0, gt=0, description="Largest accepted upload, MB.")
     load_chunk_rows: int = Field(default=50_000, ge=1000, description="Rows per streamed load chunk.")
+    tile_cache_mb: float = Field(
+        default=256.0, ge=0, description="Memory for the vector-tile cache, MB (0 turns the cache off)."
+    )
+    tile_max_features: int | None = Field(
+        default=None,
+        ge=1,
+        description="Cap of features per vector tile; unset means none (at and above a layer's minimum zoom "
+        "every feature is kept). Exists for like-for-like benchmarks against peers that cap tiles.",
+    )
+    items_max_limit: int = Field(default=10_000, ge=1, le=1_000_000, description="Largest page of OGC API items.")
 
     @field_validator("api_keys")
     @classmethod

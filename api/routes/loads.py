@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from api.access import Principal, require_role
@@ -45,6 +45,7 @@ def _audit(url: str, principal: Principal, outcome: str, details: dict) -> None:
 
 @router.post("/loads", summary="Load interchange layers (GeoPackage, or the per-layer files of one load)")
 async def create_load(
+    request: Request,
     files: Annotated[
         list[UploadFile],
         File(description="A .gpkg, or layer files named <layer>.geojson/.csv/.shp+.shx+.dbf+.prj…"),
@@ -96,6 +97,7 @@ async def create_load(
             from geo_risk.grading import grade_store
 
             grading = (await run_in_threadpool(grade_store, url)).summary()
+            await run_in_threadpool(request.app.state.version_watch.refresh)  # our next tile is fresh at once
             await run_in_threadpool(
                 _audit, url, principal, "ok", {"files": names_sent, "counts": report.counts, "grading": grading}
             )
