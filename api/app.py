@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
 from api import errors
@@ -15,7 +18,14 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     from geo_risk.store.db import resolve_url
 
     settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.version_watch.stop()  # the LISTEN thread of the tile cache
+
     app = FastAPI(
+        lifespan=lifespan,
         title="geo_risk 重大危险源风险地图服务",
         version=__version__,
         description="Major-hazard-source risk map service: store, grading, risk engine and map layers.",

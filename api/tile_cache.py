@@ -90,6 +90,7 @@ class VersionWatch:
         return self.refresh()
 
     def _run(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             conn = None
             try:
@@ -113,13 +114,16 @@ class VersionWatch:
                             cur.execute("SELECT version FROM data_version")
                             self._set(int(cur.fetchone()[0]))
             except Exception as exc:  # noqa: BLE001 - reconnect on any failure; lookups query meanwhile
-                log.warning("data-version listener: %s; retrying", exc)
+                failures += 1
+                (log.warning if failures == 1 else log.debug)("data-version listener: %s; retrying", exc)
+            else:
+                failures = 0
             finally:
                 self._listening = False
                 if conn is not None:
                     with contextlib.suppress(Exception):  # closing a broken connection
                         conn.close()
-            self._stop.wait(1.0)
+            self._stop.wait(min(30.0, 0.5 * 2 ** min(failures, 6)))
 
 
 class TileCache:

@@ -159,3 +159,45 @@ def write_city(layers: dict, path: Path) -> Path:
         else:
             pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
     return path
+
+
+def live_server(app):  # noqa: ANN001, ANN201 - a context manager yielding the base URL
+    """Serve ``app`` with uvicorn in a thread on a free loopback port; yields ``http://127.0.0.1:PORT``."""
+    import contextlib
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    import uvicorn
+
+    @contextlib.contextmanager
+    def serve():  # noqa: ANN202
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or not thread.is_alive():
+                server.should_exit = True
+                raise RuntimeError(f"the app did not answer {base}/health within 30 s")
+            time.sleep(0.1)
+        try:
+            yield base
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+            sock.close()
+
+    return serve()

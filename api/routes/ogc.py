@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
@@ -212,9 +212,9 @@ def collections(
     return JSONResponse({"links": links, "collections": items})
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
+@router.get("/collections/{collectionId}", summary="One collection")
 def collection(
-    collection_id: str,
+    collection_id: Annotated[str, Path(alias="collectionId")],
     request: Request,
     f: Annotated[str | None, Query()] = None,
     principal: Principal = Depends(current_principal),
@@ -227,9 +227,9 @@ def collection(
     return JSONResponse(doc)
 
 
-@router.get("/collections/{collection_id}/queryables", summary="Queryable properties (JSON Schema)")
+@router.get("/collections/{collectionId}/queryables", summary="Queryable properties (JSON Schema)")
 def queryables(
-    collection_id: str,
+    collection_id: Annotated[str, Path(alias="collectionId")],
     request: Request,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
@@ -274,9 +274,9 @@ def _filter(filter_: str | None, lang: str | None, crs: str | None) -> Any:
     return parse_cql2(filter_, lang)
 
 
-@router.get("/collections/{collection_id}/items", summary="Features of a collection (GeoJSON, EPSG:4326 lon/lat)")
+@router.get("/collections/{collectionId}/items", summary="Features of a collection (GeoJSON, EPSG:4326 lon/lat)")
 def items(
-    collection_id: str,
+    collection_id: Annotated[str, Path(alias="collectionId")],
     request: Request,
     bbox: Annotated[str | None, Query(description="lon_min,lat_min,lon_max,lat_max (CRS84)")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
@@ -353,10 +353,10 @@ def items(
     return Response(body, media_type=GEOJSON)
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
+@router.get("/collections/{collectionId}/items/{featureId}", summary="One feature")
 def item(
-    collection_id: str,
-    feature_id: str,
+    collection_id: Annotated[str, Path(alias="collectionId")],
+    feature_id: Annotated[str, Path(alias="featureId")],
     request: Request,
     f: Annotated[str | None, Query()] = None,
     principal: Principal = Depends(current_principal),
@@ -394,8 +394,12 @@ def _tileset_links(base: str, layer: Any) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/collections/{collection_id}/tiles", summary="Tilesets of a collection")
-def tilesets(collection_id: str, request: Request, principal: Principal = Depends(current_principal)) -> Response:
+@router.get("/collections/{collectionId}/tiles", summary="Tilesets of a collection")
+def tilesets(
+    collection_id: Annotated[str, Path(alias="collectionId")],
+    request: Request,
+    principal: Principal = Depends(current_principal),
+) -> Response:
     layer = authorise_layer(collection_id, principal)
     return JSONResponse({
         "tilesets": [{
@@ -408,8 +412,12 @@ def tilesets(collection_id: str, request: Request, principal: Principal = Depend
     })
 
 
-@router.get("/collections/{collection_id}/tiles/WebMercatorQuad", summary="Tileset metadata")
-def tileset(collection_id: str, request: Request, principal: Principal = Depends(current_principal)) -> Response:
+@router.get("/collections/{collectionId}/tiles/WebMercatorQuad", summary="Tileset metadata")
+def tileset(
+    collection_id: Annotated[str, Path(alias="collectionId")],
+    request: Request,
+    principal: Principal = Depends(current_principal),
+) -> Response:
     layer = authorise_layer(collection_id, principal)
     return JSONResponse({
         "title": _title(layer),
@@ -424,9 +432,9 @@ def tileset(collection_id: str, request: Request, principal: Principal = Depends
     })
 
 
-@router.get("/collections/{collection_id}/tiles/WebMercatorQuad/tilejson.json", summary="TileJSON 3.0 with legend")
+@router.get("/collections/{collectionId}/tiles/WebMercatorQuad/tilejson.json", summary="TileJSON 3.0 with legend")
 def tilejson(
-    collection_id: str,
+    collection_id: Annotated[str, Path(alias="collectionId")],
     request: Request,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
@@ -475,15 +483,15 @@ def _tile_headers(etag: str, tier: str) -> dict[str, str]:
 
 
 @router.get(
-    "/collections/{collection_id}/tiles/WebMercatorQuad/{z}/{y}/{x}",
+    "/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}",
     summary="A Mapbox Vector Tile (tileMatrix/tileRow/tileCol)",
     responses={200: {"content": {MVT: {}}}},
 )
 async def tile(
-    collection_id: str,
-    z: int,
-    y: int,
-    x: int,
+    collection_id: Annotated[str, Path(alias="collectionId")],
+    z: Annotated[int, Path(alias="tileMatrix", description="zoom level")],
+    y: Annotated[int, Path(alias="tileRow", description="row, from the north")],
+    x: Annotated[int, Path(alias="tileCol", description="column, from the west")],
     request: Request,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
@@ -515,10 +523,10 @@ async def tile(
     return Response(data, media_type=MVT, headers=headers)
 
 
-@router.get("/collections/{collection_id}/hexagons", summary="The layer summed into hexagons (GeoJSON, for zooms "
+@router.get("/collections/{collectionId}/hexagons", summary="The layer summed into hexagons (GeoJSON, for zooms "
             "below its minimum)")
 def hexagons(
-    collection_id: str,
+    collection_id: Annotated[str, Path(alias="collectionId")],
     bbox: Annotated[str, Query(description="lon_min,lat_min,lon_max,lat_max (CRS84)")],
     zoom: Annotated[int, Query(ge=0, le=24, description="web-map zoom: hexagons are ~16 px across")],
     principal: Principal = Depends(current_principal),

@@ -58,6 +58,9 @@ def _text_parser():  # noqa: ANN202 - a lark.Lark
         def dwithin_spatial_predicate(self, lhs, rhs, distance):  # noqa: ANN001, ANN202
             return ast.DistanceWithin(lhs, rhs, distance, "meters")
 
+        def temporal_function(self, op, lhs, rhs):  # noqa: ANN001, ANN202
+            return self.binary_temporal_predicate(lhs, op, rhs)
+
     folder = os.path.dirname(cql2_text.__file__)
     with open(os.path.join(folder, "grammar.lark"), encoding="utf-8") as f:
         grammar = f.read()
@@ -67,6 +70,17 @@ def _text_parser():  # noqa: ANN202 - a lark.Lark
     if "spatial_predicate_dwithin" not in grammar:  # pragma: no cover - a pygeofilter grammar change
         raise RuntimeError("pygeofilter's CQL2 grammar changed: cannot add S_DWITHIN")
     grammar += _DWITHIN_RULE
+    # pygeofilter's grammar allows NOT (predicate) only; CQL2 allows NOT (any condition).
+    grammar = grammar.replace('| "NOT"i "(" predicate ")"', '| "NOT"i "(" condition ")"', 1)
+    # CQL2 writes temporal operators as functions: T_AFTER(a, b); pygeofilter only infix.
+    grammar = grammar.replace(
+        "          | temporal_predicate\n",
+        "          | temporal_predicate\n"
+        '          | _binary_temporal_predicate_func "(" expression "," expression ")" -> temporal_function\n',
+        1,
+    )
+    # pygeofilter's attribute pattern needs two characters; one-letter properties (``r``) are legal.
+    grammar = grammar.replace("attribute: /[a-zA-Z][a-zA-Z_:0-9.]+/", "attribute: /[a-zA-Z][a-zA-Z_:0-9.]*/", 1)
     return lark.Lark(
         grammar,
         parser="lalr",
@@ -360,6 +374,12 @@ class _Translator:
 
     def value(self, value: Any, kind: str, column: Any) -> Any:
         """A literal checked against the column kind, as a bound parameter."""
+        from pygeofilter import ast
+
+        if isinstance(value, ast.Function) and value.name == "lower" and len(value.arguments) == 1:
+            if not isinstance(value.arguments[0], str):
+                raise InvalidInput("CASEI() takes a text property or a quoted text")
+            value = value.arguments[0].lower()
         if _is_property(value):
             raise InvalidInput("compare a property with a value here, not with another property")
         if kind == "text":
@@ -382,7 +402,10 @@ class _Translator:
 def _is_property(node: Any) -> bool:
     from pygeofilter import ast
 
-    return isinstance(node, ast.Attribute) or (isinstance(node, ast.Function) and node.name == "lower")
+    return isinstance(node, ast.Attribute) or (
+        isinstance(node, ast.Function) and node.name == "lower" and len(node.arguments) == 1
+        and isinstance(node.arguments[0], ast.Attribute)
+    )
 
 
 def _like_pattern(node: Any) -> str:
