@@ -45,6 +45,13 @@ _DWITHIN_RULE = (
 )
 
 
+def _patch(grammar: str, old: str, new: str) -> str:
+    """Replace ``old`` once in pygeofilter's grammar; fail loudly if a new version moved it."""
+    if old not in grammar:  # pragma: no cover - only after a pygeofilter upgrade
+        raise RuntimeError(f"pygeofilter's CQL2 grammar changed: cannot patch {old.strip()!r}")
+    return grammar.replace(old, new, 1)
+
+
 @lru_cache(maxsize=1)
 def _text_parser():  # noqa: ANN202 - a lark.Lark
     """pygeofilter's CQL2-text grammar plus the ``S_DWITHIN`` rule (built once)."""
@@ -64,23 +71,20 @@ def _text_parser():  # noqa: ANN202 - a lark.Lark
     folder = os.path.dirname(cql2_text.__file__)
     with open(os.path.join(folder, "grammar.lark"), encoding="utf-8") as f:
         grammar = f.read()
-    grammar = grammar.replace(
-        "          | spatial_predicate\n", "          | spatial_predicate\n          | spatial_predicate_dwithin\n", 1
-    )
-    if "spatial_predicate_dwithin" not in grammar:  # pragma: no cover - a pygeofilter grammar change
-        raise RuntimeError("pygeofilter's CQL2 grammar changed: cannot add S_DWITHIN")
+    grammar = _patch(grammar, "          | spatial_predicate\n",
+                     "          | spatial_predicate\n          | spatial_predicate_dwithin\n")
     grammar += _DWITHIN_RULE
     # pygeofilter's grammar allows NOT (predicate) only; CQL2 allows NOT (any condition).
-    grammar = grammar.replace('| "NOT"i "(" predicate ")"', '| "NOT"i "(" condition ")"', 1)
+    grammar = _patch(grammar, '| "NOT"i "(" predicate ")"', '| "NOT"i "(" condition ")"')
     # CQL2 writes temporal operators as functions: T_AFTER(a, b); pygeofilter only infix.
-    grammar = grammar.replace(
+    grammar = _patch(
+        grammar,
         "          | temporal_predicate\n",
         "          | temporal_predicate\n"
         '          | _binary_temporal_predicate_func "(" expression "," expression ")" -> temporal_function\n',
-        1,
     )
     # pygeofilter's attribute pattern needs two characters; one-letter properties (``r``) are legal.
-    grammar = grammar.replace("attribute: /[a-zA-Z][a-zA-Z_:0-9.]+/", "attribute: /[a-zA-Z][a-zA-Z_:0-9.]*/", 1)
+    grammar = _patch(grammar, "attribute: /[a-zA-Z][a-zA-Z_:0-9.]+/", "attribute: /[a-zA-Z][a-zA-Z_:0-9.]*/")
     return lark.Lark(
         grammar,
         parser="lalr",
