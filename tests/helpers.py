@@ -13,6 +13,9 @@ from geo_risk.store.db import get_engine
 from geo_risk.store.models import ENTITY_TABLES
 
 REPO = Path(__file__).resolve().parents[1]
+#: One API key per role, for apps built in tests.
+ROLE_KEYS = {"viewer-key-1": "viewer", "analyst-key-1": "analyst", "editor-key-1": "editor", "admin-key-1": "admin"}
+KEY_OF = {role: key for key, role in ROLE_KEYS.items()}
 SAMPLE_CITY = REPO / "sample_geo" / "jilin_city.gpkg"
 
 

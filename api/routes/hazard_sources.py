@@ -95,7 +95,7 @@ def list_hazard_sources(
     enterprise_id: str | None = None,
     include_below_threshold: Annotated[bool, Query(description="also units with S < 1")] = False,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
 ) -> HazardSourceList:

@@ -353,7 +353,7 @@ def items(
     return Response(body, media_type=GEOJSON)
 
 
-@router.get("/collections/{collectionId}/items/{featureId}", summary="One feature")
+@router.get("/collections/{collectionId}/items/{featureId:path}", summary="One feature")
 def item(
     collection_id: Annotated[str, Path(alias="collectionId")],
     feature_id: Annotated[str, Path(alias="featureId")],

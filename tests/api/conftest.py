@@ -6,14 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import SAMPLE_CITY, load
+from helpers import ROLE_KEYS, SAMPLE_CITY, load
 
 from api.app import create_app
 from geo_risk.grading import grade_store
 from geo_risk.settings import Settings
-
-ROLE_KEYS = {"viewer-key-1": "viewer", "analyst-key-1": "analyst", "editor-key-1": "editor", "admin-key-1": "admin"}
-KEY_OF = {role: key for key, role in ROLE_KEYS.items()}
 
 
 @pytest.fixture(scope="module")

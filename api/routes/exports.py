@@ -1,0 +1,56 @@
+"""``/collections/{collection_id}/export``: a whole layer as a file for QGIS and GDAL.
+
+Formats (``f``): ``gpkg`` (GeoPackage 1.2, style inside), ``shp`` (zip of the Shapefile with
+``.cpg``, ``.prj``, ``.qml``, ``.sld``), ``geojson`` (RFC 7946), ``kml``, ``fgb`` (FlatGeobuf),
+``csv`` (geometry as WKT, EPSG:4326 lon/lat). Every feature, EPSG:4326, UTF-8; see
+``geo_risk.export``. Access: as every other path serving a layer, through
+``api.access.authorise_layer`` (restricted layers need an analyst key or above).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from api.access import Principal, authorise_layer, current_principal
+from api.deps import get_database_url
+from geo_risk.export import EXPORT_FORMATS, export_archive
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["exports"])
+
+_MEDIA_TYPES = sorted({f.media_type for f in EXPORT_FORMATS.values()})
+
+
+@router.get(
+    "/collections/{collection_id}/export",
+    summary="A whole layer as a file: GeoPackage, Shapefile (zip), GeoJSON, KML, FlatGeobuf or CSV",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file, as an attachment named <layer>.<suffix> (<layer>.shp.zip for shp)",
+            "content": {m: {} for m in _MEDIA_TYPES},
+        },
+        401: {"description": "Restricted layer and no API key"},
+        403: {"description": "Restricted layer and a key below analyst"},
+        404: {"description": "No such layer"},
+        422: {"description": "Unknown format, or an empty layer in a format that cannot describe its fields"},
+    },
+)
+def export_collection(
+    collection_id: str,
+    f: Annotated[str, Query(description=f"format: {', '.join(EXPORT_FORMATS)}")] = "gpkg",
+    principal: Principal = Depends(current_principal),
+    url: str = Depends(get_database_url),
+) -> Response:
+    """Export every feature of ``collection_id`` (a plain ``def``: FastAPI runs it in a worker thread)."""
+    layer = authorise_layer(collection_id, principal)
+    content, media_type, filename = export_archive(url, layer.id, f)
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
