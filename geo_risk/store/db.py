@@ -100,6 +100,13 @@ def downgrade(url: str, revision: str = "base") -> None:
     command.downgrade(_alembic_config(url), revision)
 
 
+def head_revision() -> str:
+    """The newest Alembic revision this code knows (what ``migrate`` upgrades to)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config("postgresql://unused")).get_current_head()
+
+
 def current_revision(url: str) -> str | None:
     """The Alembic revision the database is at, or None when unmigrated."""
     from alembic.runtime.migration import MigrationContext

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect, text
 
-from geo_risk.store.db import current_revision, downgrade, get_engine, migrate
+from geo_risk.store.db import current_revision, downgrade, get_engine, head_revision, migrate
 from geo_risk.store.models import ENTITY_TABLES
 
 EXPECTED = set(ENTITY_TABLES) | {"data_version", "hazard_assessments", "audit_log"}
@@ -16,7 +16,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: str) -> None:
     migrate(empty_db_url)
-    assert current_revision(empty_db_url) == "0003"
+    assert current_revision(empty_db_url) == head_revision() == "0003"
     assert _tables(empty_db_url) == EXPECTED
     with get_engine(empty_db_url).connect() as conn:
         gist = {
