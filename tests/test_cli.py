@@ -32,6 +32,14 @@ def test_load_reports_what_it_did(cli_env: str, tmp_path: Path) -> None:
     assert "residential_areas: 3 rows (EPSG:4326) — 3 new" in result.output
     again = runner.invoke(app, ["load", str(path)])
     assert "residential_areas: 3 rows (EPSG:4326) — 0 new, 0 updated, 3 unchanged" in again.output
+    assert _audit(cli_env) == [("cli", "load", "ok"), ("cli", "grade", "ok")] * 2
+
+
+def _audit(url: str) -> list[tuple[str, str, str]]:
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(text("SELECT channel, action, outcome, actor FROM audit_log ORDER BY id")).all()
+    assert all(r.actor.startswith("cli:") for r in rows)
+    return [(r.channel, r.action, r.outcome) for r in rows]
 
 
 def test_bad_load_exits_2_naming_the_row_and_writes_nothing(cli_env: str, tmp_path: Path) -> None:
@@ -43,6 +51,7 @@ def test_bad_load_exits_2_naming_the_row_and_writes_nothing(cli_env: str, tmp_pa
     assert "inventory row 3" in result.output and "max_quantity_t -4 is negative" in result.output
     assert "nothing was written" in result.output
     assert snapshot(cli_env) == before
+    assert _audit(cli_env) == [("cli", "load", "failed")]  # the attempt is recorded, the data untouched
 
 
 def test_dry_run_writes_nothing(cli_env: str, tmp_path: Path) -> None:
