@@ -251,6 +251,36 @@ def register(
     )
 
 
+@app.command("export")
+def export_command(
+    layer: Annotated[str, typer.Argument(help="Layer id, e.g. hazard_sources, enterprises, chemical_parks")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="gpkg, shp, geojson, kml, fgb or csv")],
+    out: Annotated[Path, typer.Option("--out", help="Output file (suffix of the format) or folder")],
+) -> None:
+    """Export a map layer (EPSG:4326) for QGIS/GDAL: GeoPackage and Shapefile carry its style."""
+    from geo_risk.export import describe, export_layer
+    from geo_risk.store.db import migrate
+    from geo_risk.store.results import assessments_are_current
+
+    try:
+        url = _url()
+        migrate(url)
+        if layer == "hazard_sources" and not assessments_are_current(url):
+            console.print("stored GB 18218 results are missing or stale: grading first")
+            run_grading(url)
+        paths = export_layer(url, layer, fmt, out)
+        layers = describe(paths)
+    except GeoRiskError as exc:
+        _fail(exc)
+    for d in layers:
+        console.print(f"{layer} → {d.path} (layer {d.layer}, {d.geometry}): {d.features} features, {d.crs}",
+                      highlight=False, markup=False, soft_wrap=True)
+    data = {d.path for d in layers}
+    sides = [p.name for p in paths if p not in data]
+    if sides:
+        console.print(f"with {', '.join(sides)}", highlight=False, markup=False, soft_wrap=True)
+
+
 # -- serve / demo ---------------------------------------------------------------------------------
 def _serve(url: str) -> None:
     import uvicorn
