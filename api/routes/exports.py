@@ -1,4 +1,4 @@
-"""``/collections/{collection_id}/export``: a whole layer as a file for QGIS and GDAL.
+"""``/collections/{collectionId}/export``: a whole layer as a file for QGIS and GDAL.
 
 Formats (``f``): ``gpkg`` (GeoPackage 1.2, style inside), ``shp`` (zip of the Shapefile with
 ``.cpg``, ``.prj``, ``.qml``, ``.sld``), ``geojson`` (RFC 7946), ``kml``, ``fgb`` (FlatGeobuf),
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from api.access import Principal, authorise_layer, current_principal
@@ -26,7 +26,7 @@ _MEDIA_TYPES = sorted({f.media_type for f in EXPORT_FORMATS.values()})
 
 
 @router.get(
-    "/collections/{collection_id}/export",
+    "/collections/{collectionId}/export",
     summary="A whole layer as a file: GeoPackage, Shapefile (zip), GeoJSON, KML, FlatGeobuf or CSV",
     response_class=Response,
     responses={
@@ -41,7 +41,7 @@ _MEDIA_TYPES = sorted({f.media_type for f in EXPORT_FORMATS.values()})
     },
 )
 def export_collection(
-    collection_id: str,
+    collection_id: Annotated[str, Path(alias="collectionId")],
     f: Annotated[str, Query(description=f"format: {', '.join(EXPORT_FORMATS)}")] = "gpkg",
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),

@@ -29,6 +29,8 @@ RESTRICTED_PATHS = [
     "/collections/inventory/tiles/WebMercatorQuad/tilejson.json",
     "/collections/inventory/tiles",
     "/collections/inventory/hexagons?bbox=126,43,127,44&zoom=9",
+    "/collections/inventory/export?f=gpkg",
+    "/collections/inventory/export?f=csv",
 ]
 
 

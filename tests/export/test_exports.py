@@ -23,7 +23,6 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.routes import exports
 from geo_risk.cli import app as cli_app
 from geo_risk.errors import InvalidInput, NotFound
 from geo_risk.export import (
@@ -426,7 +425,6 @@ KEYS = {"k-analyst": "analyst", "k-viewer": "viewer"}
 @pytest.fixture(scope="module")
 def client(city: str) -> Iterator[TestClient]:
     app = create_app(Settings(api_keys=KEYS), database_url=city)
-    app.include_router(exports.router)  # api/app.py includes it too; a test-local app need not rely on that
     with TestClient(app) as c:
         yield c
 
