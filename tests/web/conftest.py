@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_CITY = REPO / "sample_geo" / "jilin_city.gpkg"
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
+SHOTS = Path("/tmp/geo_risk_shots")
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 BUILD_SH = REPO / "layers" / "web" / "build.sh"
@@ -115,7 +116,8 @@ def chromium() -> Iterator[object]:
         "--hide-scrollbars",
     ):
         opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # "performance": every network request the page makes (CDP Network events), read by the tests.
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.set_script_timeout(30)
     try:
@@ -125,7 +127,18 @@ def chromium() -> Iterator[object]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+@pytest.fixture
+def screenshot(tmp_path: Path) -> Callable[[object, str], bytes]:
+    """``screenshot(driver, "name.png")``: the page as PNG, saved under the test's tmp dir and
+    copied to tests/web/_artifacts/ and to ``GEO_RISK_SHOTS`` (default /tmp/geo_risk_shots/)."""
+    shots = Path(os.environ.get("GEO_RISK_SHOTS", SHOTS))
+
+    def take(driver: object, name: str) -> bytes:
+        png = driver.get_screenshot_as_png()  # type: ignore[attr-defined]
+        (tmp_path / name).write_bytes(png)
+        for folder in (ARTIFACTS, shots):
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(png)
+        return png
+
+    return take

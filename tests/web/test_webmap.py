@@ -1,7 +1,10 @@
 """The web map ``/map`` in a real headless Chromium, on a real PostGIS loaded with the sample city.
 
-Checks: every layer is drawn and nothing is fetched from outside the server; the legend, layer
-switcher and popups are bilingual; the colours on screen are the registry's (pixel checks).
+Checks: layers are loaded by viewport and zoom from the OGC endpoints (features at and above a
+layer's min_zoom, hexagons below it), never whole and never from outside this server; views inside
+the loaded box are not refetched; the legend, layer switcher and popups are bilingual; the colours
+on screen are the registry's (pixel checks at known hazard units, hazard sources of every grade
+and hexagons).
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ import json
 import re
 import statistics
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from layers.registry import REGISTRY
+from layers.registry import PUBLIC_LAYERS, REGISTRY
 
 LOAD_TIMEOUT_S = 30
+HEX_OPACITY = 0.72  # map.js HEX_STYLE.fillOpacity
+WHOLE_LAYER = re.compile(r"/api/v1/layers/[^/?]+\.geojson")
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -47,41 +53,123 @@ def assert_close(got: tuple[int, ...], want: tuple[float, ...], tol: float = 6, 
     assert diff <= tol, f"{what}: pixel {got} differs from expected {tuple(round(w) for w in want)} by {diff}"
 
 
+def ramp_colour(layer_id: str, value: float) -> str:
+    """The registry's ramp colour of a hexagon value (upper bounds inclusive, the last one open)."""
+    agg = REGISTRY[layer_id].aggregate
+    assert agg is not None
+    return next(c for bound, c in agg.ramp if value <= bound)
+
+
+def requests_seen(d: Any) -> list[str]:
+    """Every URL the browser requested since the last navigation helper reset the list."""
+    seen: list[str] = d.__dict__.setdefault("_geo_risk_requests", [])
+    for entry in d.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            seen.append(msg["params"]["request"]["url"])
+    return seen
+
+
+def open_page(d: Any, url: str) -> None:
+    """Navigate to ``url`` with a fresh request record, and wait until its layers are drawn."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    d.get("about:blank")
+    requests_seen(d)
+    d.__dict__["_geo_risk_requests"] = []
+    d.get_log("browser")
+    d.get(url)
+    WebDriverWait(d, LOAD_TIMEOUT_S).until(
+        lambda drv: drv.execute_script("return document.body.dataset.layersLoaded || ''") in ("true", "error")
+    )
+    state = d.execute_script("return document.body.dataset.layersLoaded")
+    assert state == "true", f"the map reported a loading error: {d.find_element('id', 'status').text}"
+
+
+# Show only the layers ``keep`` (all when null), hide the controls (for clean pixels) and move the
+# map; resolve once the view's layers are drawn (layersLoaded "true"), two frames later.
 SHOW_ONLY_AND_CENTRE = """
 const [keep, lat, lon, zoom, done] = arguments;
 const map = window.geoRiskMap;
 map.closePopup();
+document.querySelector('.leaflet-control-container').style.visibility = keep ? 'hidden' : '';
 for (const [id, layer] of Object.entries(window.geoRiskLayers)) {
-  if (id === keep) map.addLayer(layer); else map.removeLayer(layer);
+  if (!keep || keep.includes(id)) map.addLayer(layer); else map.removeLayer(layer);
 }
-map.setView([lat, lon], zoom, {animate: false});
-requestAnimationFrame(() => requestAnimationFrame(() => {
-  const p = map.latLngToContainerPoint([lat, lon]);
-  const r = map.getContainer().getBoundingClientRect();
-  done({x: r.left + p.x, y: r.top + p.y, dpr: window.devicePixelRatio, zoom: map.getZoom()});
-}));
+if (lat !== null) map.setView([lat, lon], zoom, {animate: false});
+const started = Date.now();
+(function wait() {
+  const s = document.body.dataset.layersLoaded;
+  if ((s !== 'true' && s !== 'error') && Date.now() - started < 25000) return setTimeout(wait, 30);
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    const r = map.getContainer().getBoundingClientRect();
+    const p = lat === null ? {x: 0, y: 0} : map.latLngToContainerPoint([lat, lon]);
+    done({x: r.left + p.x, y: r.top + p.y, left: r.left, top: r.top, width: r.width, height: r.height,
+          dpr: window.devicePixelRatio, zoom: map.getZoom(), loaded: s});
+  }));
+})();
 """
 
-SHOW_ALL = """
-const map = window.geoRiskMap;
-for (const layer of Object.values(window.geoRiskLayers)) map.addLayer(layer);
+STATE = """
+const out = {};
+for (const [id, s] of Object.entries(window.geoRiskLayerState)) {
+  out[id] = {status: s.status, mode: s.mode, zoom: s.zoom, n: s.n, matched: s.matched, capped: s.capped,
+             requests: s.requests, drawn: window.geoRiskLayers[id].getLayers().length,
+             bbox: s.bbox ? s.bbox.split(',').map(Number) : null};
+}
+return out;
 """
+
+
+def show(d: Any, keep: list[str] | None, lat: float | None = None, lon: float | None = None,
+         zoom: int | None = None) -> dict[str, Any]:
+    pos = d.execute_async_script(SHOW_ONLY_AND_CENTRE, keep, lat, lon, zoom)
+    assert pos["loaded"] == "true", d.find_element("id", "status").text
+    return pos
+
+
+def show_all(d: Any) -> None:
+    show(d, None)
+
+
+def layer_state(d: Any) -> dict[str, dict[str, Any]]:
+    return d.execute_script(STATE)
+
+
+def centre_point(d: Any, pos: dict[str, Any]) -> tuple[float, float]:
+    return pos["x"] * pos["dpr"], pos["y"] * pos["dpr"]
 
 
 # -- fixtures -------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
+@pytest.fixture
 def map_page(chromium, webmap_server: str):
-    """/map opened once and waited for until every layer is drawn."""
-    from selenium.webdriver.support.ui import WebDriverWait
+    """/map, opened when the browser is elsewhere, with every layer shown and drawn."""
+    d = chromium
+    if d.current_url != f"{webmap_server}/map" or d.execute_script(
+        "return document.body.dataset.layersLoaded || ''"
+    ) != "true":
+        open_page(d, f"{webmap_server}/map")
+    else:
+        show_all(d)
+    return d
 
-    chromium.get(f"{webmap_server}/map")
-    WebDriverWait(chromium, LOAD_TIMEOUT_S).until(
-        lambda d: d.execute_script("return document.body.dataset.layersLoaded || ''") in ("true", "error")
-    )
-    state = chromium.execute_script("return document.body.dataset.layersLoaded")
-    status = chromium.find_element("id", "status").text
-    assert state == "true", f"the map reported a loading error: {status}"
-    return chromium
+
+@pytest.fixture(scope="module")
+def hazard_sources_by_grade(webmap_db_url: str) -> dict[int, tuple[str, float, float]]:
+    """Per grade, the hazard source (a polygon) with the largest inscribed circle among those no
+    other source comes within 30 m of: (id, lat, lon of the circle's centre)."""
+    from geo_risk.store.db import get_engine
+
+    with get_engine(webmap_db_url).connect() as conn:
+        rows = conn.execute(text(
+            "SELECT DISTINCT ON (grade) grade, id, ST_Y((c).center), ST_X((c).center) FROM ("
+            "  SELECT s.grade, s.id, ST_MaximumInscribedCircle(s.geom) AS c FROM hazard_sources_map s"
+            "   WHERE GeometryType(s.geom) IN ('POLYGON', 'MULTIPOLYGON') AND NOT EXISTS ("
+            "     SELECT 1 FROM hazard_sources_map o WHERE o.id <> s.id"
+            "        AND ST_DWithin(o.geom::geography, s.geom::geography, 30))) x"
+            " ORDER BY grade, (c).radius DESC"
+        )).all()
+    return {int(r[0]): (r[1], float(r[2]), float(r[3])) for r in rows}
 
 
 # -- page and assets (no browser) -----------------------------------------------------------------
@@ -127,8 +215,14 @@ def test_static_files_are_served(vendored_leaflet: Path) -> None:
         assert client.get(path).status_code == 200, path
 
 
-# -- in the browser -------------------------------------------------------------------------------
-def test_every_layer_is_drawn_from_this_server_only(map_page, webmap_server: str) -> None:
+def test_map_script_asks_the_ogc_endpoints_not_whole_layers() -> None:
+    source = (Path(__file__).resolve().parents[2] / "layers" / "static" / "map.js").read_text(encoding="utf-8")
+    assert "/items?bbox=" in source and "/hexagons?bbox=" in source
+    assert ".geojson" not in source
+
+
+# -- in the browser: loading by viewport and zoom -------------------------------------------------
+def test_layers_are_loaded_by_viewport_and_zoom_from_this_server(map_page, webmap_server: str) -> None:
     d = map_page
     assert d.title == "geo_risk 重大危险源风险地图 / Major hazard risk map"
     # [id, features drawn, z-index of its pane], in the order the page drew them
@@ -136,32 +230,158 @@ def test_every_layer_is_drawn_from_this_server_only(map_page, webmap_server: str
         "return window.geoRiskRegistry.map(def => [def.id, window.geoRiskLayers[def.id].getLayers().length,"
         " Number(window.geoRiskMap.getPane('gr-' + def.id).style.zIndex)])"
     )
-    assert [row[0] for row in drawn] == list(REGISTRY)
+    # anonymous: the restricted inventory layer is not listed, not drawn, not in the switcher
+    assert [row[0] for row in drawn] == list(PUBLIC_LAYERS)
+    assert "inventory" not in d.execute_script("return Object.keys(window.geoRiskLayers)")
+    assert REGISTRY["inventory"].title_zh not in d.find_element("css selector", ".leaflet-control-layers").text
     assert all(n > 0 for _, n, _ in drawn), drawn
     z = [row[2] for row in drawn]
     assert z == sorted(z) and len(set(z)) == len(z), f"layers are not stacked in registry order: {drawn}"
-    resources = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-    urls = [d.current_url, *resources]
-    outside = [u for u in urls if not u.startswith(webmap_server + "/")]
-    assert not outside, f"requests left the machine: {outside}"
-    assert any(u.endswith(".geojson") for u in resources)
+    # every layer in the mode its min_zoom gives at this zoom, one request each
+    zoom = d.execute_script("return window.geoRiskMap.getZoom()")
+    state = layer_state(d)
+    for layer_id in PUBLIC_LAYERS:
+        want = "features" if zoom >= REGISTRY[layer_id].min_zoom else "hexagons"
+        assert state[layer_id]["mode"] == want and state[layer_id]["status"] == "done", (layer_id, zoom, state)
+        assert state[layer_id]["requests"] == 1, state[layer_id]
+    assert {s["mode"] for s in state.values()} == {"features", "hexagons"}, f"zoom {zoom}: {state}"
+    urls = requests_seen(d)
+    assert any(f"/collections/{i}/items?bbox=" in u and "limit=10000" in u for u in urls for i in PUBLIC_LAYERS)
+    assert any("/collections/residential_areas/hexagons?bbox=" in u and f"zoom={zoom}" in u for u in urls)
+    assert not [u for u in urls if WHOLE_LAYER.search(u)], "the whole-layer endpoint was used"
     severe = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, f"browser errors: {severe}"
     status = d.find_element("id", "status").text
-    assert f"Loaded {len(REGISTRY)} layers" in status, status
+    assert f"Loaded {len(PUBLIC_LAYERS)} layers" in status, status
+    assert "六边形 hexagons" in status
 
 
+def test_views_inside_the_loaded_box_are_not_refetched(map_page) -> None:
+    d = map_page
+    show(d, None, 43.87, 126.56, 13)  # every layer as features
+    before = layer_state(d)
+    assert all(s["mode"] == "features" for s in before.values()), before
+    # a small pan and a zoom in stay inside the padded box: nothing is asked again
+    d.execute_script("window.geoRiskMap.panBy([60, -40], {animate: false})")
+    assert d.execute_script("return document.body.dataset.layersLoaded") == "true"
+    show(d, None, 43.87, 126.56, 14)
+    d.execute_script("return new Promise(r => setTimeout(r, 500))")
+    assert {k: s["requests"] for k, s in layer_state(d).items()} == {k: s["requests"] for k, s in before.items()}
+    # a pan well beyond it refetches the layers whose loaded box no longer holds the view (those
+    # loaded at this zoom; the others were loaded at a lower zoom with a bigger box), and says so
+    d.execute_script("window.geoRiskMap.panBy([2500, 0], {animate: false})")
+    assert d.execute_script("return document.body.dataset.layersLoaded") == "pending"
+    view = d.execute_script("const b = window.geoRiskMap.getBounds(); return [b.getWest(), b.getSouth(),"
+                            " b.getEast(), b.getNorth()]")
+    show(d, None)
+    after = layer_state(d)
+    for k, s in before.items():
+        holds = s["bbox"][0] <= view[0] and s["bbox"][1] <= view[1] and s["bbox"][2] >= view[2] and (
+            s["bbox"][3] >= view[3])
+        assert after[k]["requests"] == s["requests"] + (0 if holds else 1), (k, s, after[k], view)
+    assert after["residential_areas"]["requests"] == before["residential_areas"]["requests"] + 1
+    # three quick moves inside the debounce interval: one request per layer (stale views dropped)
+    d.execute_script(
+        "const m = window.geoRiskMap; m.setView([43.80, 126.50], 12, {animate: false});"
+        "m.setView([43.90, 126.60], 12, {animate: false}); m.setView([43.86, 126.55], 11, {animate: false});"
+    )
+    show(d, None)
+    last = layer_state(d)
+    assert all(last[k]["requests"] <= after[k]["requests"] + 1 for k in after), (after, last)
+    for k in ("residential_areas", "hazard_units"):  # back to hexagons: exactly one request each
+        assert last[k]["requests"] == after[k]["requests"] + 1, (k, after[k], last[k])
+        assert last[k]["mode"] == "hexagons" and last[k]["zoom"] == 11, last[k]
+
+
+def test_zooming_out_below_min_zoom_shows_hexagons(map_page, screenshot) -> None:
+    d = map_page
+    layer = REGISTRY["residential_areas"]
+    assert layer.min_zoom == 12 and layer.aggregate is not None
+    show(d, ["residential_areas"], 43.866, 126.55, 12)
+    assert layer_state(d)["residential_areas"]["mode"] == "features"
+    pos = show(d, ["residential_areas"], 43.866, 126.55, 11)
+    state = layer_state(d)["residential_areas"]
+    assert state["mode"] == "hexagons" and state["zoom"] == 11 and state["drawn"] > 20, state
+    # the hexagon with the largest population well inside the view: its centre, value and count
+    hexes = d.execute_script(
+        """
+        const [left, top, width, height] = arguments;
+        const map = window.geoRiskMap;
+        return window.geoRiskLayers.residential_areas.getLayers().map(l => {
+          const c = l.getBounds().getCenter(); const p = map.latLngToContainerPoint(c);
+          return {x: left + p.x, y: top + p.y, props: l.feature.properties, id: l.feature.id};
+        }).filter(h => h.x > left + 40 && h.x < left + width - 40 && h.y > top + 40 && h.y < top + height - 40);
+        """,
+        pos["left"], pos["top"], pos["width"], pos["height"],
+    )
+    assert hexes, "no hexagon inside the view"
+    best = max(hexes, key=lambda h: h["props"]["value"])
+    assert best["props"]["aggregate"] == "sum" and best["props"]["population"] == best["props"]["value"]
+    assert best["props"]["count"] >= 1 and best["id"].startswith("11/")
+    png = screenshot(d, "residential_hexagons_z11.png")
+    got = pixel_at(png, best["x"] * pos["dpr"], best["y"] * pos["dpr"])
+    assert_close(got, over_white(ramp_colour("residential_areas", best["props"]["value"]), HEX_OPACITY),
+                 what=f"hexagon {best['id']} population {best['props']['value']}")
+    # its popup: count and value with the bilingual label; the legend shows the hexagon ramp
+    popup = d.execute_script(
+        """
+        const id = arguments[0];
+        const l = window.geoRiskLayers.residential_areas.getLayers().find(x => x.feature.id === id);
+        l.openPopup();  // read this popup's own element: a closed one fades out for 200 ms
+        return l.getPopup().getElement().querySelector('.leaflet-popup-content').innerText;
+        """,
+        best["id"],
+    )
+    d.execute_script("document.querySelector('.leaflet-control-container').style.visibility = ''")
+    d.execute_script("return new Promise(r => setTimeout(r, 400))")  # the popup fades in
+    screenshot(d, "residential_hexagon_popup_z11.png")
+    d.execute_script("window.geoRiskMap.closePopup()")
+    assert "人口（每六边形） Population per hexagon" in popup and "要素数 Features" in popup
+    assert f"{best['props']['value']:,}" in popup and "六边形汇总 hexagon aggregate" in popup
+    show(d, None)
+    legend = d.find_element("css selector", ".gr-legend").text
+    assert "六边形汇总 Hexagons" in legend and "人口（每六边形）" in legend and "Population per hexagon" in legend
+    assert "> 20,000" in legend and "≤ 100" in legend
+
+
+def test_hazard_sources_below_min_zoom_are_hexagons_in_grade_colours(map_page, webmap_db_url: str,
+                                                                     screenshot) -> None:
+    from geo_risk.store.db import get_engine
+
+    d = map_page
+    layer = REGISTRY["hazard_sources"]
+    assert layer.aggregate is not None and layer.aggregate.how == "min"
+    pos = show(d, ["hazard_sources"], 43.87, 126.55, layer.min_zoom - 1)
+    assert layer_state(d)["hazard_sources"]["mode"] == "hexagons"
+    hexes = d.execute_script(
+        "const map = window.geoRiskMap; return window.geoRiskLayers.hazard_sources.getLayers().map(l => {"
+        " const p = map.latLngToContainerPoint(l.getBounds().getCenter());"
+        " return {x: p.x, y: p.y, grade: l.feature.properties.grade, count: l.feature.properties.count}; })"
+    )
+    with get_engine(webmap_db_url).connect() as conn:
+        total = conn.execute(text("SELECT count(*) FROM hazard_sources_map")).scalar_one()
+    assert sum(h["count"] for h in hexes) == total, "every hazard source is in one hexagon"
+    png = screenshot(d, "hazard_source_hexagons_z7.png")
+    for h in hexes:
+        colour = layer.style.classes[str(h["grade"])][0]
+        got = pixel_at(png, (pos["left"] + h["x"]) * pos["dpr"], (pos["top"] + h["y"]) * pos["dpr"])
+        assert_close(got, over_white(colour, HEX_OPACITY), what=f"hexagon of grade {h['grade']}")
+
+
+# -- in the browser: legend, switcher, popups -----------------------------------------------------
 def test_legend_and_layer_switcher_are_bilingual(map_page) -> None:
     d = map_page
+    show(d, None, 43.87, 126.56, 13)  # every layer as features: every class in the legend
     legend = d.find_element("css selector", ".gr-legend").text
-    for layer in REGISTRY.values():
+    for layer_id in PUBLIC_LAYERS:
+        layer = REGISTRY[layer_id]
         assert layer.title_zh in legend and layer.title_en in legend, layer.id
         for _, zh, en in layer.style.classes.values():
             assert zh in legend and en in legend
     assert legend.index("化工园区") < legend.index("Chemical parks")
     switcher = d.find_element("css selector", ".leaflet-control-layers").text
-    for layer in REGISTRY.values():
-        assert f"{layer.title_zh} {layer.title_en}" in switcher
+    for layer_id in PUBLIC_LAYERS:
+        assert f"{REGISTRY[layer_id].title_zh} {REGISTRY[layer_id].title_en}" in switcher
     assert "无底图 No base map" in switcher and "开放街图 OpenStreetMap" in switcher
     assert "天地图" not in switcher  # no token configured
     checked = d.execute_script(
@@ -170,21 +390,27 @@ def test_legend_and_layer_switcher_are_bilingual(map_page) -> None:
     )
     assert checked == ["无底图 No base map"]
     assert d.find_elements("css selector", ".leaflet-control-scale-line")
+    # switching a layer off and on: off the legend, then back, drawn for the current view
+    d.execute_script("window.geoRiskMap.removeLayer(window.geoRiskLayers.enterprises)")
+    assert "Enterprises" not in d.find_element("css selector", ".gr-legend").text
+    show_all(d)
+    assert "Enterprises" in d.find_element("css selector", ".gr-legend").text
 
 
-def test_popup_shows_bilingual_fields_and_values(map_page) -> None:
+def test_popup_shows_bilingual_fields_and_values(map_page, hazard_sources_by_grade) -> None:
     d = map_page
-    html = d.execute_script(
+    _, lat, lon = hazard_sources_by_grade[1]
+    show(d, None, lat, lon, 14)
+    popup, props = d.execute_script(
         """
         const layer = window.geoRiskLayers.hazard_units.getLayers()[0];
         layer.openPopup();
-        const el = document.querySelector('.leaflet-popup-content');
+        const el = layer.getPopup().getElement().querySelector('.leaflet-popup-content');
         const t = el ? el.innerText : '';
         window.geoRiskMap.closePopup();
         return [t, layer.feature.properties];
         """
     )
-    popup, props = html
     assert "名称 Name" in popup and "单元类型 Unit type" in popup and "所属企业 Enterprise" in popup
     unit = {"production": "生产单元", "storage": "储存单元"}[props["unit_type"]]
     assert unit in popup
@@ -192,6 +418,32 @@ def test_popup_shows_bilingual_fields_and_values(map_page) -> None:
     assert "危险化学品单元 Hazard units" in popup
 
 
+def test_hazard_source_popup_shows_its_key_fields(map_page, hazard_sources_by_grade, screenshot) -> None:
+    d = map_page
+    uid, lat, lon = hazard_sources_by_grade[1]
+    show(d, None, lat, lon, 16)
+    popup, props, r_text = d.execute_script(
+        """
+        const layer = window.geoRiskLayers.hazard_sources.getLayers().find(l => l.feature.id === arguments[0]);
+        layer.openPopup();
+        const t = layer.getPopup().getElement().querySelector('.leaflet-popup-content').innerText;
+        const p = layer.feature.properties;
+        return [t, p, p.r.toLocaleString('zh-CN', {maximumFractionDigits: 1})];
+        """,
+        uid,
+    )
+    d.execute_script("return new Promise(r => setTimeout(r, 400))")  # the popup fades in
+    screenshot(d, "hazard_source_popup.png")
+    d.execute_script("window.geoRiskMap.closePopup()")
+    for label in ("企业名称 Enterprise", "重大危险源级别 Hazard grade", "R 值 R (GB 18218)",
+                  "主要危险化学品 Main chemicals", "外部安全防护距离 (m) Safety distance (m)"):
+        assert label in popup, (label, popup)
+    assert props["enterprise_name"] in popup and "一级重大危险源 Grade 1 major hazard" in popup
+    assert props["main_substances"].split("、")[0] in popup
+    assert r_text in popup
+
+
+# -- in the browser: colours on screen ------------------------------------------------------------
 def _largest_hazard_unit(sample_city: Path, url: str) -> tuple[str, float, float]:
     """The largest hazard-unit footprint of the GeoPackage whose interior point no other unit covers."""
     import geopandas as gpd
@@ -213,22 +465,64 @@ def _largest_hazard_unit(sample_city: Path, url: str) -> tuple[str, float, float
 
 
 def test_hazard_unit_is_painted_in_the_registry_colour(
-    map_page, sample_city: Path, webmap_db_url: str, artifacts: Path
+    map_page, sample_city: Path, webmap_db_url: str, screenshot
 ) -> None:
     d = map_page
     uid, lat, lon = _largest_hazard_unit(sample_city, webmap_db_url)
-    try:
-        pos = d.execute_async_script(SHOW_ONLY_AND_CENTRE, "hazard_units", lat, lon, 16)
-        png = d.get_screenshot_as_png()
-    finally:
-        d.execute_script(SHOW_ALL)
-    (artifacts / "hazard_unit_z16.png").write_bytes(png)
+    pos = show(d, ["hazard_units"], lat, lon, 16)
+    assert layer_state(d)["hazard_units"]["mode"] == "features"
+    png = screenshot(d, "hazard_unit_z16.png")
     style = REGISTRY["hazard_units"].style
-    got = pixel_at(png, pos["x"] * pos["dpr"], pos["y"] * pos["dpr"])
-    assert_close(got, over_white(style.fill, style.fill_opacity), what=f"hazard unit {uid}")
+    assert_close(pixel_at(png, *centre_point(d, pos)), over_white(style.fill, style.fill_opacity),
+                 what=f"hazard unit {uid}")
 
 
-def test_protection_target_marker_has_its_class_colour(map_page, webmap_db_url: str, artifacts: Path) -> None:
+def test_hazard_sources_are_painted_in_their_grade_colour(map_page, hazard_sources_by_grade, screenshot) -> None:
+    d = map_page
+    style = REGISTRY["hazard_sources"].style
+    assert sorted(hazard_sources_by_grade) == [1, 2, 3, 4]
+    for grade, (uid, lat, lon) in hazard_sources_by_grade.items():
+        pos = show(d, ["hazard_sources"], lat, lon, 16)
+        png = screenshot(d, f"hazard_source_grade{grade}_z16.png")
+        colour = style.classes[str(grade)][0]
+        assert_close(pixel_at(png, *centre_point(d, pos)), over_white(colour, style.fill_opacity),
+                     what=f"hazard source {uid} (grade {grade})")
+
+
+def test_hazard_sources_get_stand_in_markers_at_city_scale(map_page, webmap_db_url: str, screenshot) -> None:
+    from geo_risk.store.db import get_engine
+
+    d = map_page
+    style = REGISTRY["hazard_sources"].style
+    assert style.marker_below_zoom == 14
+    with get_engine(webmap_db_url).connect() as conn:  # a source no other comes within 400 m of
+        uid, grade, lat, lon = conn.execute(text(
+            "SELECT id, grade, (ST_YMin(geom) + ST_YMax(geom)) / 2, (ST_XMin(geom) + ST_XMax(geom)) / 2"
+            "  FROM hazard_sources_map s WHERE NOT EXISTS (SELECT 1 FROM hazard_sources_map o"
+            "  WHERE o.id <> s.id AND ST_DWithin(o.geom::geography, s.geom::geography, 400))"
+            " ORDER BY grade, id LIMIT 1"
+        )).one()
+    pos = show(d, ["hazard_sources"], lat, lon, 12)
+    png = screenshot(d, "hazard_sources_stand_ins_z12.png")
+    n_stand_ins = d.execute_script(
+        "return window.geoRiskLayers.hazard_sources.getLayers().filter(l => l.grStandIn).length"
+    )
+    assert n_stand_ins > 0
+    # the marker in the grade colour: alone over white, or over its own polygon (a pixel or two at
+    # this zoom, which the SVG renderer may drop)
+    colour = style.classes[str(grade)][0]
+    got = pixel_at(png, *centre_point(d, pos))
+    alone = over_white(colour, style.fill_opacity)
+    over_polygon = over_white(colour, 1 - (1 - style.fill_opacity) ** 2)
+    nearest = min((alone, over_polygon), key=lambda w: max(abs(g - v) for g, v in zip(got, w, strict=True)))
+    assert_close(got, nearest, what=f"stand-in marker of {uid} (grade {grade})")
+    show(d, ["hazard_sources"], lat, lon, 14)
+    assert d.execute_script(
+        "return window.geoRiskLayers.hazard_sources.getLayers().filter(l => l.grStandIn).length"
+    ) == 0
+
+
+def test_protection_target_marker_has_its_class_colour(map_page, webmap_db_url: str, screenshot) -> None:
     from geo_risk.store.db import get_engine
 
     d = map_page
@@ -243,35 +537,52 @@ def test_protection_target_marker_has_its_class_colour(map_page, webmap_db_url: 
             " ORDER BY id LIMIT 1"
         ), {"cats": other_colours}).one()
     tid, category, lat, lon = row
-    try:
-        pos = d.execute_async_script(SHOW_ONLY_AND_CENTRE, "protection_targets", lat, lon, 16)
-        png = d.get_screenshot_as_png()
-    finally:
-        d.execute_script(SHOW_ALL)
-    (artifacts / "protection_target_z16.png").write_bytes(png)
+    pos = show(d, ["protection_targets"], lat, lon, 16)
+    png = screenshot(d, "protection_target_z16.png")
     colour = style.classes[category][0]
-    got = pixel_at(png, pos["x"] * pos["dpr"], pos["y"] * pos["dpr"])
-    assert_close(got, over_white(colour, style.fill_opacity), what=f"target {tid} ({category})")
+    assert_close(pixel_at(png, *centre_point(d, pos)), over_white(colour, style.fill_opacity),
+                 what=f"target {tid} ({category})")
 
 
-def test_overview_screenshot(map_page, artifacts: Path) -> None:
+def test_paging_follows_next_links_and_says_when_capped(chromium, webmap_server: str, screenshot) -> None:
+    d = chromium
+    open_page(d, f"{webmap_server}/map?page_limit=100&max_pages=3")
+    show(d, None, 43.87, 126.56, 13)
+    state = layer_state(d)
+    res, targets = state["residential_areas"], state["protection_targets"]
+    assert res["capped"] and res["n"] == 300 and res["matched"] > 300, res
+    assert 100 < targets["matched"] <= 300 and targets["n"] == targets["matched"] and not targets["capped"], targets
+    assert targets["requests"] >= 2
+    notice = d.find_element("css selector", ".gr-notice")
+    assert notice.is_displayed()
+    assert f"居民区：仅显示 300 / {res['matched']:,}" in notice.text and "Residential areas: showing 300" in notice.text
+    screenshot(d, "capped_notice.png")
+    assert not [u for u in requests_seen(d) if not u.startswith(webmap_server + "/")]
+
+
+def test_overview_and_no_request_left_the_machine(map_page, webmap_server: str, screenshot) -> None:
     d = map_page
-    d.execute_script(SHOW_ALL + "window.geoRiskMap.closePopup();")
     d.execute_script(
-        "const m = window.geoRiskMap; const b = L.latLngBounds([]);"
-        "Object.values(window.geoRiskLayers).forEach(l => b.extend(l.getBounds()));"
-        "m.fitBounds(b, {padding: [24, 24], animate: false});"
+        "const m = window.geoRiskMap; m.closePopup();"
+        "m.fitBounds(L.latLngBounds([43.716, 126.328], [44.016, 126.770]), {padding: [24, 24], animate: false});"
     )
-    png = d.get_screenshot_as_png()
-    (artifacts / "overview.png").write_bytes(png)
-    # Residential areas (green, drawn in every part of the city) are visible somewhere on screen.
+    show(d, None)
+    png = screenshot(d, "overview.png")
     from PIL import Image
 
+    # Residential areas, drawn as hexagons at city scale, are visible on screen in ramp colours.
     img = Image.open(io.BytesIO(png)).convert("RGB")
-    res = REGISTRY["residential_areas"].style
-    want = over_white(res.fill, res.fill_opacity)
+    agg = REGISTRY["residential_areas"].aggregate
+    assert agg is not None and d.execute_script("return window.geoRiskMap.getZoom()") < 12
+    wants = [over_white(c, HEX_OPACITY) for _, c in agg.ramp]
     hits = sum(
         1 for x in range(0, img.width, 4) for y in range(60, img.height - 40, 4)
-        if max(abs(a - b) for a, b in zip(img.getpixel((x, y)), want, strict=True)) <= 8
+        if any(max(abs(a - b) for a, b in zip(img.getpixel((x, y)), w, strict=True)) <= 8 for w in wants[1:])
     )
-    assert hits > 50, "residential areas are not visible in the overview"
+    assert hits > 50, "residential hexagons are not visible in the overview"
+    urls = requests_seen(d)
+    outside = [u for u in urls if not u.startswith(webmap_server + "/")]
+    assert not outside, f"requests left the machine: {outside}"
+    assert not [u for u in urls if WHOLE_LAYER.search(u)], "the whole-layer endpoint was used"
+    severe = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, f"browser errors: {severe}"
