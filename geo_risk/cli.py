@@ -251,6 +251,36 @@ def register(
     )
 
 
+@app.command("render-map")
+def render_map(
+    out: Annotated[Path, typer.Option("--out", help="Output file, e.g. map.html")],
+    layers: Annotated[
+        str | None, typer.Option("--layers", help="Comma-separated layer ids (default: every public layer)")
+    ] = None,
+) -> None:
+    """Write a self-contained static HTML map of the current data, to share without the server."""
+    from geo_risk.store.db import migrate
+    from geo_risk.store.features import layer_counts
+    from geo_risk.store.results import assessments_are_current
+    from layers.render import check_map_path, read_assets, select_layers
+    from layers.render import render_map as write_map
+
+    ids = layers.split(",") if layers is not None else None
+    try:
+        check_map_path(out)  # the arguments and the vendored Leaflet first: no grading for nothing
+        select_layers(ids)
+        read_assets()
+        url = _url()
+        migrate(url)
+        if layer_counts(url, ["hazard_units"])["hazard_units"] and not assessments_are_current(url):
+            console.print("stored GB 18218 results are missing or stale: grading first")
+            run_grading(url)
+        report = write_map(url, out, ids)
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+
+
 @app.command("export")
 def export_command(
     layer: Annotated[str, typer.Argument(help="Layer id, e.g. hazard_sources, enterprises, chemical_parks")],

@@ -1,10 +1,11 @@
-"""The web map ``/map`` in a real headless Chromium, on a real PostGIS loaded with the sample city.
+"""The web map ``/map`` and the static map of ``geo-risk render-map``, in a real headless Chromium
+on a real PostGIS loaded with the sample city.
 
 Checks: layers are loaded by viewport and zoom from the OGC endpoints (features at and above a
 layer's min_zoom, hexagons below it), never whole and never from outside this server; views inside
 the loaded box are not refetched; the legend, layer switcher and popups are bilingual; the colours
 on screen are the registry's (pixel checks at known hazard units, hazard sources of every grade
-and hexagons).
+and hexagons); the static file is self-contained (no request at all) and drawn the same way.
 """
 
 from __future__ import annotations
@@ -584,5 +585,112 @@ def test_overview_and_no_request_left_the_machine(map_page, webmap_server: str, 
     outside = [u for u in urls if not u.startswith(webmap_server + "/")]
     assert not outside, f"requests left the machine: {outside}"
     assert not [u for u in urls if WHOLE_LAYER.search(u)], "the whole-layer endpoint was used"
+    severe = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, f"browser errors: {severe}"
+
+
+# -- geo-risk render-map --------------------------------------------------------------------------
+def test_build_map_html_is_self_contained_and_escapes(vendored_leaflet: Path) -> None:
+    from geo_risk.errors import InvalidInput
+    from layers.render import build_map_html, read_assets
+
+    evil = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "id": "P1", "geometry": {"type": "Point", "coordinates": [126.5, 43.9]},
+        "properties": {"id": "P1", "name": "</script><script>alert(1)</script>&amp;"},
+    }]}
+    page = build_map_html([REGISTRY["chemical_parks"]], {"chemical_parks": evil}, read_assets(), data_version=7)
+    assert page.count("</script>") == 3  # config, Leaflet, map.js: nothing closes a block early
+    assert "alert(1)" in page and "<script>alert(1)" not in page
+    assert not re.search(r"<script[^>]*\ssrc=|<link[^>]*stylesheet", page)
+    assert "url(images/" not in page and "data:image/png;base64," in page
+    config = json.loads(re.search(r'id="geo-risk-config">(.*?)</script>', page, re.S).group(1))
+    assert config["static_data"]["features"]["chemical_parks"] == evil
+    assert config["tianditu_token"] is None and config["static_data"]["data_version"] == 7
+    with pytest.raises(InvalidInput, match="restricted"):
+        build_map_html([REGISTRY["inventory"]], {}, read_assets())
+
+
+def test_render_map_refuses_restricted_layers_and_bad_paths(cli_env: str, tmp_path: Path,
+                                                            vendored_leaflet: Path) -> None:
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["render-map", "--out", str(tmp_path / "m.html"), "--layers", "hazard_sources,inventory"])
+    assert r.exit_code == 1 and "restricted" in r.output and "never written" in r.output, r.output
+    r = runner.invoke(app, ["render-map", "--out", str(tmp_path / "m.html"), "--layers", "nope"])
+    assert r.exit_code == 1 and "no layer 'nope'" in r.output, r.output
+    r = runner.invoke(app, ["render-map", "--out", str(tmp_path / "m.pdf")])
+    assert r.exit_code == 1 and ".html" in r.output, r.output
+    assert not list(tmp_path.glob("*.html"))
+
+
+def test_render_map_file_is_self_contained_and_drawn(
+    cli_env: str, sample_city: Path, chromium, tmp_path: Path, screenshot, vendored_leaflet: Path
+) -> None:
+    from helpers import load
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+    from geo_risk.store.db import get_engine
+
+    load(sample_city, cli_env)
+    out = tmp_path / "share" / "map.html"
+    out.parent.mkdir()
+    r = CliRunner().invoke(app, ["render-map", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "grading first" in r.output  # the loaded city had no GB 18218 results yet
+    assert f"written to {out}" in r.output and "MB)" in r.output, r.output
+    size = out.stat().st_size
+    assert f"({size / 1e6:.1f} MB)" in r.output
+    with get_engine(cli_env).connect() as conn:
+        counts = {i: conn.execute(text(f"SELECT count(*) FROM {REGISTRY[i].table}")).scalar_one()  # noqa: S608
+                  for i in PUBLIC_LAYERS}
+        by_grade = conn.execute(text(
+            "SELECT DISTINCT ON (grade) grade, id, ST_Y((c).center), ST_X((c).center) FROM ("
+            "  SELECT s.grade, s.id, ST_MaximumInscribedCircle(s.geom) AS c FROM hazard_sources_map s"
+            "   WHERE NOT EXISTS (SELECT 1 FROM hazard_sources_map o WHERE o.id <> s.id"
+            "        AND ST_DWithin(o.geom::geography, s.geom::geography, 30))) x"
+            " ORDER BY grade, (c).radius DESC"
+        )).all()
+    for layer_id, n in counts.items():
+        assert f"{layer_id} {n:,}" in r.output
+
+    d = chromium
+    open_page(d, out.as_uri())
+    assert d.execute_script("return window.geoRiskStatic") is True
+    assert d.execute_script("return window.geoRiskRegistry.map(d => d.id)") == list(PUBLIC_LAYERS)
+    screenshot(d, "render_map_overview.png")
+    state = layer_state(d)
+    assert {k: s["n"] for k, s in state.items()} == counts
+    # no hexagons without the server: features at every zoom, residential areas at zoom 9 too
+    show(d, ["residential_areas"], 43.866, 126.55, 9)
+    assert layer_state(d)["residential_areas"]["mode"] == "features"
+    assert d.execute_script("return window.geoRiskLayers.residential_areas.getLayers().length") == counts[
+        "residential_areas"
+    ]
+    style = REGISTRY["hazard_sources"].style
+    assert [int(g) for g, *_ in by_grade] == [1, 2, 3, 4]
+    for grade, uid, lat, lon in by_grade:
+        pos = show(d, ["hazard_sources"], lat, lon, 16)
+        png = screenshot(d, f"render_map_grade{grade}_z16.png")
+        assert_close(pixel_at(png, *centre_point(d, pos)), over_white(style.classes[str(grade)][0], style.fill_opacity),
+                     what=f"static map: hazard source {uid} (grade {grade})")
+    popup = d.execute_script(
+        "const l = window.geoRiskLayers.hazard_sources.getLayers().find(x => x.feature.id === arguments[0]);"
+        "l.openPopup(); const t = l.getPopup().getElement().querySelector('.leaflet-popup-content').innerText;"
+        "window.geoRiskMap.closePopup(); return t;",
+        by_grade[0][1],
+    )
+    assert "一级重大危险源 Grade 1 major hazard" in popup and "主要危险化学品 Main chemicals" in popup
+    show_all(d)
+    legend = d.find_element("css selector", ".gr-legend").text
+    assert "一级重大危险源" in legend and "Grade 1 major hazard" in legend and "六边形" not in legend
+    # self-contained: the document itself is the only request (data: URIs aside)
+    urls = requests_seen(d)
+    others = [u for u in urls if u != out.as_uri() and not u.startswith("data:")]
+    assert not others, f"the static file made requests: {others}"
+    assert out.as_uri() in urls
     severe = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, f"browser errors: {severe}"
