@@ -51,7 +51,7 @@ def grade_store(url: str) -> GradingReport:
     exposure = exposed_people(graded, residential, targets)
     assessed = assess_units(units, inventory, exposure, enterprises[["status"]])
     results.replace_assessments(url, assessed, version, METHOD)
-    major = assessed[assessed["is_major_hazard"]]
+    major = assessed[assessed["is_major_hazard"].astype(bool)]  # an empty object column would select columns
     in_register = major[major["register"] == "register"]
     return GradingReport(
         units=len(assessed),

@@ -124,3 +124,8 @@ def test_unknown_chemical_is_rejected_at_load_naming_the_row(tmp_path: Path, fre
     (p,) = [p for p in info.value.problems if p.layer == "inventory"]
     assert p.row == 5 and "hazard_categories" in p.reason
     assert snapshot(fresh_db_url) == before
+
+
+def test_grading_an_empty_store_reports_nothing(fresh_db_url: str) -> None:
+    report = grade_store(fresh_db_url)
+    assert (report.units, report.major, report.planned_major) == (0, {}, 0)
