@@ -1,14 +1,13 @@
-"""``/api/v1/layers``: the registered layers and their features as GeoJSON (first map service)."""
+"""``/api/v1/layers``: the registered layers the caller may see, with titles, styles and legends.
+
+Features are served by the OGC API paths (api.routes.ogc): items by bbox and zoom, tiles, exports.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Depends
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
-
-from api.access import Principal, authorise_layer, can_see, current_principal
-from api.deps import get_database_url
+from api.access import Principal, can_see, current_principal
 from geo_risk.errors import InvalidInput
 from layers.registry import REGISTRY
 
@@ -36,18 +35,3 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
 @router.get("", summary="Registered map layers, titles, styles and legends")
 def list_layers(principal: Principal = Depends(current_principal)) -> dict[str, object]:
     return {"layers": [d.as_dict() for d in REGISTRY.values() if can_see(principal, d.tier)]}
-
-
-@router.get("/{layer_id}.geojson", summary="Features of a layer as GeoJSON (EPSG:4326)")
-def layer_geojson(
-    layer_id: str,
-    bbox: Annotated[str | None, Query(description="lon_min,lat_min,lon_max,lat_max (degrees)")] = None,
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-    principal: Principal = Depends(current_principal),
-    url: str = Depends(get_database_url),
-) -> Response:
-    from geo_risk.store.features import feature_collection
-
-    layer = authorise_layer(layer_id, principal)
-    body = feature_collection(url, layer.table, layer.fields, parse_bbox(bbox), limit)
-    return Response(body, media_type="application/geo+json")

@@ -46,7 +46,7 @@ def test_health_is_503_when_the_database_is_unreachable() -> None:
 
 
 def test_public_layer_is_served_as_geojson_without_a_key(client: TestClient) -> None:
-    r = client.get("/api/v1/layers/protection_targets.geojson")
+    r = client.get("/collections/protection_targets/items")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/geo+json")
     fc = r.json()
@@ -57,19 +57,19 @@ def test_public_layer_is_served_as_geojson_without_a_key(client: TestClient) -> 
 
 
 def test_bbox_filters_features(client: TestClient) -> None:
-    r = client.get("/api/v1/layers/protection_targets.geojson", params={"bbox": "126.55,43.92,126.56,43.93"})
+    r = client.get("/collections/protection_targets/items", params={"bbox": "126.55,43.92,126.56,43.93"})
     assert [f["id"] for f in r.json()["features"]] == ["T1"]
 
 
 @pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "10,10,5,5", "0,0,200,10"])
 def test_bad_bbox_is_a_clear_422(client: TestClient, bbox: str) -> None:
-    r = client.get("/api/v1/layers/enterprises.geojson", params={"bbox": bbox})
+    r = client.get("/collections/enterprises/items", params={"bbox": bbox})
     assert r.status_code == 422
     assert "bbox" in r.json()["detail"]
 
 
 def test_unknown_layer_is_404_naming_the_layers(client: TestClient) -> None:
-    r = client.get("/api/v1/layers/nope.geojson")
+    r = client.get("/collections/nope/items")
     assert r.status_code == 404 and "enterprises" in r.json()["detail"]
 
 
@@ -85,7 +85,7 @@ def test_restricted_layers_need_analyst_or_above(
         Style("#000000", "#000000"), tier="restricted"))
     listed = {d["id"] for d in client.get("/api/v1/layers", headers=_key(role)).json()["layers"]}
     assert ("unit_quantities" in listed) == (status == 200)
-    r = client.get("/api/v1/layers/unit_quantities.geojson", headers=_key(role))
+    r = client.get("/collections/unit_quantities/items", headers=_key(role))
     assert r.status_code == status
     if status == 200:
         assert len(r.json()["features"]) == 4

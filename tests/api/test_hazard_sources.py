@@ -79,6 +79,6 @@ def test_map_layer_of_hazard_sources_carries_grades(client: TestClient, db_url: 
     style = layers["hazard_sources"]["style"]
     assert style["classify_by"] == "grade"
     assert style["classes"]["1"]["label_zh"] == "一级重大危险源"
-    fc = client.get("/api/v1/layers/hazard_sources.geojson").json()
+    fc = client.get("/collections/hazard_sources/items", params={"limit": 10_000}).json()
     assert len(fc["features"]) == _count(db_url, "is_major_hazard")
     assert all("quantity_t" not in f["properties"] and "s" not in f["properties"] for f in fc["features"])
