@@ -1,0 +1,286 @@
+"""Individual risk on a grid in metres: Σ over sources, events, weather classes and wind directions.
+
+IR(x, y) = Σ_events f · Σ_w Σ_d p(w, d) · P(x, y | event, w, d)   [per year]
+
+- The grid is in a projected CRS in metres (cells ``cell_m`` square); sources are points in the same
+  CRS. Each event is evaluated only on the cells within its largest effect distance (a window of
+  the grid), vectorised over those cells with NumPy: the Python loops run over events, weather
+  classes and wind sectors, never over cells.
+- The wind rose gives, for each weather class, the probability that the wind blows **from** each
+  sector (the meteorological convention). Wind from the north (bearing 0°) carries a plume to the
+  south. All wind within a sector is taken to blow from the sector's centre bearing.
+- An event's lethality is a function of the downwind and crosswind distances (m) from its source
+  (``dx`` along the direction the wind blows **to**, ``dy`` across it), and of the weather; an
+  omnidirectional event (fireball, explosion, pool fire) depends only on the radius, so its
+  sectors collapse into one evaluation.
+
+:func:`individual_risk_reference` computes the same sum one cell at a time in plain Python: the
+slow, obviously-correct implementation the tests and the benchmark compare against.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from geo_risk.errors import InvalidInput
+
+__all__ = [
+    "Event", "Source", "WindRose", "Grid", "RiskField", "risk_field", "individual_risk",
+    "individual_risk_reference", "MAX_GRID_CELLS", "ROSE_CONVENTION",
+]
+
+#: Largest grid accepted (cells): 40 million float64 cells is 320 MB for the IR array alone.
+MAX_GRID_CELLS = 40_000_000
+ROSE_CONVENTION = "wind rose: probability of the wind blowing FROM each sector (meteorological convention)"
+
+Lethality = Callable[[np.ndarray, np.ndarray, Any], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One outcome of one loss of containment: frequency per year, lethality, reach.
+
+    ``lethality(dx, dy, weather)`` → array in [0, 1] (outdoor, unprotected, always present);
+    ``max_distance_m(weather)`` → the distance beyond which lethality is zero (m).
+    """
+
+    frequency: float
+    lethality: Lethality
+    max_distance_m: Callable[[Any], float]
+    directional: bool = True
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A place events start from: ``x``, ``y`` in the grid's projected CRS (m)."""
+
+    x: float
+    y: float
+    events: Sequence[Event]
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class WindRose:
+    """Weather classes and the probability of the wind blowing FROM each sector in each class.
+
+    ``probabilities[w, d]``: weather ``weathers[w]``, sector ``d`` centred on bearing
+    ``d · 360 / n_sectors`` degrees clockwise from north. Rows sum to the class frequency; the
+    whole table sums to 1.
+    """
+
+    weathers: tuple[Any, ...]
+    probabilities: np.ndarray
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        p = np.asarray(self.probabilities, dtype=float)
+        if p.ndim != 2 or p.shape[0] != len(self.weathers) or p.shape[1] < 1:
+            raise InvalidInput(
+                f"wind rose: probabilities must be (weather classes × sectors) = ({len(self.weathers)} × n); "
+                f"got shape {p.shape}"
+            )
+        if not np.all(np.isfinite(p)) or (p < 0).any():
+            raise InvalidInput("wind rose: probabilities must be finite and ≥ 0")
+        total = float(p.sum())
+        if abs(total - 1.0) > 1e-6:
+            raise InvalidInput(f"wind rose: probabilities sum to {total:.6g}, not 1 — check the table")
+        object.__setattr__(self, "probabilities", p)
+
+    @property
+    def n_sectors(self) -> int:
+        return int(self.probabilities.shape[1])
+
+    @classmethod
+    def uniform(cls, weathers: Sequence[Any], weights: Sequence[float] | None = None, n_sectors: int = 16) -> WindRose:
+        """Every sector equally likely, weather classes in proportion to ``weights`` (default equal)."""
+        w = np.ones(len(weathers)) if weights is None else np.asarray(weights, dtype=float)
+        if len(w) != len(weathers) or (w < 0).any() or w.sum() <= 0:
+            raise InvalidInput("wind rose: one non-negative weight per weather class, not all zero")
+        p = np.outer(w / w.sum(), np.full(n_sectors, 1.0 / n_sectors))
+        return cls(tuple(weathers), p, label=f"uniform {n_sectors}-sector rose (default; not measured)")
+
+    def sector_bearings_deg(self) -> np.ndarray:
+        """Centre bearing of each sector, degrees clockwise from north (where the wind comes FROM)."""
+        return np.arange(self.n_sectors) * 360.0 / self.n_sectors
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A regular grid of square cells in a projected CRS: cell (row i, column j) has its centre at
+    (x0 + j·cell_m, y0 + i·cell_m); rows run north (y increases with i)."""
+
+    x0: float
+    y0: float
+    cell_m: float
+    nx: int
+    ny: int
+    crs: Any = None
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not (self.cell_m > 0 and math.isfinite(self.cell_m)):
+            raise InvalidInput(f"grid cell size must be a positive number of metres; got {self.cell_m}")
+        if self.nx < 1 or self.ny < 1:
+            raise InvalidInput("grid needs at least one cell in each direction")
+        if self.nx * self.ny > MAX_GRID_CELLS:
+            raise InvalidInput(
+                f"grid of {self.nx} × {self.ny} = {self.nx * self.ny:,} cells is over the limit of "
+                f"{MAX_GRID_CELLS:,} (memory): use larger cells or a smaller area"
+            )
+
+    @classmethod
+    def covering(cls, bounds: tuple[float, float, float, float], cell_m: float, crs: Any = None) -> Grid:
+        """The grid of ``cell_m`` cells covering ``bounds`` (minx, miny, maxx, maxy in metres)."""
+        minx, miny, maxx, maxy = bounds
+        if not (cell_m > 0):
+            raise InvalidInput(f"grid cell size must be a positive number of metres; got {cell_m}")
+        nx = max(1, math.ceil((maxx - minx) / cell_m) + 1)
+        ny = max(1, math.ceil((maxy - miny) / cell_m) + 1)
+        if nx * ny > MAX_GRID_CELLS:
+            raise InvalidInput(
+                f"a {cell_m:g} m grid over {maxx - minx:,.0f} × {maxy - miny:,.0f} m needs {nx * ny:,} cells, over "
+                f"the limit of {MAX_GRID_CELLS:,} (memory): use larger cells or a smaller area"
+            )
+        return cls(minx, miny, float(cell_m), nx, ny, crs)
+
+    @property
+    def xs(self) -> np.ndarray:
+        return self.x0 + np.arange(self.nx) * self.cell_m
+
+    @property
+    def ys(self) -> np.ndarray:
+        return self.y0 + np.arange(self.ny) * self.cell_m
+
+    def window(self, x: float, y: float, radius: float) -> tuple[slice, slice]:
+        """Row and column slices of the cells whose centres lie within ``radius`` (m) of (x, y) in each axis."""
+        j0 = max(0, math.floor((x - radius - self.x0) / self.cell_m))
+        j1 = min(self.nx, math.ceil((x + radius - self.x0) / self.cell_m) + 1)
+        i0 = max(0, math.floor((y - radius - self.y0) / self.cell_m))
+        i1 = min(self.ny, math.ceil((y + radius - self.y0) / self.cell_m) + 1)
+        return slice(i0, max(i0, i1)), slice(j0, max(j0, j1))
+
+
+def _downwind_axes(bearing_from_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors (east, north components) of the direction the wind blows TO, per sector."""
+    to = np.radians(bearing_from_deg + 180.0)
+    return np.sin(to), np.cos(to)
+
+
+#: Sectors evaluated together (a stack of ``chunk × window`` arrays; bounds memory per step).
+_SECTOR_CHUNK_CELLS = 4_000_000
+
+
+@dataclass
+class RiskField:
+    """The result of one evaluation: IR per cell and, when a population grid was given, one
+    (frequency, expected deaths N) pair per event × weather × sector for the F-N curve."""
+
+    ir: np.ndarray
+    fn_frequency: np.ndarray
+    fn_deaths: np.ndarray
+
+
+def individual_risk(grid: Grid, sources: Sequence[Source], rose: WindRose) -> np.ndarray:
+    """IR per year on every cell of ``grid`` (array ny × nx), vectorised over cells."""
+    return risk_field(grid, sources, rose).ir
+
+
+def risk_field(
+    grid: Grid, sources: Sequence[Source], rose: WindRose, population: np.ndarray | None = None
+) -> RiskField:
+    """IR on the grid and, with ``population`` (people per cell, ny × nx), the F-N events.
+
+    Societal risk takes the same (outdoor, unprotected) lethality as IR for everyone: it overstates
+    N where people are indoors (conservative). Raises InvalidInput for an event with a negative or
+    non-finite frequency, or a population grid of the wrong shape.
+    """
+    if population is not None and population.shape != (grid.ny, grid.nx):
+        raise InvalidInput(f"population grid is {population.shape}, the risk grid {(grid.ny, grid.nx)}")
+    ir = np.zeros((grid.ny, grid.nx))
+    fn_f: list[np.ndarray] = []
+    fn_n: list[np.ndarray] = []
+    bearings = rose.sector_bearings_deg()
+    ux, uy = _downwind_axes(bearings)
+    for source in sources:
+        for event in source.events:
+            if not (event.frequency >= 0 and math.isfinite(event.frequency)):
+                raise InvalidInput(f"event {event.name!r} of {source.name!r}: frequency {event.frequency} is not ≥ 0")
+            if event.frequency == 0:
+                continue
+            for w, weather in enumerate(rose.weathers):
+                p_sectors = rose.probabilities[w]
+                p_weather = float(p_sectors.sum())
+                if p_weather == 0:
+                    continue
+                reach = float(event.max_distance_m(weather))
+                if not reach > 0:
+                    continue
+                rows, cols = grid.window(source.x, source.y, reach)
+                if rows.start >= rows.stop or cols.start >= cols.stop:
+                    continue
+                dx = grid.xs[cols][None, :] - source.x
+                dy = grid.ys[rows][:, None] - source.y
+                dx, dy = np.broadcast_arrays(dx, dy)
+                r = np.hypot(dx, dy)
+                reached = r <= reach  # the window is square; the reach is a circle
+                people = None if population is None else population[rows, cols]
+                if not event.directional:
+                    lethal = np.asarray(event.lethality(r, np.zeros_like(r), weather), dtype=float) * reached
+                    ir[rows, cols] += event.frequency * p_weather * lethal
+                    if people is not None:
+                        fn_f.append(np.array([event.frequency * p_weather]))
+                        fn_n.append(np.array([float((people * lethal).sum())]))
+                    continue
+                active = np.flatnonzero(p_sectors > 0)
+                chunk = max(1, _SECTOR_CHUNK_CELLS // max(1, dx.size))
+                for k in range(0, len(active), chunk):
+                    d = active[k : k + chunk]
+                    ex = ux[d][:, None, None]
+                    ey = uy[d][:, None, None]
+                    down = dx[None] * ex + dy[None] * ey
+                    cross = -dx[None] * ey + dy[None] * ex
+                    lethal = np.asarray(event.lethality(down, cross, weather), dtype=float) * reached[None]
+                    ir[rows, cols] += event.frequency * np.tensordot(p_sectors[d], lethal, axes=(0, 0))
+                    if people is not None:
+                        fn_f.append(event.frequency * p_sectors[d])
+                        fn_n.append((lethal * people[None]).sum(axis=(1, 2)))
+    if fn_f:
+        return RiskField(ir, np.concatenate(fn_f), np.concatenate(fn_n))
+    return RiskField(ir, np.zeros(0), np.zeros(0))
+
+
+def individual_risk_reference(grid: Grid, sources: Sequence[Source], rose: WindRose) -> np.ndarray:
+    """The same sum one cell, event, weather and sector at a time (slow; for tests and benchmarks)."""
+    ir = np.zeros((grid.ny, grid.nx))
+    bearings = rose.sector_bearings_deg()
+    for i in range(grid.ny):
+        y = grid.y0 + i * grid.cell_m
+        for j in range(grid.nx):
+            x = grid.x0 + j * grid.cell_m
+            total = 0.0
+            for source in sources:
+                ex, ey = x - source.x, y - source.y
+                for event in source.events:
+                    for w, weather in enumerate(rose.weathers):
+                        for d, bearing in enumerate(bearings):
+                            p = rose.probabilities[w, d]
+                            if p == 0:
+                                continue
+                            to = math.radians(bearing + 180.0)
+                            down = ex * math.sin(to) + ey * math.cos(to)
+                            cross = -ex * math.cos(to) + ey * math.sin(to)
+                            if not event.directional:
+                                down, cross = math.hypot(ex, ey), 0.0
+                            if math.hypot(ex, ey) > event.max_distance_m(weather):
+                                continue
+                            lethal = float(event.lethality(np.array([down]), np.array([cross]), weather)[0])
+                            total += event.frequency * p * lethal
+            ir[i, j] = total
+    return ir
