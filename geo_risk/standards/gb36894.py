@@ -621,3 +621,77 @@ def individual_risk_criterion_per_year(target_class: str, installation: str) -> 
         f"individual_risk_criterion_per_year: unknown installation type {installation!r}. Valid: "
         "'new' (新建, including 改建/扩建: new, rebuilt or expanded) or 'existing' (在役: in service)."
     )
+
+
+# -- societal risk (Figure 1) ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class SocietalRiskCriterion:
+    """The two F-N boundary lines of Figure 1: (N, F per year) vertices on log-log axes.
+
+    Above ``upper`` is unacceptable (不可接受区), between the lines ALARP (尽可能降低区), below
+    ``lower`` acceptable (可接受区). A curve point exactly on a line counts as the worse region.
+    """
+
+    upper: tuple[tuple[float, float], ...]
+    lower: tuple[tuple[float, float], ...]
+    n_max: float
+    confidence: str
+    note: str
+
+    def boundary(self, which: str, n: np.ndarray) -> np.ndarray:
+        """F of the ``upper`` or ``lower`` line at ``n`` (log-log interpolation; slope kept beyond)."""
+        pts = np.asarray(self.upper if which == "upper" else self.lower, dtype=float)
+        ln_n, ln_f = np.log(pts[:, 0]), np.log(pts[:, 1])
+        x = np.log(np.asarray(n, dtype=float))
+        slope_lo = (ln_f[1] - ln_f[0]) / (ln_n[1] - ln_n[0])
+        slope_hi = (ln_f[-1] - ln_f[-2]) / (ln_n[-1] - ln_n[-2])
+        y = np.interp(x, ln_n, ln_f)
+        y = np.where(x < ln_n[0], ln_f[0] + slope_lo * (x - ln_n[0]), y)
+        y = np.where(x > ln_n[-1], ln_f[-1] + slope_hi * (x - ln_n[-1]), y)
+        return np.exp(y)
+
+
+#: Candidate A of the domain notes: F = 1e-3/N (upper) and 1e-5/N (lower), 1 ≤ N ≤ 1000. C1 — read
+#: from one paper's figure of GB 36894; check against the printed Figure 1. Societal-risk results
+#: are advisory until then. Beyond N = 1000 the lines are extended at the same slope (UNCONFIRMED;
+#: the trial text's "above N = 1000 unacceptable" rule is not applied).
+SOCIETAL_RISK_CRITERION = SocietalRiskCriterion(
+    upper=((1.0, 1e-3), (1000.0, 1e-6)),
+    lower=((1.0, 1e-5), (1000.0, 1e-8)),
+    n_max=1000.0,
+    confidence="C1",
+    note="F = 1e-3/N and 1e-5/N (slope -1), 1 <= N <= 1000: one paper's reading of GB 36894 Figure 1; "
+    "UNCONFIRMED against the printed figure. Results are advisory.",
+)
+
+FN_REGIONS: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "unacceptable": ("不可接受区", "unacceptable"),
+    "alarp": ("尽可能降低区", "ALARP (reduce as far as practicable)"),
+    "acceptable": ("可接受区", "acceptable"),
+})
+
+
+def classify_fn(n: np.ndarray, f: np.ndarray, criterion: SocietalRiskCriterion = SOCIETAL_RISK_CRITERION) -> str:
+    """The region of an F-N curve (points ``n`` ≥ 1 with cumulative frequency ``f`` per year).
+
+    The curve is a step function, so it is checked at every integer N from 1 to its largest N:
+    unacceptable if F(N) ≥ the upper line anywhere, ALARP if not and F(N) ≥ the lower line
+    somewhere, acceptable otherwise (a point on a line counts as the worse region).
+    """
+    n = np.asarray(n, dtype=float)
+    f = np.asarray(f, dtype=float)
+    keep = n >= 1
+    if not keep.any():
+        return "acceptable"
+    n, f = n[keep], f[keep]
+    order = np.argsort(n)
+    n, f = n[order], f[order]
+    grid = np.arange(1, int(np.floor(n.max())) + 1, dtype=float)
+    # F(N) at integer N: the frequency of the smallest curve point with n ≥ N (F is non-increasing)
+    idx = np.searchsorted(n, grid, side="left")
+    f_at = f[np.minimum(idx, len(f) - 1)]
+    if (f_at >= criterion.boundary("upper", grid)).any():
+        return "unacceptable"
+    if (f_at >= criterion.boundary("lower", grid)).any():
+        return "alarp"
+    return "acceptable"

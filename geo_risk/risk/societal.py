@@ -1,0 +1,147 @@
+"""Societal risk: people on the risk grid, the F-N curve, its GB 36894 region, and its plot.
+
+- Population: residential areas and protection targets with a population (people), apportioned to
+  grid cells by the share of each polygon's area in each cell; a point target puts all its people
+  in the cell holding it. Geometries must be in the grid's projected CRS (metres).
+- F-N: each event × weather × sector i kills N_i people (Σ cells people · lethality) with frequency
+  f_i; F(N) = Σ f_i over N_i ≥ N, per year. Points with N < 1 are not plotted (plots start at N = 1).
+- The region (unacceptable / ALARP / acceptable) is judged against GB 36894 Figure 1 as encoded in
+  :data:`geo_risk.standards.gb36894.SOCIETAL_RISK_CRITERION` (C1: advisory until checked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geo_risk.errors import InvalidInput
+from geo_risk.risk.grid import Grid
+from geo_risk.standards.gb36894 import FN_REGIONS, SOCIETAL_RISK_CRITERION, SocietalRiskCriterion, classify_fn
+
+__all__ = ["population_on_grid", "fn_curve", "fn_region", "plot_fn"]
+
+
+def population_on_grid(grid: Grid, frames: Sequence[Any], column: str = "population") -> np.ndarray:
+    """People per cell (ny × nx) from GeoDataFrames in the grid's CRS with a ``column`` of people.
+
+    Polygons are split over cells by area (vectorised per polygon over the cells of its bounding
+    box); points and polygons smaller than a cell's hundredth go wholly to their cell; rows with no
+    population count as 0; people outside the grid are dropped.
+    """
+    import shapely
+
+    pop = np.zeros((grid.ny, grid.nx))
+    half = grid.cell_m / 2
+    for frame in frames:
+        if frame is None or len(frame) == 0:
+            continue
+        people = np.nan_to_num(np.asarray(frame[column], dtype=float), nan=0.0)
+        if (people < 0).any():
+            raise InvalidInput(f"population must be ≥ 0; {int((people < 0).sum())} rows are negative")
+        geoms = np.asarray(frame.geometry.values)
+        areas = shapely.area(geoms)
+        points = shapely.get_coordinates(shapely.point_on_surface(geoms))
+        small = areas < (grid.cell_m**2) / 100
+        for k in np.flatnonzero(small & (people > 0)):
+            j = round((points[k, 0] - grid.x0) / grid.cell_m)
+            i = round((points[k, 1] - grid.y0) / grid.cell_m)
+            if 0 <= i < grid.ny and 0 <= j < grid.nx:
+                pop[i, j] += people[k]
+        bounds = shapely.bounds(geoms)
+        for k in np.flatnonzero(~small & (people > 0)):
+            minx, miny, maxx, maxy = bounds[k]
+            j0 = max(0, int(np.floor((minx - grid.x0 + half) / grid.cell_m)))
+            j1 = min(grid.nx, int(np.floor((maxx - grid.x0 + half) / grid.cell_m)) + 1)
+            i0 = max(0, int(np.floor((miny - grid.y0 + half) / grid.cell_m)))
+            i1 = min(grid.ny, int(np.floor((maxy - grid.y0 + half) / grid.cell_m)) + 1)
+            if j0 >= j1 or i0 >= i1:
+                continue
+            cx = grid.xs[j0:j1]
+            cy = grid.ys[i0:i1]
+            bx, by = np.meshgrid(cx, cy)
+            cells = shapely.box(bx - half, by - half, bx + half, by + half)
+            share = shapely.area(shapely.intersection(cells, geoms[k])) / areas[k]
+            pop[i0:i1, j0:j1] += people[k] * share
+    return pop
+
+
+def fn_curve(frequency: np.ndarray, deaths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, F): the distinct death tolls N ≥ 1 in increasing order and F(N) = Σ f over N_i ≥ N."""
+    frequency = np.asarray(frequency, dtype=float)
+    deaths = np.asarray(deaths, dtype=float)
+    if frequency.shape != deaths.shape:
+        raise InvalidInput("F-N: one frequency per death toll")
+    keep = (deaths >= 1) & (frequency > 0)
+    if not keep.any():
+        return np.zeros(0), np.zeros(0)
+    n, f = deaths[keep], frequency[keep]
+    order = np.argsort(-n, kind="stable")
+    n, f = n[order], f[order]
+    cumulative = np.cumsum(f)
+    uniq, first = np.unique(n[::-1], return_index=True)  # ascending N; F at N = Σ f over N_i ≥ N
+    last_of_each = len(n) - 1 - first  # index (in descending order) of the last event with that N
+    return uniq, cumulative[last_of_each]
+
+
+def fn_region(n: np.ndarray, f: np.ndarray, criterion: SocietalRiskCriterion = SOCIETAL_RISK_CRITERION) -> dict:
+    """The curve's GB 36894 region with its bilingual label and the criterion's confidence."""
+    region = classify_fn(n, f, criterion)
+    zh, en = FN_REGIONS[region]
+    return {"region": region, "label_zh": zh, "label_en": en, "criterion_confidence": criterion.confidence,
+            "criterion_note": criterion.note}
+
+
+def plot_fn(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    path: Path,
+    title: str,
+    assumptions: str = "",
+    criterion: SocietalRiskCriterion = SOCIETAL_RISK_CRITERION,
+) -> Path:
+    """Plot F-N curves (label → (N, F)) against the GB 36894 lines to PNG or SVG (by suffix)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    cjk = [n for n in ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei") if n in names]
+    plt.rcParams["font.sans-serif"] = [*cjk, "DejaVu Sans"]
+    plt.rcParams["axes.unicode_minus"] = False
+    fig, ax = plt.subplots(figsize=(7.5, 6), dpi=120)
+    n_line = np.logspace(0, np.log10(max(criterion.n_max, 10)), 100)
+    ax.fill_between(n_line, criterion.boundary("upper", n_line), 1, color="#e60000", alpha=0.08)
+    ax.fill_between(n_line, criterion.boundary("lower", n_line), criterion.boundary("upper", n_line),
+                    color="#ffd700", alpha=0.12)
+    ax.plot(n_line, criterion.boundary("upper", n_line), color="#e60000", lw=1.5,
+            label="不可接受线 Unacceptable boundary")
+    ax.plot(n_line, criterion.boundary("lower", n_line), color="#1e6fd9", lw=1.5,
+            label="可接受线 Acceptable boundary")
+    colours = ["#212121", "#7b1fa2", "#2e7d32", "#ef6c00", "#5d4037", "#00838f"]
+    for k, (label, (n, f)) in enumerate(curves.items()):
+        if len(n):
+            # F(N) = f_k for n_{k-1} < N ≤ n_k (and f_0 from N = 1): a step drawn "pre"; zero beyond n_max
+            colour = colours[k % len(colours)]
+            ax.step(np.concatenate([[1.0], n]), np.concatenate([[f[0]], f]), where="pre", lw=2, color=colour,
+                    label=label)
+            ax.vlines(n[-1], 1e-12, f[-1], color=colour, lw=2)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(1, max(criterion.n_max, 10))
+    ax.set_ylim(1e-9, 1e-2)
+    ax.set_xlabel("死亡人数 N / Number of fatalities N")
+    ax.set_ylabel("累积频率 F (次/年) / Cumulative frequency F (per year)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8)
+    note = f"GB 36894 F-N lines: {criterion.confidence} (advisory). {assumptions}".strip()
+    fig.text(0.01, 0.01, note, fontsize=6.5, wrap=True)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    path = Path(path)
+    fig.savefig(path, format=path.suffix.lstrip(".") or "png")
+    plt.close(fig)
+    return path
