@@ -121,6 +121,10 @@ EXPORT_SHAPEFILE_ALIASES: dict[str, str] = {
     "enterprise_name": "ent_name",
     "main_substances": "main_subst",
     "approximate": "approx",
+    "level_per_year": "ir_level",
+    "level_label": "ir_label",
+    "target_classes": "classes",
+    "model_version": "model_ver",
 }
 
 

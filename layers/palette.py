@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["RISK_COLOURS", "HAZARD_GRADE_COLOURS", "TARGET_CLASS_COLOURS"]
+__all__ = ["RISK_COLOURS", "HAZARD_GRADE_COLOURS", "TARGET_CLASS_COLOURS", "IR_CONTOUR_COLOURS", "ir_level_label"]
 
 #: Four-colour risk levels (红橙黄蓝): code → (colour, 中文, English).
 RISK_COLOURS: dict[str, tuple[str, str, str]] = {
@@ -27,4 +27,20 @@ TARGET_CLASS_COLOURS: dict[str, tuple[str, str, str]] = {
     "general_1": ("#5d4037", "一般防护目标（一类）", "General target, class I"),
     "general_2": ("#8d6e63", "一般防护目标（二类）", "General target, class II"),
     "general_3": ("#bcaaa4", "一般防护目标（三类）", "General target, class III"),
+}
+
+
+def ir_level_label(level_per_year: float) -> str:
+    """``3×10⁻⁶`` for 3e-6: the label of an iso-risk level on maps, legends and exports."""
+    mantissa, exponent = f"{level_per_year:.0e}".split("e")
+    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    return f"{mantissa}×10{str(int(exponent)).translate(sup)}"
+
+
+#: Iso-risk contours at the GB 36894 individual-risk criteria (per year): label → (colour, 中文, English).
+IR_CONTOUR_COLOURS: dict[str, tuple[str, str, str]] = {
+    ir_level_label(level): (
+        colour, f"个人风险 {ir_level_label(level)}/年", f"Individual risk {ir_level_label(level)} /yr"
+    )
+    for level, colour in ((3e-5, "#b2182b"), (1e-5, "#ef8a62"), (3e-6, "#fddbc7"), (3e-7, "#67a9cf"))
 }

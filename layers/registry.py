@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from layers.palette import HAZARD_GRADE_COLOURS, TARGET_CLASS_COLOURS
+from layers.palette import HAZARD_GRADE_COLOURS, IR_CONTOUR_COLOURS, TARGET_CLASS_COLOURS
 
 __all__ = ["Style", "Aggregate", "LayerDef", "REGISTRY", "get_layer", "HEXAGONS_PER_TILE", "POPULATION_RAMP"]
 
@@ -211,6 +211,20 @@ REGISTRY: dict[str, LayerDef] = {
             ),
             min_zoom=10,
             aggregate=Aggregate("count", None, "防护目标数", "Protection targets per hexagon"),
+        ),
+        LayerDef(
+            "risk_contours",
+            "个人风险等值线",
+            "Individual-risk contours",
+            "risk_contours_map",
+            "polygon",
+            ("id", "scope", "scope_id", "enterprise_name", "level_per_year", "level_label", "target_classes",
+             "criteria", "model_version", "current"),
+            ("enterprise_name", "level_label", "target_classes", "criteria", "model_version", "current"),
+            Style(fill="#ef8a62", stroke="#67001f", fill_opacity=0.25, weight=1.5, classify_by="level_label",
+                  classes=IR_CONTOUR_COLOURS),
+            min_zoom=0,
+            time_field="computed_at",
         ),
         LayerDef(
             "inventory",

@@ -156,7 +156,8 @@ def _first_chinese(url: str, layer: LayerDef, field: str) -> tuple[str, str]:
 
 
 def test_every_layer_of_the_sample_city_has_features(city: str) -> None:
-    assert all(_count(city, d) > 0 for d in REGISTRY.values())
+    # risk contours exist only after an explicit `geo-risk risk` run (not made in this module)
+    assert all(_count(city, d) > 0 for d in REGISTRY.values() if d.id != "risk_contours")
 
 
 def test_mixed_layers_are_split_by_geometry_type_for_styled_formats(city: str, exported) -> None:

@@ -7,7 +7,8 @@ from sqlalchemy import inspect, text
 from geo_risk.store.db import current_revision, downgrade, get_engine, head_revision, migrate
 from geo_risk.store.models import ENTITY_TABLES
 
-EXPECTED = set(ENTITY_TABLES) | {"data_version", "hazard_assessments", "audit_log"}
+EXPECTED = set(ENTITY_TABLES) | {"data_version", "hazard_assessments", "audit_log", "risk_runs", "risk_contours",
+                                 "external_distances"}
 
 
 def _tables(url: str) -> set[str]:
@@ -16,7 +17,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: str) -> None:
     migrate(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0003"
+    assert current_revision(empty_db_url) == head_revision() == "0004"
     assert _tables(empty_db_url) == EXPECTED
     with get_engine(empty_db_url).connect() as conn:
         gist = {
@@ -35,7 +36,8 @@ def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: st
                 )
             )
         }
-    assert gist == EXPECTED - {"inventory", "data_version", "hazard_assessments", "audit_log"}
+    assert gist == EXPECTED - {"inventory", "data_version", "hazard_assessments", "audit_log", "risk_runs",
+                               "external_distances"}
     assert {s for _, s in srids} == {4326}
     for table in ENTITY_TABLES:
         for col in ("id", "source", "created_at", "updated_at"):
