@@ -516,7 +516,7 @@ async def tile(
         if z >= layer.min_zoom:
             data = await run_in_threadpool(feature_tile, url, layer, z, x, y, settings.tile_max_features)
         elif layer.aggregate is not None:
-            data = await run_in_threadpool(hexagon_tile, url, layer, z, x, y)
+            data = await run_in_threadpool(hexagon_tile, url, layer, z, x, y, version)
         else:
             data = b""
         state.tile_cache.put(key, data)
@@ -527,6 +527,7 @@ async def tile(
             "below its minimum)")
 def hexagons(
     collection_id: Annotated[str, Path(alias="collectionId")],
+    request: Request,
     bbox: Annotated[str, Query(description="lon_min,lat_min,lon_max,lat_max (CRS84)")],
     zoom: Annotated[int, Query(ge=0, le=24, description="web-map zoom: hexagons are ~16 px across")],
     principal: Principal = Depends(current_principal),
@@ -537,7 +538,7 @@ def hexagons(
     layer = authorise_layer(collection_id, principal)
     box = parse_bbox(bbox)
     assert box is not None  # noqa: S101 - bbox is required
-    doc = hexagons_geojson(url, layer, zoom, box)
+    doc = hexagons_geojson(url, layer, zoom, box, request.app.state.version_watch.version)
     return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), media_type=GEOJSON)
 
 

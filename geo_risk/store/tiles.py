@@ -16,6 +16,8 @@ with cube rounding); the ≤ a few hundred hexagons of a tile are encoded in Pyt
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -128,22 +130,17 @@ def _aggregate_sql(layer: Any) -> str:
     raise ValueError(f"layer {layer.id}: bad aggregate {agg}")  # a registry error, not a request's
 
 
-def hexagon_cells(url: str, layer: Any, z: int, bbox_3857: tuple[float, float, float, float]) -> np.ndarray:
-    """Hexagon cells of ``layer`` at zoom ``z`` whose features' bbox centres fall in ``bbox_3857``
-    (expanded by one hexagon so edge hexagons are complete): array of (q, r, count, value)."""
-    size = hexagon_size_m(z)
-    minx, miny, maxx, maxy = bbox_3857
-    lon0, lat0 = _lonlat(np.array([minx - 2 * size]), np.array([miny - 2 * size]))
-    lon1, lat1 = _lonlat(np.array([maxx + 2 * size]), np.array([maxy + 2 * size]))
+def _hexagon_sql(layer: Any, with_bbox: bool) -> str:
     value = f"t.{_quote(layer.aggregate.field)}" if layer.aggregate and layer.aggregate.field else "NULL::int"
-    sql = f"""
+    where = "WHERE t.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)" if with_bbox else ""
+    return f"""
         WITH p AS (
             SELECT {value} AS v,
                    {R} * radians((ST_XMin(t.geom) + ST_XMax(t.geom)) / 2) AS x,
                    {R} * ln(tan(pi() / 4 + radians(greatest(-{_MAX_LAT}, least({_MAX_LAT},
                         (ST_YMin(t.geom) + ST_YMax(t.geom)) / 2))) / 2)) AS y
               FROM {_quote(layer.table)} t
-             WHERE t.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
+             {where}
         ), a AS (
             SELECT v, (sqrt(3) / 3 * x - y / 3) / :s AS q, (2.0 / 3 * y) / :s AS r FROM p
         ), c AS (
@@ -155,13 +152,72 @@ def hexagon_cells(url: str, layer: Any, z: int, bbox_3857: tuple[float, float, f
                count(*) AS n, {_aggregate_sql(layer)} AS value
           FROM c GROUP BY 1, 2
     """  # noqa: S608 - identifiers from the registry, quoted; values bound
+
+
+def _rows_to_cells(rows: Any) -> np.ndarray:
+    return np.array(
+        [(r[0], r[1], r[2], np.nan if r[3] is None else float(r[3])) for r in rows], dtype=float
+    ).reshape(-1, 4)
+
+
+#: Whole-layer hexagons per (database, layer, zoom, data version): computed once, then every tile
+#: and hexagon page of that zoom is cut from memory. Bounded LRU; a new data version never hits
+#: an old entry.
+_LAYER_HEXAGONS: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_LAYER_HEXAGONS_MAX = 48
+_LAYER_HEXAGONS_LOCK = threading.Lock()
+_KEY_LOCKS: dict[tuple, threading.Lock] = {}
+
+
+def layer_hexagons(url: str, layer: Any, z: int, version: int) -> np.ndarray:
+    """Every hexagon of ``layer`` at zoom ``z`` as (q, r, count, value), for data version ``version``."""
+    key = (url, layer.id, z, version)
+    with _LAYER_HEXAGONS_LOCK:
+        cached = _LAYER_HEXAGONS.get(key)
+        if cached is not None:
+            _LAYER_HEXAGONS.move_to_end(key)
+            return cached
+        key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
+    with key_lock:  # one computation per key, however many tiles ask at once
+        with _LAYER_HEXAGONS_LOCK:
+            cached = _LAYER_HEXAGONS.get(key)
+        if cached is not None:
+            return cached
+        with get_engine(url).connect() as conn:
+            cells = _rows_to_cells(conn.execute(text(_hexagon_sql(layer, False)), {"s": hexagon_size_m(z)}).all())
+        with _LAYER_HEXAGONS_LOCK:
+            _LAYER_HEXAGONS[key] = cells
+            while len(_LAYER_HEXAGONS) > _LAYER_HEXAGONS_MAX:
+                _LAYER_HEXAGONS.popitem(last=False)
+            _KEY_LOCKS.pop(key, None)
+        return cells
+
+
+def hexagon_cells(
+    url: str, layer: Any, z: int, bbox_3857: tuple[float, float, float, float], version: int | None = None
+) -> np.ndarray:
+    """Hexagon cells (q, r, count, value) of ``layer`` at zoom ``z`` near ``bbox_3857``.
+
+    With the store's data ``version`` the cells come from :func:`layer_hexagons` (the whole layer,
+    once per zoom and version); without it, from one query over the features around the bbox
+    (expanded by two hexagons, so every hexagon that reaches into the bbox is complete).
+    """
+    _aggregate_sql(layer)
+    size = hexagon_size_m(z)
+    minx, miny, maxx, maxy = bbox_3857
+    if version is not None:
+        cells = layer_hexagons(url, layer, z, version)
+        if len(cells) == 0:
+            return cells
+        cx, cy, _, _ = _hexagon_corners(cells, size)
+        near = (cx >= minx - 2 * size) & (cx <= maxx + 2 * size) & (cy >= miny - 2 * size) & (cy <= maxy + 2 * size)
+        return cells[near]
+    lon0, lat0 = _lonlat(np.array([minx - 2 * size]), np.array([miny - 2 * size]))
+    lon1, lat1 = _lonlat(np.array([maxx + 2 * size]), np.array([maxy + 2 * size]))
     params = {"x0": float(lon0[0]), "y0": float(max(lat0[0], -_MAX_LAT)), "x1": float(lon1[0]),
               "y1": float(min(lat1[0], _MAX_LAT)), "s": size}
     with get_engine(url).connect() as conn:
-        rows = conn.execute(text(sql), params).all()
-    return np.array([(r[0], r[1], r[2], np.nan if r[3] is None else float(r[3])) for r in rows], dtype=float).reshape(
-        -1, 4
-    )
+        return _rows_to_cells(conn.execute(text(_hexagon_sql(layer, True)), params).all())
 
 
 def _hexagon_corners(cells: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -185,7 +241,7 @@ def _properties(layer: Any, cell: np.ndarray) -> dict[str, Any]:
     return props
 
 
-def hexagon_tile(url: str, layer: Any, z: int, x: int, y: int) -> bytes:
+def hexagon_tile(url: str, layer: Any, z: int, x: int, y: int, version: int | None = None) -> bytes:
     """MVT bytes of the layer summed into hexagons over tile z/x/y (layer name ``<id>_hexagons``)."""
     import mapbox_vector_tile
     from shapely.geometry import Polygon
@@ -194,7 +250,7 @@ def hexagon_tile(url: str, layer: Any, z: int, x: int, y: int) -> bytes:
     _aggregate_sql(layer)
     bounds = tile_bounds_3857(z, x, y)
     size = hexagon_size_m(z)
-    cells = hexagon_cells(url, layer, z, bounds)
+    cells = hexagon_cells(url, layer, z, bounds, version)
     if len(cells) == 0:
         return b""
     minx, miny, maxx, maxy = bounds
@@ -214,7 +270,9 @@ def hexagon_tile(url: str, layer: Any, z: int, x: int, y: int) -> bytes:
     )
 
 
-def hexagons_geojson(url: str, layer: Any, zoom: int, bbox: tuple[float, float, float, float]) -> dict[str, Any]:
+def hexagons_geojson(
+    url: str, layer: Any, zoom: int, bbox: tuple[float, float, float, float], version: int | None = None
+) -> dict[str, Any]:
     """The layer summed into hexagons of zoom ``zoom`` over ``bbox`` (lon/lat degrees) as GeoJSON."""
     if not 0 <= zoom <= MAX_ZOOM:
         raise InvalidInput(f"zoom {zoom} is outside 0–{MAX_ZOOM}")
@@ -224,7 +282,7 @@ def hexagons_geojson(url: str, layer: Any, zoom: int, bbox: tuple[float, float, 
     size = hexagon_size_m(zoom)
     if (x1 - x0) * (y1 - y0) / (size * size * 2.6) > 200_000:
         raise InvalidInput("too many hexagons for this bbox at this zoom: zoom in or send a smaller bbox")
-    cells = hexagon_cells(url, layer, zoom, (x0, y0, x1, y1))
+    cells = hexagon_cells(url, layer, zoom, (x0, y0, x1, y1), version)
     features = []
     if len(cells):
         _, _, xs, ys = _hexagon_corners(cells, size)

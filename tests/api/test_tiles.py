@@ -169,3 +169,22 @@ def test_tilejson_and_legend(city_client: TestClient) -> None:
     assert legend["1"] == {"colour": "#b30000", "label_zh": "一级重大危险源", "label_en": "Grade 1 major hazard"}
     ids = {v["id"] for v in doc["vector_layers"]}
     assert ids == {"hazard_sources", "hazard_sources_hexagons"}
+
+
+@pytest.mark.parametrize("z", [8, 10, 11])
+def test_whole_layer_hexagon_index_equals_the_bbox_query(city_url: str, z: int) -> None:
+    """Tiles cut from the per-zoom whole-layer hexagons equal those aggregated around the tile."""
+    from geo_risk.store.db import data_version
+    from geo_risk.store.tiles import hexagon_tile
+
+    layer = REGISTRY["residential_areas"]
+    z, x, y = _tile_of(*CENTRE, z)
+
+    def hexes(data: bytes) -> list[tuple]:
+        feats = mapbox_vector_tile.decode(data)["residential_areas_hexagons"]["features"]
+        return sorted((f["properties"]["count"], f["properties"]["population"], str(f["geometry"]["coordinates"]))
+                      for f in feats)
+
+    direct = hexes(hexagon_tile(city_url, layer, z, x, y))
+    indexed = hexes(hexagon_tile(city_url, layer, z, x, y, version=data_version(city_url)))
+    assert direct == indexed and direct
