@@ -209,7 +209,7 @@ def ppm_to_mg_m3(
     Examples
     --------
     >>> round(float(ppm_to_mg_m3(1.0, 70.906)), 4)  # chlorine, mg/m³ per ppm
-    2.8983
+    2.8982
     """
     c = _check_nonnegative("concentration", ppm, "ppm")
     m = _scalar_positive("molar mass", molar_mass_g_per_mol, "g/mol")

@@ -1,0 +1,529 @@
+"""Outcomes: the uniform interface the grid engine calls to get lethality around a source.
+
+Every outcome has
+
+* ``kind`` — ``"toxic"``, ``"pool_fire"``, ``"jet_fire"``, ``"fireball"``, ``"flash_fire"`` or
+  ``"vce"``;
+* ``directional`` — True when the footprint follows the wind (toxic, flash fire, a VCE centred
+  downwind), False when it depends only on r = hypot(dx, dy) (pool fire, jet fire, fireball,
+  a VCE centred on the source);
+* ``max_distance_m(weather)`` — the distance (m) from the source beyond which the lethality is
+  below ``lethality_floor`` (1e-5, UNCONFIRMED project choice), for limiting the grid window;
+* ``lethality(dx_downwind_m, dy_crosswind_m, weather)`` — individual lethality in [0, 1] of a
+  person **outdoors, unprotected and always present** (the IR convention of GB 36894 §6) at
+  ``dx`` m downwind and ``dy`` m crosswind of the source. Vectorised over arrays of any (matching
+  or broadcastable) shape; never loops over cells. Rotation of the wind into (dx, dy) is the
+  grid engine's job.
+* ``flags(weather)`` — caveats to attach to results, e.g. :data:`~geo_risk.risk.dispersion.DENSE_GAS_FLAG`.
+
+Lethality rules (``model_constants.csv``): heat — 1 where q ≥ 35 kW/m², else the Tsao & Perry
+probit (no 0.14 clothing factor: that belongs to societal risk outdoors); toxic — the substance's
+probit over min(release or passage, 30 min); flash fire — 1 inside the LFL footprint;
+explosion — the Purple Book 0.3 bar rule by default.
+
+:func:`as_event` wraps an outcome and its frequency as a :class:`geo_risk.risk.grid.Event`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from geo_risk.errors import InvalidInput
+from geo_risk.risk.dispersion import (
+    advection_speed_m_s,
+    air_density_kg_m3,
+    check_dense_gas_continuous,
+    check_dense_gas_instantaneous,
+    gas_density_kg_m3,
+    max_reach_m,
+    plume_concentration_kg_m3,
+    puff_dose,
+    puff_peak_concentration_kg_m3,
+)
+from geo_risk.risk.explosions import (
+    DEFAULT_OVERPRESSURE_RULE,
+    OVERPRESSURE_RULES,
+    kinney_graham_impulse_pa_s,
+    kinney_graham_overpressure_pa,
+    overpressure_lethality,
+    tnt_equivalent_mass_kg,
+)
+from geo_risk.risk.fires import (
+    HeatExposure,
+    burgess_burning_rate_kg_m2_s,
+    fireball,
+    flash_fire_lethality,
+    jet_fire,
+    lfl_kg_m3,
+    mudan_croce_sep_w_m2,
+    pool_fire,
+    thomas_flame_height_m,
+)
+from geo_risk.risk.grid import Event
+from geo_risk.risk.parameters import (
+    ToxicProbit,
+    _check_finite,
+    _scalar_nonnegative,
+    _scalar_positive,
+    constant,
+)
+from geo_risk.risk.probits import (
+    heat_lethality,
+    mg_m3_to_ppm,
+    probability_to_probit,
+    probit_to_probability,
+    toxic_molar_mass_g_per_mol,
+    toxic_probit_from_load,
+)
+from geo_risk.risk.weather import Weather
+
+__all__ = [
+    "OutcomeKind",
+    "Outcome",
+    "ContinuousRelease",
+    "InstantaneousRelease",
+    "ToxicCloud",
+    "FlashFire",
+    "PoolFire",
+    "JetFire",
+    "Fireball",
+    "VapourCloudExplosion",
+    "as_event",
+]
+
+OutcomeKind = Literal["toxic", "pool_fire", "jet_fire", "fireball", "flash_fire", "vce"]
+
+
+@runtime_checkable
+class Outcome(Protocol):
+    """What the grid engine needs from an outcome (see the module docstring)."""
+
+    kind: OutcomeKind
+
+    @property
+    def directional(self) -> bool: ...
+
+    def max_distance_m(self, weather: Weather) -> float: ...
+
+    def lethality(self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather) -> np.ndarray: ...
+
+    def flags(self, weather: Weather) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class ContinuousRelease:
+    """A steady release: ``rate_kg_s`` (kg/s) for ``duration_s`` (s) from ``height_m`` (m) above ground."""
+
+    rate_kg_s: float
+    duration_s: float
+    height_m: float = 0.0
+
+    def __post_init__(self) -> None:
+        _scalar_positive("release rate", self.rate_kg_s, "kg/s")
+        _scalar_positive("release duration", self.duration_s, "s")
+        _scalar_nonnegative("release height", self.height_m, "m")
+
+
+@dataclass(frozen=True)
+class InstantaneousRelease:
+    """A puff: ``mass_kg`` (kg) released at once from ``height_m`` (m) above ground."""
+
+    mass_kg: float
+    height_m: float = 0.0
+
+    def __post_init__(self) -> None:
+        _scalar_positive("released mass", self.mass_kg, "kg")
+        _scalar_nonnegative("release height", self.height_m, "m")
+
+
+Release = ContinuousRelease | InstantaneousRelease
+
+
+def _check_weather(weather: object) -> Weather:
+    if not isinstance(weather, Weather):
+        raise InvalidInput(
+            f"weather must be a geo_risk.risk.weather.Weather (stability, 10 m wind, terrain, air temperature); "
+            f"got {type(weather).__name__}"
+        )
+    return weather
+
+
+def _dxdy(dx: object, dy: object) -> tuple[np.ndarray, np.ndarray]:
+    x = _check_finite("downwind distance dx", dx, "m")
+    y = _check_finite("crosswind distance dy", dy, "m")
+    return np.broadcast_arrays(x, y)
+
+
+def _floor() -> float:
+    return constant("lethality_floor")
+
+
+@lru_cache(maxsize=4096)
+def _cached_reach(outcome: Outcome, weather: Weather) -> float:
+    return outcome._reach(weather)  # type: ignore[attr-defined]
+
+
+def _dense_flags(
+    release: Release, molar_mass: float, cloud_temperature_k: float | None, weather: Weather
+) -> tuple[str, ...]:
+    t_cloud = weather.air_temperature_k if cloud_temperature_k is None else cloud_temperature_k
+    rho = gas_density_kg_m3(molar_mass, t_cloud, weather.air_pressure_pa)
+    rho_a = air_density_kg_m3(weather.air_temperature_k, weather.air_pressure_pa)
+    if isinstance(release, ContinuousRelease):
+        check = check_dense_gas_continuous(release.rate_kg_s, rho, rho_a, weather.wind_speed_10m_m_s)
+    else:
+        check = check_dense_gas_instantaneous(release.mass_kg, rho, rho_a, weather.wind_speed_10m_m_s)
+    return (check.flag,) if check.flag else ()
+
+
+# -- toxic ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToxicCloud:
+    """A toxic plume (continuous release) or puff (instantaneous release), passive Gaussian.
+
+    Attributes
+    ----------
+    probit : ToxicProbit
+        From :func:`geo_risk.risk.parameters.toxic_probit_constants` — Set A (mg/m³·min) or Set B
+        (ppm·min); the concentration is converted to the probit's unit before the power n.
+    release : ContinuousRelease or InstantaneousRelease
+    molar_mass_g_per_mol : float, optional
+        For the ppm conversion and the dense-gas check; default: from ``geo_risk/chemicals``.
+    cloud_temperature_k : float, optional
+        Cloud temperature for the dense-gas check (K); default the air temperature.
+
+    Exposure: a plume for min(release duration, 30 min); a puff over a window of 30 min centred
+    on its peak (closed form, :func:`geo_risk.risk.dispersion.puff_dose`). Receptor at
+    ``receptor_height`` (1 m, UNCONFIRMED).
+    """
+
+    probit: ToxicProbit
+    release: Release
+    molar_mass_g_per_mol: float | None = None
+    cloud_temperature_k: float | None = None
+    kind: OutcomeKind = field(default="toxic", init=False)
+
+    @property
+    def directional(self) -> bool:
+        return True
+
+    def _molar_mass(self) -> float:
+        if self.molar_mass_g_per_mol is not None:
+            return _scalar_positive("molar mass", self.molar_mass_g_per_mol, "g/mol")
+        return toxic_molar_mass_g_per_mol(self.probit)
+
+    def _scale(self) -> float:
+        """kg/m³ → the probit's concentration unit."""
+        if self.probit.concentration_unit == "mg/m3":
+            return 1e6
+        return float(mg_m3_to_ppm(1e6, self._molar_mass()))
+
+    def toxic_load(self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather) -> np.ndarray:
+        """Toxic load ∫Cⁿ dt at the receptors, in the probit's unit^n·min."""
+        w = _check_weather(weather)
+        x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
+        u = advection_speed_m_s(w, self.release.height_m)
+        z = constant("receptor_height")
+        cap_s = constant("toxic_exposure_cap")
+        n = self.probit.n
+        if isinstance(self.release, ContinuousRelease):
+            c = (
+                plume_concentration_kg_m3(
+                    self.release.rate_kg_s, u, x, y, z, w.stability, w.terrain, self.release.height_m
+                )
+                * self._scale()
+            )
+            t_min = min(self.release.duration_s, cap_s) / 60.0
+            with np.errstate(over="ignore"):
+                return c**n * t_min
+        dose_s = puff_dose(
+            self.release.mass_kg, u, x, y, z, w.stability, self.release.height_m,
+            n=n, concentration_scale=self._scale(), max_duration_s=cap_s,
+        )  # fmt: skip
+        return dose_s / 60.0
+
+    def lethality(self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather) -> np.ndarray:
+        """Φ(a + b ln L − 5) with L the toxic load; in [0, 1]."""
+        return probit_to_probability(
+            toxic_probit_from_load(self.probit, self.toxic_load(dx_downwind_m, dy_crosswind_m, weather))
+        )
+
+    def _reach(self, weather: Weather) -> float:
+        pr = float(probability_to_probit(_floor()))
+        load_threshold = math.exp((pr - self.probit.a) / self.probit.b)
+        return max_reach_m(lambda dx, dy: self.toxic_load(dx, dy, weather), load_threshold)
+
+    def max_distance_m(self, weather: Weather) -> float:
+        """Distance (m) beyond which the lethality is below ``lethality_floor``."""
+        return _cached_reach(self, _check_weather(weather))
+
+    def flags(self, weather: Weather) -> tuple[str, ...]:
+        """The dense-gas flag when the Britter–McQuaid criterion says the release is dense."""
+        return _dense_flags(self.release, self._molar_mass(), self.cloud_temperature_k, _check_weather(weather))
+
+
+# -- flash fire -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlashFire:
+    """Delayed ignition of the dispersed cloud: lethality 1 inside the LFL footprint (UNCONFIRMED rule).
+
+    ``lfl_vol_pct`` (vol %) and ``molar_mass_g_per_mol`` (g/mol) give the LFL in kg/m³ at the air
+    temperature. The footprint is the plume concentration (continuous) or the puff's peak
+    concentration as it passes (instantaneous) at ``receptor_height``.
+    """
+
+    release: Release
+    lfl_vol_pct: float
+    molar_mass_g_per_mol: float
+    cloud_temperature_k: float | None = None
+    kind: OutcomeKind = field(default="flash_fire", init=False)
+
+    @property
+    def directional(self) -> bool:
+        return True
+
+    def concentration_kg_m3(
+        self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather
+    ) -> np.ndarray:
+        """Concentration (kg/m³) of the footprint: plume, or peak of the passing puff."""
+        w = _check_weather(weather)
+        x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
+        z = constant("receptor_height")
+        if isinstance(self.release, ContinuousRelease):
+            u = advection_speed_m_s(w, self.release.height_m)
+            return plume_concentration_kg_m3(
+                self.release.rate_kg_s, u, x, y, z, w.stability, w.terrain, self.release.height_m
+            )
+        return puff_peak_concentration_kg_m3(self.release.mass_kg, x, y, z, w.stability, self.release.height_m)
+
+    def _lfl(self, weather: Weather) -> float:
+        return lfl_kg_m3(
+            self.lfl_vol_pct, self.molar_mass_g_per_mol, weather.air_temperature_k, weather.air_pressure_pa
+        )
+
+    def lethality(self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather) -> np.ndarray:
+        """1 inside the LFL footprint, 0 outside."""
+        return flash_fire_lethality(
+            self.concentration_kg_m3(dx_downwind_m, dy_crosswind_m, weather), self._lfl(weather)
+        )
+
+    def _reach(self, weather: Weather) -> float:
+        limit = self._lfl(weather) * constant("flash_fire_lfl_fraction")
+        return max_reach_m(lambda dx, dy: self.concentration_kg_m3(dx, dy, weather), limit)
+
+    def max_distance_m(self, weather: Weather) -> float:
+        """Largest distance (m) of the LFL footprint."""
+        return _cached_reach(self, _check_weather(weather))
+
+    def flags(self, weather: Weather) -> tuple[str, ...]:
+        """The dense-gas flag when the Britter–McQuaid criterion says the release is dense."""
+        return _dense_flags(self.release, self.molar_mass_g_per_mol, self.cloud_temperature_k, _check_weather(weather))
+
+
+# -- omnidirectional heat outcomes ----------------------------------------------------------------
+
+
+class _Omnidirectional:
+    """Shared machinery of outcomes that depend only on r = hypot(dx, dy)."""
+
+    kind: OutcomeKind
+    heat_model: str = "tsao_perry"
+
+    @property
+    def directional(self) -> bool:
+        return False
+
+    def _exposure(self, r: np.ndarray) -> HeatExposure:
+        raise NotImplementedError  # pragma: no cover
+
+    def lethality_at_radius(self, r_m: np.ndarray) -> np.ndarray:
+        """Lethality (0..1) at distances ``r_m`` (m) from the source."""
+        exp = self._exposure(r_m)
+        p = heat_lethality(exp.heat_flux_w_m2, exp.exposure_s, self.heat_model, protection="unprotected")
+        return np.where(exp.engulfed, 1.0, p)
+
+    def lethality(self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather) -> np.ndarray:
+        """Lethality (0..1) at r = hypot(dx, dy); independent of the weather."""
+        _check_weather(weather)
+        x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
+        return self.lethality_at_radius(np.hypot(x, y))
+
+    def _reach(self, weather: Weather) -> float:
+        return max_reach_m(lambda dx, dy: self.lethality_at_radius(np.hypot(dx, dy)), _floor(), directional=False)
+
+    def max_distance_m(self, weather: Weather) -> float:
+        """Distance (m) beyond which the lethality is below ``lethality_floor``."""
+        return _cached_reach(self, _check_weather(weather))  # type: ignore[arg-type]
+
+    def flags(self, weather: Weather) -> tuple[str, ...]:
+        """No caveats."""
+        return ()
+
+
+@dataclass(frozen=True)
+class PoolFire(_Omnidirectional):
+    """Pool fire of diameter ``pool_diameter_m`` (m): solid flame, planar view factor (fires.pool_fire).
+
+    ``flame_height_m`` (m), ``sep_w_m2`` (W/m²), ``duration_s`` (s, burn time; exposure capped at
+    20 s). Use :meth:`from_properties` to derive them from Burgess / Thomas / Mudan & Croce.
+    """
+
+    pool_diameter_m: float
+    flame_height_m: float
+    sep_w_m2: float
+    duration_s: float = math.inf
+    transmissivity: float | None = None
+    heat_model: str = "tsao_perry"
+    kind: OutcomeKind = field(default="pool_fire", init=False)
+
+    @classmethod
+    def from_properties(
+        cls,
+        pool_diameter_m: float,
+        heat_of_combustion_j_kg: float,
+        heat_of_vaporisation_j_kg: float,
+        liquid_heat_capacity_j_kg_k: float,
+        boiling_point_k: float,
+        weather_air_temperature_k: float = 293.15,
+        pool_mass_kg: float | None = None,
+    ) -> PoolFire:
+        """Pool fire from substance properties (J/kg, J/(kg·K), K); burn time from ``pool_mass_kg`` if given."""
+        m2 = burgess_burning_rate_kg_m2_s(
+            heat_of_combustion_j_kg, heat_of_vaporisation_j_kg, liquid_heat_capacity_j_kg_k, boiling_point_k,
+            weather_air_temperature_k,
+        )  # fmt: skip
+        rho_a = air_density_kg_m3(weather_air_temperature_k)
+        height = thomas_flame_height_m(pool_diameter_m, m2, rho_a)
+        area = math.pi * pool_diameter_m**2 / 4.0
+        duration = math.inf if pool_mass_kg is None else _scalar_positive("pool mass", pool_mass_kg, "kg") / (m2 * area)
+        return cls(pool_diameter_m, height, mudan_croce_sep_w_m2(pool_diameter_m), duration)
+
+    def _exposure(self, r: np.ndarray) -> HeatExposure:
+        return pool_fire(
+            r, self.pool_diameter_m, self.flame_height_m, self.sep_w_m2, self.duration_s, self.transmissivity
+        )
+
+
+@dataclass(frozen=True)
+class JetFire(_Omnidirectional):
+    """Jet fire, API 521 point source: ``mass_rate_kg_s`` (kg/s) of fuel with ``heat_of_combustion_j_kg``.
+
+    The jet direction is unknown at screening level, so the footprint is a circle (conservative
+    for every direction but the jet's).
+    """
+
+    mass_rate_kg_s: float
+    heat_of_combustion_j_kg: float
+    radiative_fraction: float | None = None
+    duration_s: float = math.inf
+    transmissivity: float | None = None
+    heat_model: str = "tsao_perry"
+    kind: OutcomeKind = field(default="jet_fire", init=False)
+
+    def _exposure(self, r: np.ndarray) -> HeatExposure:
+        return jet_fire(
+            r, self.mass_rate_kg_s, self.heat_of_combustion_j_kg, self.radiative_fraction, self.duration_s,
+            self.transmissivity,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Fireball(_Omnidirectional):
+    """BLEVE fireball of ``mass_kg`` (kg) of fuel; SEP ``sep_w_m2`` in the 200–350 kW/m² band (default 350)."""
+
+    mass_kg: float
+    sep_w_m2: float | None = None
+    transmissivity: float | None = None
+    heat_model: str = "tsao_perry"
+    kind: OutcomeKind = field(default="fireball", init=False)
+
+    def _exposure(self, r: np.ndarray) -> HeatExposure:
+        return fireball(r, self.mass_kg, self.sep_w_m2, self.transmissivity)
+
+
+# -- explosion ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VapourCloudExplosion:
+    """VCE by TNT equivalence, centred ``centre_downwind_m`` (m) downwind of the source (default 0).
+
+    ``tnt_mass_kg`` (kg; see :meth:`from_flammable_mass`); ``rule`` the overpressure lethality rule
+    (default Purple Book outdoor, 0.3 bar → 1). Omnidirectional when centred on the source.
+    """
+
+    tnt_mass_kg: float
+    centre_downwind_m: float = 0.0
+    rule: str = DEFAULT_OVERPRESSURE_RULE
+    kind: OutcomeKind = field(default="vce", init=False)
+
+    def __post_init__(self) -> None:
+        _scalar_positive("TNT mass", self.tnt_mass_kg, "kg")
+        _scalar_nonnegative("explosion centre offset", self.centre_downwind_m, "m")
+        if self.rule not in OVERPRESSURE_RULES:
+            raise InvalidInput(
+                f"unknown overpressure lethality rule {self.rule!r}; valid: {', '.join(OVERPRESSURE_RULES)}"
+            )
+
+    @classmethod
+    def from_flammable_mass(
+        cls,
+        flammable_mass_kg: float,
+        heat_of_combustion_j_kg: float,
+        yield_factor: float | None = None,
+        centre_downwind_m: float = 0.0,
+        rule: str = DEFAULT_OVERPRESSURE_RULE,
+    ) -> VapourCloudExplosion:
+        """From the flammable mass (kg) and heat of combustion (J/kg), yield default 0.04."""
+        return cls(
+            tnt_equivalent_mass_kg(flammable_mass_kg, heat_of_combustion_j_kg, yield_factor), centre_downwind_m, rule
+        )
+
+    @property
+    def directional(self) -> bool:
+        return self.centre_downwind_m > 0
+
+    def lethality_at_radius(self, r_m: np.ndarray, ambient_pressure_pa: float = 101325.0) -> np.ndarray:
+        """Lethality (0..1) at distances ``r_m`` (m) from the explosion centre."""
+        p = kinney_graham_overpressure_pa(r_m, self.tnt_mass_kg, ambient_pressure_pa)
+        impulse = kinney_graham_impulse_pa_s(r_m, self.tnt_mass_kg) if self.rule.startswith("tno_") else None
+        return overpressure_lethality(p, self.rule, impulse)
+
+    def lethality(self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather) -> np.ndarray:
+        """Lethality (0..1) at hypot(dx − centre, dy)."""
+        w = _check_weather(weather)
+        x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
+        return self.lethality_at_radius(np.hypot(x - self.centre_downwind_m, y), w.air_pressure_pa)
+
+    def _reach(self, weather: Weather) -> float:
+        radius = max_reach_m(
+            lambda dx, dy: self.lethality_at_radius(np.hypot(dx, dy), weather.air_pressure_pa),
+            _floor(),
+            directional=False,
+        )
+        return radius + self.centre_downwind_m if radius > 0 else 0.0
+
+    def max_distance_m(self, weather: Weather) -> float:
+        """Distance (m) from the source beyond which the lethality is below ``lethality_floor``."""
+        return _cached_reach(self, _check_weather(weather))
+
+    def flags(self, weather: Weather) -> tuple[str, ...]:
+        """No caveats."""
+        return ()
+
+
+def as_event(outcome: Outcome, frequency_per_year: float, name: str = "") -> Event:
+    """Wrap ``outcome`` with its frequency (per year) as a :class:`geo_risk.risk.grid.Event`."""
+    f = _scalar_nonnegative("event frequency", frequency_per_year, "per year")
+    return Event(
+        f, outcome.lethality, outcome.max_distance_m, directional=outcome.directional, name=name or outcome.kind
+    )
