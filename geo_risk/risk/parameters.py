@@ -89,6 +89,7 @@ __all__ = [
     "direct_ignition_probability",
     "unconfirmed_values",
     "parameters_digest",
+    "model_metadata",
 ]
 
 #: Version of the consequence models and their parameter tables; goes into every result's metadata.
@@ -710,6 +711,24 @@ def parameters_digest() -> str:
         h.update(name.encode())
         h.update(resources.files(__package__).joinpath("data").joinpath(name).read_bytes())
     return h.hexdigest()
+
+
+def model_metadata() -> dict[str, object]:
+    """Metadata to store with every result: model version, table digest and the UNCONFIRMED values.
+
+    Returns
+    -------
+    dict
+        ``model_version`` (str), ``parameters_sha256`` (hex str), ``unconfirmed`` (list of str,
+        one line per UNCONFIRMED value) and ``unconfirmed_count`` (int).
+    """
+    unconfirmed = [str(u) for u in unconfirmed_values()]
+    return {
+        "model_version": MODEL_VERSION,
+        "parameters_sha256": parameters_digest(),
+        "unconfirmed": unconfirmed,
+        "unconfirmed_count": len(unconfirmed),
+    }
 
 
 # =============================================================================================

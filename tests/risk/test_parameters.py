@@ -21,6 +21,7 @@ from geo_risk.risk.parameters import (
     direct_ignition_probability,
     heat_probit_constants,
     load_parameters,
+    model_metadata,
     overpressure_probit_constants,
     parameters_digest,
     puff_sigma_coefficients,
@@ -303,6 +304,14 @@ def test_version_and_digest() -> None:
     d = parameters_digest()
     assert len(d) == 64 and int(d, 16) >= 0
     assert parameters_digest() == d
+
+
+def test_model_metadata() -> None:
+    meta = model_metadata()
+    assert meta["model_version"] == MODEL_VERSION
+    assert meta["parameters_sha256"] == parameters_digest()
+    assert meta["unconfirmed_count"] == len(unconfirmed_values()) == len(meta["unconfirmed"])  # type: ignore[arg-type]
+    assert any("heat_clothing_factor = 0.14" in line for line in meta["unconfirmed"])  # type: ignore[union-attr]
 
 
 def test_unknown_constant_lists_the_keys() -> None:
