@@ -84,7 +84,7 @@ def _key_from(request: Request) -> str | None:
     return None
 
 
-def current_principal(request: Request, settings: Settings = Depends(get_app_settings)) -> Principal:
+async def current_principal(request: Request, settings: Settings = Depends(get_app_settings)) -> Principal:
     """The caller: anonymous without a key; 401 for a key that is not configured."""
     key = _key_from(request)
     if key is None:

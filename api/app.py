@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import exports, hazard_sources, health, layers, loads, ogc, webmap
+from api.routes import exports, hazard_sources, health, layers, loads, ogc, risk, webmap
 from geo_risk import __version__
 from geo_risk.settings import Settings, get_settings
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.settings = settings
     app.state.database_url = database_url or resolve_url(settings, start=False)
     errors.install(app)
-    for module in (health, layers, loads, hazard_sources, exports):
+    for module in (health, layers, loads, hazard_sources, exports, risk):
         app.include_router(module.router)
     webmap.install(app)
     ogc.install(app, settings, app.state.database_url)

@@ -7,11 +7,11 @@ from fastapi import Request
 from geo_risk.settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was built with."""
     return request.app.state.settings
 
 
-def get_database_url(request: Request) -> str:
+async def get_database_url(request: Request) -> str:
     """The database URL the app serves."""
     return request.app.state.database_url

@@ -222,6 +222,40 @@ def grade() -> None:
 
 
 @app.command()
+def risk(
+    enterprise: Annotated[str | None, typer.Option("--enterprise", help="One enterprise's id")] = None,
+    park: Annotated[str | None, typer.Option("--park", help="Every QRA enterprise of one chemical park")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every enterprise of the store")] = False,
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell size, metres")] = 25.0,
+) -> None:
+    """External safety distances (GB/T 37243) and individual/societal risk (GB 36894) with a progress bar."""
+    from geo_risk.risk.run import RiskSettings
+    from geo_risk.risk_runs import run_risk
+    from geo_risk.store.db import migrate
+
+    try:
+        url = _url()
+        migrate(url)
+        with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("QRA", total=None)
+
+            def progress(what: str, done: int, total: int) -> None:
+                bar.update(task, description=what, completed=done, total=total)
+
+            report = run_risk(url, enterprise_id=enterprise, park_id=park, everything=everything,
+                              settings=RiskSettings(cell_m=cell_m), progress=progress)
+        _audit(url, "risk", enterprise or park or "all", "ok", {"summary": report.summary()})
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+    for problem in report.problems[:20]:
+        console.print(f"  note: {problem}", highlight=False, markup=False, soft_wrap=True)
+    console.print("assumptions: uniform 16-sector wind rose (where the wind blows FROM), six Purple Book weather "
+                  "classes equally likely — screening-level QRA; see README", highlight=False, markup=False)
+
+
+@app.command()
 def register(
     out: Annotated[Path, typer.Option("--out", help="Output file: .xlsx (register, planned, notes) or .csv")],
 ) -> None:

@@ -73,7 +73,7 @@ def write_cog(path: Path, grid: Grid, ir: np.ndarray, tags: dict[str, str] | Non
     profile = {
         "driver": "COG", "width": grid.nx, "height": grid.ny, "count": 1, "dtype": "float32",
         "crs": grid.crs, "transform": transform, "compress": "deflate", "predictor": 3, "nodata": None,
-        "overview_resampling": "max",
+        "overview_resampling": "average",
     }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data, 1)

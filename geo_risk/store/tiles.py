@@ -108,7 +108,6 @@ def feature_tile(url: str, layer: Any, z: int, x: int, y: int, max_features: int
                        CASE WHEN ST_Intersects(rows.g, env.e)
                             THEN ST_AsMVTGeom(ST_PointOnSurface(rows.g), env.e, {EXTENT}, {BUFFER}, true) END
                    ) AS geom) m
-             WHERE m.geom IS NOT NULL
         )
         SELECT ST_AsMVT(q, :name, {EXTENT}, 'geom') FROM (SELECT {', '.join(_quote(f) for f in layer.fields)}, geom
                                                         FROM mvt) q
@@ -134,7 +133,7 @@ def _hexagon_sql(layer: Any, with_bbox: bool) -> str:
     value = f"t.{_quote(layer.aggregate.field)}" if layer.aggregate and layer.aggregate.field else "NULL::int"
     where = "WHERE t.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)" if with_bbox else ""
     return f"""
-        WITH p AS (
+        WITH p AS MATERIALIZED (
             SELECT {value} AS v,
                    {R} * radians((ST_XMin(t.geom) + ST_XMax(t.geom)) / 2) AS x,
                    {R} * ln(tan(pi() / 4 + radians(greatest(-{_MAX_LAT}, least({_MAX_LAT},

@@ -1,0 +1,167 @@
+"""``/api/v1/risk``: stored risk-engine results — runs, contours, external distances, F-N data and plots.
+
+Reads are public (contours, distances and F-N curves say where risk is, not what is stored); a new
+run is an analysis write and needs an analyst key (it is recorded in the audit log). Every answer
+carries the run's assumptions (weather, wind rose and its FROM convention, grid, model version) and
+``current`` (false once the store's inputs changed after the run).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, Field
+
+from api.access import Principal, require_role
+from api.deps import get_database_url
+from geo_risk.errors import InvalidInput, NotFound
+
+router = APIRouter(prefix="/api/v1/risk", tags=["risk (GB/T 37243, GB 36894)"])
+
+Scope = Literal["enterprise", "park"]
+
+
+class RunOut(BaseModel):
+    id: int
+    scope: Scope
+    scope_id: str
+    criteria: str | None = Field(description="GB 36894 column: new (新建) or existing (在役)")
+    model_version: str
+    assumptions: dict[str, Any]
+    grid_cell_m: float | None
+    max_ir: float | None = Field(description="largest individual risk on the grid, per year")
+    fn: dict[str, list[float]] | None = Field(description="F-N curve: n (deaths) and f (per year)")
+    fn_region: str | None = Field(description="unacceptable / alarp / acceptable (advisory: F-N lines C1)")
+    computed_at: datetime
+    current: bool
+
+
+class DistanceOut(BaseModel):
+    enterprise_id: str
+    unit_id: str | None
+    target_class: str
+    method: str
+    method_distance_m: float | None
+    code_distance_m: float | None
+    final_distance_m: float | None
+    declared_distance_m: float | None
+    declared_shorter: bool | None
+    criteria: str | None
+    reason: str | None
+    computed_at: datetime
+    current: bool
+
+
+class RunRequest(BaseModel):
+    enterprise_id: str | None = None
+    park_id: str | None = None
+    all: bool = False
+    cell_m: float = Field(default=25.0, gt=1, le=500, description="grid cell, metres")
+
+
+def _run(url: str, scope: str, scope_id: str) -> dict[str, Any]:
+    from geo_risk.store.risk_results import get_run
+
+    run = get_run(url, scope, scope_id)
+    if run is None:
+        raise NotFound(f"no risk run for {scope} {scope_id!r}: run `geo-risk risk --{scope} {scope_id}`")
+    return run
+
+
+@router.get("/runs", response_model=list[RunOut], summary="Every stored QRA run with its assumptions")
+def runs(url: str = Depends(get_database_url)) -> list[dict[str, Any]]:
+    from geo_risk.store.risk_results import list_runs
+
+    return list_runs(url)
+
+
+@router.get("/{scope}/{scope_id}", response_model=RunOut, summary="One enterprise's or park's QRA run")
+def run(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) -> dict[str, Any]:
+    return _run(url, scope, scope_id)
+
+
+@router.get("/{scope}/{scope_id}/contours", summary="Iso-risk contours (GeoJSON, EPSG:4326)",
+            responses={200: {"content": {"application/geo+json": {}}}})
+def contours(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) -> Response:
+    import json
+
+    from geo_risk.store.risk_results import run_contours_geojson
+
+    r = _run(url, scope, scope_id)
+    doc = run_contours_geojson(url, r["id"])
+    doc["assumptions"] = r["assumptions"]
+    doc["current"] = r["current"]
+    return Response(json.dumps(doc, ensure_ascii=False, default=str), media_type="application/geo+json")
+
+
+@router.get("/{scope}/{scope_id}/fn-curve.png", summary="F-N curve against the GB 36894 lines (PNG)",
+            responses={200: {"content": {"image/png": {}}}})
+def fn_curve_png(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) -> Response:
+    import numpy as np
+
+    from geo_risk.risk.societal import plot_fn
+
+    r = _run(url, scope, scope_id)
+    fn = r["fn"] or {"n": [], "f": []}
+    a = r["assumptions"]
+    note = f"{a.get('wind_rose', '')}; weather {', '.join(a.get('weather', {}))}; model {r['model_version']}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = plot_fn({f"{scope_id}": (np.array(fn["n"]), np.array(fn["f"]))}, Path(tmp) / "fn.png",
+                       f"F-N 曲线 F-N curve — {scope_id}（{r['fn_region'] or '—'}）", note)
+        return Response(path.read_bytes(), media_type="image/png")
+
+
+@router.get("/{scope}/{scope_id}/ir.tif", summary="The IR grid as a Cloud-Optimised GeoTIFF (per year)",
+            responses={200: {"content": {"image/tiff": {}}}})
+def ir_grid(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) -> FileResponse:
+    r = _run(url, scope, scope_id)
+    if not r["grid_path"] or not Path(r["grid_path"]).is_file():
+        raise NotFound(f"the IR grid of {scope} {scope_id!r} is not on this server: run `geo-risk risk` again")
+    return FileResponse(r["grid_path"], media_type="image/tiff; application=geotiff; profile=cloud-optimized",
+                        filename=f"ir-{scope}-{scope_id}.tif")
+
+
+@router.get("/distances", response_model=list[DistanceOut], summary="External safety distances per unit and class")
+def distances(
+    enterprise_id: Annotated[str | None, Query(description="one enterprise")] = None,
+    url: str = Depends(get_database_url),
+) -> list[dict[str, Any]]:
+    from geo_risk.store.risk_results import distances_for
+
+    return distances_for(url, enterprise_id)
+
+
+@router.post("/runs", summary="Run the risk engine (analyst key); recorded in the audit log")
+async def start_run(
+    body: RunRequest,
+    request: Request,
+    principal: Principal = Depends(require_role("analyst")),
+    url: str = Depends(get_database_url),
+) -> dict[str, Any]:
+    from geo_risk.risk.run import RiskSettings
+    from geo_risk.risk_runs import run_risk
+    from geo_risk.store.audit import record
+
+    target = body.enterprise_id or body.park_id or ("all" if body.all else None)
+    if target is None:
+        raise InvalidInput("give enterprise_id, park_id or all: true")
+    try:
+        report = await run_in_threadpool(
+            run_risk, url, enterprise_id=body.enterprise_id, park_id=body.park_id, everything=body.all,
+            settings=RiskSettings(cell_m=body.cell_m),
+            data_dir=request.app.state.settings.data_dir,
+        )
+    except Exception as exc:
+        await run_in_threadpool(record, url, actor=principal.key_id or "?", role=principal.role, channel="api",
+                                action="risk", target=target, outcome="failed", details={"error": str(exc)})
+        raise
+    await run_in_threadpool(record, url, actor=principal.key_id or "?", role=principal.role, channel="api",
+                            action="risk", target=target, outcome="ok", details={"summary": report.summary()})
+    await run_in_threadpool(request.app.state.version_watch.refresh)
+    return {"summary": report.summary(), "runs": report.runs, "problems": report.problems}

@@ -1,0 +1,196 @@
+"""One QRA of an enterprise or a park: scenarios → IR grid → contours, distances, F-N (pure; no I/O).
+
+For a scope (an enterprise assessed as a whole, as GB/T 37243 requires once its gases reach the
+GB 18218 threshold, or every QRA enterprise of a park together):
+
+1. the units' loss-of-containment scenarios become grid events (:mod:`geo_risk.risk.scenarios`);
+2. a grid in the local UTM zone (metres) covers every event's reach; if it would exceed the cell
+   limit the cell size is enlarged and the output says so;
+3. individual risk on the grid (:mod:`geo_risk.risk.grid`) under the weather classes and wind rose
+   of :class:`RiskSettings` (default: the six Purple Book classes equally likely and a uniform
+   16-sector rose — a default, not a measured rose, stated on every output; the rose gives where
+   the wind blows FROM);
+4. iso-risk contours at the GB 36894 criteria of the scope's column (新建 for planned enterprises,
+   在役 for operating and suspended ones);
+5. the QRA distance per protection-target class: how far the class's contour reaches beyond the
+   installations (the largest distance from a contour vertex to the nearest unit footprint);
+6. societal risk: people of residential areas and protection targets on the grid, the F-N curve
+   and its GB 36894 region (advisory: the F-N lines are C1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo_risk.errors import InvalidInput
+from geo_risk.risk.contours import iso_risk_polygons
+from geo_risk.risk.grid import MAX_GRID_CELLS, ROSE_CONVENTION, Grid, WindRose, risk_field
+from geo_risk.risk.societal import fn_curve, fn_region, population_on_grid
+from geo_risk.standards.gb36894 import TARGET_CLASSES, individual_risk_criterion_per_year
+from layers.palette import ir_level_label
+
+__all__ = ["RiskSettings", "ScopeInputs", "ScopeResult", "utm_crs_for", "assess_scope"]
+
+
+def utm_crs_for(lon: float, lat: float) -> str:
+    """The WGS 84 UTM zone (EPSG:326xx north, 327xx south) holding ``lon``, ``lat`` (degrees)."""
+    zone = int(math.floor((lon + 180) / 6)) % 60 + 1
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    """How a QRA is run: grid cell (m), weather classes and their weights, wind rose sectors."""
+
+    cell_m: float = 25.0
+    n_sectors: int = 16
+    terrain: str = "rural"
+    weather_weights: tuple[float, ...] | None = None
+    max_cells: int = MAX_GRID_CELLS // 4
+
+    def weathers(self) -> tuple[Any, ...]:
+        from geo_risk.risk.weather import purple_book_weather_classes
+
+        return purple_book_weather_classes(self.terrain)  # type: ignore[arg-type]
+
+    def rose(self) -> WindRose:
+        return WindRose.uniform(self.weathers(), self.weather_weights, self.n_sectors)
+
+    def describe(self) -> dict[str, Any]:
+        weathers = self.weathers()
+        weights = self.weather_weights or (1.0,) * len(weathers)
+        return {
+            "weather": {w.label: round(p / sum(weights), 6) for w, p in zip(weathers, weights, strict=True)},
+            "weather_note": "six Purple Book representative classes (UNCONFIRMED), equally likely unless configured",
+            "wind_rose": f"uniform {self.n_sectors}-sector rose (default; not a measured rose)",
+            "wind_rose_convention": ROSE_CONVENTION,
+            "terrain": self.terrain,
+            "grid_cell_m": self.cell_m,
+            "individual_risk": "outdoor, unprotected, always present (GB 36894)",
+            "societal_risk": "same outdoor lethality for everyone (conservative: no indoor protection)",
+        }
+
+
+@dataclass
+class ScopeInputs:
+    """What one QRA reads, in one projected CRS (metres).
+
+    ``units``: index unit id; columns of hazard_units plus ``geometry`` (projected). ``inventory``:
+    rows of the units' inventory items. ``residential`` / ``targets``: GeoDataFrames in ``crs`` with
+    ``population``. ``criteria``: "new" or "existing".
+    """
+
+    scope: str
+    scope_id: str
+    crs: str
+    criteria: str
+    units: gpd.GeoDataFrame
+    inventory: pd.DataFrame
+    residential: gpd.GeoDataFrame | None = None
+    targets: gpd.GeoDataFrame | None = None
+
+
+@dataclass
+class ScopeResult:
+    scope: str
+    scope_id: str
+    crs: str
+    criteria: str
+    grid: Grid | None
+    ir: np.ndarray | None
+    contours: list[tuple[float, str, str, Any]]
+    distances_m: dict[str, float]
+    fn_n: np.ndarray
+    fn_f: np.ndarray
+    region: dict[str, Any] | None
+    scenarios: pd.DataFrame
+    assumptions: dict[str, Any]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def max_ir(self) -> float | None:
+        return None if self.ir is None else float(self.ir.max())
+
+
+def _levels_by_class(criteria: str) -> dict[float, list[str]]:
+    levels: dict[float, list[str]] = {}
+    for cls in TARGET_CLASSES:
+        levels.setdefault(individual_risk_criterion_per_year(cls, criteria), []).append(cls)
+    return dict(sorted(levels.items()))
+
+
+def _reach_beyond(geom: Any, installations: Any) -> float:
+    """Largest distance (m) from a contour vertex to the nearest installation footprint (0 if empty)."""
+    import shapely
+
+    if geom is None or geom.is_empty:
+        return 0.0
+    pts = shapely.points(shapely.get_coordinates(geom.boundary))
+    return float(shapely.distance(pts, installations).max()) if len(pts) else 0.0
+
+
+def _grid_for(sources: Sequence[Any], weathers: Sequence[Any], settings: RiskSettings, crs: str
+              ) -> tuple[Grid, dict[str, Any]]:
+    reach = 0.0
+    for s in sources:
+        for e in s.events:
+            for w in weathers:
+                reach = max(reach, float(e.max_distance_m(w)))
+    xs = [s.x for s in sources]
+    ys = [s.y for s in sources]
+    pad = max(reach, settings.cell_m) + settings.cell_m
+    bounds = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
+    cell = settings.cell_m
+    note = {}
+    cells = ((bounds[2] - bounds[0]) / cell + 1) * ((bounds[3] - bounds[1]) / cell + 1)
+    if cells > settings.max_cells:
+        cell = math.ceil(math.sqrt(cells / settings.max_cells) * cell)
+        note["grid_cell_enlarged"] = (f"the reach ({reach:,.0f} m) needs {cells:,.0f} cells of {settings.cell_m:g} m; "
+                                      f"cells enlarged to {cell:g} m to stay within {settings.max_cells:,}")
+    note["max_reach_m"] = round(reach, 1)
+    return Grid.covering(bounds, cell, crs), note
+
+
+def assess_scope(inputs: ScopeInputs, settings: RiskSettings | None = None) -> ScopeResult:
+    """Run the QRA of one scope. Raises InvalidInput when no unit can be modelled."""
+    from geo_risk.risk.parameters import model_metadata
+    from geo_risk.risk.scenarios import build_scenarios
+
+    settings = settings or RiskSettings()
+    if inputs.criteria not in ("new", "existing"):
+        raise InvalidInput(f"criteria must be 'new' or 'existing'; got {inputs.criteria!r}")
+    positions = {uid: (g.centroid.x, g.centroid.y) for uid, g in inputs.units.geometry.items()}
+    built = build_scenarios(inputs.units.drop(columns="geometry"), inputs.inventory, positions)
+    assumptions: dict[str, Any] = {**settings.describe(), "scenarios": built.assumptions,
+                                   "model": model_metadata(), "crs": inputs.crs,
+                                   "criteria": inputs.criteria}
+    if not built.sources:
+        return ScopeResult(inputs.scope, inputs.scope_id, inputs.crs, inputs.criteria, None, None, [],
+                           {}, np.zeros(0), np.zeros(0), None, built.scenarios, assumptions, list(built.problems))
+    weathers = settings.weathers()
+    grid, grid_note = _grid_for(built.sources, weathers, settings, inputs.crs)
+    assumptions["grid"] = {"cell_m": grid.cell_m, "nx": grid.nx, "ny": grid.ny, **grid_note}
+    people = population_on_grid(grid, [f for f in (inputs.residential, inputs.targets) if f is not None])
+    field_ = risk_field(grid, built.sources, settings.rose(), people)
+    levels = _levels_by_class(inputs.criteria)
+    polygons = iso_risk_polygons(grid, field_.ir, list(levels))
+    installations = inputs.units.geometry.union_all()
+    contours = []
+    distances: dict[str, float] = {}
+    for level, geom in polygons:
+        classes = levels[level]
+        contours.append((level, ir_level_label(level), ",".join(classes), geom))
+        reach = _reach_beyond(geom, installations)
+        for cls in classes:
+            distances[cls] = round(reach, 1)
+    n, f = fn_curve(field_.fn_frequency, field_.fn_deaths)
+    region = fn_region(n, f) if len(n) else fn_region(np.array([0.0]), np.array([0.0]))
+    return ScopeResult(inputs.scope, inputs.scope_id, inputs.crs, inputs.criteria, grid, field_.ir, contours,
+                       distances, n, f, region, built.scenarios, assumptions, list(built.problems))
