@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import threading
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -61,38 +57,14 @@ def vendored_leaflet() -> Path:
 @pytest.fixture(scope="module")
 def webmap_server(webmap_db_url: str, vendored_leaflet: Path) -> Iterator[str]:
     """The app served by uvicorn in a thread on a free loopback port; yields its base URL."""
-    import uvicorn
+    from helpers import live_server
 
     from api.app import create_app
     from geo_risk.settings import Settings
 
     app = create_app(Settings(database_url=webmap_db_url), database_url=webmap_db_url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            pytest.fail(f"the app did not answer {base}/health within 30 s")
-        time.sleep(0.1)
-    try:
+    with live_server(app) as base:
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @pytest.fixture(scope="module")
