@@ -82,6 +82,11 @@ class VersionWatch:
         return version
 
     @property
+    def listening(self) -> bool:
+        """True while the version comes from notifications (reading it costs no query)."""
+        return self._listening and self._version is not None
+
+    @property
     def version(self) -> int:
         """The current data version (from memory while listening, else from the database)."""
         if self._listening and self._version is not None:

@@ -502,7 +502,7 @@ async def tile(
     layer = authorise_layer(collection_id, principal)
     check_tile(z, x, y)
     state = request.app.state
-    version = state.version_watch.version if state.version_watch._listening else await run_in_threadpool(
+    version = state.version_watch.version if state.version_watch.listening else await run_in_threadpool(
         lambda: state.version_watch.version
     )
     tier = principal.tier if layer.tier == "restricted" else "public"

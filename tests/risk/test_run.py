@@ -7,11 +7,13 @@ a write, the F-N curve non-increasing) — the models themselves are tested in t
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 from helpers import ROLE_KEYS, write_city
@@ -130,6 +132,12 @@ def test_api_serves_results_and_marks_them_stale_after_a_write(risk_city: str, r
         assert client.get("/api/v1/risk/enterprise/NOPE").status_code == 404
         layer = client.get("/collections/risk_contours/items").json()
         assert layer["numberMatched"] == len(contours.json()["features"]) >= 1
+        gpkg = client.get("/collections/risk_contours/export", params={"f": "gpkg"})
+        assert gpkg.status_code == 200
+        out = Path(tempfile.mkdtemp()) / "risk_contours.gpkg"
+        out.write_bytes(gpkg.content)
+        info = pyogrio.read_info(out, layer=pyogrio.list_layers(out)[0][0])
+        assert info["features"] == layer["numberMatched"] and info["crs"] == "EPSG:4326"
         assert client.post("/api/v1/risk/runs", json={"all": True}).status_code == 401
         with get_engine(risk_city).begin() as conn:
             conn.execute(text("UPDATE inventory SET max_quantity_t = 31 WHERE unit_id = 'U-CL'"))

@@ -782,7 +782,6 @@ def render_release_properties() -> str:
 
 
 def test_release_properties_csv_is_the_library_output() -> None:
-    pytest.importorskip("chemicals", reason="the chemicals library is a dev extra (pip install -e .[dev])")
     committed = (DATA / RELEASE_CSV).read_text(encoding="utf-8")
     assert render_release_properties() == committed, "run .venv/bin/python tests/risk/test_scenarios.py --write"
 
