@@ -42,6 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import erf
@@ -73,6 +74,8 @@ __all__ = [
     "puff_peak_concentration_kg_m3",
     "puff_dose",
     "max_reach_m",
+    "reach_box_m",
+    "ReachBox",
     "air_density_kg_m3",
     "gas_density_kg_m3",
     "check_dense_gas_continuous",
@@ -329,6 +332,41 @@ def max_reach_m(
     does, or ``max_distance_m`` if the field still reaches it there. ``field`` must be vectorised:
     it receives arrays ``dx`` (downwind, m) and ``dy`` (crosswind, m) of shape (radii, angles).
     """
+    return reach_box_m(
+        field, threshold, max_distance_m=max_distance_m, directional=directional, n_radii=n_radii, n_angles=n_angles
+    ).reach
+
+
+class ReachBox(NamedTuple):
+    """Where a field reaches its threshold, in the source's wind frame (m).
+
+    ``reach``: as :func:`max_reach_m`. ``down_min``/``down_max``: the range of downwind distances
+    and ``cross_max`` the largest |crosswind distance| of the sampled hits, each widened by the
+    sampling step at the outermost hit (one radial step plus one angular step of arc), so the
+    box holds every point between samples too. All zero when nothing reaches the threshold.
+    """
+
+    reach: float
+    down_min: float
+    down_max: float
+    cross_max: float
+
+
+def reach_box_m(
+    field: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    threshold: float,
+    *,
+    max_distance_m: float = 100_000.0,
+    directional: bool = True,
+    n_radii: int = 800,
+    n_angles: int = 360,
+) -> ReachBox:
+    """:func:`max_reach_m` plus the bounding box of the reached region in the wind frame (m).
+
+    The grid engine evaluates a directional outcome only on the cells whose (downwind, crosswind)
+    coordinates fall in this box: a narrow plume then costs its own area, not the whole circle of
+    its reach. Omnidirectional fields (``directional=False``) get the full disc: ±reach.
+    """
     thr = float(threshold)
     if not math.isfinite(thr):
         raise InvalidInput(f"threshold must be finite; got {threshold!r}")
@@ -337,10 +375,23 @@ def max_reach_m(
     dx = r[:, None] * np.cos(theta)[None, :]
     dy = r[:, None] * np.sin(theta)[None, :]
     values = np.asarray(field(dx, dy), dtype=float)
-    hit = np.flatnonzero((values >= thr).any(axis=1))
+    reached = values >= thr
+    hit = np.flatnonzero(reached.any(axis=1))
     if hit.size == 0:
-        return 0.0
-    return float(r[min(hit[-1] + 1, r.size - 1)])
+        return ReachBox(0.0, 0.0, 0.0, 0.0)
+    reach = float(r[min(hit[-1] + 1, r.size - 1)])
+    if not directional:
+        return ReachBox(reach, -reach, reach, reach)
+    # Between samples the region can extend one radial step outwards and one angular step of arc
+    # sideways; the outermost hit has the widest steps, so its margin serves every hit.
+    margin = (reach - float(r[hit[-1]])) + reach * (2 * math.pi / n_angles)
+    hx, hy = dx[reached], dy[reached]
+    return ReachBox(
+        reach,
+        min(float(hx.min()), 0.0) - margin,
+        max(float(hx.max()), 0.0) + margin,
+        float(np.abs(hy).max()) + margin,
+    )
 
 
 # -- dense gas ------------------------------------------------------------------------------------

@@ -46,7 +46,11 @@ class Event:
     """One outcome of one loss of containment: frequency per year, lethality, reach.
 
     ``lethality(dx, dy, weather)`` → array in [0, 1] (outdoor, unprotected, always present);
-    ``max_distance_m(weather)`` → the distance beyond which lethality is zero (m).
+    ``max_distance_m(weather)`` → the distance beyond which lethality is zero (m);
+    ``footprint_m(weather)`` (optional, directional events) → (down_min, down_max, cross_max) in m:
+    a box in the wind frame outside which lethality is zero. With it, each sector evaluates the
+    lethality only on the cells inside the box (a plume costs its own area, not its reach's
+    circle); without it, on every cell within ``max_distance_m``.
     """
 
     frequency: float
@@ -54,6 +58,7 @@ class Event:
     max_distance_m: Callable[[Any], float]
     directional: bool = True
     name: str = ""
+    footprint_m: Callable[[Any], tuple[float, float, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,7 @@ def risk_field(
                         fn_n.append(np.array([float((people * lethal).sum())]))
                     continue
                 active = np.flatnonzero(p_sectors > 0)
+                box = event.footprint_m(weather) if event.footprint_m is not None else None
                 chunk = max(1, _SECTOR_CHUNK_CELLS // max(1, dx.size))
                 for k in range(0, len(active), chunk):
                     d = active[k : k + chunk]
@@ -246,11 +252,27 @@ def risk_field(
                     ey = uy[d][:, None, None]
                     down = dx[None] * ex + dy[None] * ey
                     cross = -dx[None] * ey + dy[None] * ex
-                    lethal = np.asarray(event.lethality(down, cross, weather), dtype=float) * reached[None]
-                    ir[rows, cols] += event.frequency * np.tensordot(p_sectors[d], lethal, axes=(0, 0))
+                    if box is None:
+                        lethal = np.asarray(event.lethality(down, cross, weather), dtype=float) * reached[None]
+                        ir[rows, cols] += event.frequency * np.tensordot(p_sectors[d], lethal, axes=(0, 0))
+                        if people is not None:
+                            fn_f.append(event.frequency * p_sectors[d])
+                            fn_n.append((lethal * people[None]).sum(axis=(1, 2)))
+                        continue
+                    # Only the cells inside the footprint box, as one flat batch over the sectors.
+                    inside = (reached[None] & (down >= box[0]) & (down <= box[1]) & (np.abs(cross) <= box[2]))
+                    sector, cell = np.divmod(np.flatnonzero(inside), dx.size)
                     if people is not None:
                         fn_f.append(event.frequency * p_sectors[d])
-                        fn_n.append((lethal * people[None]).sum(axis=(1, 2)))
+                    if sector.size == 0:
+                        if people is not None:
+                            fn_n.append(np.zeros(len(d)))
+                        continue
+                    lethal = np.asarray(event.lethality(down[inside], cross[inside], weather), dtype=float)
+                    weights = event.frequency * p_sectors[d][sector] * lethal
+                    ir[rows, cols] += np.bincount(cell, weights, minlength=dx.size).reshape(dx.shape)
+                    if people is not None:
+                        fn_n.append(np.bincount(sector, lethal * people.ravel()[cell], minlength=len(d)))
     if fn_f:
         return RiskField(ir, np.concatenate(fn_f), np.concatenate(fn_n))
     return RiskField(ir, np.zeros(0), np.zeros(0))

@@ -35,6 +35,7 @@ import numpy as np
 
 from geo_risk.errors import InvalidInput
 from geo_risk.risk.dispersion import (
+    ReachBox,
     advection_speed_m_s,
     air_density_kg_m3,
     check_dense_gas_continuous,
@@ -44,6 +45,7 @@ from geo_risk.risk.dispersion import (
     plume_concentration_kg_m3,
     puff_dose,
     puff_peak_concentration_kg_m3,
+    reach_box_m,
 )
 from geo_risk.risk.explosions import (
     DEFAULT_OVERPRESSURE_RULE,
@@ -164,8 +166,17 @@ def _floor() -> float:
 
 
 @lru_cache(maxsize=4096)
+def _cached_box(outcome: Outcome, weather: Weather) -> ReachBox:
+    return outcome._box(weather)  # type: ignore[attr-defined]
+
+
 def _cached_reach(outcome: Outcome, weather: Weather) -> float:
-    return outcome._reach(weather)  # type: ignore[attr-defined]
+    return _cached_box(outcome, weather).reach
+
+
+def _footprint(outcome: Outcome, weather: Weather) -> tuple[float, float, float]:
+    box = _cached_box(outcome, _check_weather(weather))
+    return box.down_min, box.down_max, box.cross_max
 
 
 def _dense_flags(
@@ -255,10 +266,10 @@ class ToxicCloud:
             toxic_probit_from_load(self.probit, self.toxic_load(dx_downwind_m, dy_crosswind_m, weather))
         )
 
-    def _reach(self, weather: Weather) -> float:
+    def _box(self, weather: Weather) -> ReachBox:
         pr = float(probability_to_probit(_floor()))
         load_threshold = math.exp((pr - self.probit.a) / self.probit.b)
-        return max_reach_m(lambda dx, dy: self.toxic_load(dx, dy, weather), load_threshold)
+        return reach_box_m(lambda dx, dy: self.toxic_load(dx, dy, weather), load_threshold)
 
     def max_distance_m(self, weather: Weather) -> float:
         """Distance (m) beyond which the lethality is below ``lethality_floor``."""
@@ -316,9 +327,9 @@ class FlashFire:
             self.concentration_kg_m3(dx_downwind_m, dy_crosswind_m, weather), self._lfl(weather)
         )
 
-    def _reach(self, weather: Weather) -> float:
+    def _box(self, weather: Weather) -> ReachBox:
         limit = self._lfl(weather) * constant("flash_fire_lfl_fraction")
-        return max_reach_m(lambda dx, dy: self.concentration_kg_m3(dx, dy, weather), limit)
+        return reach_box_m(lambda dx, dy: self.concentration_kg_m3(dx, dy, weather), limit)
 
     def max_distance_m(self, weather: Weather) -> float:
         """Largest distance (m) of the LFL footprint."""
@@ -357,8 +368,8 @@ class _Omnidirectional:
         x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
         return self.lethality_at_radius(np.hypot(x, y))
 
-    def _reach(self, weather: Weather) -> float:
-        return max_reach_m(lambda dx, dy: self.lethality_at_radius(np.hypot(dx, dy)), _floor(), directional=False)
+    def _box(self, weather: Weather) -> ReachBox:
+        return reach_box_m(lambda dx, dy: self.lethality_at_radius(np.hypot(dx, dy)), _floor(), directional=False)
 
     def max_distance_m(self, weather: Weather) -> float:
         """Distance (m) beyond which the lethality is below ``lethality_floor``."""
@@ -504,13 +515,16 @@ class VapourCloudExplosion:
         x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
         return self.lethality_at_radius(np.hypot(x - self.centre_downwind_m, y), w.air_pressure_pa)
 
-    def _reach(self, weather: Weather) -> float:
+    def _box(self, weather: Weather) -> ReachBox:
         radius = max_reach_m(
             lambda dx, dy: self.lethality_at_radius(np.hypot(dx, dy), weather.air_pressure_pa),
             _floor(),
             directional=False,
         )
-        return radius + self.centre_downwind_m if radius > 0 else 0.0
+        if radius <= 0:
+            return ReachBox(0.0, 0.0, 0.0, 0.0)
+        c = self.centre_downwind_m
+        return ReachBox(radius + c, c - radius, c + radius, radius)
 
     def max_distance_m(self, weather: Weather) -> float:
         """Distance (m) from the source beyond which the lethality is below ``lethality_floor``."""
@@ -524,6 +538,8 @@ class VapourCloudExplosion:
 def as_event(outcome: Outcome, frequency_per_year: float, name: str = "") -> Event:
     """Wrap ``outcome`` with its frequency (per year) as a :class:`geo_risk.risk.grid.Event`."""
     f = _scalar_nonnegative("event frequency", frequency_per_year, "per year")
+    footprint = (lambda weather: _footprint(outcome, weather)) if outcome.directional else None
     return Event(
-        f, outcome.lethality, outcome.max_distance_m, directional=outcome.directional, name=name or outcome.kind
+        f, outcome.lethality, outcome.max_distance_m, directional=outcome.directional, name=name or outcome.kind,
+        footprint_m=footprint,
     )
