@@ -30,6 +30,8 @@ __all__ = [
     "TIERS",
     "layer_tiers",
     "current_principal",
+    "key_from_headers",
+    "principal_for_key",
     "require_role",
     "can_see",
 ]
@@ -74,25 +76,30 @@ class Principal:
         return "restricted" if self.has("analyst") else "public"
 
 
-def _key_from(request: Request) -> str | None:
-    key = request.headers.get("x-api-key")
-    if key:
-        return key.strip()
-    auth = request.headers.get("authorization", "")
+def key_from_headers(x_api_key: str | None, authorization: str | None) -> str | None:
+    """The API key of a request: ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``."""
+    if x_api_key:
+        return x_api_key.strip()
+    auth = authorization or ""
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return None
 
 
-async def current_principal(request: Request, settings: Settings = Depends(get_app_settings)) -> Principal:
-    """The caller: anonymous without a key; 401 for a key that is not configured."""
-    key = _key_from(request)
+def principal_for_key(key: str | None, settings: Settings) -> Principal:
+    """The caller with ``key``: anonymous without one; Unauthorized for a key that is not configured."""
     if key is None:
         return Principal(None)
     for known, role in settings.api_keys.items():
         if hmac.compare_digest(known.encode(), key.encode()):
             return Principal(role, key_id=known[:4] + "…")
     raise Unauthorized("the API key is not valid: check the X-API-Key header")
+
+
+async def current_principal(request: Request, settings: Settings = Depends(get_app_settings)) -> Principal:
+    """The caller: anonymous without a key; 401 for a key that is not configured."""
+    key = key_from_headers(request.headers.get("x-api-key"), request.headers.get("authorization"))
+    return principal_for_key(key, settings)
 
 
 def require_role(role: str):  # noqa: ANN201

@@ -147,13 +147,14 @@ class TileCache:
     def enabled(self) -> bool:
         return self.max_bytes > 0
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple, count_miss: bool = True) -> bytes | None:
+        """The cached tile, or None. ``count_miss=False`` for a look that a full lookup follows."""
         if not self.enabled:
             return None
         with self._lock:
             data = self._items.get(key)
             if data is None:
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self._items.move_to_end(key)
             self.hits += 1

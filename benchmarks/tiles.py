@@ -4,12 +4,13 @@
    around Jilin City (``load.make_file``: lon 126.55, lat 43.84, ±30 km), starts a private PostGIS
    cluster (``EmbeddedCluster`` in a temp dir; jit=off), migrates, loads them into
    ``residential_areas`` with ``geo-risk load`` and ANALYZEs.
-2. Starts three servers on that database, each ``uvicorn`` with ONE worker (asyncio loop + h11:
-   neither venv has uvloop/httptools; access log off on all three):
+2. Starts three servers on that database, each ``uvicorn`` with ONE worker (``uvicorn[standard]``
+   in both venvs, so uvloop + httptools on all three; access log off):
 
    - **ours cold**: ``uvicorn --factory api.app:create_app`` with ``GEO_RISK_TILE_CACHE_MB=0``:
      every tile is computed (one warm-up pass first, like tipg, so PostgreSQL's buffers are warm);
-   - **ours warm**: the same with the tile cache on, measured after one priming pass;
+   - **ours warm**: the same with the tile cache on, measured after one priming pass (hits are
+     answered by ``api.tile_fastpath`` before routing);
    - **tipg**: stock ``tipg.main:app`` from its own venv (``benchmarks/out/tipg-venv``, created
      with ``pip install tipg uvicorn`` when missing), one warm-up pass first (it has no cache).
 
@@ -346,11 +347,13 @@ class Server:
 
 def ensure_tipg() -> Path:
     py = TIPG_VENV / "bin" / "python"
-    if not (py.exists() and subprocess.run([str(py), "-c", "import tipg, uvicorn"], capture_output=True).returncode
-            == 0):
-        print(f"creating {TIPG_VENV} (pip install tipg uvicorn) …", flush=True)
-        subprocess.run(["python3", "-m", "venv", str(TIPG_VENV)], check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "tipg", "uvicorn"], check=True)
+    # uvicorn[standard] (httptools, uvloop) on both sides: the same server stack as ours.
+    check = "import tipg, uvicorn, httptools, uvloop"
+    if not (py.exists() and subprocess.run([str(py), "-c", check], capture_output=True).returncode == 0):
+        print(f"creating/updating {TIPG_VENV} (pip install tipg 'uvicorn[standard]') …", flush=True)
+        if not py.exists():
+            subprocess.run(["python3", "-m", "venv", str(TIPG_VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "tipg", "uvicorn[standard]"], check=True)
     return py
 
 

@@ -471,7 +471,19 @@ def tilejson(
     return JSONResponse(doc)
 
 
-def _tile_headers(etag: str, tier: str) -> dict[str, str]:
+def tile_key(layer: Any, principal: Principal, version: int, z: int, x: int, y: int) -> tuple:
+    """The tile cache key: layer, data version, the access tier the tile was made for, z/x/y."""
+    tier = principal.tier if layer.tier == "restricted" else "public"
+    return (layer.id, version, tier, z, x, y)
+
+
+def tile_etag(key: tuple) -> str:
+    """The ETag of the tile with cache ``key`` (changes with the data version and tier)."""
+    return '"' + hashlib.blake2s(repr(key).encode(), digest_size=12).hexdigest() + '"'
+
+
+def tile_headers(etag: str, tier: str) -> dict[str, str]:
+    """Caching headers of a tile response."""
     scope = "public" if tier == "public" else "private"
     return {
         "ETag": etag,
@@ -505,10 +517,9 @@ async def tile(
     version = state.version_watch.version if state.version_watch.listening else await run_in_threadpool(
         lambda: state.version_watch.version
     )
-    tier = principal.tier if layer.tier == "restricted" else "public"
-    key = (layer.id, version, tier, z, x, y)
-    etag = '"' + hashlib.blake2s(repr(key).encode(), digest_size=12).hexdigest() + '"'
-    headers = _tile_headers(etag, tier)
+    key = tile_key(layer, principal, version, z, x, y)
+    etag = tile_etag(key)
+    headers = tile_headers(etag, key[2])
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     data = state.tile_cache.get(key)
@@ -551,3 +562,7 @@ def install(app: Any, settings: Settings, url: str) -> None:
     app.state.version_watch.on_change(app.state.tile_cache.drop_older_than)
     app.state.extent_cache = {}
     app.include_router(router)
+    if app.state.tile_cache.enabled:
+        from api.tile_fastpath import CachedTiles
+
+        app.add_middleware(CachedTiles, state=app.state)

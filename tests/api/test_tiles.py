@@ -157,6 +157,62 @@ def test_restricted_tiles_per_role_and_never_shared(city_client: TestClient) -> 
     assert city_client.get(path).status_code == 401
 
 
+def _asgi_get(middleware, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """One GET through the ASGI callable ``middleware``; (status, headers, body)."""
+    import asyncio
+
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"",
+             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
+    asyncio.run(middleware(scope, receive, send))
+    start = sent[0]
+    return (start["status"], {k.decode(): v.decode() for k, v in start["headers"]},
+            b"".join(m.get("body", b"") for m in sent[1:]))
+
+
+def test_cached_tiles_are_answered_before_routing_exactly_as_the_route_would(city_client: TestClient) -> None:
+    from api.tile_fastpath import CachedTiles
+
+    class NotAnsweredHere(Exception):
+        pass
+
+    async def the_app(scope, receive, send) -> None:  # noqa: ANN001 - stands for the FastAPI app behind
+        raise NotAnsweredHere(scope["path"])
+
+    state = city_client.app.state
+    deadline = time.monotonic() + 5
+    while not state.version_watch.listening:
+        assert time.monotonic() < deadline, "the version watch never started listening"
+        time.sleep(0.05)
+    shortcut = CachedTiles(the_app, state)
+    z, x, y = _tile_of(*CENTRE, 14)
+    path = f"/collections/residential_areas/tiles/WebMercatorQuad/{z}/{y}/{x}"
+    with pytest.raises(NotAnsweredHere):  # not cached yet: the app must make it
+        _asgi_get(shortcut, f"/collections/residential_areas/tiles/WebMercatorQuad/{z}/{y}/{x + 1}", {})
+    made = city_client.get(path)  # the route makes and caches it
+    status, headers, body = _asgi_get(shortcut, path, {})
+    assert status == 200 and body == made.content and len(body) > 100
+    for name in ("etag", "cache-control", "vary", "content-type"):
+        assert headers[name] == made.headers[name], name
+    assert _asgi_get(shortcut, path, {"If-None-Match": made.headers["etag"]})[0] == 304
+    with pytest.raises(NotAnsweredHere):  # a key that is not configured: the app answers 401
+        _asgi_get(shortcut, path, {"X-API-Key": "no-such-key-123"})
+    # a restricted tile cached for an analyst is never answered here for anyone else
+    inv = f"/collections/inventory/tiles/WebMercatorQuad/{z}/{y}/{x}"
+    assert city_client.get(inv, headers=KEY).status_code == 200
+    assert _asgi_get(shortcut, inv, KEY)[0] == 200
+    for others in ({}, {"X-API-Key": "viewer-key-1"}):
+        with pytest.raises(NotAnsweredHere):
+            _asgi_get(shortcut, inv, others)
+
+
 @pytest.mark.parametrize("zyx", ["25/0/0", "3/8/0", "3/0/8", "3/-1/0", "a/b/c"])
 def test_tile_out_of_range_is_4xx(city_client: TestClient, zyx: str) -> None:
     r = city_client.get(f"/collections/hazard_sources/tiles/WebMercatorQuad/{zyx}")
