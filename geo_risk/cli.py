@@ -226,7 +226,12 @@ def risk(
     enterprise: Annotated[str | None, typer.Option("--enterprise", help="One enterprise's id")] = None,
     park: Annotated[str | None, typer.Option("--park", help="Every QRA enterprise of one chemical park")] = None,
     everything: Annotated[bool, typer.Option("--all", help="Every enterprise of the store")] = False,
-    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell size, metres")] = 25.0,
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell size, metres (> 0, ≤ 500)")] = 25.0,
+    wind_rose: Annotated[
+        Path | None,
+        typer.Option("--wind-rose", help="City wind rose CSV: probability of each weather class with the wind "
+                     "blowing FROM each sector (default GEO_RISK_WIND_ROSE_FILE; unset: uniform 16-sector rose)"),
+    ] = None,
 ) -> None:
     """External safety distances (GB/T 37243) and individual/societal risk (GB 36894) with a progress bar."""
     from geo_risk.risk.run import RiskSettings
@@ -234,6 +239,7 @@ def risk(
     from geo_risk.store.db import migrate
 
     try:
+        settings = RiskSettings(cell_m=cell_m, rose_file=wind_rose or get_settings().wind_rose_file)
         url = _url()
         migrate(url)
         with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -244,15 +250,22 @@ def risk(
                 bar.update(task, description=what, completed=done, total=total)
 
             report = run_risk(url, enterprise_id=enterprise, park_id=park, everything=everything,
-                              settings=RiskSettings(cell_m=cell_m), progress=progress)
+                              settings=settings, progress=progress)
         _audit(url, "risk", enterprise or park or "all", "ok", {"summary": report.summary()})
     except GeoRiskError as exc:
         _fail(exc)
     console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+    for note in report.notes:
+        console.print(f"  note: {note}", highlight=False, markup=False, soft_wrap=True)
     for problem in report.problems[:20]:
-        console.print(f"  note: {problem}", highlight=False, markup=False, soft_wrap=True)
-    console.print("assumptions: uniform 16-sector wind rose (where the wind blows FROM), six Purple Book weather "
-                  "classes equally likely — screening-level QRA; see README", highlight=False, markup=False)
+        console.print(f"  problem: {problem}", highlight=False, markup=False, soft_wrap=True)
+    if len(report.problems) > 20:
+        console.print(f"  … and {len(report.problems) - 20} more (every one is in the stored run's assumptions, "
+                      "key 'problems')", highlight=False, markup=False, soft_wrap=True)
+    described = settings.describe()
+    weather = ", ".join(f"{k} {v:.3g}" for k, v in described["weather"].items())
+    console.print(f"assumptions: {described['wind_rose']}; weather classes (Purple Book, UNCONFIRMED): {weather} — "
+                  "screening-level QRA; see README", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -53,6 +53,8 @@ class RiskReport:
     declared_shorter: int = 0
     problems: list[str] = field(default_factory=list)
     inputs_version: int = 0
+    #: Stated defaults a run took (an enlarged grid cell, equipment or phase from the rules), per scope.
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         methods = ", ".join(f"{k} {v}" for k, v in sorted(self.methods.items()))
@@ -163,17 +165,26 @@ def run_risk(
             progress(f"{scope} {sid}", k, len(scopes))
         result = assess_scope(_scope_inputs(data, scope, sid, members, criteria), settings)
         report.problems += [f"{sid}: {p}" for p in result.problems]
+        if "grid_cell_enlarged" in result.assumptions.get("grid", {}):
+            report.notes.append(f"{scope} {sid}: {result.assumptions['grid']['grid_cell_enlarged']}")
+        defaults = result.assumptions["scenarios"].get("defaults_applied") or []
+        if defaults:
+            report.notes.append(f"{scope} {sid}: {len(defaults)} stated default(s) applied ("
+                                f"{', '.join(sorted({str(d['what']) for d in defaults}))}): see the stored run's "
+                                "assumptions.scenarios.defaults_applied")
         if scope == "enterprise":
             method_distance[sid] = result.distances_m
         grid_path = None
         if result.grid is not None:
             path = data_dir / "risk" / f"{scope}-{sid}.tif"
             write_cog(path, result.grid, result.ir, {"model_version": result.assumptions["model"]["model_version"],
-                                                      "scope": f"{scope} {sid}", "criteria": criteria})
+                                                      "scope": f"{scope} {sid}", "criteria": criteria,
+                                                      "wind_rose": str(result.assumptions["wind_rose"])})
             grid_path = str(path)
         region = result.region["region"] if result.region else None
         save_run(url, scope=scope, scope_id=sid, criteria=criteria, inputs_version=version,
-                 model_version=str(result.assumptions["model"]["model_version"]), assumptions=result.assumptions,
+                 model_version=str(result.assumptions["model"]["model_version"]),
+                 assumptions={**result.assumptions, "problems": list(result.problems)},
                  grid_cell_m=result.grid.cell_m if result.grid else None, grid_path=grid_path,
                  max_ir=result.max_ir, fn={"n": result.fn_n.tolist(), "f": result.fn_f.tolist()},
                  fn_region=region, contours=result.contours, source_crs=result.crs)

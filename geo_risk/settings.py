@@ -54,6 +54,17 @@ class Settings(BaseSettings):
         "every feature is kept). Exists for like-for-like benchmarks against peers that cap tiles.",
     )
     items_max_limit: int = Field(default=10_000, ge=1, le=1_000_000, description="Largest page of OGC API items.")
+    wind_rose_file: Path | None = Field(
+        default=None,
+        description="The city's wind rose for the risk engine: a CSV of the probability of each weather class "
+        "with the wind blowing FROM each sector (meteorological convention; format in geo_risk/risk/rose.py). "
+        "Unset: the uniform 16-sector rose, a default and not a measured rose (every output says which).",
+    )
+
+    @field_validator("wind_rose_file", mode="before")
+    @classmethod
+    def _empty_rose_is_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("api_keys")
     @classmethod

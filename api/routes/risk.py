@@ -152,10 +152,11 @@ async def start_run(
     if target is None:
         raise InvalidInput("give enterprise_id, park_id or all: true")
     try:
+        # The city rose (GEO_RISK_WIND_ROSE_FILE) is read and checked here: a bad file is a 422 naming it.
+        settings = RiskSettings(cell_m=body.cell_m, rose_file=request.app.state.settings.wind_rose_file)
         report = await run_in_threadpool(
             run_risk, url, enterprise_id=body.enterprise_id, park_id=body.park_id, everything=body.all,
-            settings=RiskSettings(cell_m=body.cell_m),
-            data_dir=request.app.state.settings.data_dir,
+            settings=settings, data_dir=request.app.state.settings.data_dir,
         )
     except Exception as exc:
         await run_in_threadpool(record, url, actor=principal.key_id or "?", role=principal.role, channel="api",
@@ -164,4 +165,5 @@ async def start_run(
     await run_in_threadpool(record, url, actor=principal.key_id or "?", role=principal.role, channel="api",
                             action="risk", target=target, outcome="ok", details={"summary": report.summary()})
     await run_in_threadpool(request.app.state.version_watch.refresh)
-    return {"summary": report.summary(), "runs": report.runs, "problems": report.problems}
+    return {"summary": report.summary(), "runs": report.runs, "problems": report.problems, "notes": report.notes,
+            "wind_rose": settings.describe()["wind_rose"]}

@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +33,7 @@ import pandas as pd
 from geo_risk.errors import InvalidInput
 from geo_risk.risk.contours import iso_risk_polygons
 from geo_risk.risk.grid import MAX_GRID_CELLS, ROSE_CONVENTION, Grid, WindRose, risk_field
+from geo_risk.risk.rose import CityWindRose, read_wind_rose
 from geo_risk.risk.societal import fn_curve, fn_region, population_on_grid
 from geo_risk.standards.gb36894 import TARGET_CLASSES, individual_risk_criterion_per_year
 from layers.palette import ir_level_label
@@ -47,13 +49,42 @@ def utm_crs_for(lon: float, lat: float) -> str:
 
 @dataclass(frozen=True)
 class RiskSettings:
-    """How a QRA is run: grid cell (m), weather classes and their weights, wind rose sectors."""
+    """How a QRA is run: grid cell (m), weather classes and their weights, wind rose.
+
+    ``rose_file``: a city wind-rose CSV (:mod:`geo_risk.risk.rose`; the probability of each weather
+    class with the wind blowing FROM each sector), read and checked when the settings are made;
+    its rows then set the weather-class frequencies, so ``weather_weights`` must be None. Unset:
+    the uniform ``n_sectors`` rose (default; not a measured rose) with the classes weighted by
+    ``weather_weights`` (equal when None). Raises InvalidInput for a cell size that is not a finite
+    number of metres in (0, :attr:`MAX_CELL_M`], a bad rose file, or both a file and weights.
+    """
+
+    #: Largest grid cell a user may ask for (m); the API's limit too. Larger cells blur contours.
+    MAX_CELL_M: ClassVar[float] = 500.0
 
     cell_m: float = 25.0
     n_sectors: int = 16
     terrain: str = "rural"
     weather_weights: tuple[float, ...] | None = None
     max_cells: int = MAX_GRID_CELLS // 4
+    rose_file: Path | None = None
+    city_rose: CityWindRose | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        cell = self.cell_m
+        if isinstance(cell, bool) or not isinstance(cell, int | float) or not math.isfinite(cell) \
+                or not 0 < cell <= self.MAX_CELL_M:
+            raise InvalidInput(f"grid cell size must be a number of metres > 0 and ≤ {self.MAX_CELL_M:g}; got "
+                               f"{cell!r} (e.g. --cell-m 25)")
+        if isinstance(self.n_sectors, bool) or not isinstance(self.n_sectors, int) or self.n_sectors < 1:
+            raise InvalidInput(f"the uniform wind rose needs a whole number of sectors ≥ 1; got {self.n_sectors!r}")
+        if isinstance(self.max_cells, bool) or not isinstance(self.max_cells, int) or self.max_cells < 1:
+            raise InvalidInput(f"max_cells must be a whole number ≥ 1; got {self.max_cells!r}")
+        if self.rose_file is not None:
+            if self.weather_weights is not None:
+                raise InvalidInput("give weather weights or a wind rose file, not both: the rose file's rows are "
+                                   "the weather-class frequencies")
+            object.__setattr__(self, "city_rose", read_wind_rose(self.rose_file, self.weathers()))
 
     def weathers(self) -> tuple[Any, ...]:
         from geo_risk.risk.weather import purple_book_weather_classes
@@ -61,15 +92,32 @@ class RiskSettings:
         return purple_book_weather_classes(self.terrain)  # type: ignore[arg-type]
 
     def rose(self) -> WindRose:
+        """The city rose when ``rose_file`` is set, else the uniform default (FROM convention)."""
+        if self.city_rose is not None:
+            return self.city_rose.rose
         return WindRose.uniform(self.weathers(), self.weather_weights, self.n_sectors)
 
     def describe(self) -> dict[str, Any]:
         weathers = self.weathers()
-        weights = self.weather_weights or (1.0,) * len(weathers)
+        if self.city_rose is not None:
+            rose = self.city_rose.rose
+            frequencies = rose.probabilities.sum(axis=1)
+            weather_note = ("six Purple Book representative classes (UNCONFIRMED); frequencies = the rows of the "
+                            "wind rose file")
+            wind_rose = rose.label
+            rose_file: dict[str, Any] | None = self.city_rose.describe()
+        else:
+            weights = np.asarray(self.weather_weights or (1.0,) * len(weathers), dtype=float)
+            frequencies = weights / weights.sum()
+            weather_note = "six Purple Book representative classes (UNCONFIRMED), equally likely unless configured"
+            wind_rose = (f"uniform {self.n_sectors}-sector rose (default; not a measured rose), probability of the "
+                         "wind blowing FROM each sector")
+            rose_file = None
         return {
-            "weather": {w.label: round(p / sum(weights), 6) for w, p in zip(weathers, weights, strict=True)},
-            "weather_note": "six Purple Book representative classes (UNCONFIRMED), equally likely unless configured",
-            "wind_rose": f"uniform {self.n_sectors}-sector rose (default; not a measured rose)",
+            "weather": {w.label: round(float(p), 6) for w, p in zip(weathers, frequencies, strict=True)},
+            "weather_note": weather_note,
+            "wind_rose": wind_rose,
+            "wind_rose_file": rose_file,
             "wind_rose_convention": ROSE_CONVENTION,
             "terrain": self.terrain,
             "grid_cell_m": self.cell_m,
