@@ -152,7 +152,9 @@ def run_risk(
     unit_rows = table[table["level"] == "unit"].set_index("unit_id")
     report = RiskReport(inputs_version=version)
     report.methods = ent_rows[ent_rows["assessed"]]["method"].value_counts().to_dict()
-    qra = [e for e, r in ent_rows.iterrows() if r["assessed"] and r["method"] == "qra"]
+    # explosives make the enterprise row "consequence", yet its other units still take the QRA
+    qra_units = unit_rows[unit_rows["assessed"] & (unit_rows["method"] == "qra")]
+    qra = [e for e, r in ent_rows.iterrows() if r["assessed"] and e in set(qra_units["enterprise_id"])]
     method_distance: dict[str, dict[str, float]] = {}  # enterprise → class → m
     (data_dir / "risk").mkdir(parents=True, exist_ok=True)
     scopes: list[tuple[str, str, list[str], str]] = [
