@@ -344,12 +344,16 @@ class ReachBox(NamedTuple):
     and ``cross_max`` the largest |crosswind distance| of the sampled hits, each widened by the
     sampling step at the outermost hit (one radial step plus one angular step of arc), so the
     box holds every point between samples too. All zero when nothing reaches the threshold.
+    ``radii`` (m) and ``peak`` (the field's largest sampled value at each radius, over every
+    sampled direction) give the radial profile, for bounds on how far an outcome's risk matters.
     """
 
     reach: float
     down_min: float
     down_max: float
     cross_max: float
+    radii: np.ndarray | None = None
+    peak: np.ndarray | None = None
 
 
 def reach_box_m(
@@ -377,11 +381,12 @@ def reach_box_m(
     values = np.asarray(field(dx, dy), dtype=float)
     reached = values >= thr
     hit = np.flatnonzero(reached.any(axis=1))
+    peak = values.max(axis=1)
     if hit.size == 0:
-        return ReachBox(0.0, 0.0, 0.0, 0.0)
+        return ReachBox(0.0, 0.0, 0.0, 0.0, r, peak)
     reach = float(r[min(hit[-1] + 1, r.size - 1)])
     if not directional:
-        return ReachBox(reach, -reach, reach, reach)
+        return ReachBox(reach, -reach, reach, reach, r, peak)
     # Between samples the region can extend one radial step outwards and one angular step of arc
     # sideways; the outermost hit has the widest steps, so its margin serves every hit.
     margin = (reach - float(r[hit[-1]])) + reach * (2 * math.pi / n_angles)
@@ -391,6 +396,8 @@ def reach_box_m(
         min(float(hx.min()), 0.0) - margin,
         max(float(hx.max()), 0.0) + margin,
         float(np.abs(hy).max()) + margin,
+        r,
+        peak,
     )
 
 

@@ -31,7 +31,7 @@ from geo_risk.errors import InvalidInput
 
 __all__ = [
     "Event", "Source", "WindRose", "Grid", "RiskField", "risk_field", "individual_risk",
-    "individual_risk_reference", "MAX_GRID_CELLS", "ROSE_CONVENTION",
+    "individual_risk_reference", "societal_events", "MAX_GRID_CELLS", "ROSE_CONVENTION",
 ]
 
 #: Largest grid accepted (cells): 40 million float64 cells is 320 MB for the IR array alone.
@@ -51,6 +51,9 @@ class Event:
     a box in the wind frame outside which lethality is zero. With it, each sector evaluates the
     lethality only on the cells inside the box (a plume costs its own area, not its reach's
     circle); without it, on every cell within ``max_distance_m``.
+    ``envelope_m(weather)`` (optional) → (radii m, bound): an upper bound of the lethality at any
+    distance ≥ each radius (non-increasing), for limiting the IR grid to where risk can matter;
+    without it the bound is 1 within ``max_distance_m``.
     """
 
     frequency: float
@@ -59,6 +62,7 @@ class Event:
     directional: bool = True
     name: str = ""
     footprint_m: Callable[[Any], tuple[float, float, float]] | None = None
+    envelope_m: Callable[[Any], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,67 @@ def individual_risk(grid: Grid, sources: Sequence[Source], rose: WindRose) -> np
     return risk_field(grid, sources, rose).ir
 
 
+def _active(sources: Sequence[Source], rose: WindRose):  # noqa: ANN202 - a generator of tuples
+    """Every (source, event, weather, p_sectors, reach) with a positive frequency, probability and reach."""
+    for source in sources:
+        for event in source.events:
+            if not (event.frequency >= 0 and math.isfinite(event.frequency)):
+                raise InvalidInput(f"event {event.name!r} of {source.name!r}: frequency {event.frequency} is not ≥ 0")
+            if event.frequency == 0:
+                continue
+            for w, weather in enumerate(rose.weathers):
+                p_sectors = rose.probabilities[w]
+                if p_sectors.sum() == 0:
+                    continue
+                reach = float(event.max_distance_m(weather))
+                if reach > 0:
+                    yield source, event, weather, p_sectors, reach
+
+
+def _on_cells(
+    dx: np.ndarray, dy: np.ndarray, event: Event, weather: Any, p_sectors: np.ndarray,
+    axes: tuple[np.ndarray, np.ndarray], people: np.ndarray | None,
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """One event in one weather class on flat arrays of places within its reach.
+
+    ``dx``, ``dy``: east and north offsets (m) of the places from the source. Returns the IR
+    contribution per place (per year) and, with ``people`` per place, the F-N pairs: frequencies
+    (per year) and deaths, one per active sector (one in all for an omnidirectional event).
+    """
+    n = dx.size
+    if not event.directional:
+        lethal = np.asarray(event.lethality(np.hypot(dx, dy), np.zeros(n), weather), dtype=float)
+        p_weather = float(p_sectors.sum())
+        if people is None:
+            return event.frequency * p_weather * lethal, [], []
+        return (event.frequency * p_weather * lethal, [np.array([event.frequency * p_weather])],
+                [np.array([float(people @ lethal)])])
+    ux, uy = axes
+    active = np.flatnonzero(p_sectors > 0)
+    box = event.footprint_m(weather) if event.footprint_m is not None else None
+    ir = np.zeros(n)
+    fn_f: list[np.ndarray] = []
+    fn_n: list[np.ndarray] = []
+    chunk = max(1, _SECTOR_CHUNK_CELLS // max(1, n))
+    for k in range(0, len(active), chunk):
+        d = active[k : k + chunk]
+        down = dx[None, :] * ux[d][:, None] + dy[None, :] * uy[d][:, None]
+        cross = -dx[None, :] * uy[d][:, None] + dy[None, :] * ux[d][:, None]
+        if box is None:
+            sector, cell = np.divmod(np.arange(down.size), n)
+            lethal = np.asarray(event.lethality(down, cross, weather), dtype=float).ravel()
+        else:  # only the places inside the footprint box, as one flat batch over the sectors
+            inside = (down >= box[0]) & (down <= box[1]) & (np.abs(cross) <= box[2])
+            sector, cell = np.divmod(np.flatnonzero(inside), n)
+            lethal = (np.asarray(event.lethality(down[inside], cross[inside], weather), dtype=float)
+                      if sector.size else np.zeros(0))
+        ir += np.bincount(cell, event.frequency * p_sectors[d][sector] * lethal, minlength=n)
+        if people is not None:
+            fn_f.append(event.frequency * p_sectors[d])
+            fn_n.append(np.bincount(sector, lethal * people[cell], minlength=len(d)))
+    return ir, fn_f, fn_n
+
+
 def risk_field(
     grid: Grid, sources: Sequence[Source], rose: WindRose, population: np.ndarray | None = None
 ) -> RiskField:
@@ -211,71 +276,53 @@ def risk_field(
     ir = np.zeros((grid.ny, grid.nx))
     fn_f: list[np.ndarray] = []
     fn_n: list[np.ndarray] = []
-    bearings = rose.sector_bearings_deg()
-    ux, uy = _downwind_axes(bearings)
-    for source in sources:
-        for event in source.events:
-            if not (event.frequency >= 0 and math.isfinite(event.frequency)):
-                raise InvalidInput(f"event {event.name!r} of {source.name!r}: frequency {event.frequency} is not ≥ 0")
-            if event.frequency == 0:
-                continue
-            for w, weather in enumerate(rose.weathers):
-                p_sectors = rose.probabilities[w]
-                p_weather = float(p_sectors.sum())
-                if p_weather == 0:
-                    continue
-                reach = float(event.max_distance_m(weather))
-                if not reach > 0:
-                    continue
-                rows, cols = grid.window(source.x, source.y, reach)
-                if rows.start >= rows.stop or cols.start >= cols.stop:
-                    continue
-                dx = grid.xs[cols][None, :] - source.x
-                dy = grid.ys[rows][:, None] - source.y
-                dx, dy = np.broadcast_arrays(dx, dy)
-                r = np.hypot(dx, dy)
-                reached = r <= reach  # the window is square; the reach is a circle
-                people = None if population is None else population[rows, cols]
-                if not event.directional:
-                    lethal = np.asarray(event.lethality(r, np.zeros_like(r), weather), dtype=float) * reached
-                    ir[rows, cols] += event.frequency * p_weather * lethal
-                    if people is not None:
-                        fn_f.append(np.array([event.frequency * p_weather]))
-                        fn_n.append(np.array([float((people * lethal).sum())]))
-                    continue
-                active = np.flatnonzero(p_sectors > 0)
-                box = event.footprint_m(weather) if event.footprint_m is not None else None
-                chunk = max(1, _SECTOR_CHUNK_CELLS // max(1, dx.size))
-                for k in range(0, len(active), chunk):
-                    d = active[k : k + chunk]
-                    ex = ux[d][:, None, None]
-                    ey = uy[d][:, None, None]
-                    down = dx[None] * ex + dy[None] * ey
-                    cross = -dx[None] * ey + dy[None] * ex
-                    if box is None:
-                        lethal = np.asarray(event.lethality(down, cross, weather), dtype=float) * reached[None]
-                        ir[rows, cols] += event.frequency * np.tensordot(p_sectors[d], lethal, axes=(0, 0))
-                        if people is not None:
-                            fn_f.append(event.frequency * p_sectors[d])
-                            fn_n.append((lethal * people[None]).sum(axis=(1, 2)))
-                        continue
-                    # Only the cells inside the footprint box, as one flat batch over the sectors.
-                    inside = (reached[None] & (down >= box[0]) & (down <= box[1]) & (np.abs(cross) <= box[2]))
-                    sector, cell = np.divmod(np.flatnonzero(inside), dx.size)
-                    if people is not None:
-                        fn_f.append(event.frequency * p_sectors[d])
-                    if sector.size == 0:
-                        if people is not None:
-                            fn_n.append(np.zeros(len(d)))
-                        continue
-                    lethal = np.asarray(event.lethality(down[inside], cross[inside], weather), dtype=float)
-                    weights = event.frequency * p_sectors[d][sector] * lethal
-                    ir[rows, cols] += np.bincount(cell, weights, minlength=dx.size).reshape(dx.shape)
-                    if people is not None:
-                        fn_n.append(np.bincount(sector, lethal * people.ravel()[cell], minlength=len(d)))
+    axes = _downwind_axes(rose.sector_bearings_deg())
+    for source, event, weather, p_sectors, reach in _active(sources, rose):
+        rows, cols = grid.window(source.x, source.y, reach)
+        if rows.start >= rows.stop or cols.start >= cols.stop:
+            continue
+        dx, dy = np.broadcast_arrays(grid.xs[cols][None, :] - source.x, grid.ys[rows][:, None] - source.y)
+        reached = np.flatnonzero(np.hypot(dx, dy).ravel() <= reach)  # the window is square; the reach a circle
+        people = None if population is None else population[rows, cols].ravel()[reached]
+        got, f, n = _on_cells(dx.ravel()[reached], dy.ravel()[reached], event, weather, p_sectors, axes, people)
+        window = ir[rows, cols]
+        window.flat[reached] += got  # a view of ir: no copy back needed
+        fn_f += f
+        fn_n += n
     if fn_f:
         return RiskField(ir, np.concatenate(fn_f), np.concatenate(fn_n))
     return RiskField(ir, np.zeros(0), np.zeros(0))
+
+
+def societal_events(
+    x: np.ndarray, y: np.ndarray, people: np.ndarray, sources: Sequence[Source], rose: WindRose
+) -> tuple[np.ndarray, np.ndarray]:
+    """F-N events from people at places (``x``, ``y`` in m, the sources' CRS): (frequency, deaths).
+
+    The same sum as :func:`risk_field`'s F-N part, on a list of populated places instead of a
+    grid, so that the whole reach of every event (tens of km for a large toxic release) can be
+    covered without a grid over all of it: cost grows with the places within reach, not the area.
+    """
+    x, y, people = (np.asarray(a, dtype=float).ravel() for a in (x, y, people))
+    if not (x.shape == y.shape == people.shape):
+        raise InvalidInput("societal risk: one x, y and people value per place")
+    axes = _downwind_axes(rose.sector_bearings_deg())
+    fn_f: list[np.ndarray] = []
+    fn_n: list[np.ndarray] = []
+    order: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for source, event, weather, p_sectors, reach in _active(sources, rose):
+        if id(source) not in order:  # places sorted by distance from this source, once
+            r = np.hypot(x - source.x, y - source.y)
+            by = np.argsort(r, kind="stable")
+            order[id(source)] = (by, r[by])
+        by, r_sorted = order[id(source)]
+        near = by[: np.searchsorted(r_sorted, reach, side="right")]
+        _, f, n = _on_cells(x[near] - source.x, y[near] - source.y, event, weather, p_sectors, axes, people[near])
+        fn_f += f
+        fn_n += n
+    if fn_f:
+        return np.concatenate(fn_f), np.concatenate(fn_n)
+    return np.zeros(0), np.zeros(0)
 
 
 def individual_risk_reference(grid: Grid, sources: Sequence[Source], rose: WindRose) -> np.ndarray:

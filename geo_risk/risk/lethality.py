@@ -41,7 +41,6 @@ from geo_risk.risk.dispersion import (
     check_dense_gas_continuous,
     check_dense_gas_instantaneous,
     gas_density_kg_m3,
-    max_reach_m,
     plume_concentration_kg_m3,
     puff_dose,
     puff_peak_concentration_kg_m3,
@@ -174,6 +173,21 @@ def _cached_reach(outcome: Outcome, weather: Weather) -> float:
     return _cached_box(outcome, weather).reach
 
 
+def _envelope(outcome: Outcome, weather: Weather) -> tuple[np.ndarray, np.ndarray]:
+    """(radii m, bound): an upper bound of the outcome's lethality at distance ≥ each radius.
+
+    From the polar samples of the reach (largest value over every sampled direction at each
+    radius), made non-increasing outwards and given one radial step of slack (the bound at r_i is
+    the largest sample at r_{i-1} or beyond).
+    """
+    w = _check_weather(weather)
+    box = _cached_box(outcome, w)
+    lethal = np.clip(np.asarray(outcome._peak_lethality(box.peak, w), dtype=float), 0.0, 1.0)  # type: ignore[attr-defined]
+    bound = np.maximum.accumulate(lethal[::-1])[::-1]
+    bound[1:] = bound[:-1].copy()
+    return box.radii + getattr(outcome, "centre_downwind_m", 0.0), bound
+
+
 def _footprint(outcome: Outcome, weather: Weather) -> tuple[float, float, float]:
     box = _cached_box(outcome, _check_weather(weather))
     return box.down_min, box.down_max, box.cross_max
@@ -271,6 +285,9 @@ class ToxicCloud:
         load_threshold = math.exp((pr - self.probit.a) / self.probit.b)
         return reach_box_m(lambda dx, dy: self.toxic_load(dx, dy, weather), load_threshold)
 
+    def _peak_lethality(self, peak_load: np.ndarray, weather: Weather) -> np.ndarray:
+        return probit_to_probability(toxic_probit_from_load(self.probit, peak_load))
+
     def max_distance_m(self, weather: Weather) -> float:
         """Distance (m) beyond which the lethality is below ``lethality_floor``."""
         return _cached_reach(self, _check_weather(weather))
@@ -331,6 +348,9 @@ class FlashFire:
         limit = self._lfl(weather) * constant("flash_fire_lfl_fraction")
         return reach_box_m(lambda dx, dy: self.concentration_kg_m3(dx, dy, weather), limit)
 
+    def _peak_lethality(self, peak_concentration: np.ndarray, weather: Weather) -> np.ndarray:
+        return flash_fire_lethality(peak_concentration, self._lfl(weather))
+
     def max_distance_m(self, weather: Weather) -> float:
         """Largest distance (m) of the LFL footprint."""
         return _cached_reach(self, _check_weather(weather))
@@ -370,6 +390,9 @@ class _Omnidirectional:
 
     def _box(self, weather: Weather) -> ReachBox:
         return reach_box_m(lambda dx, dy: self.lethality_at_radius(np.hypot(dx, dy)), _floor(), directional=False)
+
+    def _peak_lethality(self, peak: np.ndarray, weather: Weather) -> np.ndarray:
+        return peak  # the sampled field is the lethality itself
 
     def max_distance_m(self, weather: Weather) -> float:
         """Distance (m) beyond which the lethality is below ``lethality_floor``."""
@@ -516,15 +539,19 @@ class VapourCloudExplosion:
         return self.lethality_at_radius(np.hypot(x - self.centre_downwind_m, y), w.air_pressure_pa)
 
     def _box(self, weather: Weather) -> ReachBox:
-        radius = max_reach_m(
+        """Around the explosion centre, ``c`` downwind: radii and peaks are relative to the centre."""
+        around = reach_box_m(
             lambda dx, dy: self.lethality_at_radius(np.hypot(dx, dy), weather.air_pressure_pa),
             _floor(),
             directional=False,
         )
-        if radius <= 0:
-            return ReachBox(0.0, 0.0, 0.0, 0.0)
-        c = self.centre_downwind_m
-        return ReachBox(radius + c, c - radius, c + radius, radius)
+        if around.reach <= 0:
+            return around
+        c, radius = self.centre_downwind_m, around.reach
+        return ReachBox(radius + c, c - radius, c + radius, radius, around.radii, around.peak)
+
+    def _peak_lethality(self, peak: np.ndarray, weather: Weather) -> np.ndarray:
+        return peak
 
     def max_distance_m(self, weather: Weather) -> float:
         """Distance (m) from the source beyond which the lethality is below ``lethality_floor``."""
@@ -541,5 +568,5 @@ def as_event(outcome: Outcome, frequency_per_year: float, name: str = "") -> Eve
     footprint = (lambda weather: _footprint(outcome, weather)) if outcome.directional else None
     return Event(
         f, outcome.lethality, outcome.max_distance_m, directional=outcome.directional, name=name or outcome.kind,
-        footprint_m=footprint,
+        footprint_m=footprint, envelope_m=lambda weather: _envelope(outcome, weather),
     )

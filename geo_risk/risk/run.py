@@ -32,9 +32,9 @@ import pandas as pd
 
 from geo_risk.errors import InvalidInput
 from geo_risk.risk.contours import iso_risk_polygons
-from geo_risk.risk.grid import MAX_GRID_CELLS, ROSE_CONVENTION, Grid, WindRose, risk_field
+from geo_risk.risk.grid import MAX_GRID_CELLS, ROSE_CONVENTION, Grid, WindRose, risk_field, societal_events
 from geo_risk.risk.rose import CityWindRose, read_wind_rose
-from geo_risk.risk.societal import fn_curve, fn_region, population_on_grid
+from geo_risk.risk.societal import fn_curve, fn_region, population_points
 from geo_risk.standards.gb36894 import TARGET_CLASSES, individual_risk_criterion_per_year
 from layers.palette import ir_level_label
 
@@ -184,25 +184,71 @@ def _reach_beyond(geom: Any, installations: Any) -> float:
     return float(shapely.distance(pts, installations).max()) if len(pts) else 0.0
 
 
-def _grid_for(sources: Sequence[Any], weathers: Sequence[Any], settings: RiskSettings, crs: str
+def _risk_radius_m(source: Any, rose: WindRose, epsilon: float) -> float:
+    """Distance (m) from ``source`` beyond which its IR is < ``epsilon`` per year, by an upper bound.
+
+    Bound at distance ρ: Σ over events and weather classes of f · p · L(ρ), with p the class's
+    likeliest sector (omnidirectional events: the whole class) and L the event's lethality
+    envelope (``Event.envelope_m``; without one, 1 within its reach). The radius is the first
+    sampled distance after the last one where the bound reaches ``epsilon``.
+    """
+    axis = np.concatenate([[0.0], np.geomspace(0.1, 200_000.0, 1200)])
+    bound = np.zeros_like(axis)
+    for event in source.events:
+        if event.frequency <= 0:
+            continue
+        for w, weather in enumerate(rose.weathers):
+            row = rose.probabilities[w]
+            p = float(row.max() if event.directional else row.sum())
+            if p <= 0:
+                continue
+            reach = float(event.max_distance_m(weather))
+            if reach <= 0:
+                continue
+            if event.envelope_m is None:
+                lethal = (axis <= reach).astype(float)
+            else:
+                radii, env = event.envelope_m(weather)
+                at = np.clip(np.searchsorted(radii, axis, side="right") - 1, 0, len(radii) - 1)
+                lethal = np.where(axis <= reach, env[at], 0.0)
+            bound += event.frequency * p * lethal
+    over = np.flatnonzero(bound >= epsilon)
+    return 0.0 if over.size == 0 else float(axis[min(over[-1] + 1, axis.size - 1)])
+
+
+def _grid_for(sources: Sequence[Any], rose: WindRose, settings: RiskSettings, crs: str, lowest_level: float
               ) -> tuple[Grid, dict[str, Any]]:
-    reach = 0.0
-    for s in sources:
-        for e in s.events:
-            for w in weathers:
-                reach = max(reach, float(e.max_distance_m(w)))
-    xs = [s.x for s in sources]
-    ys = [s.y for s in sources]
-    pad = max(reach, settings.cell_m) + settings.cell_m
-    bounds = (min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad)
+    """The IR grid: ``settings.cell_m`` cells over every place where IR could reach a tenth (the
+    ``ir_grid_extent_fraction``) of ``lowest_level`` — not over the whole reach, which for a large
+    toxic release is tens of km of risk far below every criterion."""
+    from geo_risk.risk.parameters import constant
+
+    fraction = constant("ir_grid_extent_fraction")
+    epsilon = fraction * lowest_level / max(1, len(sources))
+    radii = [_risk_radius_m(s, rose, epsilon) for s in sources]
+    reach = max((float(e.max_distance_m(w)) for s in sources for e in s.events for w in rose.weathers), default=0.0)
     cell = settings.cell_m
-    note = {}
+    pad = 2 * cell
+    bounds = (min(s.x - r for s, r in zip(sources, radii, strict=True)) - pad,
+              min(s.y - r for s, r in zip(sources, radii, strict=True)) - pad,
+              max(s.x + r for s, r in zip(sources, radii, strict=True)) + pad,
+              max(s.y + r for s, r in zip(sources, radii, strict=True)) + pad)
+    note: dict[str, Any] = {
+        "extent": (f"cells within {max(radii):,.0f} m of the sources: beyond, an upper bound of IR is below "
+                   f"{fraction:g} × {lowest_level:g} per year (ir_grid_extent_fraction, UNCONFIRMED project choice)"),
+        "ir_radius_m": round(max(radii), 1),
+        "max_reach_m": round(reach, 1),
+    }
     cells = ((bounds[2] - bounds[0]) / cell + 1) * ((bounds[3] - bounds[1]) / cell + 1)
     if cells > settings.max_cells:
         cell = math.ceil(math.sqrt(cells / settings.max_cells) * cell)
-        note["grid_cell_enlarged"] = (f"the reach ({reach:,.0f} m) needs {cells:,.0f} cells of {settings.cell_m:g} m; "
-                                      f"cells enlarged to {cell:g} m to stay within {settings.max_cells:,}")
-    note["max_reach_m"] = round(reach, 1)
+        note["grid_cell_enlarged"] = (f"the area where IR can matter needs {cells:,.0f} cells of "
+                                      f"{settings.cell_m:g} m; cells enlarged to {cell:g} m to stay within "
+                                      f"{settings.max_cells:,}")
+    # Cell centres on the lattice of multiples of the cell size: runs of neighbouring scopes (an
+    # enterprise and its park) then share cells and people, so their grids and F-N add up.
+    bounds = (math.floor(bounds[0] / cell) * cell, math.floor(bounds[1] / cell) * cell,
+              math.ceil(bounds[2] / cell) * cell, math.ceil(bounds[3] / cell) * cell)
     return Grid.covering(bounds, cell, crs), note
 
 
@@ -222,13 +268,18 @@ def assess_scope(inputs: ScopeInputs, settings: RiskSettings | None = None) -> S
     if not built.sources:
         return ScopeResult(inputs.scope, inputs.scope_id, inputs.crs, inputs.criteria, None, None, [],
                            {}, np.zeros(0), np.zeros(0), None, built.scenarios, assumptions, list(built.problems))
-    weathers = settings.weathers()
-    grid, grid_note = _grid_for(built.sources, weathers, settings, inputs.crs)
-    assumptions["grid"] = {"cell_m": grid.cell_m, "nx": grid.nx, "ny": grid.ny, **grid_note}
-    people = population_on_grid(grid, [f for f in (inputs.residential, inputs.targets) if f is not None])
-    field_ = risk_field(grid, built.sources, settings.rose(), people)
+    rose = settings.rose()
     levels = _levels_by_class(inputs.criteria)
-    polygons = iso_risk_polygons(grid, field_.ir, list(levels))
+    grid, grid_note = _grid_for(built.sources, rose, settings, inputs.crs, min(levels))
+    assumptions["grid"] = {"cell_m": grid.cell_m, "nx": grid.nx, "ny": grid.ny, **grid_note}
+    ir = risk_field(grid, built.sources, rose).ir
+    # Societal risk over each event's whole reach, from the populated places (cells of cell_m).
+    px, py, people = population_points([f for f in (inputs.residential, inputs.targets) if f is not None],
+                                       settings.cell_m, (grid.x0, grid.y0))
+    fn_frequency, fn_deaths = societal_events(px, py, people, built.sources, rose)
+    assumptions["societal_grid"] = (f"people apportioned to {settings.cell_m:g} m cells over each event's whole reach "
+                                    f"(up to {grid_note['max_reach_m']:,.0f} m), not limited to the IR grid")
+    polygons = iso_risk_polygons(grid, ir, list(levels))
     installations = inputs.units.geometry.union_all()
     contours = []
     distances: dict[str, float] = {}
@@ -238,7 +289,7 @@ def assess_scope(inputs: ScopeInputs, settings: RiskSettings | None = None) -> S
         reach = _reach_beyond(geom, installations)
         for cls in classes:
             distances[cls] = round(reach, 1)
-    n, f = fn_curve(field_.fn_frequency, field_.fn_deaths)
+    n, f = fn_curve(fn_frequency, fn_deaths)
     region = fn_region(n, f) if len(n) else fn_region(np.array([0.0]), np.array([0.0]))
-    return ScopeResult(inputs.scope, inputs.scope_id, inputs.crs, inputs.criteria, grid, field_.ir, contours,
+    return ScopeResult(inputs.scope, inputs.scope_id, inputs.crs, inputs.criteria, grid, ir, contours,
                        distances, n, f, region, built.scenarios, assumptions, list(built.problems))

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,20 +22,28 @@ from geo_risk.errors import InvalidInput
 from geo_risk.risk.grid import Grid
 from geo_risk.standards.gb36894 import FN_REGIONS, SOCIETAL_RISK_CRITERION, SocietalRiskCriterion, classify_fn
 
-__all__ = ["population_on_grid", "fn_curve", "fn_region", "plot_fn"]
+__all__ = ["population_points", "population_on_grid", "fn_curve", "fn_region", "plot_fn"]
 
 
-def population_on_grid(grid: Grid, frames: Sequence[Any], column: str = "population") -> np.ndarray:
-    """People per cell (ny × nx) from GeoDataFrames in the grid's CRS with a ``column`` of people.
+def population_points(
+    frames: Sequence[Any], cell_m: float, origin: tuple[float, float] = (0.0, 0.0), column: str = "population"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Populated places (x m, y m, people) from GeoDataFrames in a projected CRS (metres).
 
-    Polygons are split over cells by area (vectorised per polygon over the cells of its bounding
-    box); points and polygons smaller than a cell's hundredth go wholly to their cell; rows with no
-    population count as 0; people outside the grid are dropped.
+    Each polygon is split over the square cells (``cell_m``, centres on the lattice through
+    ``origin``) it overlaps, by area (vectorised per polygon over the cells of its bounding box),
+    its people placed at those cell centres; points and polygons smaller than a cell's hundredth
+    put all their people at their point on surface. Rows with no population count as 0.
     """
     import shapely
 
-    pop = np.zeros((grid.ny, grid.nx))
-    half = grid.cell_m / 2
+    if not (cell_m > 0 and math.isfinite(cell_m)):
+        raise InvalidInput(f"population cell size must be a positive number of metres; got {cell_m!r}")
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    ns: list[np.ndarray] = []
+    half = cell_m / 2
+    x0, y0 = origin
     for frame in frames:
         if frame is None or len(frame) == 0:
             continue
@@ -43,28 +52,41 @@ def population_on_grid(grid: Grid, frames: Sequence[Any], column: str = "populat
             raise InvalidInput(f"population must be ≥ 0; {int((people < 0).sum())} rows are negative")
         geoms = np.asarray(frame.geometry.values)
         areas = shapely.area(geoms)
-        points = shapely.get_coordinates(shapely.point_on_surface(geoms))
-        small = areas < (grid.cell_m**2) / 100
-        for k in np.flatnonzero(small & (people > 0)):
-            j = round((points[k, 0] - grid.x0) / grid.cell_m)
-            i = round((points[k, 1] - grid.y0) / grid.cell_m)
-            if 0 <= i < grid.ny and 0 <= j < grid.nx:
-                pop[i, j] += people[k]
+        small = (areas < (cell_m**2) / 100) & (people > 0)
+        if small.any():
+            where = shapely.get_coordinates(shapely.point_on_surface(geoms[small]))
+            xs.append(where[:, 0])
+            ys.append(where[:, 1])
+            ns.append(people[small])
         bounds = shapely.bounds(geoms)
         for k in np.flatnonzero(~small & (people > 0)):
             minx, miny, maxx, maxy = bounds[k]
-            j0 = max(0, int(np.floor((minx - grid.x0 + half) / grid.cell_m)))
-            j1 = min(grid.nx, int(np.floor((maxx - grid.x0 + half) / grid.cell_m)) + 1)
-            i0 = max(0, int(np.floor((miny - grid.y0 + half) / grid.cell_m)))
-            i1 = min(grid.ny, int(np.floor((maxy - grid.y0 + half) / grid.cell_m)) + 1)
-            if j0 >= j1 or i0 >= i1:
-                continue
-            cx = grid.xs[j0:j1]
-            cy = grid.ys[i0:i1]
-            bx, by = np.meshgrid(cx, cy)
+            j0, j1 = math.floor((minx - x0 + half) / cell_m), math.floor((maxx - x0 + half) / cell_m)
+            i0, i1 = math.floor((miny - y0 + half) / cell_m), math.floor((maxy - y0 + half) / cell_m)
+            bx, by = np.meshgrid(x0 + np.arange(j0, j1 + 1) * cell_m, y0 + np.arange(i0, i1 + 1) * cell_m)
             cells = shapely.box(bx - half, by - half, bx + half, by + half)
             share = shapely.area(shapely.intersection(cells, geoms[k])) / areas[k]
-            pop[i0:i1, j0:j1] += people[k] * share
+            keep = share > 0
+            xs.append(bx[keep])
+            ys.append(by[keep])
+            ns.append(people[k] * share[keep])
+    if not xs:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ns)
+
+
+def population_on_grid(grid: Grid, frames: Sequence[Any], column: str = "population") -> np.ndarray:
+    """People per cell (ny × nx) from GeoDataFrames in the grid's CRS with a ``column`` of people.
+
+    :func:`population_points` on the grid's own cells, summed per cell; people outside the grid
+    are dropped.
+    """
+    x, y, people = population_points(frames, grid.cell_m, (grid.x0, grid.y0), column)
+    pop = np.zeros((grid.ny, grid.nx))
+    j = np.round((x - grid.x0) / grid.cell_m).astype(np.int64)
+    i = np.round((y - grid.y0) / grid.cell_m).astype(np.int64)
+    inside = (i >= 0) & (i < grid.ny) & (j >= 0) & (j < grid.nx)
+    np.add.at(pop, (i[inside], j[inside]), people[inside])
     return pop
 
 

@@ -284,7 +284,7 @@ def test_cli_run_states_the_rose_the_grid_note_and_the_problems(
     digest = hashlib.sha256(rose_path.read_bytes()).hexdigest()
     assert f"assumptions: city wind rose {rose_path} (sha256 {digest[:12]}): 16 sectors" in out
     assert "blowing FROM each sector" in out and "D5 0.3" in out
-    assert "note: enterprise E-CL: the reach" in out and "cells enlarged to" in out
+    assert "note: enterprise E-CL: the area where IR can matter needs" in out and "cells enlarged to" in out
     assert "problem: E-CL: 单元 U-CL" in out and "pool-evaporation model" in out
     run = get_run(cli_env, "enterprise", "E-CL")
     assert run["grid_cell_m"] > 10.0
