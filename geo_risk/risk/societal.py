@@ -153,7 +153,9 @@ def plot_fn(
             ax.vlines(n[-1], 1e-12, f[-1], color=colour, lw=2)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlim(1, max(criterion.n_max, 10))
+    # Past the lines' end (GB 36894 draws them to n_max) the axis goes on to the largest N plotted.
+    n_top = max((float(n[-1]) for n, _ in curves.values() if len(n)), default=1.0)
+    ax.set_xlim(1, max(criterion.n_max, 10, 10 ** math.ceil(math.log10(max(n_top, 1.0)))))
     ax.set_ylim(1e-9, 1e-2)
     ax.set_xlabel("死亡人数 N / Number of fatalities N")
     ax.set_ylabel("累积频率 F (次/年) / Cumulative frequency F (per year)")
