@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         description="Cap of features per vector tile; unset means none (at and above a layer's minimum zoom "
         "every feature is kept). Exists for like-for-like benchmarks against peers that cap tiles.",
     )
+    tile_concurrency: int = Field(
+        default=0,
+        ge=0,
+        description="Tiles computed at once per server process (0: twice the CPU cores). Further requests wait "
+        "their turn: on a small machine 32 tile queries at once only fight over the cores.",
+    )
     items_max_limit: int = Field(default=10_000, ge=1, le=1_000_000, description="Largest page of OGC API items.")
     wind_rose_file: Path | None = Field(
         default=None,

@@ -17,9 +17,11 @@ pygeofilter for CQL2 parsing (the part that is hard to get right) and write the 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import json
+import os
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -524,12 +526,13 @@ async def tile(
         return Response(status_code=304, headers=headers)
     data = state.tile_cache.get(key)
     if data is None:
-        if z >= layer.min_zoom:
-            data = await run_in_threadpool(feature_tile, url, layer, z, x, y, settings.tile_max_features)
-        elif layer.aggregate is not None:
-            data = await run_in_threadpool(hexagon_tile, url, layer, z, x, y, version)
-        else:
-            data = b""
+        async with state.tile_slots:  # at most tile_concurrency tiles in the making at once
+            if z >= layer.min_zoom:
+                data = await run_in_threadpool(feature_tile, url, layer, z, x, y, settings.tile_max_features)
+            elif layer.aggregate is not None:
+                data = await run_in_threadpool(hexagon_tile, url, layer, z, x, y, version)
+            else:
+                data = b""
         state.tile_cache.put(key, data)
     return Response(data, media_type=MVT, headers=headers)
 
@@ -561,6 +564,7 @@ def install(app: Any, settings: Settings, url: str) -> None:
     app.state.tile_cache = TileCache(int(settings.tile_cache_mb * 1e6))
     app.state.version_watch.on_change(app.state.tile_cache.drop_older_than)
     app.state.extent_cache = {}
+    app.state.tile_slots = asyncio.Semaphore(settings.tile_concurrency or 2 * (os.cpu_count() or 1))
     app.include_router(router)
     if app.state.tile_cache.enabled:
         from api.tile_fastpath import CachedTiles
