@@ -78,15 +78,25 @@ def _read(url: str) -> dict[str, Any]:
     }
 
 
-def _scope_inputs(data: dict[str, Any], scope: str, scope_id: str, enterprise_ids: list[str], criteria: str):
+def _scope_inputs(data: dict[str, Any], scope: str, scope_id: str, enterprise_ids: list[str], criteria: str,
+                  cell_m: float | None = None):
+    """The inputs of one scope; with ``cell_m``, the city's populated places too, built once per CRS
+    and cell size and kept in ``data`` (every scope of a run shares them)."""
     from geo_risk.risk.run import ScopeInputs, utm_crs_for
+    from geo_risk.risk.societal import population_points
 
     units = data["units"][data["units"]["enterprise_id"].isin(enterprise_ids)]
     centre = units.geometry.union_all().centroid
     crs = utm_crs_for(centre.x, centre.y)
     inv = data["inventory"][data["inventory"]["unit_id"].isin(units.index)]
-    return ScopeInputs(scope, scope_id, crs, criteria, units.to_crs(crs), inv,
-                       data["residential"].to_crs(crs), data["targets"].to_crs(crs))
+    residential, targets = data["residential"].to_crs(crs), data["targets"].to_crs(crs)
+    places = None
+    if cell_m is not None:
+        cache = data.setdefault("_places", {})
+        if (crs, cell_m) not in cache:
+            cache[(crs, cell_m)] = (*population_points([residential, targets], cell_m), cell_m)
+        places = cache[(crs, cell_m)]
+    return ScopeInputs(scope, scope_id, crs, criteria, units.to_crs(crs), inv, residential, targets, places)
 
 
 def _explosive_distances(inv: pd.DataFrame) -> tuple[dict[str, float], str]:
@@ -165,7 +175,7 @@ def run_risk(
     for k, (scope, sid, members, criteria) in enumerate(scopes):
         if progress:
             progress(f"{scope} {sid}", k, len(scopes))
-        result = assess_scope(_scope_inputs(data, scope, sid, members, criteria), settings)
+        result = assess_scope(_scope_inputs(data, scope, sid, members, criteria, settings.cell_m), settings)
         report.problems += [f"{sid}: {p}" for p in result.problems]
         if "grid_cell_enlarged" in result.assumptions.get("grid", {}):
             report.notes.append(f"{scope} {sid}: {result.assumptions['grid']['grid_cell_enlarged']}")

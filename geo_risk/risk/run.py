@@ -143,6 +143,9 @@ class ScopeInputs:
     inventory: pd.DataFrame
     residential: gpd.GeoDataFrame | None = None
     targets: gpd.GeoDataFrame | None = None
+    #: population_points(residential + targets, cell, origin (0, 0)) when the caller already has them
+    #: (they are the same for every scope of a run in one CRS): (x m, y m, people) and the cell (m).
+    places: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
 
 
 @dataclass
@@ -274,8 +277,11 @@ def assess_scope(inputs: ScopeInputs, settings: RiskSettings | None = None) -> S
     assumptions["grid"] = {"cell_m": grid.cell_m, "nx": grid.nx, "ny": grid.ny, **grid_note}
     ir = risk_field(grid, built.sources, rose).ir
     # Societal risk over each event's whole reach, from the populated places (cells of cell_m).
-    px, py, people = population_points([f for f in (inputs.residential, inputs.targets) if f is not None],
-                                       settings.cell_m, (grid.x0, grid.y0))
+    if inputs.places is not None and inputs.places[3] == settings.cell_m:
+        px, py, people = inputs.places[:3]
+    else:
+        px, py, people = population_points([f for f in (inputs.residential, inputs.targets) if f is not None],
+                                           settings.cell_m)
     fn_frequency, fn_deaths = societal_events(px, py, people, built.sources, rose)
     assumptions["societal_grid"] = (f"people apportioned to {settings.cell_m:g} m cells over each event's whole reach "
                                     f"(up to {grid_note['max_reach_m']:,.0f} m), not limited to the IR grid")
