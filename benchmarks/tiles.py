@@ -797,7 +797,7 @@ def main() -> None:  # noqa: C901 - one linear script
         print(f"\nload average now {' '.join(f'{v:.1f}' for v in os.getloadavg())} (1/5/15 min)")
         print(f"\nVector tiles of {rows:,} residential polygons (EPSG:4326, GiST) — PostgreSQL {pg_version}, "
               f"PostGIS {postgis}, jit {jit}, {os.cpu_count()} cores; clients and servers on one machine (loopback)")
-        print(f"servers: uvicorn --workers 1 each (asyncio + h11, no access log); ours = api.app:create_app; "
+        print(f"servers: uvicorn --workers 1 each (uvloop + httptools, no access log); ours = api.app:create_app; "
               f"tipg {versions.split()[0]} stock; cap {cap:,} features/tile on both; no Accept-Encoding "
               "(uncompressed)")
         print(f"tile list: {', '.join(f'z{z} {sum(1 for t in tiles if t[0] == z)}' for z in ZOOMS)} tiles "
