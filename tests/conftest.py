@@ -16,9 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from geo_risk.store.db import get_engine, migrate
 from geo_risk.store.embedded import EmbeddedCluster
+
+# Property tests draw the same examples on every run (a CI run must not pass or fail by chance;
+# a new seed is a deliberate change), with no per-example deadline on a loaded 2-core machine.
+hypothesis_settings.register_profile("geo_risk", derandomize=True, deadline=None)
+hypothesis_settings.load_profile("geo_risk")
 
 TEMPLATE = "georisk_template"
 _counter = itertools.count()

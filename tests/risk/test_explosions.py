@@ -54,7 +54,9 @@ def test_known_point_of_the_fit() -> None:
 @settings(max_examples=60)
 @given(st.floats(min_value=1.0, max_value=1e5), st.floats(min_value=1.0, max_value=10.0), st.floats(1.0, 5000.0))
 def test_more_mass_never_lowers_the_overpressure(w: float, factor: float, r: float) -> None:
-    assert float(kinney_graham_overpressure_pa(r, w * factor)) >= float(kinney_graham_overpressure_pa(r, w))
+    # within floating-point round-off: hypothesis found factor 1 + 2e-16 lowering p by one ulp
+    more, base = float(kinney_graham_overpressure_pa(r, w * factor)), float(kinney_graham_overpressure_pa(r, w))
+    assert more >= base * (1 - 1e-12)
 
 
 @settings(max_examples=40)
