@@ -702,16 +702,9 @@ def print_city(city: dict[str, Any]) -> None:
 
 
 def plot(rows: list[dict[str, Any]], ref_rows: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib
+    from geo_risk.risk.societal import pyplot_with_cjk_fonts
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib import font_manager
-
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    cjk = [n for n in ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei") if n in names]
-    plt.rcParams["font.sans-serif"] = [*cjk, "DejaVu Sans"]
-    plt.rcParams["axes.unicode_minus"] = False
+    plt = pyplot_with_cjk_fonts()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 5.2), dpi=120)
     colours = ["#1e6fd9", "#2e7d32", "#ef6c00", "#7b1fa2", "#5d4037"]
     for k, n in enumerate(sorted({r["sources"] for r in rows})):

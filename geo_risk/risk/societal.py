@@ -22,7 +22,7 @@ from geo_risk.errors import InvalidInput
 from geo_risk.risk.grid import Grid
 from geo_risk.standards.gb36894 import FN_REGIONS, SOCIETAL_RISK_CRITERION, SocietalRiskCriterion, classify_fn
 
-__all__ = ["population_points", "population_on_grid", "fn_curve", "fn_region", "plot_fn"]
+__all__ = ["pyplot_with_cjk_fonts", "population_points", "population_on_grid", "fn_curve", "fn_region", "plot_fn"]
 
 
 def population_points(
@@ -116,14 +116,8 @@ def fn_region(n: np.ndarray, f: np.ndarray, criterion: SocietalRiskCriterion = S
             "criterion_note": criterion.note}
 
 
-def plot_fn(
-    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
-    path: Path,
-    title: str,
-    assumptions: str = "",
-    criterion: SocietalRiskCriterion = SOCIETAL_RISK_CRITERION,
-) -> Path:
-    """Plot F-N curves (label → (N, F)) against the GB 36894 lines to PNG or SVG (by suffix)."""
+def pyplot_with_cjk_fonts():  # noqa: ANN201 - matplotlib.pyplot
+    """matplotlib.pyplot on the Agg backend with a CJK font first, for bilingual (中文 first) plots."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -134,6 +128,18 @@ def plot_fn(
     cjk = [n for n in ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei") if n in names]
     plt.rcParams["font.sans-serif"] = [*cjk, "DejaVu Sans"]
     plt.rcParams["axes.unicode_minus"] = False
+    return plt
+
+
+def plot_fn(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    path: Path,
+    title: str,
+    assumptions: str = "",
+    criterion: SocietalRiskCriterion = SOCIETAL_RISK_CRITERION,
+) -> Path:
+    """Plot F-N curves (label → (N, F)) against the GB 36894 lines to PNG or SVG (by suffix)."""
+    plt = pyplot_with_cjk_fonts()
     fig, ax = plt.subplots(figsize=(7.5, 6), dpi=120)
     n_line = np.logspace(0, np.log10(max(criterion.n_max, 10)), 100)
     ax.fill_between(n_line, criterion.boundary("upper", n_line), 1, color="#e60000", alpha=0.08)
