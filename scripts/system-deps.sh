@@ -25,4 +25,7 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
 fi
 echo "installing system packages: ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q "${need[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}"; }
+# --no-install-recommends: the recommends of chromium, gdal-bin and postgresql pull ~170 packages
+# (avahi, cups, samba, udev …) that geo_risk never uses. apt's own progress stays on the terminal.
+apt_install() { apt-get install -y --no-install-recommends "${need[@]}"; }
+apt_install || { apt-get update && apt_install; }
