@@ -38,7 +38,9 @@ buffer or difference: ``ST_Buffer(geography)`` itself goes through a planar proj
 and areas of intersections would need a second round trip, so UTM (≤ 0.04 % scale error in a 6°
 zone, far below the rounding of a resident count) is the natural and comparable choice. Housing
 is found by its GiST index with ``&&`` against the ring's 1 m-expanded envelope transformed back to
-EPSG:4326, then tested with ``ST_Intersects`` in UTM, as ``exposed_people`` tests it.
+EPSG:4326, then tested with ``ST_Intersects`` in UTM, as ``exposed_people`` tests it. The ring's arcs
+have as many segments per quarter circle as ``exposed_people`` draws (``ring_quad_segs``: within
+1 cm of the true 500 m offset, 125 segments), not ``ST_Buffer``'s default 8 (2.4 m short).
 
 Exactness: the SQL casts quantities and resident counts through text to ``numeric`` (PostgreSQL's
 ``float8::text`` is the shortest round-trip form, as Python's ``repr``), so S ≥ 1 and R at 10, 50,
@@ -97,8 +99,8 @@ WITH plant AS MATERIALIZED (
 ), ring AS MATERIALIZED (
     -- the 500 m ring outside the plant boundary (a disc around a plant stored as a point), metres
     SELECT id, srid,
-           CASE WHEN ST_Dimension(m) = 0 THEN ST_Buffer(m, 500)
-                ELSE ST_Difference(ST_Buffer(m, 500), m) END AS ring
+           CASE WHEN ST_Dimension(m) = 0 THEN ST_Buffer(m, 500, 'quad_segs=__QUAD_SEGS__')
+                ELSE ST_Difference(ST_Buffer(m, 500, 'quad_segs=__QUAD_SEGS__'), m) END AS ring
       FROM (SELECT id, srid, ST_Transform(geom, srid) AS m FROM plant) p
 ), exposed AS (
     -- residents: population × share of the residential area's area inside the ring
@@ -210,6 +212,13 @@ def create_catalogue(cur) -> None:
     )
 
 
+def grading_sql() -> str:
+    """:data:`GRADING_SQL` with the ring's segments per quarter circle of ``exposed_people`` (1 cm of the arc)."""
+    from geo_risk.analysis.exposure import ring_quad_segs
+
+    return GRADING_SQL.replace("__QUAD_SEGS__", str(ring_quad_segs(500.0)))
+
+
 def run_sql(url: str) -> float:
     """Create the catalogue and run :data:`GRADING_SQL` on one connection; return seconds."""
     from geo_risk.store.db import get_engine
@@ -222,7 +231,7 @@ def run_sql(url: str) -> float:
             conn.commit()
             t0 = time.perf_counter()
             create_catalogue(cur)
-            cur.execute(GRADING_SQL)
+            cur.execute(grading_sql())
             conn.commit()
             return time.perf_counter() - t0
     finally:

@@ -10,9 +10,17 @@ malls, offices…) are not residents: they are reported beside the count and nev
 Distances and areas are computed in metres in the UTM zone of each plant (WGS 84 / UTM, chosen
 per plant from its centroid), never in degrees. A plant stored as a point (no boundary) gets a
 500 m disc around the point, and its result is flagged ``approximate``.
+
+The ring's round parts (around the plant's corners) are polygons inscribed in the true circle
+arcs. GEOS' default of 8 segments per quarter circle leaves chords up to r·(1 − cos(π/32)) =
+2.4 m inside a 500 m arc, which undercounted residents by up to 2.6 %; :func:`ring_quad_segs`
+chooses the segments from the radius so that no chord lies more than :data:`RING_TOLERANCE_M`
+(1 cm) inside the arc: 125 per quarter circle for 500 m.
 """
 
 from __future__ import annotations
+
+import math
 
 import geopandas as gpd
 import numpy as np
@@ -21,10 +29,48 @@ import shapely
 
 from geo_risk.errors import CRSMismatch, InvalidInput
 
-__all__ = ["RING_M", "exposed_people", "utm_epsg"]
+__all__ = ["RING_M", "RING_TOLERANCE_M", "exposed_people", "plant_rings", "ring_quad_segs", "utm_epsg"]
 
 #: GB 18218 Table 5: residents within this distance outward from the plant boundary, metres.
 RING_M = 500.0
+
+#: Largest gap, metres, between the ring's polygonal outer edge and the true offset curve.
+RING_TOLERANCE_M = 0.01
+
+
+def ring_quad_segs(ring_m: float, tolerance_m: float = RING_TOLERANCE_M) -> int:
+    """Segments per quarter circle that keep a buffer of ``ring_m`` metres within ``tolerance_m`` of its arcs.
+
+    A chord spanning the angle θ = π/(2n) of an arc of radius r lies at most its sagitta
+    r·(1 − cos(θ/2)) inside the arc; n is the smallest number of segments per quarter circle for
+    which that is ≤ ``tolerance_m`` (never fewer than GEOS' default 8).
+
+    Examples
+    --------
+    >>> ring_quad_segs(500.0)  # 500 m within 1 cm
+    125
+    >>> ring_quad_segs(500.0, 0.05)
+    56
+    """
+    if not (ring_m > 0 and tolerance_m > 0):
+        raise InvalidInput(f"ring and tolerance must be positive metres, got {ring_m!r} and {tolerance_m!r}")
+    if tolerance_m >= ring_m:
+        return 8
+    return max(8, math.ceil(math.pi / (4.0 * math.acos(1.0 - tolerance_m / ring_m))))
+
+
+def plant_rings(geoms: np.ndarray, ring_m: float = RING_M) -> np.ndarray:
+    """The ring from each plant boundary out to ``ring_m`` metres: buffer minus the plant (a disc for a point).
+
+    ``geoms``: shapely geometries in a projected metric CRS (metres). Arcs are drawn with
+    :func:`ring_quad_segs` segments per quarter circle (within :data:`RING_TOLERANCE_M` of the
+    exact offset curve).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    outer = shapely.buffer(geoms, ring_m, quad_segs=ring_quad_segs(ring_m))
+    is_point = shapely.get_type_id(geoms) == shapely.GeometryType.POINT
+    is_point |= shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOINT
+    return np.where(is_point, outer, shapely.difference(outer, geoms))
 
 
 def utm_epsg(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -87,8 +133,7 @@ def exposed_people(
         mask = zones == epsg
         group = plants[mask].to_crs(int(epsg))
         is_point = group.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
-        outer = shapely.buffer(group.geometry.values, ring_m)
-        ring = np.where(is_point, outer, shapely.difference(outer, group.geometry.values))
+        ring = plant_rings(group.geometry.values, ring_m)
         rings = gpd.GeoDataFrame({"plant": group.index}, geometry=ring, crs=group.crs)
         out.loc[group.index, "approximate"] = is_point
 

@@ -1,26 +1,32 @@
 """Residents within 500 m outside plant boundaries (GB 18218 α) on the sample city, checked against
-the same buffer and area apportionment written independently in PostGIS SQL."""
+the same buffer and area apportionment written independently in PostGIS SQL; the ring's accuracy
+checked against the exact circle geometry."""
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from helpers import SAMPLE_CITY, load
 from shapely.geometry import Point, box
 from sqlalchemy import text
 
-from geo_risk.analysis.exposure import exposed_people, utm_epsg
+from geo_risk.analysis.exposure import exposed_people, plant_rings, ring_quad_segs, utm_epsg
 from geo_risk.errors import CRSMismatch
 from geo_risk.store.db import get_engine
 from geo_risk.store.read import read_layer
 
-# The same ring and apportionment in SQL, in the UTM zone of Jilin City (WGS 84 / UTM 52N).
+# The same ring and apportionment in SQL, in the UTM zone of Jilin City (WGS 84 / UTM 52N), with
+# the same number of segments per quarter circle (:segs).
 SQL_RESIDENTS = """
 WITH plant AS MATERIALIZED (
     SELECT id, ST_Transform(geom, 32652) AS g FROM enterprises WHERE ST_GeometryType(geom) <> 'ST_Point'
 ), ring AS MATERIALIZED (
-    SELECT id, ST_Difference(ST_Buffer(g, 500), g) AS g FROM plant
+    SELECT id, ST_Difference(ST_Buffer(g, 500, 'quad_segs=' || :segs), g) AS g FROM plant
 ), res AS MATERIALIZED (
     SELECT population, ST_Transform(geom, 32652) AS g FROM residential_areas
 )
@@ -42,11 +48,12 @@ def test_residents_match_an_independent_postgis_computation(city_url: str) -> No
     res = read_layer(city_url, "residential_areas", ("population",))
     ours = exposed_people(plants, res)
     with get_engine(city_url).connect() as conn:
-        sql = pd.read_sql(text(SQL_RESIDENTS), conn).set_index("id")["residents"]
+        sql = pd.read_sql(text(SQL_RESIDENTS), conn, params={"segs": ring_quad_segs(500.0)})
+    sql = sql.set_index("id")["residents"]
     assert (ours["utm_epsg"] == 32652).all()
     polygons = ours.loc[sql.index]
     assert len(sql) == len(plants)  # every sample plant has a boundary
-    # Same buffer (8 segments per quarter circle in both GEOS and PostGIS), same CRS: equal to a
+    # Same buffer (the same segments per quarter circle in GEOS and PostGIS), same CRS: equal to a
     # small fraction of a person.
     assert polygons["residents"].to_numpy() == pytest.approx(sql.to_numpy(), abs=0.01, rel=1e-6)
     # The old plants placed among homes (sample_geo/README.md) have thousands of residents nearby.
@@ -94,3 +101,61 @@ def test_wrong_crs_is_refused() -> None:
 
 def test_utm_zones() -> None:
     assert list(utm_epsg([126.55, 117.0, -73.9], [43.84, 39.9, -40.0])) == [32652, 32650, 32718]
+
+
+# -- the ring's accuracy against the exact circle geometry ----------------------------------------
+def test_ring_quad_segs_keeps_the_sagitta_under_the_tolerance() -> None:
+    # A chord spanning π/(2n) lies r·(1 − cos(π/(4n))) inside an arc of radius r (the sagitta).
+    n = ring_quad_segs(500.0, 0.01)
+    assert 500.0 * (1 - math.cos(math.pi / (4 * n))) <= 0.01  # metres
+    assert 500.0 * (1 - math.cos(math.pi / (4 * (n - 1)))) > 0.01  # the smallest such n
+    assert 500.0 * (1 - math.cos(math.pi / 32)) == pytest.approx(2.41, abs=0.005)  # GEOS' default 8: 2.4 m
+
+
+@pytest.mark.parametrize("plant", [box(0, 0, 200, 120), Point(0, 0),
+                                   shapely.Polygon([(0, 0), (300, 0), (300, 80), (60, 80), (60, 250), (0, 250)])],
+                         ids=["rectangle", "point", "l_shape"])
+def test_ring_edge_is_within_a_centimetre_of_500_m_from_the_plant(plant) -> None:
+    (ring,) = plant_rings(np.array([plant], dtype=object), 500.0)
+    # Every point of the outer edge (densified to 0.25 m) is 500 m from the plant, to 1 cm: the
+    # exact offset curve is the set of points at distance 500 m.
+    outer = shapely.segmentize(shapely.get_exterior_ring(ring), 0.25)
+    dist_m = shapely.distance(shapely.points(shapely.get_coordinates(outer)), plant)
+    assert dist_m.max() == pytest.approx(500.0, abs=1e-6)
+    assert dist_m.min() >= 500.0 - 0.01
+    # Area: the exact ring of a convex plant is its area grown by perimeter·r + π·r² (Steiner).
+    if plant.geom_type != "Polygon" or plant.convex_hull.equals(plant):
+        exact = plant.length * 500.0 + math.pi * 500.0**2
+        assert ring.area == pytest.approx(exact, abs=2 * math.pi * 500.0 * 0.01)  # m², the 1 cm band
+
+
+def test_a_block_only_the_exact_ring_reaches_changes_alpha() -> None:
+    """A small residential block 498–499 m off a plant corner, midway between two vertices of the
+    default 8-segment arc: with 8 segments per quarter circle the chord there lies at
+    500·cos(π/32) = 497.59 m, so the block falls outside the ring; the exact ring (every point
+    within 500 m of the boundary) holds it whole. 95 residents elsewhere + its 5 = 100 → α 2.0
+    (GB 18218 Table 5: ≥ 100), against 95 → α 1.5."""
+    from geo_risk.standards.gb18218 import alpha_for_population
+
+    utm = "EPSG:32652"
+    x0, y0 = 500_000.0, 4_850_000.0
+    plant = box(x0, y0, x0 + 200, y0 + 200)
+    corner = np.array([x0 + 200, y0 + 200])  # the north-east corner: its arc runs from east to north
+    angle = math.radians(39.375)  # midway between the 8-segment vertices at 33.75° and 45°
+    radial, tangent = np.array([math.cos(angle), math.sin(angle)]), np.array([-math.sin(angle), math.cos(angle)])
+    block = shapely.Polygon([corner + r * radial + t * tangent for r, t in ((498, -0.5), (499, -0.5),
+                                                                          (499, 0.5), (498, 0.5))])
+    # By the circle geometry: the block's nearest point of the plant is the corner (it lies in the
+    # corner's quadrant), its farthest vertex is √(499² + 0.5²) = 499.0003 m away (< 500: inside the
+    # exact ring), and its nearest point is 498 m out along the bisector of the chord at 497.59 m.
+    assert math.hypot(499, 0.5) < 500 and 500 * math.cos(math.pi / 32) < 498
+    assert shapely.distance(block, plant) == pytest.approx(498.0, abs=1e-9)
+    eight = shapely.buffer(plant, 500, quad_segs=8)
+    assert not eight.intersects(block)  # the old ring misses it
+    near = box(x0 + 250, y0, x0 + 350, y0 + 100)  # 50–150 m east of the plant: wholly in the ring
+    plants = gpd.GeoDataFrame({"id": ["P"]}, geometry=[plant], crs=utm).set_index("id").to_crs(4326)
+    res = gpd.GeoDataFrame({"population": [95, 5]}, geometry=[near, block], crs=utm).to_crs(4326)
+    got = exposed_people(plants, res)
+    assert got.loc["P", "residents"] == pytest.approx(100.0, abs=1e-3)  # people (reprojection: mm)
+    assert got.loc["P", "residential_areas"] == 2
+    assert alpha_for_population(got.loc["P", "residents"]) == 2.0
