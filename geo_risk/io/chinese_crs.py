@@ -23,20 +23,24 @@ Conventions
   the South China Sea, exactly as those implementations (and the map providers) do.
 * The BD-09 step (:func:`gcj02_to_bd09`, :func:`bd09_to_gcj02`) is applied everywhere, as in
   wandergis/coordtransform (googollee/eviltransform skips it outside the rectangle). The
-  published BD-09 pair is not an exact inverse pair: a GCJ-02 → BD-09 → GCJ-02 round trip is off
-  by up to about 2e-6 degrees (≈ 0.2 m). The published formulas are kept as published.
+  published BD-09 → GCJ-02 formula is only an approximate inverse of the forward one (a round
+  trip is off by up to about 2e-6 degrees, ≈ 0.2 m): :func:`bd09_to_gcj02` starts from it and
+  iterates the forward formula, as :func:`gcj02_to_wgs84` does, until the residual is below
+  1e-7 degrees (≈ 1 cm).
 
 References
 ----------
 * Forward GCJ-02 transform (Krasovsky 1940 ellipsoid, ``transformLat``/``transformLon``
   series): googollee/eviltransform ``go/transform.go``; wandergis/coordtransform
   ``src/index.ts``.
-* BD-09: the same repositories (``x_pi = π·3000/180``).
+* BD-09: the same repositories (``x_pi = π·3000/180``); the forward formula defines it, the
+  inverse here iterates it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -158,6 +162,53 @@ def _gcj02_offset(
     return dlon, dlat
 
 
+def _check_iteration(what: str, tol_deg: float, max_iter: int) -> None:
+    if not (isinstance(tol_deg, int | float) and math.isfinite(tol_deg) and tol_deg > 0):
+        raise InvalidInput(
+            f"{what}: tol_deg must be a positive number of degrees; received {tol_deg!r}. "
+            "Use the default 1e-7 (about 1 cm)."
+        )
+    if not (isinstance(max_iter, int) and max_iter >= 1):
+        raise InvalidInput(f"{what}: max_iter must be a positive integer; received {max_iter!r}. Use the default 30.")
+
+
+def _invert(
+    forward: Callable[[NDArray[np.float64], NDArray[np.float64]], tuple[NDArray[np.float64], NDArray[np.float64]]],
+    target: tuple[NDArray[np.float64], NDArray[np.float64]],
+    start: tuple[NDArray[np.float64], NDArray[np.float64]],
+    tol_deg: float,
+    max_iter: int,
+    what: str,
+    system: str,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Solve ``forward(p) = target`` by the fixed-point iteration ``p ← p − (forward(p) − target)``.
+
+    ``forward`` is a small offset from the identity (its Jacobian differs from 1 by about 1e-3), so
+    each step shrinks the error about a thousandfold. Iterates until the largest absolute residual
+    ``|forward(p) − target|`` over all points is below ``tol_deg`` (degrees); the correction of
+    that step is applied first, so the point's own error is then far below ``tol_deg``.
+    """
+    g_lon, g_lat = target
+    w_lon, w_lat = start[0].copy(), start[1].copy()
+    residual = np.inf
+    for _ in range(max_iter + 1):
+        f_lon, f_lat = forward(w_lon, w_lat)
+        r_lon = f_lon - g_lon
+        r_lat = f_lat - g_lat
+        residual = float(max(np.max(np.abs(r_lon), initial=0.0), np.max(np.abs(r_lat), initial=0.0)))
+        w_lon -= r_lon
+        w_lat -= r_lat
+        if residual < tol_deg:
+            return w_lon, w_lat
+    worst = int(np.argmax(np.maximum(np.abs(r_lon), np.abs(r_lat))))
+    raise InvalidInput(
+        f"{what}: the inverse did not converge to {tol_deg} degrees in {max_iter} "
+        f"iterations (largest residual {residual:.3g} degrees at {system} lon={float(g_lon[worst])!r}, "
+        f"lat={float(g_lat[worst])!r}). Check that the input really is {system} degrees, or raise "
+        "max_iter / tol_deg."
+    )
+
+
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> _FloatOut:
     """Convert WGS 84 longitude/latitude to GCJ-02 (Amap, Tencent, Google China).
 
@@ -228,43 +279,20 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, tol_deg: float = 1e-7, max_it
         If a coordinate is out of range, ``tol_deg``/``max_iter`` are not positive, or the
         iteration does not converge within ``max_iter`` steps.
     """
-    if not (isinstance(tol_deg, int | float) and math.isfinite(tol_deg) and tol_deg > 0):
-        raise InvalidInput(
-            f"gcj02_to_wgs84: tol_deg must be a positive number of degrees; received {tol_deg!r}. "
-            "Use the default 1e-7 (about 1 cm)."
-        )
-    if not (isinstance(max_iter, int) and max_iter >= 1):
-        raise InvalidInput(
-            f"gcj02_to_wgs84: max_iter must be a positive integer; received {max_iter!r}. Use the default 30."
-        )
+    _check_iteration("gcj02_to_wgs84", tol_deg, max_iter)
     scalar = _is_scalar(lon, lat)
     gcj_lon, gcj_lat = _as_lonlat(lon, lat, "gcj02_to_wgs84")
     inside = _in_china(gcj_lon, gcj_lat)
     wgs_lon, wgs_lat = gcj_lon.copy(), gcj_lat.copy()
     if inside.any():
-        g_lon, g_lat = gcj_lon[inside], gcj_lat[inside]
-        w_lon, w_lat = g_lon.copy(), g_lat.copy()
-        residual = np.inf
-        for _ in range(max_iter + 1):
+        target = (gcj_lon[inside], gcj_lat[inside])
+
+        def forward(w_lon: NDArray[np.float64], w_lat: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
             dlon, dlat = _gcj02_offset(w_lon, w_lat)
-            r_lon = w_lon + dlon - g_lon
-            r_lat = w_lat + dlat - g_lat
-            residual = float(max(np.max(np.abs(r_lon)), np.max(np.abs(r_lat))))
-            # Apply the correction before testing: the point's own error is then about 1/500 of
-            # the residual just measured, so "residual < tol_deg" bounds the result's error too.
-            w_lon -= r_lon
-            w_lat -= r_lat
-            if residual < tol_deg:
-                break
-        else:
-            worst = int(np.argmax(np.maximum(np.abs(r_lon), np.abs(r_lat))))
-            raise InvalidInput(
-                f"gcj02_to_wgs84: the inverse did not converge to {tol_deg} degrees in {max_iter} "
-                f"iterations (largest residual {residual:.3g} degrees at GCJ-02 lon={float(g_lon[worst])!r}, "
-                f"lat={float(g_lat[worst])!r}). Check that the input really is GCJ-02 degrees, or raise "
-                "max_iter / tol_deg."
-            )
-        wgs_lon[inside], wgs_lat[inside] = w_lon, w_lat
+            return w_lon + dlon, w_lat + dlat
+
+        wgs_lon[inside], wgs_lat[inside] = _invert(forward, target, target, tol_deg, max_iter,
+                                                   "gcj02_to_wgs84", "GCJ-02")
     return _finish(wgs_lon, wgs_lat, scalar)
 
 
@@ -292,23 +320,46 @@ def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> _FloatOut:
     """
     scalar = _is_scalar(lon, lat)
     x, y = _as_lonlat(lon, lat, "gcj02_to_bd09")
+    return _finish(*_bd09_forward(x, y), scalar)
+
+
+def _bd09_forward(
+    x: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The published GCJ-02 → BD-09 formula on checked arrays (degrees)."""
     z = np.hypot(x, y) + 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
-    return _finish(z * np.cos(theta) + _BD_DLON_DEG, z * np.sin(theta) + _BD_DLAT_DEG, scalar)
+    return z * np.cos(theta) + _BD_DLON_DEG, z * np.sin(theta) + _BD_DLAT_DEG
 
 
-def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> _FloatOut:
-    """Convert Baidu BD-09 longitude/latitude to GCJ-02 with the published formula.
+def _bd09_published_inverse(
+    bd_lon: NDArray[np.float64], bd_lat: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The published one-step BD-09 → GCJ-02 formula (approximate: off by up to ≈ 0.2 m)."""
+    x = bd_lon - _BD_DLON_DEG
+    y = bd_lat - _BD_DLAT_DEG
+    z = np.hypot(x, y) - 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta), z * np.sin(theta)
 
-    ``x = lon − 0.0065``, ``y = lat − 0.006``, ``z = hypot(x, y) − 2e-5·sin(y·x_pi)``,
-    ``θ = atan2(y, x) − 3e-6·cos(x·x_pi)``, ``gcj = (z·cos θ, z·sin θ)``. This published
-    inverse of :func:`gcj02_to_bd09` is approximate: a round trip is off by up to about 2e-6
-    degrees (≈ 0.2 m).
+
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike, tol_deg: float = 1e-7, max_iter: int = 30) -> _FloatOut:
+    """Convert Baidu BD-09 longitude/latitude to GCJ-02 exactly, by inverting :func:`gcj02_to_bd09`.
+
+    Starts from the published one-step inverse (``x = lon − 0.0065``, ``y = lat − 0.006``,
+    ``z = hypot(x, y) − 2e-5·sin(y·x_pi)``, ``θ = atan2(y, x) − 3e-6·cos(x·x_pi)``,
+    ``gcj = (z·cos θ, z·sin θ)``), which alone is off by up to about 2e-6 degrees (≈ 0.2 m), then
+    iterates ``gcj ← gcj − (gcj02_to_bd09(gcj) − bd)`` until the largest residual is below
+    ``tol_deg`` (one or two steps).
 
     Parameters
     ----------
     lon, lat : float or array_like
         BD-09 longitude and latitude, degrees. NaN passes through.
+    tol_deg : float, default 1e-7
+        Convergence tolerance on the forward residual, degrees (1e-7 degrees ≈ 1 cm).
+    max_iter : int, default 30
+        Maximum number of iterations.
 
     Returns
     -------
@@ -318,29 +369,34 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> _FloatOut:
     Raises
     ------
     InvalidInput
-        If a coordinate is out of range.
+        If a coordinate is out of range, ``tol_deg``/``max_iter`` are not positive, or the
+        iteration does not converge within ``max_iter`` steps.
     """
+    _check_iteration("bd09_to_gcj02", tol_deg, max_iter)
     scalar = _is_scalar(lon, lat)
     bd_lon, bd_lat = _as_lonlat(lon, lat, "bd09_to_gcj02")
-    x = bd_lon - _BD_DLON_DEG
-    y = bd_lat - _BD_DLAT_DEG
-    z = np.hypot(x, y) - 0.00002 * np.sin(y * _X_PI)
-    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    return _finish(z * np.cos(theta), z * np.sin(theta), scalar)
+    gcj_lon, gcj_lat = np.full_like(bd_lon, np.nan), np.full_like(bd_lat, np.nan)
+    known = np.isfinite(bd_lon) & np.isfinite(bd_lat)
+    if known.any():
+        target = (bd_lon[known], bd_lat[known])
+        gcj_lon[known], gcj_lat[known] = _invert(_bd09_forward, target, _bd09_published_inverse(*target), tol_deg,
+                                                 max_iter, "bd09_to_gcj02", "BD-09")
+    return _finish(gcj_lon, gcj_lat, scalar)
 
 
 def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike, tol_deg: float = 1e-7, max_iter: int = 30) -> _FloatOut:
-    """Convert Baidu BD-09 longitude/latitude to WGS 84.
+    """Convert Baidu BD-09 longitude/latitude to WGS 84, inverting :func:`wgs84_to_bd09` to about 1 cm.
 
-    ``gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))``: the published BD-09 step, then the exact
-    GCJ-02 inverse.
+    ``gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))``: both steps iterate their forward formula, so
+    ``wgs84_to_bd09`` of the result is the input to within ``tol_deg`` (the one-step published
+    BD-09 inverse was off by up to 0.2 m).
 
     Parameters
     ----------
     lon, lat : float or array_like
         BD-09 longitude and latitude, degrees. NaN passes through.
     tol_deg, max_iter
-        Passed to :func:`gcj02_to_wgs84`.
+        Passed to :func:`bd09_to_gcj02` and :func:`gcj02_to_wgs84`.
 
     Returns
     -------
@@ -354,7 +410,7 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike, tol_deg: float = 1e-7, max_ite
     """
     scalar = _is_scalar(lon, lat)
     bd_lon, bd_lat = _as_lonlat(lon, lat, "bd09_to_wgs84")
-    gcj_lon, gcj_lat = bd09_to_gcj02(bd_lon, bd_lat)
+    gcj_lon, gcj_lat = bd09_to_gcj02(bd_lon, bd_lat, tol_deg=tol_deg, max_iter=max_iter)
     wgs_lon, wgs_lat = gcj02_to_wgs84(gcj_lon, gcj_lat, tol_deg=tol_deg, max_iter=max_iter)
     return _finish(np.asarray(wgs_lon), np.asarray(wgs_lat), scalar)
 

@@ -66,6 +66,15 @@ def _distance_m(lon1, lat1, lon2, lat2):
     return dist
 
 
+def _one_step_bd09_to_gcj02(lon, lat):
+    """The published one-step BD-09 → GCJ-02 formula (wandergis/coordtransform ``bd09togcj02``)."""
+    x_pi = np.pi * 3000.0 / 180.0
+    x, y = np.asarray(lon) - 0.0065, np.asarray(lat) - 0.006
+    z = np.hypot(x, y) - 0.00002 * np.sin(y * x_pi)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * x_pi)
+    return z * np.cos(theta), z * np.sin(theta)
+
+
 def _one_step_gcj02_to_wgs84(lon, lat):
     """The widespread approximation 2·gcj − forward(gcj) (what wandergis/coordtransform does)."""
     f_lon, f_lat = wgs84_to_gcj02(lon, lat)
@@ -109,8 +118,12 @@ def test_vectorised_matches_published():
 
 def test_wandergis_readme_values():
     assert wgs84_to_gcj02(*_WANDERGIS_INPUT) == pytest.approx(_WANDERGIS_WGS84_TO_GCJ02, abs=1e-9)
-    assert bd09_to_gcj02(*_WANDERGIS_INPUT) == pytest.approx(_WANDERGIS_BD09_TO_GCJ02, abs=1e-9)
     assert gcj02_to_bd09(*_WANDERGIS_INPUT) == pytest.approx(_WANDERGIS_GCJ02_TO_BD09, abs=1e-9)
+    # Their BD-09 → GCJ-02 is the one-step published formula, reproduced here; ours iterates from
+    # it to the exact inverse of the forward formula, within 2e-6 degrees (0.2 m) of it.
+    assert _one_step_bd09_to_gcj02(*_WANDERGIS_INPUT) == pytest.approx(_WANDERGIS_BD09_TO_GCJ02, abs=1e-9)
+    assert bd09_to_gcj02(*_WANDERGIS_INPUT) == pytest.approx(_WANDERGIS_BD09_TO_GCJ02, abs=2e-6)
+    assert gcj02_to_bd09(*bd09_to_gcj02(*_WANDERGIS_INPUT)) == pytest.approx(_WANDERGIS_INPUT, abs=1e-7)
     # Their inverse is the one-step approximation: we reproduce it with the formula ...
     assert _one_step_gcj02_to_wgs84(*_WANDERGIS_INPUT) == pytest.approx(
         _WANDERGIS_GCJ02_TO_WGS84_ONE_STEP, abs=1e-9
@@ -227,22 +240,56 @@ def test_scalar_in_scalar_out_and_lists():
 # (e) BD-09
 
 
-def test_bd09_round_trip_via_wgs84():
-    lon_grid, lat_grid = np.meshgrid(np.linspace(73.5, 135.0, 40), np.linspace(18.0, 53.5, 30))
-    lon, lat = lon_grid.ravel(), lat_grid.ravel()
+# Points across China, degrees: a grid spanning Ürümqi (87.6° E) to Harbin (126.6° E) and Sanya
+# (18.25° N) to Harbin (45.75° N), plus the cities themselves.
+_CITIES = {"harbin": (126.63, 45.75), "sanya": (109.51, 18.25), "urumqi": (87.62, 43.83),
+           "shanghai": (121.47, 31.23), "jilin": (126.55, 43.84), "beijing": (116.40, 39.90)}
+
+
+def _china_points() -> tuple[np.ndarray, np.ndarray]:
+    lon_grid, lat_grid = np.meshgrid(np.linspace(87.6, 126.6, 53), np.linspace(18.25, 45.75, 41))
+    lon = np.concatenate([lon_grid.ravel(), [c[0] for c in _CITIES.values()]])
+    lat = np.concatenate([lat_grid.ravel(), [c[1] for c in _CITIES.values()]])
+    return lon, lat
+
+
+def test_bd09_inverse_inverts_the_forward_transform_across_china():
+    lon, lat = _china_points()
+    # forward(inverse(p)) = p to 1e-7 degrees, p taken as BD-09 coordinates
+    f_lon, f_lat = wgs84_to_bd09(*bd09_to_wgs84(lon, lat))
+    np.testing.assert_allclose(f_lon, lon, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(f_lat, lat, rtol=0, atol=1e-7)
+    # inverse(forward(p)) = p to 1 cm on the WGS 84 ellipsoid, p taken as WGS 84 coordinates
     back_lon, back_lat = bd09_to_wgs84(*wgs84_to_bd09(lon, lat))
-    # The published BD-09 formula pair is itself only inverse to ~2e-6 degrees (~0.2 m).
-    np.testing.assert_allclose(back_lon, lon, rtol=0, atol=3e-6)
-    np.testing.assert_allclose(back_lat, lat, rtol=0, atol=3e-6)
-    assert _distance_m(back_lon, back_lat, lon, lat).max() < 0.3  # metres
+    assert _distance_m(back_lon, back_lat, lon, lat).max() < 0.01  # metres
+    # and the BD-09 → GCJ-02 step alone, against the published forward formula
+    g_lon, g_lat = gcj02_to_bd09(*bd09_to_gcj02(lon, lat))
+    np.testing.assert_allclose(g_lon, lon, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(g_lat, lat, rtol=0, atol=1e-7)
+
+
+def test_the_one_step_bd09_inverse_is_off_by_decimetres_ours_is_not():
+    lon, lat = _china_points()
+    bd_lon, bd_lat = wgs84_to_bd09(lon, lat)
+    one_step = gcj02_to_wgs84(*_one_step_bd09_to_gcj02(bd_lon, bd_lat))
+    assert _distance_m(*one_step, lon, lat).max() > 0.1  # metres: what was fixed
+    assert _distance_m(*bd09_to_wgs84(bd_lon, bd_lat), lon, lat).max() < 0.01
+
+
+def test_bd09_nan_passes_through_and_scalars_stay_scalars():
+    lon, lat = bd09_to_wgs84(np.array([116.404, np.nan]), np.array([39.915, 39.9]))
+    assert np.isfinite(lon[0]) and np.isnan(lon[1]) and np.isnan(lat[1])
+    assert all(isinstance(v, float) for v in bd09_to_gcj02(*_WANDERGIS_INPUT))
+    with pytest.raises(InvalidInput, match="max_iter"):
+        bd09_to_gcj02(*_WANDERGIS_INPUT, max_iter=0)
 
 
 def test_bd09_to_wgs84_composes_exact_inverse():
     bd = _WANDERGIS_GCJ02_TO_BD09
     lon, lat = bd09_to_wgs84(*bd)
     assert (lon, lat) == pytest.approx(gcj02_to_wgs84(*bd09_to_gcj02(*bd)), abs=1e-12)
-    # and the BD-09 → GCJ-02 step lands within 0.3 m of the GCJ-02 point that produced it
-    assert _distance_m(*bd09_to_gcj02(*bd), *_WANDERGIS_INPUT) < 0.3
+    # and the BD-09 → GCJ-02 step recovers the GCJ-02 point that produced it (to 1e-7 degrees, 1 cm)
+    assert _distance_m(*bd09_to_gcj02(*bd), *_WANDERGIS_INPUT) < 0.01
 
 
 @pytest.mark.parametrize(
