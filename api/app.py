@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import exports, hazard_sources, health, layers, loads, ogc, risk, webmap
+from api.routes import apidocs, exports, hazard_sources, health, layers, loads, ogc, risk, webmap
 from geo_risk import __version__
 from geo_risk.settings import Settings, get_settings
 
@@ -29,6 +29,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         title="geo_risk 重大危险源风险地图服务",
         version=__version__,
         description="Major-hazard-source risk map service: store, grading, risk engine and map layers.",
+        docs_url=None,  # /docs is served by api.routes.apidocs with Swagger UI from this server, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database_url = database_url or resolve_url(settings, start=False)
@@ -36,5 +38,6 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     for module in (health, layers, loads, hazard_sources, exports, risk):
         app.include_router(module.router)
     webmap.install(app)
+    apidocs.install(app)
     ogc.install(app, settings, app.state.database_url)
     return app

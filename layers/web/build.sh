@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Fetch the web map's front-end libraries from the npm registry (pinned by package-lock.json) and
-# copy what the app serves into layers/static/vendor/ (git-ignored; this script recreates it).
-# Run at BUILD time only: at run time the map loads nothing from the Internet.
+# Fetch the front-end libraries from the npm registry (pinned by package-lock.json) and copy what
+# the app serves into layers/static/vendor/ (git-ignored; this script recreates it):
+#   leaflet/     the web map (/map) and the files of `geo-risk render-map`
+#   swagger-ui/  the API documentation (/docs)
+# Run at BUILD time only: at run time neither the map nor /docs loads anything from the Internet.
+# Install scripts are not run (--ignore-scripts): the libraries need none, and swagger-ui-dist's
+# dependency @scarf/scarf would otherwise report the installation to a third party.
 #
 # Idempotent and fast when already built: `npm ci` runs only when package-lock.json changed since
 # the last install, and files are copied only when they differ.
@@ -23,11 +27,12 @@ command -v npm >/dev/null 2>&1 || {
 lock_hash="$(sha256sum "$WEB_DIR/package-lock.json" "$WEB_DIR/package.json" | sha256sum | cut -d' ' -f1)"
 
 if [[ "${FORCE:-0}" != "1" && -f "$STAMP" && "$(cat "$STAMP")" == "$lock_hash" \
-      && -f "$WEB_DIR/node_modules/leaflet/dist/leaflet.js" ]]; then
+      && -f "$WEB_DIR/node_modules/leaflet/dist/leaflet.js" \
+      && -f "$WEB_DIR/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]]; then
     echo "build.sh: node_modules is up to date"
 else
     echo "build.sh: npm ci (pinned by package-lock.json) …"
-    (cd "$WEB_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$WEB_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
     echo "$lock_hash" > "$STAMP"
 fi
 
@@ -60,8 +65,21 @@ find "$LEAFLET_DST" -type f | while read -r f; do
     esac
 done
 
-# Make's `$(LEAFLET)` target compares mtimes with package.json / package-lock.json.
+SWAGGER_SRC="$WEB_DIR/node_modules/swagger-ui-dist"
+SWAGGER_DST="$VENDOR_DIR/swagger-ui"
+SWAGGER_FILES=(swagger-ui-bundle.js swagger-ui.css favicon-32x32.png LICENSE NOTICE)
+for f in "${SWAGGER_FILES[@]}"; do
+    copy "$SWAGGER_SRC/$f" "$SWAGGER_DST/$f"
+done
+find "$SWAGGER_DST" -type f | while read -r f; do
+    rel="${f#"$SWAGGER_DST"/}"
+    [[ " ${SWAGGER_FILES[*]} " == *" $rel "* ]] || rm -f "$f"
+done
+
+# Make's `$(LEAFLET)` target compares mtimes with package.json / package-lock.json: touched last,
+# once every library above is in place.
 touch "$LEAFLET_DST/leaflet.js"
 
-version="$(node -p "require('$WEB_DIR/node_modules/leaflet/package.json').version" 2>/dev/null || echo '?')"
-echo "build.sh: leaflet $version in ${LEAFLET_DST#"$(pwd)"/} ($changed file(s) updated)"
+version() { node -p "require('$WEB_DIR/node_modules/$1/package.json').version" 2>/dev/null || echo '?'; }
+echo "build.sh: leaflet $(version leaflet), swagger-ui-dist $(version swagger-ui-dist) in" \
+     "${VENDOR_DIR#"$(pwd)"/} ($changed file(s) updated)"

@@ -42,16 +42,32 @@ def webmap_db_url(db_url: str, sample_city: Path) -> str:
     return db_url
 
 
-@pytest.fixture(scope="module")
-def vendored_leaflet() -> Path:
-    """Leaflet under layers/static/vendor/, built with layers/web/build.sh when missing."""
+def _vendored_files() -> list[Path]:
+    from api.routes.apidocs import SWAGGER_ASSETS, SWAGGER_DIR
     from api.routes.webmap import LEAFLET_JS
 
-    if not LEAFLET_JS.is_file():
+    return [LEAFLET_JS, *(SWAGGER_DIR / name for name in SWAGGER_ASSETS.values())]
+
+
+@pytest.fixture(scope="module")
+def vendored_leaflet() -> Path:
+    """Leaflet and Swagger UI under layers/static/vendor/, built with layers/web/build.sh when missing."""
+    from api.routes.webmap import LEAFLET_JS
+
+    if not all(f.is_file() for f in _vendored_files()):
         proc = subprocess.run(["bash", str(BUILD_SH)], capture_output=True, text=True, timeout=300)
-        if proc.returncode != 0 or not LEAFLET_JS.is_file():
-            pytest.fail(f"bash {BUILD_SH} failed:\n{proc.stdout}\n{proc.stderr}")
+        missing = [str(f) for f in _vendored_files() if not f.is_file()]
+        if proc.returncode != 0 or missing:
+            pytest.fail(f"bash {BUILD_SH} failed (missing: {missing}):\n{proc.stdout}\n{proc.stderr}")
     return LEAFLET_JS
+
+
+@pytest.fixture(scope="module")
+def vendored_swagger_ui(vendored_leaflet: Path) -> Path:
+    """Swagger UI under layers/static/vendor/swagger-ui/ (built with Leaflet by layers/web/build.sh)."""
+    from api.routes.apidocs import SWAGGER_DIR
+
+    return SWAGGER_DIR
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +102,9 @@ def chromium() -> Iterator[object]:
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         f"--user-data-dir={profile}", "--window-size=1400,900", "--force-device-scale-factor=1",
         "--hide-scrollbars",
+        # No Internet for the page: every host name but the loopback's fails to resolve, so a
+        # page that needs a CDN or a third-party host shows it in these tests too.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
     ):
         opts.add_argument(arg)
     # "performance": every network request the page makes (CDP Network events), read by the tests.
