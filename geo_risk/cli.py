@@ -29,6 +29,21 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=2 if isinstance(exc, ValidationFailed) else 1)
 
 
+@app.callback()
+def _settings_first() -> None:
+    # Before any command: a bad GEO_RISK_* setting is one line naming it (exit 2), not a traceback.
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from geo_risk.settings import settings_error_message
+
+    try:
+        get_settings()
+    except (ValidationError, SettingsError) as exc:
+        console.print(f"error: {settings_error_message(exc)}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+
+
 def _url(start: bool = True) -> str:
     from geo_risk.store.db import resolve_url
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-__all__ = ["Settings", "get_settings", "PROJECT_ROOT", "ROLES"]
+__all__ = ["Settings", "get_settings", "settings_error_message", "PROJECT_ROOT", "ROLES", "ENV_PREFIX"]
+
+#: Every setting is read from the environment variable ``GEO_RISK_<FIELD>`` (upper case).
+ENV_PREFIX = "GEO_RISK_"
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +26,7 @@ class Settings(BaseSettings):
     Every field is read from the environment variable ``GEO_RISK_<FIELD>`` (upper case).
     """
 
-    model_config = SettingsConfigDict(env_prefix="GEO_RISK_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     database_url: str | None = Field(
         default=None,
@@ -75,22 +79,23 @@ class Settings(BaseSettings):
     @field_validator("api_keys")
     @classmethod
     def _roles_known(cls, keys: dict[str, str]) -> dict[str, str]:
-        bad = {k: r for k, r in keys.items() if r not in ROLES}
+        problems = []
+        bad = sorted({str(r) for r in keys.values() if r not in ROLES})
         if bad:
-            raise ValueError(
-                f"GEO_RISK_API_KEYS has unknown role(s) {sorted(set(bad.values()))}; "
-                f"valid roles are {list(ROLES)}"
-            )
-        short = [k for k in keys if len(k) < 8]
-        if short:
-            raise ValueError("GEO_RISK_API_KEYS: every key must be at least 8 characters long")
+            problems.append(f"unknown role(s) {bad}; valid roles are {list(ROLES)}")
+        short = sum(len(k) < 8 for k in keys)
+        if short:  # the keys themselves are secrets: never repeated
+            problems.append(f"every key must be at least 8 characters long ({short} of {len(keys)} shorter)")
+        if problems:
+            raise ValueError("GEO_RISK_API_KEYS: " + "; ".join(problems))
         return keys
 
     @model_validator(mode="after")
     def _url_is_postgres(self) -> Settings:
         if self.database_url and not self.database_url.startswith(("postgresql", "postgres")):
+            scheme = self.database_url.split(":", 1)[0][:20]  # not the rest: it may hold a password
             raise ValueError(
-                f"GEO_RISK_DATABASE_URL must be a PostgreSQL URL (postgresql://…), got {self.database_url!r}"
+                f"GEO_RISK_DATABASE_URL must be a PostgreSQL URL (postgresql://…), got one of scheme {scheme!r}"
             )
         return self
 
@@ -99,3 +104,24 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+def settings_error_message(exc: ValidationError | SettingsError) -> str:
+    """One line saying which ``GEO_RISK_*`` setting is wrong and why, for a settings error at start-up.
+
+    Names each setting by its environment variable and never repeats the value received (API keys
+    and database URLs are secrets).
+    """
+    if isinstance(exc, SettingsError):  # a value that is not even parsable (e.g. API keys that are not JSON)
+        match = re.search(r'field "([^"]+)"', str(exc))
+        name = f"{ENV_PREFIX}{match.group(1).upper()}" if match else "a GEO_RISK_ setting"
+        example = f""" (e.g. {ENV_PREFIX}API_KEYS='{{"a-key-of-8-or-more": "viewer"}}')""" if name.endswith(
+            "API_KEYS") else ""
+        return f"{name} could not be read: it must be JSON{example}"
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False):
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        loc = err.get("loc") or ()
+        name = f"{ENV_PREFIX}{str(loc[0]).upper()}" if loc else ""
+        parts.append(msg if not name or msg.startswith(name) else f"{name}: {msg}")
+    return "; ".join(parts).replace("\n", " ")
