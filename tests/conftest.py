@@ -29,7 +29,10 @@ hypothesis_settings.load_profile("geo_risk")
 TEMPLATE = "georisk_template"
 _counter = itertools.count()
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# Reference material the tests check against, inside the repository (nothing is read from outside it):
+# the published tables as CSV (tests/data/PROVENANCE.md) and the standards notes (docs/standards/).
+TEST_DATA = REPO / "tests" / "data"
+STANDARDS_NOTES = REPO / "docs" / "standards"
 
 
 @pytest.fixture(scope="session")

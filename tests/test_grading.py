@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED
+from conftest import TEST_DATA
 from helpers import SAMPLE_CITY, load, small_city, snapshot, write_city
 from sqlalchemy import text
 
@@ -47,10 +47,11 @@ def test_the_register_has_every_grade_and_follows_enterprise_status(city: str) -
     assert assessments_are_current(city)
 
 
-def test_s_matches_an_independent_sum_from_the_shared_table_1(city: str) -> None:
+def test_s_matches_an_independent_sum_from_the_reference_table_1(city: str) -> None:
     # Units holding only Table 1 substances, identified by their table1_seq or exact CAS (one row):
-    # S = Σ q/Q with Q read from shared/domain/gb18218_table1.csv (not from the package's copy).
-    with open(SHARED / "domain" / "gb18218_table1.csv", encoding="utf-8") as f:
+    # S = Σ q/Q with Q read from the reference copy tests/data/gb18218/gb18218_table1.csv (not from
+    # the package's data; tests/data/PROVENANCE.md).
+    with open(TEST_DATA / "gb18218" / "gb18218_table1.csv", encoding="utf-8") as f:
         table1 = list(csv.DictReader(f))
     q_by_seq = {int(r["seq"]): float(r["critical_quantity_t"]) for r in table1}
     cas_rows: dict[str, list[int]] = {}

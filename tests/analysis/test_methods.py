@@ -17,7 +17,7 @@ from geo_risk.standards.gbt37243 import QraTrigger
 from geo_risk.store.db import get_engine
 
 # Toxic and flammable gases held in the sample city, with Q (t) from GB 18218-2018 Table 1
-# (shared/domain/gb18218_table1.csv), or the lowest Table 2 Q of the codes the inventory gives.
+# (tests/data/gb18218/gb18218_table1.csv), or the lowest Table 2 Q of the codes the inventory gives.
 GAS_Q_T = {
     "氯": 5, "液氯": 5,  # row 12 (J3)
     "氨": 10, "液氨": 10,  # row 1 (W2, J3)

@@ -1,9 +1,10 @@
 """Tests for geo_risk.chemicals.catalogue against GB 18218-2018 as summarised in
-/work/shared/domain/gb18218-2018.md (§3 Q rules, §5.2 Table 3, §5.3 Table 4, §6 Table 1, §7 Table 2,
+docs/standards/gb18218-2018.md (§3 Q rules, §5.2 Table 3, §5.3 Table 4, §6 Table 1, §7 Table 2,
 §10 categories of Table 1 substances).
 
-The shared CSVs beside the repository (``../shared/domain``) are read here as an independent
-source and compared row by row with what the package ships and returns.
+The reference copies of the tables in ``tests/data/gb18218/`` (provenance in
+``tests/data/PROVENANCE.md``) are read here as an independent source and compared row by row with
+what the package ships and returns.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from geo_risk.chemicals import (
 )
 from geo_risk.errors import InvalidInput, UnknownSubstance
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "domain"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "gb18218"
 PACKAGE_DATA = Path(__file__).resolve().parents[2] / "geo_risk" / "chemicals" / "data"
 
-# GB 18218-2018 Table 3 (毒性气体校正系数β取值表), domain notes §5.2: name → (β, Table 1 row or None).
+# GB 18218-2018 Table 3 (毒性气体校正系数β取值表), notes §5.2: name → (β, Table 1 row or None).
 TABLE3_BETA = {
     "一氧化碳": (2, None),
     "二氧化硫": (2, 4),
@@ -50,14 +51,14 @@ TABLE3_BETA = {
     "磷化氢": (20, 9),
     "异氰酸甲酯": (20, 30),
 }
-# GB 18218-2018 Table 4 (by hazard category), domain notes §5.3.
+# GB 18218-2018 Table 4 (by hazard category), notes §5.3.
 TABLE4_BETA = {
     "J1": 4, "J2": 1, "J3": 2, "J4": 2, "J5": 1,
     "W1.1": 2, "W1.2": 2, "W1.3": 2, "W2": 1.5, "W3": 1, "W4": 1,
     "W5.1": 1.5, "W5.2": 1, "W5.3": 1, "W5.4": 1, "W6.1": 1.5, "W6.2": 1,
     "W7.1": 1.5, "W7.2": 1, "W8": 1, "W9.1": 1, "W9.2": 1, "W10": 1, "W11": 1,
 }  # fmt: skip
-# GB 18218-2018 Table 2 critical quantities (t), domain notes §7.
+# GB 18218-2018 Table 2 critical quantities (t), notes §7.
 TABLE2_Q_T = {
     "J1": 5, "J2": 50, "J3": 50, "J4": 50, "J5": 500,
     "W1.1": 1, "W1.2": 10, "W1.3": 50, "W2": 10, "W3": 150, "W4": 50,
@@ -66,14 +67,14 @@ TABLE2_Q_T = {
 }  # fmt: skip
 
 
-def _read_shared(name: str) -> list[dict[str, str]]:
-    with (SHARED / name).open(encoding="utf-8", newline="") as handle:
+def _read_reference(name: str) -> list[dict[str, str]]:
+    with (REFERENCE / name).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
-SHARED_TABLE1 = _read_shared("gb18218_table1.csv")
-SHARED_TABLE2 = _read_shared("gb18218_table2.csv")
-SHARED_CATEGORIES = {int(r["seq"]): r for r in _read_shared("gb18218_table1_categories.csv")}
+REFERENCE_TABLE1 = _read_reference("gb18218_table1.csv")
+REFERENCE_TABLE2 = _read_reference("gb18218_table2.csv")
+REFERENCE_CATEGORIES = {int(r["seq"]): r for r in _read_reference("gb18218_table1_categories.csv")}
 BY_SEQ = {s.seq: s for s in all_substances()}
 
 
@@ -82,21 +83,21 @@ def _cas_ok(cas: str) -> bool:
     return sum(int(d) * i for i, d in enumerate(reversed(body), start=1)) % 10 == check
 
 
-# --- the package's data against the shared tables ---------------------------------------------
+# --- the package's data against the reference tables ------------------------------------------
 
 
 @pytest.mark.parametrize("name", ["gb18218_table1.csv", "gb18218_table2.csv", "gb18218_table1_categories.csv"])
-def test_package_data_is_a_copy_of_the_shared_tables(name: str) -> None:
-    assert (PACKAGE_DATA / name).read_bytes() == (SHARED / name).read_bytes()
+def test_package_data_is_a_copy_of_the_reference_tables(name: str) -> None:
+    assert (PACKAGE_DATA / name).read_bytes() == (REFERENCE / name).read_bytes()
 
 
 def test_table1_has_85_rows_in_sequence() -> None:
-    """Domain notes §6: 85 numbered rows, 1–85."""
+    """Notes §6: 85 numbered rows, 1–85."""
     assert [s.seq for s in all_substances()] == list(range(1, 86))
 
 
-@pytest.mark.parametrize("row", SHARED_TABLE1, ids=lambda r: f"seq{r['seq']}")
-def test_every_table1_row_matches_the_shared_table(row: dict[str, str]) -> None:
+@pytest.mark.parametrize("row", REFERENCE_TABLE1, ids=lambda r: f"seq{r['seq']}")
+def test_every_table1_row_matches_the_reference_table(row: dict[str, str]) -> None:
     sub = BY_SEQ[int(row["seq"])]
     assert sub.name_zh == row["name_zh"]
     assert sub.name_en == row["name_en"]
@@ -106,7 +107,7 @@ def test_every_table1_row_matches_the_shared_table(row: dict[str, str]) -> None:
 
 
 def test_table1_landmarks() -> None:
-    """Domain notes §6: rows without CAS, multi-CAS rows, smallest and largest Q."""
+    """Notes §6: rows without CAS, multi-CAS rows, smallest and largest Q."""
     assert {s.seq for s in all_substances() if not s.cas} == {13, 45, 74}
     assert {s.seq for s in all_substances() if len(s.cas) > 1} == {49, 52}
     assert min(all_substances(), key=lambda s: s.critical_quantity_t).seq == 6  # phosgene 0.3 t
@@ -116,8 +117,8 @@ def test_table1_landmarks() -> None:
     assert [BY_SEQ[s].critical_quantity_t for s in (43, 44, 45)] == [5, 50, 200]
 
 
-@pytest.mark.parametrize("row", SHARED_TABLE2, ids=lambda r: r["code"])
-def test_every_table2_code_matches_the_shared_table_and_table4(row: dict[str, str]) -> None:
+@pytest.mark.parametrize("row", REFERENCE_TABLE2, ids=lambda r: r["code"])
+def test_every_table2_code_matches_the_reference_table_and_table4(row: dict[str, str]) -> None:
     cat = category(row["code"])
     assert isinstance(cat, HazardCategory)
     assert (cat.name_zh, cat.name_en, cat.condition) == (row["category_zh"], row["category_en"], row["condition"])
@@ -126,11 +127,11 @@ def test_every_table2_code_matches_the_shared_table_and_table4(row: dict[str, st
 
 
 def test_all_categories_are_the_24_table2_codes_in_order() -> None:
-    assert [c.code for c in all_categories()] == list(TABLE4_BETA) == [r["code"] for r in SHARED_TABLE2]
+    assert [c.code for c in all_categories()] == list(TABLE4_BETA) == [r["code"] for r in REFERENCE_TABLE2]
 
 
 def test_table3_has_the_14_gases_of_the_standard() -> None:
-    """GB 18218-2018 Table 3 (domain notes §5.2)."""
+    """GB 18218-2018 Table 3 (notes §5.2)."""
     gases = all_toxic_gases()
     assert {g.name_zh: (g.beta, g.table1_seq) for g in gases} == TABLE3_BETA
     assert len(gases) == 14
@@ -151,10 +152,10 @@ def test_table3_beta_wins_for_table1_rows() -> None:
             assert (BY_SEQ[seq].beta, BY_SEQ[seq].beta_rule) == (beta, "table3")
 
 
-@pytest.mark.parametrize("seq", sorted(SHARED_CATEGORIES))
+@pytest.mark.parametrize("seq", sorted(REFERENCE_CATEGORIES))
 def test_beta_codes_and_confidence_follow_the_categories_table(seq: int) -> None:
-    """Domain notes §10.1: β = Table 3, else the categories CSV's β; codes at ambient storage."""
-    row, sub = SHARED_CATEGORIES[seq], BY_SEQ[seq]
+    """Notes §10.1: β = Table 3, else the categories CSV's β; codes at ambient storage."""
+    row, sub = REFERENCE_CATEGORIES[seq], BY_SEQ[seq]
     codes = () if row["table2_codes"] == "none" else tuple(row["table2_codes"].split(";"))
     assert sub.table2_codes == codes
     assert sub.confidence == row["confidence"]
@@ -179,9 +180,9 @@ def test_beta_of_landmark_rows(seq: int, beta: float) -> None:
 
 
 def _standard_aliases() -> dict[str, set[int]]:
-    """别名 parsed from the shared Table 1's note column (independently of aliases.csv)."""
+    """别名 parsed from the reference Table 1's note column (independently of aliases.csv)."""
     out: dict[str, set[int]] = {}
-    for row in SHARED_TABLE1:
+    for row in REFERENCE_TABLE1:
         match = re.search(r"别名: (.*)", row["note"])
         if not match:
             continue
@@ -285,7 +286,7 @@ def test_lookup(text: str, seq: int) -> None:
 
 
 def test_ambiguous_cas_names_all_candidate_rows() -> None:
-    """Domain notes §3.1: rows 37–42 share 9004-70-0 and differ in Q (1/1/10/50/50/50 t)."""
+    """Notes §3.1: rows 37–42 share 9004-70-0 and differ in Q (1/1/10/50/50/50 t)."""
     with pytest.raises(InvalidInput) as err:
         lookup("9004-70-0")
     message = str(err.value)
@@ -326,7 +327,7 @@ def test_unknown_chemical_names_the_text_and_suggests_close_names() -> None:
 
 
 def test_carbon_monoxide_is_table3_only() -> None:
-    """Domain notes §5.2: CO is in Table 3 (β 2) but has no Table 1 row."""
+    """Notes §5.2: CO is in Table 3 (β 2) but has no Table 1 row."""
     with pytest.raises(UnknownSubstance, match=r"Table 3 toxic gas \(一氧化碳, β=2\)"):
         lookup("一氧化碳")
     r = resolve("一氧化碳", cas="630-08-0", hazard_categories="W2;J3")
@@ -383,7 +384,7 @@ def test_resolve_table1_by_each_identifier() -> None:
 
 
 def test_worked_examples_q_and_beta() -> None:
-    """Domain notes §8 examples 1–3: the Q and β each example uses."""
+    """Notes §8 examples 1–3: the Q and β each example uses."""
     for name, q_t, beta in [
         ("液氯", 5, 4),
         ("汽油", 200, 1),
@@ -397,7 +398,7 @@ def test_worked_examples_q_and_beta() -> None:
 
 
 def test_not_in_table1_takes_the_lowest_q_of_its_codes() -> None:
-    """Domain notes §3.2–3.3."""
+    """Notes §3.2–3.3."""
     r = resolve("二甲苯", cas="1330-20-7", hazard_categories="W5.3;J2")
     assert (r.substance, r.codes, r.critical_quantity_t, r.matched_by) == (None, ("W5.3", "J2"), 50.0, "categories")
     assert resolve(None, hazard_categories="W5.4").critical_quantity_t == 5000.0

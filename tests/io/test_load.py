@@ -108,7 +108,7 @@ def test_protection_target_class_is_derived_when_absent_and_kept_when_given(
             conn.execute(text("SELECT id, category || ':' || category_derived FROM protection_targets")).all()
         )
         res = dict(conn.execute(text("SELECT id, category FROM residential_areas")).all())
-    # GB 36894 (shared/domain/gb36894-2018.md §3): a school is highly sensitive whatever its size;
+    # GB 36894 (docs/standards/gb36894-2018.md §3): a school is highly sensitive whatever its size;
     # a mall of 50 people falls in the 30–99 tier (二类); the station keeps the class the file gave.
     assert rows == {"T1": "high_sensitive:true", "T2": "general_2:true", "T3": "important:false"}
     # Housing: ≥30 households or ≥100 residents → 一类; 10–29 households → 二类; fewer → 三类.

@@ -1,4 +1,4 @@
-"""The parameter tables of geo_risk.risk against /work/shared/domain/qra-method.md (§2–§6, §8.3)."""
+"""The parameter tables of geo_risk.risk against docs/standards/qra-method.md (§2–§6, §8.3)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Independent checks of the committed synthetic sample city ``sample_geo/jilin_city.gpkg``.
 
-The GeoPackage is read back with pyogrio; the GB 18218-2018 tables come from the shared domain
-CSVs (``../shared/domain`` beside the repository), not from the generator's own copy. Distances
+The GeoPackage is read back with pyogrio; the GB 18218-2018 tables come from the reference copies
+in ``tests/data/gb18218/`` (``tests/data/PROVENANCE.md``), not from the generator's own copy. Distances
 are computed in EPSG:4551 (CGCS2000 / 3-degree Gauss-Kruger CM 126E), in metres.
 """
 
@@ -24,9 +24,9 @@ from sample_geo.generate import generate_city, write_city
 
 REPO = Path(__file__).resolve().parents[2]
 GPKG = REPO / "sample_geo" / "jilin_city.gpkg"
-DOMAIN = Path(__file__).resolve().parents[2].parent / "shared" / "domain"
-TABLE1_CSV = DOMAIN / "gb18218_table1.csv"
-TABLE2_CSV = DOMAIN / "gb18218_table2.csv"
+REFERENCE = REPO / "tests" / "data" / "gb18218"
+TABLE1_CSV = REFERENCE / "gb18218_table1.csv"
+TABLE2_CSV = REFERENCE / "gb18218_table2.csv"
 METRIC_CRS = "EPSG:4551"  # metres
 
 SPATIAL = ("enterprises", "hazard_units", "chemical_parks", "residential_areas", "protection_targets")
@@ -126,7 +126,7 @@ def _critical_t(row: pd.Series, table1: list[dict[str, str]], table2: dict[str, 
 def unit_s(
     layers: dict[str, pd.DataFrame], table1: list[dict[str, str]], table2: dict[str, float]
 ) -> pd.Series:
-    """S = sum(q / Q) per hazard unit (GB 18218-2018 clause 4), from the shared CSV tables."""
+    """S = sum(q / Q) per hazard unit (GB 18218-2018 clause 4), from the reference CSV tables (tests/data/gb18218)."""
     inv = layers["inventory"]
     q_crit = inv.apply(lambda r: _critical_t(r, table1, table2), axis=1)
     return (inv["max_quantity_t"] / q_crit).groupby(inv["unit_id"]).sum()

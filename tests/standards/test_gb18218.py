@@ -1,5 +1,5 @@
 """GB 18218-2018 identification and grading against the worked examples of
-``shared/domain/gb18218-2018.md`` §8 (hand-computed there), the tables' boundaries, and properties
+``docs/standards/gb18218-2018.md`` §8 (hand-computed there), the tables' boundaries, and properties
 that must hold for any inventory."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Tests for geo_risk.standards.gb36894 against the text of GB 36894-2018 as summarised in
-/work/shared/domain/gb36894-2018.md (§3 protection-target classes, §4 / §7 Table 1)."""
+docs/standards/gb36894-2018.md (§3 protection-target classes, §4 / §7 Table 1)."""
 
 from __future__ import annotations
 

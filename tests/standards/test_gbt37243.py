@@ -1,7 +1,7 @@
 """GB/T 37243-2019 method selection, design-code distances and the floor rule.
 
-Against ``shared/domain/gbt37243-2019.md`` (§3 decision rule, §4 overpressure table) and
-``shared/domain/land-use-planning.md`` (§2–4 code tables, parsed here from the markdown and compared
+Against ``docs/standards/gbt37243-2019.md`` (§3 decision rule, §4 overpressure table) and
+``docs/standards/land-use-planning.md`` (§2–4 code tables, parsed here from the markdown and compared
 row by row with the package data), with constructed enterprises for every branch."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED
+from conftest import STANDARDS_NOTES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,8 +36,8 @@ from geo_risk.standards.gbt37243 import (
     select_methods,
 )
 
-LAND_USE = SHARED / "domain" / "land-use-planning.md"
-GBT37243 = SHARED / "domain" / "gbt37243-2019.md"
+LAND_USE = STANDARDS_NOTES / "land-use-planning.md"
+GBT37243 = STANDARDS_NOTES / "gbt37243-2019.md"
 CLASSES = list(TARGET_CLASSES)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _WORD = re.compile(r"[A-Za-z]{4,}")
@@ -124,7 +124,7 @@ def _compare_grid(md: list[list[str]], standard: str, table: str, label_cells: i
                 assert hit["status"] == status, (row, col)
             if bold_status is not None:
                 assert hit["status"] == (bold_status[0] if cell.startswith("**") else bold_status[1]), (row, col)
-            assert hit["edition"] and hit["source"].startswith("shared/domain/land-use-planning.md")
+            assert hit["edition"] and hit["source"].startswith("docs/standards/land-use-planning.md")
 
 
 def test_gb50160_table_4_1_9_equals_the_reference_row_by_row() -> None:
