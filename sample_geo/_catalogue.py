@@ -1,6 +1,6 @@
 """Chemicals, hazard-unit templates and enterprise archetypes of the synthetic sample.
 
-The Table 1 rows below are copied from GB 18218-2018 Table 1 (``shared/domain/gb18218_table1.csv``):
+The Table 1 rows below are copied from GB 18218-2018 Table 1 (``tests/data/gb18218/gb18218_table1.csv``):
 sequence number, the Chinese name exactly as printed, CAS number and critical quantity Q
 in tonnes. Substances that are not in Table 1 carry their GB 18218 Table 2 hazard codes.
 The beta values are only used by ``generate.py`` to report the expected grade spread.

@@ -4,7 +4,7 @@ The numbers live in ``geo_risk/risk/data/*.csv``, one table per concept, never i
 Each row carries its ``source``, the ``reference`` (table or equation), a ``status`` —
 ``"C2"`` (two or more independent sources), ``"C1"`` (one source) or ``"UNCONFIRMED"`` (recalled,
 or a project choice) — a ``note`` and the row ``version``. The reference notes are
-/work/shared/domain/qra-method.md (§2–§6) and gbt37243-2019.md.
+docs/standards/qra-method.md (§2–§6) and docs/standards/gbt37243-2019.md.
 
 Tables
 ------

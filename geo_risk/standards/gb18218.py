@@ -1,6 +1,6 @@
 """GB 18218-2018 《危险化学品重大危险源辨识》: identification and grading of major hazard units.
 
-Pure functions, no database. The clauses implemented (summarised in ``shared/domain/gb18218-2018.md``):
+Pure functions, no database. The clauses implemented (summarised in ``docs/standards/gb18218-2018.md``):
 
 - **Q** (§3): Table 1 quantity for a listed substance; otherwise the lowest Table 2 quantity among
   the substance's hazard categories.

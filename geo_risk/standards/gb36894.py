@@ -13,7 +13,7 @@ protection-target kinds to classes, the population thresholds and the IR criteri
 ONE table, :data:`GB36894_TABLE`, at the top of this module. Every entry carries a
 ``confidence`` tag (``"C2"``: two or more independent sources; ``"C1"``: one source;
 ``"UNCONFIRMED"``: recalled or inferred, to be checked against the printed standard) and a note.
-Most of Annex A is **UNCONFIRMED** (see /work/shared/domain/gb36894-2018.md §3–§4, §7).
+Most of Annex A is **UNCONFIRMED** (see docs/standards/gb36894-2018.md §3–§4, §7).
 
 Choices made here (all flagged in the table)
 ---------------------------------------------

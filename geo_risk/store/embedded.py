@@ -35,8 +35,8 @@ SUPERUSER = "georisk"
 DEFAULT_DB = "georisk"
 
 # Server settings of the embedded cluster. jit is off: on 2 cores JIT made tile and load queries
-# slower (shared/benchmarks/peers.md). ``unsafe`` adds settings that trade crash safety for speed,
-# used only by throwaway test clusters.
+# slower (a raw ST_AsMVT tile at z13 took about 17 ms longer with JIT on). ``unsafe`` adds
+# settings that trade crash safety for speed, used only by throwaway test clusters.
 _BASE_CONF = {
     "listen_addresses": "'127.0.0.1'",
     "jit": "off",
