@@ -3,7 +3,7 @@
 :func:`build_scenarios` turns the hazard units and their inventory into :class:`~geo_risk.risk.grid.Source`
 objects for :func:`~geo_risk.risk.grid.individual_risk`, a table of every event, the assumptions
 applied and the items that could not be modelled. The method is the simplified QRA of
-/work/shared/domain/qra-method.md §2, §3 and §7 (TNO Purple Book CPR 18E LOCs and event trees);
+docs/standards/qra-method.md §2, §3 and §7 (TNO Purple Book CPR 18E LOCs and event trees);
 GB/T 37243 Annexes C and F were not available, so every LOC frequency is UNCONFIRMED.
 
 Every number is in a data file of ``geo_risk/risk/data`` with its source and status:

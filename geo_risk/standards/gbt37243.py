@@ -2,8 +2,8 @@
 external safety distance (外部安全防护距离), the design-code distances, and the floor rule.
 
 Pure functions on plain data and DataFrames; no database, files or settings (the tables are package
-data read once from ``geo_risk/standards/data/``). Summarised in ``shared/domain/gbt37243-2019.md``
-(§3 method selection, §4 overpressure thresholds) and ``shared/domain/land-use-planning.md`` (§2–4
+data read once from ``geo_risk/standards/data/``). Summarised in ``docs/standards/gbt37243-2019.md``
+(§3 method selection, §4 overpressure thresholds) and ``docs/standards/land-use-planning.md`` (§2–4
 design-code tables).
 
 Method selection (clause 4; :func:`select_method`, :func:`select_methods`)
