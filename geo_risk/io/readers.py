@@ -6,24 +6,32 @@ Spatial formats are read by pyogrio as Arrow record batches, so a million-row la
 in memory at once; CSV is read by pandas in chunks, with ``lon``/``lat`` columns or a WKT column.
 Encodings: a Shapefile's ``.cpg`` is honoured by GDAL; ``encoding`` overrides it (GBK/GB18030
 files from Chinese sources often need ``--encoding gb18030``).
+
+A file that cannot be read — empty, truncated, corrupted, not the format its suffix says, or text
+not in the encoding it is read in — is an :class:`InvalidInput` naming the file (its own name,
+never the folder it was put in) and what to do, not a GDAL, Arrow or pandas error.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
+import pyogrio.errors
 import shapely
 from numpy.typing import NDArray
 
 from geo_risk.errors import InvalidInput
 from geo_risk.io.schema import LAYERS
 
-__all__ = ["LayerSource", "Chunk", "discover", "read_chunks"]
+__all__ = ["LayerSource", "Chunk", "discover", "read_chunks", "unreadable"]
 
 SPATIAL_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".geojsonl", ".geojsons")
 LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
@@ -58,6 +66,63 @@ class Chunk:
     wkb: NDArray | None = None  # the file's own WKB of each geometry, when read from a spatial format
 
 
+_FORMATS = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "Shapefile",
+            ".fgb": "FlatGeobuf", ".geojsonl": "GeoJSON sequence", ".geojsons": "GeoJSON sequence", ".csv": "CSV"}
+#: What GDAL, Arrow and pandas raise for a file they cannot read (the file's fault, not ours).
+_FILE_ERRORS = (
+    pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+    pyogrio.errors.FeatureError, pyogrio.errors.GeometryError, pyogrio.errors.CRSError,
+    pa.ArrowException, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
+)
+
+
+@contextlib.contextmanager
+def unreadable(path: Path, encoding: str | None = None) -> Iterator[None]:
+    """Turn a reader's error about the file at ``path`` into an InvalidInput naming the file.
+
+    The message gives the file's name only (an upload's folder is a server path) and says what to
+    do: pass ``encoding`` for text that is not UTF-8, send the whole file for a damaged one.
+    """
+    try:
+        yield
+    except _FILE_ERRORS as exc:
+        raise InvalidInput(_unreadable_message(Path(path), encoding, exc)) from None
+
+
+def _unreadable_message(path: Path, encoding: str | None, exc: Exception) -> str:
+    name = path.name
+    kind = _FORMATS.get(path.suffix.lower(), "interchange")
+    text = str(exc)
+    if isinstance(exc, UnicodeDecodeError) or (isinstance(exc, pa.ArrowException) and _is_encoding_error(text)):
+        if encoding:
+            return f"{name}: its text cannot be read as {encoding}: pass the encoding the file was written in"
+        if kind == "Shapefile" and not path.with_suffix(".cpg").exists():
+            return (
+                f"{name}: its text is not UTF-8 and no .cpg file says its encoding; Chinese Shapefiles are "
+                f"usually GBK/GB18030: pass encoding=gb18030 (geo-risk load --encoding gb18030), or add "
+                f"{path.with_suffix('.cpg').name} holding the encoding's name"
+            )
+        return f"{name}: its text is not UTF-8: pass the file's encoding, e.g. encoding=gb18030 for GBK/GB18030"
+    if isinstance(exc, pd.errors.EmptyDataError) or (path.exists() and path.stat().st_size == 0):
+        return f"{name}: the file is empty"
+    if "not recognized as being in a supported file format" in text or "not recognised" in text:
+        return f"{name}: not a readable {kind} file (the wrong format for its suffix, or damaged)"
+    if "malformed" in text or "not a database" in text or "corrupt" in text.lower():
+        return f"{name}: the {kind} file is damaged (truncated or corrupted): copy or export it again"
+    detail = _without_paths(text.split("\n")[0], path)
+    return f"{name}: cannot be read as {kind}: {detail}"
+
+
+def _is_encoding_error(text: str) -> bool:
+    return "utf-8" in text.lower() or "utf8" in text.lower() or "Wrapping" in text
+
+
+def _without_paths(text: str, path: Path) -> str:
+    """``text`` with the file's folder removed from any path it quotes (an upload's folder is a server path)."""
+    text = text.replace(str(path.parent) + "/", "")
+    return re.sub(r"(?<![\w.])/(?:[^\s/'\"]+/)+", "", text)
+
+
 def _layer_for(stem: str, explicit: str | None) -> str | None:
     name = explicit or stem.lower()
     return name if name in LAYERS else None
@@ -86,7 +151,8 @@ def discover(path: Path, layer: str | None = None) -> list[LayerSource]:
                 if name:
                     found.append(LayerSource(name, f))
     elif path.suffix.lower() == ".gpkg":
-        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        with unreadable(path):
+            names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
         if layer:
             if layer in names:
                 found.append(LayerSource(layer, path, layer))
@@ -122,7 +188,8 @@ def count_rows(src: LayerSource, encoding: str | None = None) -> int:
         with open(src.path, "rb") as f:
             lines = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
         return max(lines - 1, 0)
-    info = pyogrio.read_info(src.path, layer=src.file_layer, encoding=encoding)
+    with unreadable(src.path, encoding):
+        info = pyogrio.read_info(src.path, layer=src.file_layer, encoding=encoding)
     return int(info["features"])
 
 
@@ -130,7 +197,8 @@ def file_crs(src: LayerSource, encoding: str | None = None) -> str | None:
     """The CRS the file declares (WKT or 'EPSG:n'), or None."""
     if src.is_csv:
         return None
-    return pyogrio.read_info(src.path, layer=src.file_layer, encoding=encoding)["crs"]
+    with unreadable(src.path, encoding):
+        return pyogrio.read_info(src.path, layer=src.file_layer, encoding=encoding)["crs"]
 
 
 def _csv_chunks(src: LayerSource, chunk_rows: int, encoding: str | None) -> Iterator[Chunk]:
@@ -172,7 +240,8 @@ def _csv_chunks(src: LayerSource, chunk_rows: int, encoding: str | None) -> Iter
 
 def csv_has_lonlat(src: LayerSource, encoding: str | None = None) -> bool:
     """Whether a CSV carries lon/lat columns (then WGS 84 is assumed when no --crs is given)."""
-    header = pd.read_csv(src.path, nrows=0, encoding=encoding or "utf-8-sig").columns
+    with unreadable(src.path, encoding):
+        header = pd.read_csv(src.path, nrows=0, encoding=encoding or "utf-8-sig").columns
     lower = {str(c).strip().lower() for c in header}
     return any(n in lower for n in LON_NAMES) and any(n in lower for n in LAT_NAMES)
 
@@ -190,6 +259,9 @@ def _ogr_chunks(src: LayerSource, chunk_rows: int, encoding: str | None) -> Iter
     ) as (meta, reader):
         geom_col = meta.get("geometry_name") or "wkb_geometry"
         for batch in reader:
+            # GDAL hands a Shapefile's bytes over as they are when no .cpg names the encoding: text
+            # that is not UTF-8 must fail here, naming the file, not later in pandas.
+            batch.validate(full=True)
             frame = batch.to_pandas()
             geoms = wkb = None
             if geom_col in frame.columns:
@@ -200,8 +272,15 @@ def _ogr_chunks(src: LayerSource, chunk_rows: int, encoding: str | None) -> Iter
 
 
 def read_chunks(src: LayerSource, chunk_rows: int = 50_000, encoding: str | None = None) -> Iterator[Chunk]:
-    """Stream a layer in chunks of at most ``chunk_rows`` rows."""
-    if src.is_csv:
-        yield from _csv_chunks(src, chunk_rows, encoding)
-    else:
-        yield from _ogr_chunks(src, chunk_rows, encoding)
+    """Stream a layer in chunks of at most ``chunk_rows`` rows.
+
+    Raises
+    ------
+    InvalidInput
+        Naming the file when it cannot be read (damaged, not its format, text not in ``encoding``).
+    """
+    with unreadable(src.path, encoding):
+        if src.is_csv:
+            yield from _csv_chunks(src, chunk_rows, encoding)
+        else:
+            yield from _ogr_chunks(src, chunk_rows, encoding)
