@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,9 @@ from geo_risk.io.crs import SourceCRS, resolve_crs
 from geo_risk.io.schema import LAYERS, LOAD_ORDER
 from geo_risk.io.validate import normalise_columns, validate_chunk
 from geo_risk.standards import gb36894
+
+if TYPE_CHECKING:
+    from geo_risk.store.loader import LoadChanges
 
 __all__ = ["LoadReport", "load_path", "ProgressFn"]
 
@@ -40,6 +44,8 @@ class LoadReport:
     warnings: list[Problem] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # inserted/updated/... per layer
     dry_run: bool = False
+    # What a committed load changed, for grading only that (geo_risk.grading.grade_store); None on a dry run.
+    changes: LoadChanges | None = None
 
     def summary(self) -> str:
         lines = [f"{'Dry run of' if self.dry_run else 'Loaded'} {self.source}:"]
@@ -178,12 +184,13 @@ def _load_once(
     progress: ProgressFn | None,
     max_problems: int,
 ) -> LoadReport:
+    from geo_risk.grading import REACH_M
     from geo_risk.store.loader import StagedLoad
 
     sources = sorted(readers.discover(path, layer), key=lambda s: LOAD_ORDER.index(s.layer))
     report = LoadReport(source=str(path), dry_run=dry_run)
     problems: list[Problem] = []
-    stage = StagedLoad(raw_connection, source=path.name, allow_direct=allow_direct)
+    stage = StagedLoad(raw_connection, source=path.name, allow_direct=allow_direct, reach_m=REACH_M)
     try:
         for src in sources:
             spec = LAYERS[src.layer]
@@ -258,6 +265,7 @@ def _load_once(
             stage.rollback()
         else:
             stage.commit()
+            report.changes = stage.changes
     except BaseException:
         stage.rollback()
         raise

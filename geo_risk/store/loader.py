@@ -13,7 +13,12 @@ A load runs in one transaction on one connection:
    UPDATE``, rows whose values did not change are left alone). Into an *empty* table the GiST
    index is dropped and rebuilt after the insert, which is faster; a table holding data keeps its
    indexes. Inventory rows of the units in the load that the load no longer lists are deleted, so
-   a unit's inventory is what the latest file says.
+   a unit's inventory is what the latest file says;
+4. given ``reach_m``, the same transaction notes which enterprises' GB 18218 results the load can
+   have changed (:class:`LoadChanges`): enterprises it wrote, those of the units and inventory rows
+   it wrote or deleted (before and after), and the enterprises within ``reach_m`` of a residential
+   area or protection target it wrote, at its old and its new place. Only enterprise ids leave the
+   database, so this costs no memory however large the load.
 
 Nothing is committed until :meth:`StagedLoad.commit`; any error or a dry run rolls back, so the
 store is unchanged.
@@ -37,7 +42,7 @@ from geo_risk.errors import Problem
 from geo_risk.io.schema import LAYERS, LOAD_ORDER
 from geo_risk.store.models import ENTITY_TABLES
 
-__all__ = ["StagedLoad", "DirectPathFailed", "table_columns"]
+__all__ = ["StagedLoad", "DirectPathFailed", "LoadChanges", "table_columns"]
 
 #: Layers at least this large have their GiST index dropped during a load into an empty table.
 GIST_REBUILD_MIN_ROWS = 10_000
@@ -63,6 +68,28 @@ def table_columns(layer: str) -> list[str]:
 
 def _stage(layer: str) -> sql.Identifier:
     return sql.Identifier(f"_stage_{layer}")
+
+
+@dataclass(frozen=True)
+class LoadChanges:
+    """Which GB 18218 results a committed load can have changed, and on which basis.
+
+    ``enterprise_ids``: the enterprises whose results may differ after the load (every other
+    enterprise's inputs — its boundary, status, units, inventory and the people within
+    ``reach_m`` of it — are as before). Valid only if the stored results were current when the
+    load began writing (``results_were_current``, at inputs version ``inputs_version_before``) and
+    only this load wrote since: the store's inputs version is still ``inputs_version``.
+    """
+
+    enterprise_ids: frozenset[str]
+    results_were_current: bool
+    inputs_version_before: int
+    inputs_version: int
+    reach_m: float
+
+
+#: Layers whose rows count for the enterprises within reach of them (people near plants).
+_NEAR_LAYERS = ("residential_areas", "protection_targets")
 
 
 class _Writer:
@@ -127,10 +154,13 @@ class StagedLoad:
     conn: object
     source: str
     allow_direct: bool = True
+    reach_m: float | None = None  # track the enterprises a load touches (LoadChanges) within this reach
+    changes: LoadChanges | None = field(default=None, init=False)
     staged: dict[str, int] = field(default_factory=dict)  # layer → rows copied
     direct: set[str] = field(default_factory=set)  # layers copied straight into their empty table
     _dropped: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)
     _writer: _Writer | None = field(default=None, init=False, repr=False)
+    _before: tuple[int, bool] | None = field(default=None, init=False, repr=False)
 
     def _flush(self) -> None:
         if self._writer is None:
@@ -151,6 +181,7 @@ class StagedLoad:
         if layer in self.staged:
             return
         if self.allow_direct and self._is_empty(layer):
+            self._note_basis()
             self.direct.add(layer)
             if layer not in _REFERENCED:
                 # TRUNCATE of an empty table changes nothing, but a COPY into a table truncated in
@@ -258,6 +289,89 @@ class StagedLoad:
                         )
         return problems
 
+    # -- what the load changed --------------------------------------------------------------
+    def _note_basis(self) -> None:
+        """Before the load's first write to an entity table: lock the inputs version and note it.
+
+        ``FOR UPDATE`` holds the version row until the load commits (its first write would take
+        the same lock through the version trigger), so no other writer comes in between and a
+        grader can tell whether the stored results were current just before this load.
+        """
+        if self.reach_m is None or self._before is not None:
+            return
+        with self._cur() as cur:
+            cur.execute(
+                "SELECT d.inputs_version, EXISTS (SELECT 1 FROM hazard_assessments) AND NOT EXISTS "
+                "(SELECT 1 FROM hazard_assessments a WHERE a.inputs_version <> d.inputs_version) "
+                "FROM data_version d FOR UPDATE"
+            )
+            version, current = cur.fetchone()
+            cur.execute("CREATE TEMP TABLE _regrade (enterprise_id text) ON COMMIT DROP")
+            cur.execute("CREATE TEMP TABLE _changed_ids (id text) ON COMMIT DROP")
+        self._before = (int(version), bool(current))
+
+    def _near(self, plant: str, geom: str) -> sql.Composable:
+        from geo_risk.store.read import NEAR_PLANT_SQL
+
+        return sql.SQL(NEAR_PLANT_SQL).format(
+            plant=sql.SQL(plant), geom=sql.SQL(geom), reach=sql.Literal(float(self.reach_m))
+        )
+
+    def _track_direct(self, cur, layer: str) -> None:  # noqa: ANN001
+        """Enterprises a layer copied into its empty table touches: all its rows are this load's."""
+        if layer == "enterprises":
+            cur.execute("INSERT INTO _regrade SELECT id FROM enterprises")
+        elif layer == "hazard_units":
+            cur.execute("INSERT INTO _regrade SELECT DISTINCT enterprise_id FROM hazard_units")
+        elif layer == "inventory":
+            cur.execute("INSERT INTO _regrade SELECT DISTINCT u.enterprise_id FROM inventory i "
+                        "JOIN hazard_units u ON u.id = i.unit_id")
+        elif layer in _NEAR_LAYERS:
+            cur.execute(sql.SQL(
+                "INSERT INTO _regrade SELECT e.id FROM enterprises e WHERE EXISTS (SELECT 1 FROM {} t WHERE {})"
+            ).format(sql.Identifier(layer), self._near("e.geom", "t.geom")))
+
+    def _track_before(self, cur, layer: str, changed: sql.Composable) -> None:  # noqa: ANN001
+        """Before the upsert: enterprises the old values of the rows about to change touch."""
+        if layer == "inventory":  # a row moving to another unit changes the old unit's S too
+            cur.execute(sql.SQL(
+                "INSERT INTO _regrade SELECT u.enterprise_id FROM inventory t JOIN _stage_inventory s "
+                "ON s.id = t.id JOIN hazard_units u ON u.id = t.unit_id WHERE {}"
+            ).format(changed))
+        elif layer in _NEAR_LAYERS:  # a block moved or emptied: the plants near where it was
+            cur.execute(sql.SQL(
+                "INSERT INTO _regrade SELECT DISTINCT e.id FROM enterprises e JOIN {t} t ON {near} "
+                "JOIN {s} s ON s.id = t.id WHERE {changed}"
+            ).format(t=sql.Identifier(layer), s=_stage(layer), near=self._near("e.geom", "t.geom"),
+                     changed=changed))
+
+    def _track_after(self, cur, layer: str) -> None:  # noqa: ANN001
+        """After the upsert: enterprises the new values of the rows it wrote (``_changed_ids``) touch."""
+        if layer == "enterprises":
+            cur.execute("INSERT INTO _regrade SELECT id FROM _changed_ids")
+        elif layer == "hazard_units":
+            cur.execute("INSERT INTO _regrade SELECT u.enterprise_id FROM hazard_units u "
+                        "JOIN _changed_ids c ON c.id = u.id")
+        elif layer == "inventory":
+            cur.execute("INSERT INTO _regrade SELECT u.enterprise_id FROM inventory i "
+                        "JOIN _changed_ids c ON c.id = i.id JOIN hazard_units u ON u.id = i.unit_id")
+        elif layer in _NEAR_LAYERS:
+            cur.execute(sql.SQL(
+                "INSERT INTO _regrade SELECT DISTINCT e.id FROM enterprises e JOIN {t} t ON {near} "
+                "JOIN _changed_ids c ON c.id = t.id"
+            ).format(t=sql.Identifier(layer), near=self._near("e.geom", "t.geom")))
+
+    def _finish_changes(self, cur) -> None:  # noqa: ANN001
+        if self._before is None:
+            return
+        cur.execute("SELECT DISTINCT enterprise_id FROM _regrade WHERE enterprise_id IS NOT NULL")
+        ids = frozenset(r[0] for r in cur.fetchall())
+        cur.execute("SELECT inputs_version FROM data_version")
+        after = int(cur.fetchone()[0])
+        self.changes = LoadChanges(enterprise_ids=ids, results_were_current=self._before[1],
+                                   inputs_version_before=self._before[0], inputs_version=after,
+                                   reach_m=float(self.reach_m))
+
     # -- writing ----------------------------------------------------------------------------
     def _is_empty(self, layer: str) -> bool:
         with self._cur() as cur:
@@ -273,8 +387,13 @@ class StagedLoad:
             return list(cur.fetchall())
 
     def write(self) -> dict[str, dict[str, int]]:
-        """Upsert every staged layer into its table; return inserted/updated/unchanged/deleted counts."""
+        """Upsert every staged layer into its table; return inserted/updated/unchanged/deleted counts.
+
+        With ``reach_m``, also notes what the load changed in :attr:`changes`.
+        """
         counts: dict[str, dict[str, int]] = {}
+        self._note_basis()
+        tracking = self._before is not None
         with self._cur() as cur:
             # Fire the deferred foreign-key checks of the rows copied so far (check() has verified
             # the references): PostgreSQL refuses to CREATE INDEX on a table with pending trigger
@@ -288,43 +407,64 @@ class StagedLoad:
                         cur.execute(definition)
                     n = self.staged[layer]
                     counts[layer] = {"inserted": n, "updated": 0, "unchanged": 0, "deleted": 0}
+                    if tracking:
+                        self._track_direct(cur, layer)
                     continue
                 cols = table_columns(layer)
                 col_list = sql.SQL(", ").join(map(sql.Identifier, cols))
                 compared = [c for c in cols if c not in ("id", "source")]
-                cur.execute(
-                    sql.SQL(
-                        "INSERT INTO {t} AS t ({cols}) SELECT {cols} FROM {s} ORDER BY _row "
-                        "ON CONFLICT (id) DO UPDATE SET {sets}, updated_at = now() "
-                        "WHERE ({old}) IS DISTINCT FROM ({new}) RETURNING (xmax = 0) AS inserted"
-                    ).format(
-                        t=sql.Identifier(layer),
-                        cols=col_list,
-                        s=_stage(layer),
-                        sets=sql.SQL(", ").join(
-                            sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in cols if c != "id"
-                        ),
-                        old=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in compared),
-                        new=sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in compared),
+
+                def distinct(old: str, new: str, compared: list[str] = compared) -> sql.Composable:
+                    return sql.SQL("({}) IS DISTINCT FROM ({})").format(
+                        sql.SQL(", ").join(sql.SQL(old + ".{}").format(sql.Identifier(c)) for c in compared),
+                        sql.SQL(", ").join(sql.SQL(new + ".{}").format(sql.Identifier(c)) for c in compared),
                     )
+
+                if tracking:
+                    self._track_before(cur, layer, distinct("t", "s"))
+                    cur.execute("TRUNCATE _changed_ids")
+                # The ids written are kept in _changed_ids (in the database, however many).
+                upsert = sql.SQL(
+                    "INSERT INTO {t} AS t ({cols}) SELECT {cols} FROM {s} ORDER BY _row "
+                    "ON CONFLICT (id) DO UPDATE SET {sets}, updated_at = now() "
+                    "WHERE {changed} RETURNING t.id, (xmax = 0) AS inserted"
+                ).format(
+                    t=sql.Identifier(layer),
+                    cols=col_list,
+                    s=_stage(layer),
+                    sets=sql.SQL(", ").join(
+                        sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in cols if c != "id"
+                    ),
+                    changed=distinct("t", "EXCLUDED"),
                 )
-                flags = [r[0] for r in cur.fetchall()]
-                inserted = sum(flags)
-                updated = len(flags) - inserted
+                keep = sql.SQL(", kept AS (INSERT INTO _changed_ids SELECT id FROM up)") if tracking else sql.SQL("")
+                cur.execute(sql.SQL("WITH up AS ({}){} SELECT count(*) FILTER (WHERE inserted), count(*) FROM up")
+                            .format(upsert, keep))
+                inserted, written = (int(v) for v in cur.fetchone())
+                updated = written - inserted
+                if tracking:
+                    self._track_after(cur, layer)
                 deleted = 0
                 if layer == "inventory":
-                    cur.execute(
-                        "DELETE FROM inventory i USING (SELECT DISTINCT unit_id FROM _stage_inventory) u "
+                    regrade = sql.SQL(
+                        ", kept AS (INSERT INTO _regrade SELECT u.enterprise_id FROM gone "
+                        "JOIN hazard_units u ON u.id = gone.unit_id)"
+                    ) if tracking else sql.SQL("")
+                    cur.execute(sql.SQL(
+                        "WITH gone AS (DELETE FROM inventory i USING (SELECT DISTINCT unit_id FROM _stage_inventory) u "
                         "WHERE i.unit_id = u.unit_id AND NOT EXISTS "
-                        "(SELECT 1 FROM _stage_inventory s WHERE s.id = i.id)"
-                    )
-                    deleted = cur.rowcount
+                        "(SELECT 1 FROM _stage_inventory s WHERE s.id = i.id) RETURNING i.unit_id){} "
+                        "SELECT count(*) FROM gone"
+                    ).format(regrade))
+                    deleted = int(cur.fetchone()[0])
                 counts[layer] = {
                     "inserted": inserted,
                     "updated": updated,
                     "unchanged": self.staged[layer] - inserted - updated,
                     "deleted": deleted,
                 }
+            if tracking:
+                self._finish_changes(cur)
         return counts
 
     def _close_writer(self) -> None:

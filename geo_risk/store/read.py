@@ -1,32 +1,114 @@
-"""Read stored layers into GeoDataFrames (EPSG:4326, indexed by id) for the engine."""
+"""Read stored layers into GeoDataFrames (EPSG:4326, indexed by id) for the engine.
+
+Besides whole layers, the rows an analysis of some plants needs: rows of given ids or referring
+to given ids (:func:`read_layer`, :func:`read_table` with ``where_in``), and the features within a
+distance of given plants, selected in the database (:func:`read_near_plants`) so that a layer of a
+million residential areas is never read whole to grade a few plants.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import column, select, table
+from sqlalchemy import ARRAY, Text, any_, bindparam, column, select, table, text
 
 from geo_risk.store.db import get_engine
 
-__all__ = ["read_layer", "read_table"]
+__all__ = ["NEAR_PLANT_SQL", "read_layer", "read_near_plants", "read_table"]
+
+#: SQL condition "the geometry ``{geom}`` lies within ``{reach}`` metres of the plant geometry
+#: ``{plant}``" (both EPSG:4326): a GiST-indexable box test on the plant's envelope expanded by
+#: ``{reach}`` in degrees — metres per degree taken at their smallest (110,574 m of latitude,
+#: 111,319·cos φ of longitude at the box's highest latitude), so the box holds every point within
+#: reach — then the geodesic distance (``geography``, on the spheroid). ``{plant}``, ``{geom}`` and
+#: ``{reach}`` are SQL the code writes (column references, a bind parameter), never a request's.
+NEAR_PLANT_SQL = (
+    "({geom} && ST_Expand({plant}, "
+    "{reach} / (111319.0 * cos(radians(least(89.0, "
+    "greatest(abs(ST_YMin({plant})), abs(ST_YMax({plant}))) + {reach} / 110574.0)))), "
+    "{reach} / 110574.0) "
+    "AND ST_DWithin({plant}::geography, {geom}::geography, {reach}))"
+)
 
 
-def read_layer(url: str, table_name: str, columns: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
-    """Rows of ``table_name`` with ``columns`` and the geometry, EPSG:4326, index ``id``.
+def _ids_param(name: str, ids: Collection[str]):  # noqa: ANN202
+    return bindparam(name, [str(i) for i in ids], type_=ARRAY(Text))
 
-    ``table_name`` and ``columns`` are the caller's (the code's), never a request's.
-    """
-    t = table(table_name, column("id"), column("geom"), *[column(c) for c in columns])
-    query = select(t.c.id, *[t.c[c] for c in columns], t.c.geom).order_by(t.c.id)
+
+def _empty_layer(columns: tuple[str, ...]) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in columns},
+                             geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+    frame.index = pd.Index([], name="id", dtype=object)
+    return frame
+
+
+def _read_geo(query, url: str) -> gpd.GeoDataFrame:  # noqa: ANN001
     with get_engine(url).connect() as conn:
         frame = gpd.read_postgis(query, conn, geom_col="geom", crs="EPSG:4326")
     return frame.set_index("id").rename_geometry("geometry")
 
 
-def read_table(url: str, table_name: str, columns: tuple[str, ...], index: bool = True) -> pd.DataFrame:
-    """Rows of ``table_name`` without geometry: ``columns`` plus ``id`` (the index unless ``index=False``)."""
+def read_layer(
+    url: str, table_name: str, columns: tuple[str, ...] = (), ids: Collection[str] | None = None
+) -> gpd.GeoDataFrame:
+    """Rows of ``table_name`` with ``columns`` and the geometry, EPSG:4326, index ``id``.
+
+    ``ids``: only the rows of these ids (default: every row). ``table_name`` and ``columns`` are
+    the caller's (the code's), never a request's.
+    """
+    t = table(table_name, column("id"), column("geom"), *[column(c) for c in columns])
+    query = select(t.c.id, *[t.c[c] for c in columns], t.c.geom).order_by(t.c.id)
+    if ids is not None:
+        query = query.where(t.c.id == any_(_ids_param("ids", ids)))
+    return _read_geo(query, url)
+
+
+def read_table(
+    url: str,
+    table_name: str,
+    columns: tuple[str, ...],
+    index: bool = True,
+    where_in: tuple[str, Collection[str]] | None = None,
+) -> pd.DataFrame:
+    """Rows of ``table_name`` without geometry: ``columns`` plus ``id`` (the index unless ``index=False``).
+
+    ``where_in=(column, values)``: only the rows whose ``column`` is one of ``values``.
+    """
     t = table(table_name, column("id"), *[column(c) for c in columns])
     query = select(t.c.id, *[t.c[c] for c in columns]).order_by(t.c.id)
+    if where_in is not None:
+        name, values = where_in
+        query = query.where(t.c[name] == any_(_ids_param("values", values)))
     with get_engine(url).connect() as conn:
         frame = pd.read_sql(query, conn)
     return frame.set_index("id") if index else frame
+
+
+def read_near_plants(
+    url: str, table_name: str, columns: tuple[str, ...], plant_ids: Collection[str], reach_m: float
+) -> gpd.GeoDataFrame:
+    """Rows of ``table_name`` within ``reach_m`` metres (geodesic) of any of the enterprises ``plant_ids``.
+
+    Like :func:`read_layer` (``columns`` and the geometry, EPSG:4326, index ``id``), but the rows
+    are chosen in the database (:data:`NEAR_PLANT_SQL`, by the layer's GiST index): what a
+    500 m ring around those plants can meet, not the whole layer. No plants, no rows.
+    """
+    if not plant_ids:
+        return _empty_layer(columns)
+    if not reach_m > 0:
+        raise ValueError(f"reach_m must be a positive number of metres, got {reach_m!r}")
+    t = table(table_name, column("id"), column("geom"), *[column(c) for c in columns])
+    near_t = table(table_name, column("id"), column("geom")).alias("t")
+    e = table("enterprises", column("id"), column("geom")).alias("e")
+    near = text(NEAR_PLANT_SQL.format(plant="e.geom", geom="t.geom", reach=":reach_m")).bindparams(
+        bindparam("reach_m", float(reach_m))
+    )
+    # Plant by plant through the layer's GiST index, then each row once (an EXISTS per row of the
+    # layer would scan the whole layer: a join on && alone cannot be turned around by the planner).
+    ids_near = select(near_t.c.id).select_from(e.join(near_t, near)).where(
+        e.c.id == any_(_ids_param("plant_ids", plant_ids))
+    )
+    query = select(t.c.id, *[t.c[c] for c in columns], t.c.geom).where(t.c.id.in_(ids_near)).order_by(t.c.id)
+    return _read_geo(query, url)

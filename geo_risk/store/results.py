@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import ARRAY, Text, any_, bindparam, delete, func, insert, or_, select, text, update
 
 from geo_risk.store.db import get_engine
-from geo_risk.store.models import DataVersion, HazardAssessment
+from geo_risk.store.models import DataVersion, HazardAssessment, HazardUnit
 
-__all__ = ["inputs_version", "replace_assessments", "assessments_are_current", "hazard_sources", "hazard_source"]
+__all__ = ["inputs_version", "replace_assessments", "replace_assessments_of", "assessments_are_current",
+           "hazard_sources", "hazard_source"]
 
 
 def inputs_version(url: str) -> int:
@@ -19,18 +20,55 @@ def inputs_version(url: str) -> int:
         return int(conn.execute(select(DataVersion.inputs_version)).scalar_one())
 
 
-def replace_assessments(url: str, assessed: pd.DataFrame, version: int, method: str) -> None:
-    """Replace every stored assessment with ``assessed`` (one transaction)."""
+def _rows(assessed: pd.DataFrame, version: int, method: str) -> list[dict]:
     rows = []
     for uid, rec in assessed.iterrows():
         row = {k: (None if isinstance(v, float) and v != v else v) for k, v in rec.items()}
         row["terms"] = json.loads(json.dumps(row["terms"]))  # plain JSON types
         row.update(unit_id=uid, inputs_version=version, method=method)
         rows.append(row)
+    return rows
+
+
+def replace_assessments(url: str, assessed: pd.DataFrame, version: int, method: str) -> None:
+    """Replace every stored assessment with ``assessed`` (one transaction)."""
+    rows = _rows(assessed, version, method)
     with get_engine(url).begin() as conn:
         conn.execute(delete(HazardAssessment))
         if rows:
             conn.execute(insert(HazardAssessment), rows)
+
+
+def replace_assessments_of(
+    url: str, assessed: pd.DataFrame, enterprise_ids: frozenset[str] | set[str], version: int, method: str,
+    *, basis_version: int,
+) -> bool:
+    """Replace the stored assessments of ``enterprise_ids`` only, if the rest are still valid.
+
+    In one transaction, holding the inputs version: if the store is at inputs version ``version``
+    and every stored assessment was computed at ``basis_version`` (the results were current
+    before the changes ``assessed`` accounts for), the assessments of those enterprises and of
+    the units that now belong to them are replaced by ``assessed``, and every other assessment
+    is stamped ``version`` (its inputs did not change; its ``computed_at`` stays). Otherwise
+    nothing is written and the result is False: grade the whole store instead.
+    """
+    ids = bindparam("ids", sorted(enterprise_ids), type_=ARRAY(Text))
+    with get_engine(url).begin() as conn:
+        now = conn.execute(select(DataVersion.inputs_version).with_for_update()).scalar_one()
+        lo, hi = conn.execute(
+            select(func.min(HazardAssessment.inputs_version), func.max(HazardAssessment.inputs_version))
+        ).one()
+        if now != version or lo != basis_version or hi != basis_version:
+            return False
+        theirs = select(HazardUnit.id).where(HazardUnit.enterprise_id == any_(ids))
+        conn.execute(delete(HazardAssessment).where(
+            or_(HazardAssessment.enterprise_id == any_(ids), HazardAssessment.unit_id.in_(theirs))
+        ))
+        conn.execute(update(HazardAssessment).values(inputs_version=version))
+        rows = _rows(assessed, version, method)
+        if rows:
+            conn.execute(insert(HazardAssessment), rows)
+    return True
 
 
 def assessments_are_current(url: str) -> bool:
