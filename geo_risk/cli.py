@@ -195,7 +195,7 @@ def load(
         console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
         if not dry_run:
             _audit(url, "load", str(path), "ok", {"counts": report.counts})
-            run_grading(url)
+            run_grading(url, report.changes)  # only the enterprises the load can have changed
     except GeoRiskError as exc:
         if not dry_run and url is not None:
             _audit(url, "load", str(path), "failed", {"error": str(exc)})
@@ -213,12 +213,12 @@ def _audit(url: str, action: str, target: str | None, outcome: str, details: dic
         console.print(f"warning: could not write the audit log: {exc}")
 
 
-def run_grading(url: str) -> None:
-    """Recompute the GB 18218 results of the store and print the counts."""
+def run_grading(url: str, changes=None) -> None:  # noqa: ANN001 - a LoadChanges (store.loader), imported lazily
+    """Compute the GB 18218 results of the store (after a load, given its ``changes``: only what it changed)."""
     from geo_risk.grading import grade_store
 
     with console.status("grading hazard units (GB 18218) …"):
-        report = grade_store(url)
+        report = grade_store(url, changes)
     _audit(url, "grade", None, "ok", {"summary": report.summary()})
     console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
 
