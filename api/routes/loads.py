@@ -96,7 +96,7 @@ async def create_load(
         if not dry_run:
             from geo_risk.grading import grade_store
 
-            grading = (await run_in_threadpool(grade_store, url)).summary()
+            grading = (await run_in_threadpool(grade_store, url, report.changes)).summary()
             await run_in_threadpool(request.app.state.version_watch.refresh)  # our next tile is fresh at once
             await run_in_threadpool(
                 _audit, url, principal, "ok", {"files": names_sent, "counts": report.counts, "grading": grading}
