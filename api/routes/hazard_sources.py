@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.access import Principal, current_principal
 from api.deps import get_database_url
+from geo_risk.analysis.hazard_sources import REGISTER_LABELS
 from geo_risk.errors import NotFound
 from geo_risk.standards.gb18218 import GRADE_NAMES
 
@@ -44,7 +45,10 @@ class HazardSourceOut(BaseModel):
     enterprise_id: str
     enterprise_name: str
     park_id: str | None
-    register: Literal["register", "planned"] = Field(description="register: operating/suspended; planned: listed apart")
+    # Named register_ in Python (``register`` would shadow BaseModel.register); "register" in JSON.
+    register_: Literal["register", "planned"] = Field(
+        alias="register", description="register (在册): operating/suspended; planned (拟建): listed apart")
+    register_label: str = Field(description="what register means: 在册 In the register / 拟建 Planned")
     is_major_hazard: bool
     grade: int | None = Field(description="1 (一级, highest) … 4; null below the threshold")
     grade_zh: str | None
@@ -79,6 +83,8 @@ def _out(row: dict, principal: Principal) -> HazardSourceOut:
     g = row["grade"]
     return HazardSourceOut(
         **{k: row[k] for k in HazardSourceOut.model_fields if k in row and k not in ("s", "terms")},
+        register=row["register"],
+        register_label=REGISTER_LABELS[row["register"]],
         grade_zh=GRADE_NAMES[g][0] if g else None,
         grade_en=GRADE_NAMES[g][1] if g else None,
         s=row["s"] if restricted else None,

@@ -89,12 +89,11 @@ It fetches Leaflet from npm at build time; at run time the map loads nothing fro
 </body></html>"""
 
 
-@router.api_route(
-    "/map",
-    methods=["GET", "HEAD"],
-    response_class=HTMLResponse,
-    summary="The web map (Leaflet) of the registered layers",
-)
+# GET and HEAD as two routes of one function, so each has its own operationId in the OpenAPI document.
+@router.head("/map", response_class=HTMLResponse, operation_id="web_map_head",
+             summary="The web map's headers (HEAD of /map)")
+@router.get("/map", response_class=HTMLResponse, operation_id="web_map",
+            summary="The web map (Leaflet) of the registered layers")
 def web_map(request: Request) -> HTMLResponse:
     """The map page; 503 with instructions when the vendored Leaflet has not been built."""
     if not LEAFLET_JS.is_file():

@@ -14,10 +14,12 @@ import pandas as pd
 from geo_risk.errors import InvalidInput
 from geo_risk.standards.gb18218 import InventoryItem, OperatingConditions, assess_unit
 
-__all__ = ["REGISTER_BY_STATUS", "METHOD", "assess_units"]
+__all__ = ["REGISTER_BY_STATUS", "REGISTER_LABELS", "METHOD", "assess_units"]
 
 #: Enterprise status → where its units are listed; statuses not here are left out (closed).
 REGISTER_BY_STATUS = {"operating": "register", "suspended": "register", "planned": "planned"}
+#: What each ``register`` value means, 中文 English (also written in the hazard_sources_map view).
+REGISTER_LABELS = {"register": "在册 In the register", "planned": "拟建 Planned"}
 #: Recorded with every stored result.
 METHOD = "GB 18218-2018 (geo_risk gb18218 v1: largest β for several categories; residents apportioned by area)"
 

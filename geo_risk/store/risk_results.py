@@ -39,11 +39,15 @@ def save_run(
 
     ``contours``: (level per year, level label, target classes, shapely geometry in ``source_crs``).
     """
+    import numpy as np
     import pyproj
     import shapely
-    from shapely.ops import transform
 
-    to_wgs84 = pyproj.Transformer.from_crs(source_crs, 4326, always_xy=True).transform
+    transformer = pyproj.Transformer.from_crs(source_crs, 4326, always_xy=True)
+
+    def to_wgs84(xy: np.ndarray) -> np.ndarray:  # shapely 2's vectorised transform: (n, 2) in, (n, 2) out
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
     with get_engine(url).begin() as conn:
         conn.execute(text("DELETE FROM risk_runs WHERE scope = :s AND scope_id = :i"), {"s": scope, "i": scope_id})
         run_id = conn.execute(
@@ -60,7 +64,7 @@ def save_run(
         for level, label, classes, geom in contours:
             if geom is None or geom.is_empty:
                 continue
-            wgs = shapely.make_valid(transform(to_wgs84, geom))
+            wgs = shapely.make_valid(shapely.transform(geom, to_wgs84))
             if wgs.geom_type == "Polygon":
                 wgs = shapely.MultiPolygon([wgs])
             elif wgs.geom_type != "MultiPolygon":
