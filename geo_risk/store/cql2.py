@@ -11,7 +11,14 @@ from a request is pasted into SQL.
 Supported: ``AND OR NOT``, ``= <> < <= > >=``, ``LIKE`` (``%`` and ``_``), ``BETWEEN``, ``IN``,
 ``IS NULL``, ``CASEI()``, spatial ``S_INTERSECTS S_WITHIN S_CONTAINS S_DISJOINT S_TOUCHES
 S_CROSSES S_OVERLAPS S_EQUALS`` on WKT/GeoJSON geometries and ``BBOX()`` (EPSG:4326, lon/lat),
-``S_DWITHIN``, and the temporal ``T_BEFORE T_AFTER T_INTERSECTS T_EQUALS T_DURING`` on timestamps.
+``S_DWITHIN``, and the temporal ``T_BEFORE T_AFTER T_INTERSECTS T_EQUALS T_DURING`` on timestamps
+(intervals may be open: ``..``).
+
+Bounds (a filter outside them is a 422 saying the limit, before any work): MAX_FILTER_CHARS
+characters; conditions nested at most MAX_FILTER_DEPTH deep (each NOT, each parenthesised group,
+each AND inside an OR and the reverse adds a level; a chain ``a AND b AND c …`` is one level); at
+most MAX_FILTER_OPERATORS AND/OR/NOT; integers within ±MAX_FILTER_INTEGER; text without a NUL
+character (PostgreSQL text cannot hold it). AND binds tighter than OR, as CQL2 says.
 """
 
 from __future__ import annotations
@@ -30,10 +37,25 @@ from sqlalchemy.types import Boolean, DateTime, Float, LargeBinary, Text
 
 from geo_risk.errors import InvalidInput
 
-__all__ = ["parse_cql2", "to_sql", "COLUMN_KINDS", "MAX_FILTER_CHARS", "MAX_DWITHIN_M"]
+__all__ = [
+    "parse_cql2", "to_sql", "COLUMN_KINDS", "MAX_FILTER_CHARS", "MAX_FILTER_DEPTH", "MAX_FILTER_OPERATORS",
+    "MAX_FILTER_INTEGER",
+    "MAX_DWITHIN_M",
+]
 
 #: Longest filter accepted (characters of text or JSON).
 MAX_FILTER_CHARS = 20_000
+#: Deepest nesting of conditions accepted: NOT, parentheses, AND within OR and the reverse each add a
+#: level; a chain of one operator (``a AND b AND c``) is one. Real filters nest a few levels; the
+#: limit keeps the translation and PostgreSQL's planner far from their recursion limits.
+MAX_FILTER_DEPTH = 50
+#: Most logical operators (AND, OR, NOT) in one filter: a long list of alternatives is ``IN (…)``.
+MAX_FILTER_OPERATORS = 200
+#: Largest integer literal (absolute value): a 64-bit integer, the widest integer column type.
+MAX_FILTER_INTEGER = 2**63 - 1
+#: Nesting of JSON objects and arrays a cql2-json filter may use: two per nested condition
+#: (``{"op": …, "args": [ … ]}``) and a margin for geometries' coordinate arrays.
+_MAX_JSON_NESTING = 2 * MAX_FILTER_DEPTH + 16
 #: Largest S_DWITHIN distance accepted (metres): a quarter of the Earth's circumference.
 MAX_DWITHIN_M = 10_000_000
 #: Column kinds the translation knows: "text", "number", "boolean", "timestamp", "geometry".
@@ -74,6 +96,18 @@ def _text_parser():  # noqa: ANN202 - a lark.Lark
     grammar = _patch(grammar, "          | spatial_predicate\n",
                      "          | spatial_predicate\n          | spatial_predicate_dwithin\n")
     grammar += _DWITHIN_RULE
+    # CQL2 (OGC 21-065, booleanExpression / booleanTerm): AND binds tighter than OR, so
+    # "a OR b AND c" is "a OR (b AND c)"; pygeofilter's grammar gives both the same precedence.
+    grammar = _patch(
+        grammar,
+        '?condition: condition_1\n'
+        '          | condition "AND"i condition_1                                 -> and_\n'
+        '          | condition "OR"i condition_1                                   -> or_\n',
+        '?condition: condition_and\n'
+        '          | condition "OR"i condition_and -> or_\n'
+        '?condition_and: condition_1\n'
+        '          | condition_and "AND"i condition_1 -> and_\n',
+    )
     # pygeofilter's grammar allows NOT (predicate) only; CQL2 allows NOT (any condition).
     grammar = _patch(grammar, '| "NOT"i "(" predicate ")"', '| "NOT"i "(" condition ")"')
     # CQL2 writes temporal operators as functions: T_AFTER(a, b); pygeofilter only infix.
@@ -137,17 +171,99 @@ def parse_cql2(expression: str | Mapping[str, Any], lang: str = "cql2-text") -> 
     try:
         if lang == "cql2-json":
             node = json.loads(expression) if isinstance(expression, str) else expression
-            return _walk_json(node)
-        if not isinstance(expression, str):
-            raise InvalidInput("a cql2-text filter must be text")
-        return _text_parser().parse(expression)
+            _check_json_nesting(node)
+            tree = _walk_json(node)
+        else:
+            if not isinstance(expression, str):
+                raise InvalidInput("a cql2-text filter must be text")
+            _check_text_nesting(expression)
+            tree = _text_parser().parse(expression)
     except InvalidInput:
         raise
+    except RecursionError:
+        raise InvalidInput(_too_deep(f"more than {MAX_FILTER_DEPTH} levels")) from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"the cql2-json filter is not JSON: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - lark and pygeofilter raise many kinds
         message = str(exc).split("\n")[0]
         raise InvalidInput(f"the {lang} filter cannot be parsed: {message}") from None
+    depth, operators = filter_size(tree)
+    if operators > MAX_FILTER_OPERATORS:
+        raise InvalidInput(
+            f"the filter has {operators} AND/OR/NOT operators; the limit is {MAX_FILTER_OPERATORS}: "
+            f"write a list of alternatives as IN (…) or BETWEEN, or split the query"
+        )
+    if depth > MAX_FILTER_DEPTH:
+        raise InvalidInput(_too_deep(f"{depth} levels"))
+    return tree
+
+
+def _too_deep(found: str) -> str:
+    return (
+        f"the filter nests {found} deep; the limit is {MAX_FILTER_DEPTH} levels (each NOT, each "
+        f"parenthesised group and each AND inside an OR or the reverse adds a level; a chain "
+        f"a AND b AND c … is one): simplify it"
+    )
+
+
+def _check_text_nesting(text: str) -> None:
+    """Refuse parentheses nested deeper than MAX_FILTER_DEPTH (quoted text aside) before parsing.
+
+    Geometry literals use up to three levels of parentheses of their own (MULTIPOLYGON), hence the margin.
+    """
+    depth = deepest = 0
+    quoted = False
+    for ch in text:
+        if ch == "'":
+            quoted = not quoted  # '' inside a literal toggles twice: still inside
+        elif not quoted:
+            if ch == "(":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif ch == ")":
+                depth -= 1
+    if deepest > MAX_FILTER_DEPTH + 3:
+        raise InvalidInput(_too_deep(f"{deepest} levels of parentheses"))
+
+
+def _check_json_nesting(node: Any) -> None:
+    """Refuse JSON nested deeper than two levels per allowed condition level (iteratively, no recursion)."""
+    stack = [(node, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_JSON_NESTING:
+            raise InvalidInput(
+                f"the cql2-json filter nests objects and arrays more than {_MAX_JSON_NESTING} deep; "
+                f"the limit is {MAX_FILTER_DEPTH} nested conditions"
+            )
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+
+
+def filter_size(tree: Any) -> tuple[int, int]:
+    """(nesting depth, number of AND/OR/NOT operators) of a parsed filter, counted without recursion.
+
+    A chain of one logical operator (``a AND b AND c``, parsed as nested binary nodes) counts as one
+    level; a NOT, a logical operator under another kind, and every other node each count one.
+    """
+    from pygeofilter import ast
+
+    operators = 0
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if not isinstance(node, ast.Node):
+            continue
+        operators += isinstance(node, ast.And | ast.Or | ast.Not)
+        chain = type(node) if isinstance(node, ast.And | ast.Or) else None
+        for sub in node.get_sub_nodes():
+            if isinstance(sub, ast.Node):
+                stack.append((sub, depth if type(sub) is chain else depth + 1))
+    return deepest, operators
 
 
 # -- translation ----------------------------------------------------------------------------------
@@ -159,7 +275,10 @@ def to_sql(node: Any, columns: Mapping[str, Any], kinds: Mapping[str, str], geom
     in the filter). Raises InvalidInput naming the problem (unknown property, type mismatch,
     unsupported operator, invalid geometry).
     """
-    return _Translator(columns, kinds, geometry).condition(node)
+    try:
+        return _Translator(columns, kinds, geometry).condition(node)
+    except RecursionError:  # a tree that did not come through parse_cql2's depth check
+        raise InvalidInput(_too_deep(f"more than {MAX_FILTER_DEPTH} levels")) from None
 
 
 class _Translator:
@@ -174,10 +293,9 @@ class _Translator:
 
         if isinstance(node, bool):
             return true() if node else false()
-        if isinstance(node, ast.And):
-            return and_(self.condition(node.lhs), self.condition(node.rhs))
-        if isinstance(node, ast.Or):
-            return or_(self.condition(node.lhs), self.condition(node.rhs))
+        if isinstance(node, ast.And | ast.Or):  # a chain a AND b AND c … as one flat SQL AND
+            terms = [self.condition(n) for n in _chain(node)]
+            return and_(*terms) if isinstance(node, ast.And) else or_(*terms)
         if isinstance(node, ast.Not):
             return not_(self.condition(node.sub_node))
         if isinstance(node, ast.Comparison):
@@ -191,7 +309,7 @@ class _Translator:
             col, kind = self.scalar_column(node.lhs)
             if kind != "text" or not isinstance(node.pattern, str):
                 raise InvalidInput("LIKE needs a text property and a quoted pattern")
-            pattern = _like_pattern(node)
+            pattern = _like_pattern(_storable_text(node.pattern))
             expr = col.ilike(pattern, escape="\\") if node.nocase else col.like(pattern, escape="\\")
             return not_(expr) if node.not_ else expr
         if isinstance(node, ast.In):
@@ -280,9 +398,7 @@ class _Translator:
         if not _is_property(lhs):
             lhs, rhs = rhs, lhs
         column = self.geometry_column(lhs)
-        distance = node.distance
-        if isinstance(distance, bool) or not isinstance(distance, int | float) or not math.isfinite(distance):
-            raise InvalidInput("S_DWITHIN distance must be a number of metres")
+        distance = _number(node.distance, "S_DWITHIN distance must be a number of metres")
         if not 0 <= distance <= MAX_DWITHIN_M:
             raise InvalidInput(f"S_DWITHIN distance must be 0–{MAX_DWITHIN_M} metres; got {distance}")
         if node.units not in (None, "meters", "metres", "m"):
@@ -293,23 +409,40 @@ class _Translator:
         )
 
     def temporal(self, node: Any) -> ColumnElement:
+        """A temporal operator on a timestamp property (an instant t) and an instant or interval.
+
+        As CQL2 defines them for an instant t and an interval [start, end] (OGC 21-065 §A.10; an
+        instant i is the interval [i, i]; ``..`` is an open end, unbounded):
+        T_BEFORE t < start; T_AFTER t > end; T_EQUALS t = start = end; T_DURING start < t < end;
+        T_INTERSECTS start ≤ t ≤ end. An open end before which (after which) t must lie matches
+        nothing: nothing is before the beginning of time.
+        """
         from pygeofilter import ast
 
         col, kind = self.any_column(node.lhs)
         if kind != "timestamp":
             raise InvalidInput(f"temporal operators need a timestamp property; {node.lhs!r} is {kind}")
-        start, end = _interval(node.rhs)
+        start, end, instant = _interval(node.rhs)
         if isinstance(node, ast.TimeBefore):
-            return col < (start or end)
+            return false() if start is None else col < start
         if isinstance(node, ast.TimeAfter):
-            return col > (end or start)
+            return false() if end is None else col > end
         if isinstance(node, ast.TimeEquals):
-            return col == start if end is None else and_(col == start, col == end)
-        if isinstance(node, ast.TimeDuring | ast.TimeOverlaps):  # T_INTERSECTS parses as overlaps
-            if end is None:
+            if instant:
                 return col == start
-            return and_(col >= start, col <= end)
-        raise InvalidInput(f"temporal operator {type(node).__name__} is not supported")
+            return false() if start is None or end is None else and_(col == start, col == end)
+        if isinstance(node, ast.TimeDuring):
+            if instant:  # strictly inside [i, i]: nothing
+                return false()
+            return and_(col.is_not(None), *([col > start] if start is not None else []),
+                        *([col < end] if end is not None else []))
+        if isinstance(node, ast.TimeOverlaps):  # pygeofilter parses T_INTERSECTS (and T_OVERLAPS) as this
+            return and_(col.is_not(None), *([col >= start] if start is not None else []),
+                        *([col <= end] if end is not None else []))
+        raise InvalidInput(
+            f"temporal operator {type(node).__name__} is not supported: use T_BEFORE, T_AFTER, T_EQUALS, "
+            f"T_DURING or T_INTERSECTS"
+        )
 
     # operands -----------------------------------------------------------------------------------
     def _lookup(self, node: Any) -> tuple[Any, str]:
@@ -388,12 +521,11 @@ class _Translator:
             raise InvalidInput("compare a property with a value here, not with another property")
         if kind == "text":
             if not isinstance(value, str):
-                raise InvalidInput(f"text property needs a quoted value; got {value!r}")
-            return bindparam(None, value, Text)
+                raise InvalidInput(f"text property needs a quoted value; got {_shown(value)}")
+            return bindparam(None, _storable_text(value), Text)
         if kind == "number":
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise InvalidInput(f"numeric property needs a number; got {value!r}")
-            return bindparam(None, value, Float) if isinstance(value, float) else literal(value)
+            number = _number(value, "numeric property needs a number")
+            return bindparam(None, number, Float) if isinstance(number, float) else literal(number)
         if kind == "boolean":
             if not isinstance(value, bool):
                 raise InvalidInput(f"boolean property needs TRUE or FALSE; got {value!r}")
@@ -401,6 +533,19 @@ class _Translator:
         if kind == "timestamp":
             return cast(bindparam(None, _instant(value), DateTime(timezone=True)), TIMESTAMP(timezone=True))
         raise InvalidInput(f"property of kind {kind} cannot be compared with a value")
+
+
+def _chain(node: Any) -> list[Any]:
+    """The operands of a chain of ``node``'s logical operator, left to right (without recursion)."""
+    out: list[Any] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is type(node):
+            stack.extend((n.rhs, n.lhs))
+        else:
+            out.append(n)
+    return out
 
 
 def _is_property(node: Any) -> bool:
@@ -412,31 +557,65 @@ def _is_property(node: Any) -> bool:
     )
 
 
-def _like_pattern(node: Any) -> str:
-    """The LIKE pattern in PostgreSQL's syntax (``%``, ``_``, backslash escapes)."""
+def _like_pattern(pattern: str) -> str:
+    """A CQL2 LIKE pattern in PostgreSQL's syntax.
+
+    CQL2 (OGC 21-065, isLikePredicate) fixes the wildcards: ``%`` any run of characters, ``_`` one
+    character, ``\\`` escapes the next (pygeofilter's parsers say "." for one character: not CQL2).
+    """
     out = []
     escaped = False
-    for ch in node.pattern:
+    for ch in pattern:
         if escaped:
             out.append("\\" + ch if ch in "%_\\" else ch)
             escaped = False
-        elif ch == node.escapechar:
+        elif ch == "\\":
             escaped = True
-        elif ch == node.wildcard:
-            out.append("%")
-        elif ch == node.singlechar:
-            out.append("_")
-        elif ch in "%_\\":
-            out.append("\\" + ch)
         else:
             out.append(ch)
     return "".join(out)
 
 
+def _shown(value: Any, limit: int = 40) -> str:
+    """A literal for a message: its repr, a long one cut (a 400-digit number shows its digit count)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_FILTER_INTEGER:
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}{digits[:6]}…{digits[-3:]} ({len(digits)} digits)"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _number(value: Any, need: str) -> int | float:
+    """``value`` as a finite number within the limits, else InvalidInput starting with ``need``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput(f"{need}; got {_shown(value)}")
+    if isinstance(value, int):
+        if abs(value) > MAX_FILTER_INTEGER:
+            raise InvalidInput(
+                f"the number {_shown(value)} is out of range: integers in a filter are at most "
+                f"{MAX_FILTER_INTEGER} in absolute value"
+            )
+        return value
+    if not math.isfinite(value):
+        raise InvalidInput(f"{need} that is finite; got {value!r} (a literal beyond ±1.8e308 reads as infinite)")
+    return value
+
+
+def _storable_text(value: str) -> str:
+    """``value`` if PostgreSQL text can hold it: no NUL character, no lone UTF-16 surrogate."""
+    if "\x00" in value:
+        raise InvalidInput(f"the text {_shown(value)} contains a NUL character (U+0000), which no text can hold")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"the text {_shown(value)} is not valid Unicode (a lone surrogate)") from None
+    return value
+
+
 def _envelope(minx: Any, miny: Any, maxx: Any, maxy: Any) -> Any:
     try:
         x0, y0, x1, y1 = (float(v) for v in (minx, miny, maxx, maxy))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput("BBOX takes four numbers: lon_min, lat_min, lon_max, lat_max") from None
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
         raise InvalidInput(f"BBOX {x0},{y0},{x1},{y1} is not lon_min ≤ lon_max (±180), lat_min ≤ lat_max (±90)")
@@ -460,8 +639,9 @@ def _instant(value: Any) -> dt.datetime:
     raise InvalidInput(f"expected a timestamp (TIMESTAMP('…') or DATE('…')), got {value!r}")
 
 
-def _interval(value: Any) -> tuple[Any, Any]:
-    """(start, end) bound parameters of an instant (end None) or an interval (open ends None)."""
+def _interval(value: Any) -> tuple[Any, Any, bool]:
+    """(start, end, is_instant): bound parameters of an interval (None for an open end ``..``), or of
+    an instant i as the interval [i, i]."""
     from pygeofilter import values
 
     def bound(v: Any) -> Any:
@@ -470,7 +650,8 @@ def _interval(value: Any) -> tuple[Any, Any]:
         return cast(bindparam(None, _instant(v), DateTime(timezone=True)), TIMESTAMP(timezone=True))
 
     if isinstance(value, values.Interval):
-        return bound(value.start), bound(value.end)
+        return bound(value.start), bound(value.end), False
     if isinstance(value, list | tuple) and len(value) == 2:
-        return bound(value[0]), bound(value[1])
-    return bound(value), None
+        return bound(value[0]), bound(value[1]), False
+    instant = bound(value)
+    return instant, instant, True
