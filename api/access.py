@@ -15,6 +15,7 @@ Writes: loads need an editor key; administration needs admin.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
@@ -76,14 +77,30 @@ class Principal:
         return "restricted" if self.has("analyst") else "public"
 
 
-def key_from_headers(x_api_key: str | None, authorization: str | None) -> str | None:
-    """The API key of a request: ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``."""
-    if x_api_key:
-        return x_api_key.strip()
-    auth = authorization or ""
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    return None
+def key_from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The API key of a request, from its raw headers (ASGI ``scope["headers"]``): ``X-API-Key: <key>``
+    or ``Authorization: Bearer <key>``. The one parser of credentials: the app and the cached-tile
+    fast path both call it, so both read a request alike.
+
+    Raises
+    ------
+    Unauthorized
+        More than one credential (two ``X-API-Key`` headers, or a key and a bearer token): which one
+        counts would be a guess.
+    """
+    keys: list[str] = []
+    for name, value in headers:
+        name = name.lower()
+        if name == b"x-api-key":
+            keys.append(value.decode("latin-1").strip())
+        elif name == b"authorization":
+            text = value.decode("latin-1").strip()
+            if text.lower().startswith("bearer "):
+                keys.append(text[7:].strip())
+    keys = [k for k in keys if k]
+    if len(keys) > 1:
+        raise Unauthorized("send one API key: this request carries several (X-API-Key headers or a bearer token)")
+    return keys[0] if keys else None
 
 
 def principal_for_key(key: str | None, settings: Settings) -> Principal:
@@ -98,8 +115,7 @@ def principal_for_key(key: str | None, settings: Settings) -> Principal:
 
 async def current_principal(request: Request, settings: Settings = Depends(get_app_settings)) -> Principal:
     """The caller: anonymous without a key; 401 for a key that is not configured."""
-    key = key_from_headers(request.headers.get("x-api-key"), request.headers.get("authorization"))
-    return principal_for_key(key, settings)
+    return principal_for_key(key_from_headers(request.scope["headers"]), settings)
 
 
 def require_role(role: str):  # noqa: ANN201
@@ -126,15 +142,17 @@ def can_see(principal: Principal, tier: str) -> bool:
 def authorise_layer(layer_id: str, principal: Principal):  # noqa: ANN201 - returns layers.registry.LayerDef
     """The registered layer ``layer_id`` if ``principal`` may see it.
 
-    Raises NotFound (404) for an unknown layer, Unauthorized (401) for a restricted layer without a
-    key, Forbidden (403) for a restricted layer and a viewer key. Every path that serves a layer
-    (items, single items, tiles, exports, filters, the web map) goes through here.
+    Raises NotFound (404) for a layer the caller may not see, exactly as for one that does not exist:
+    a restricted layer does not exist for callers below its tier, so the answer (status, text, the
+    list of layers it offers) is the same as for a made-up name. Every path that serves a layer
+    (items, single items, queryables, tiles, TileJSON, hexagons, exports, filters, the web map) goes
+    through here.
     """
-    from layers.registry import get_layer
+    from geo_risk.errors import NotFound
+    from layers.registry import REGISTRY
 
-    layer = get_layer(layer_id)
-    if not can_see(principal, layer.tier):
-        if principal.role is None:
-            raise Unauthorized(f"layer {layer_id!r} is restricted: send an API key of role analyst or above")
-        raise Forbidden(f"layer {layer_id!r} is restricted to analysts and above (your role: {principal.role})")
+    layer = REGISTRY.get(layer_id)
+    if layer is None or not can_see(principal, layer.tier):
+        visible = ", ".join(d.id for d in REGISTRY.values() if can_see(principal, d.tier))
+        raise NotFound(f"no layer {layer_id!r}; layers: {visible}")
     return layer

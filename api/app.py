@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from api import errors
+from api.disclosure import DiscloseTexts
 from api.routes import apidocs, exports, hazard_sources, health, layers, loads, ogc, risk, webmap
 from geo_risk import __version__
 from geo_risk.settings import Settings, get_settings
@@ -40,4 +41,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     webmap.install(app)
     apidocs.install(app)
     ogc.install(app, settings, app.state.database_url)
+    # Outermost: every response body, the fast path's and the error handlers' included, passes the
+    # tier rule for texts (api.disclosure).
+    app.add_middleware(DiscloseTexts, settings=settings)
     return app

@@ -39,13 +39,8 @@ class CachedTiles:
         m = TILE_PATH.match(scope["path"])
         if m is None or scope.get("query_string") or not self.state.version_watch.listening:
             return None
-        headers = {k.lower(): v for k, v in scope["headers"] if k.lower() in (
-            b"x-api-key", b"authorization", b"if-none-match")}
         try:
-            principal = principal_for_key(
-                key_from_headers(_text(headers.get(b"x-api-key")), _text(headers.get(b"authorization"))),
-                self.state.settings,
-            )
+            principal = principal_for_key(key_from_headers(scope["headers"]), self.state.settings)
             layer = authorise_layer(m.group(1), principal)
         except GeoRiskError:
             return None  # the app answers with the proper 4xx
@@ -56,7 +51,7 @@ class CachedTiles:
             return None
         etag = tile_etag(key)
         out = [(k.lower().encode(), v.encode()) for k, v in tile_headers(etag, key[2]).items()]
-        if _text(headers.get(b"if-none-match")) == etag:
+        if _text(next((v for k, v in scope["headers"] if k.lower() == b"if-none-match"), None)) == etag:
             return 304, b"", out
         return 200, data, [*out, (b"content-type", MVT.encode()), (b"content-length", str(len(data)).encode())]
 

@@ -24,7 +24,7 @@ SAMPLE_CITY = PROJECT_ROOT / "sample_geo" / "jilin_city.gpkg"
 
 def _fail(exc: Exception) -> None:
     console.print(
-        f"[bold red]error:[/] {rich_escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+        f"[bold red]error:[/] {rich_escape(_operator_text(str(exc)))}", markup=True, highlight=False, soft_wrap=True
     )
     raise typer.Exit(code=2 if isinstance(exc, ValidationFailed) else 1)
 
@@ -42,6 +42,14 @@ def _settings_first() -> None:
     except (ValidationError, SettingsError) as exc:
         console.print(f"error: {settings_error_message(exc)}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
+
+
+def _operator_text(text: str) -> str:
+    """A stored or engine text for the operator at the terminal, who holds the database itself: every
+    tiered span (geo_risk.disclosure) with its figures."""
+    from geo_risk.disclosure import disclose
+
+    return disclose(text, "restricted")
 
 
 def _url(start: bool = True) -> str:
@@ -271,9 +279,9 @@ def risk(
         _fail(exc)
     console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
     for note in report.notes:
-        console.print(f"  note: {note}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  note: {_operator_text(note)}", highlight=False, markup=False, soft_wrap=True)
     for problem in report.problems[:20]:
-        console.print(f"  problem: {problem}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  problem: {_operator_text(problem)}", highlight=False, markup=False, soft_wrap=True)
     if len(report.problems) > 20:
         console.print(f"  … and {len(report.problems) - 20} more (every one is in the stored run's assumptions, "
                       "key 'problems')", highlight=False, markup=False, soft_wrap=True)

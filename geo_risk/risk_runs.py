@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo_risk.disclosure import restricted
 from geo_risk.errors import InvalidInput, NotFound
 from geo_risk.standards.gb36894 import TARGET_CLASSES
 
@@ -117,8 +118,10 @@ def _explosive_distances(inv: pd.DataFrame) -> tuple[dict[str, float], str]:
         return {}, ""
     tnt = mass_kg * TNT_EQUIVALENCE_OF_EXPLOSIVES
     distances = consequence_distances_m(lambda r: float(kinney_graham_overpressure_pa(r, tnt)) / 1000.0)
-    return distances, (f"事故后果法：{'、'.join(names)} 共 {mass_kg:,.0f} kg，TNT 当量 {tnt:,.0f} kg / consequence "
-                       f"method: TNT {tnt:,.0f} kg, Kinney–Graham, overpressure thresholds of GB/T 37243 (UNCONFIRMED)")
+    mass = restricted(f" 共 {mass_kg:,.0f} kg，TNT 当量 {tnt:,.0f} kg", "，按 TNT 当量")
+    tnt_en = restricted(f"TNT {tnt:,.0f} kg", "TNT equivalent")
+    return distances, (f"事故后果法：{'、'.join(names)}{mass} / consequence "
+                       f"method: {tnt_en}, Kinney–Graham, overpressure thresholds of GB/T 37243 (UNCONFIRMED)")
 
 
 def run_risk(

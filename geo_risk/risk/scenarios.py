@@ -89,6 +89,7 @@ from typing import Any
 import pandas as pd
 
 from geo_risk.chemicals import chemical_properties, resolve
+from geo_risk.disclosure import restricted
 from geo_risk.errors import GeoRiskError, InvalidInput
 from geo_risk.risk.grid import Event, Source
 from geo_risk.risk.lethality import (
@@ -688,7 +689,7 @@ class _Item:
                 mass = rel.amount * min(float(rel.duration_s or 0.0), _num("vce_cloud_build_up_time"))
             mass *= _num("vce_flammable_mass_fraction")
             vce = VapourCloudExplosion.from_flammable_mass(mass, props.heat_of_combustion_j_kg)
-            tnt = f"flammable mass {mass:.4g} kg, TNT {vce.tnt_mass_kg:.4g} kg"
+            tnt = restricted(f"flammable mass {mass:.4g} kg, TNT {vce.tnt_mass_kg:.4g} kg", "TNT equivalence")
             self.add(case, vce, "fire", "delayed_explosion", p_delayed * f_vce, [delayed, f"explosion {f_vce:g}", tnt])
         else:
             missing.append("delayed explosion (heat of combustion)")
@@ -861,8 +862,8 @@ def _build_item(item: _Item, unit_known: bool, position: tuple[float, float] | N
     quantity_t = _number(item.rec.get("max_quantity_t"))
     if quantity_t is None or quantity_t <= 0:
         item.problem(
-            f"最大存量 {quantity_t!r} t 不大于 0，无泄漏量",
-            f"max_quantity_t {quantity_t!r} t is not > 0: nothing to release",
+            f"最大存量{restricted(f' {quantity_t!r} t')} 不大于 0，无泄漏量",
+            f"max_quantity_t{restricted(f' {quantity_t!r} t')} is not > 0: nothing to release",
         )
         return
     seq = _number(item.rec.get("table1_seq"))

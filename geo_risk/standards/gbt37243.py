@@ -74,6 +74,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from geo_risk.chemicals import Resolved, resolve
+from geo_risk.disclosure import restricted
 from geo_risk.errors import GeoRiskError, InvalidInput
 from geo_risk.standards.gb18218 import InventoryItem
 from geo_risk.standards.gb36894 import TARGET_CLASSES
@@ -328,11 +329,11 @@ class _Row:
         return self.quantity_t / _dec(self.cls.critical_quantity_t)
 
     def term(self) -> tuple[str, str]:
-        """(中文, English) text of this row's q/Q."""
+        """(中文, English) text of this row's q/Q; q and q/Q are restricted (tiered spans)."""
         q, big_q = _fmt(self.quantity_t), _fmt(self.cls.critical_quantity_t or 0)
         ratio = _fmt(self.q_over_q)
-        return (f"{self.cls.name_zh} {q} t/{big_q} t = {ratio}",
-                f"{self.cls.name_en} {q} t/{big_q} t = {ratio}")
+        figures = restricted(f" {q} t/{big_q} t = {ratio}")
+        return (f"{self.cls.name_zh}{figures}", f"{self.cls.name_en}{figures}")
 
 
 @dataclass(frozen=True)
@@ -406,7 +407,8 @@ def _rows(inventory_by_unit: Mapping[str, Iterable[Any]], roles: SubstanceRoles)
             except (InvalidInput, TypeError, ValueError):
                 ok = False
             if not ok:
-                problems.append(f"unit {unit_id} item {n}: quantity {q_raw!r} must be a finite number of tonnes ≥ 0")
+                shown = restricted(f" {q_raw!r}")
+                problems.append(f"unit {unit_id} item {n}: quantity{shown} must be a finite number of tonnes ≥ 0")
                 continue
             seq = f["table1_seq"]
             seq = None if _missing(seq) else int(seq)
@@ -419,27 +421,36 @@ def _rows(inventory_by_unit: Mapping[str, Iterable[Any]], roles: SubstanceRoles)
 
 
 def _unknown_text(unknown: list[_Row], provisional: bool) -> tuple[str, str]:
-    names_zh = "；".join(f"{r.cls.name_zh} {_fmt(r.quantity_t)} t（单元 {r.unit_id}）" for r in unknown)
-    names_en = "; ".join(f"{r.cls.name_en} {_fmt(r.quantity_t)} t (unit {r.unit_id}): {r.cls.problem}" for r in unknown)
+    names_zh = "；".join(f"{r.cls.name_zh}{_tonnes(r.quantity_t)}（单元 {r.unit_id}）" for r in unknown)
+    names_en = "; ".join(f"{r.cls.name_en}{_tonnes(r.quantity_t)} (unit {r.unit_id}): {r.cls.problem}" for r in unknown)
     tail_zh = "方法为暂定" if provisional else "不影响方法"
     tail_en = "the method is provisional" if provisional else "it cannot change the method"
     return (f"类别未知、未计入：{names_zh}，{tail_zh}",
             f"category unknown, not counted: {names_en}; {tail_en}")
 
 
+def _tonnes(quantity_t: Decimal) -> str:
+    """" 12.5 t" for analysts, nothing for the public (a design maximum quantity is restricted)."""
+    return restricted(f" {_fmt(quantity_t)} t")
+
+
 def _sum_text(rows: list[_Row], total: Decimal, threshold: Decimal) -> tuple[str, str]:
+    """The gas sum and how it compares with the trigger: the public sees the rule (``Σq/Q ≥ 1``), analysts
+    the sum and every term."""
     if not rows:
         return ("不涉及有毒气体或易燃气体（Σq/Q = 0）", "no toxic or flammable gas (Σq/Q = 0)")
     rel = "≥" if total >= threshold else "<"
     terms = [r.term() for r in sorted(rows, key=lambda r: -r.q_over_q)]
-    return (f"有毒气体和易燃气体 Σq/Q = {_fmt(total)} {rel} {_fmt(threshold)}（{'；'.join(t[0] for t in terms)}）",
-            f"Σq/Q over toxic and flammable gases = {_fmt(total)} {rel} {_fmt(threshold)} "
-            f"({'; '.join(t[1] for t in terms)})")
+    value = restricted(f"= {_fmt(total)} ")
+    terms_zh = restricted(f"（{'；'.join(t[0] for t in terms)}）")
+    terms_en = restricted(f" ({'; '.join(t[1] for t in terms)})")
+    return (f"有毒气体和易燃气体 Σq/Q {value}{rel} {_fmt(threshold)}{terms_zh}",
+            f"Σq/Q over toxic and flammable gases {value}{rel} {_fmt(threshold)}{terms_en}")
 
 
 def _explosive_text(rows: list[_Row]) -> tuple[str, str]:
-    zh = "；".join(f"{r.cls.name_zh} {_fmt(r.quantity_t)} t（{';'.join(r.cls.codes)}，单元 {r.unit_id}）" for r in rows)
-    en = "; ".join(f"{r.cls.name_en} {_fmt(r.quantity_t)} t ({';'.join(r.cls.codes)}, unit {r.unit_id})" for r in rows)
+    zh = "；".join(f"{r.cls.name_zh}{_tonnes(r.quantity_t)}（{';'.join(r.cls.codes)}，单元 {r.unit_id}）" for r in rows)
+    en = "; ".join(f"{r.cls.name_en}{_tonnes(r.quantity_t)} ({';'.join(r.cls.codes)}, unit {r.unit_id})" for r in rows)
     return f"涉及爆炸物：{zh}", f"explosives present: {en}"
 
 
@@ -932,13 +943,13 @@ def _class_a_columns(rows: list[_Row]) -> tuple[list[str], str, bool]:
     if "3_4" in present:
         q = group_t["3_4"]
         columns.append("items_3_4_le_5t" if q <= 5 else "items_3_4_gt_5t")
-        parts_zh.append(f"第3、4项 {_fmt(q)} t")
-        parts_en.append(f"items 3, 4: {_fmt(q)} t")
+        parts_zh.append(f"第3、4项{_tonnes(q)}")
+        parts_en.append(f"items 3, 4{restricted(f': {_fmt(q)} t')}")
     if "1_2_5_6" in present:
         q = group_t["1_2_5_6"]
         columns.append("items_1_2_5_6_le_10t" if q <= 10 else "items_1_2_5_6_gt_10t")
-        parts_zh.append(f"第1、2、5、6项 {_fmt(q)} t")
-        parts_en.append(f"items 1, 2, 5, 6: {_fmt(q)} t")
+        parts_zh.append(f"第1、2、5、6项{_tonnes(q)}")
+        parts_en.append(f"items 1, 2, 5, 6{restricted(f': {_fmt(q)} t')}")
     return columns, _both("甲类储存物品 " + "，".join(parts_zh), "class 甲 storage " + "; ".join(parts_en)), True
 
 

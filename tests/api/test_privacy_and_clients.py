@@ -35,7 +35,7 @@ RESTRICTED_PATHS = [
 
 
 @pytest.mark.parametrize("path", RESTRICTED_PATHS)
-@pytest.mark.parametrize(("role", "status"), [(None, 401), ("viewer", 403), ("analyst", 200), ("editor", 200),
+@pytest.mark.parametrize(("role", "status"), [(None, 404), ("viewer", 404), ("analyst", 200), ("editor", 200),
                                               ("admin", 200)])
 def test_restricted_layer_on_every_path(city_client: TestClient, path: str, role: str | None, status: int) -> None:
     headers = {"X-API-Key": KEY_OF[role]} if role else {}

@@ -18,6 +18,7 @@ from conftest import STANDARDS_NOTES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo_risk.disclosure import disclose
 from geo_risk.errors import InvalidInput
 from geo_risk.standards import gbt37243
 from geo_risk.standards.gb36894 import TARGET_CLASSES
@@ -272,17 +273,20 @@ def test_explosives_give_the_consequence_method() -> None:
     assert m.method == "consequence" and m.explosives == ("2,4,6-三硝基甲苯",) and not m.provisional
     assert m.units["U1"].method == "consequence"
     assert m.units["U2"].method == "design_code"  # no gas trigger
-    for text in (m.reason, m.units["U1"].reason):
+    for text in (disclose(m.reason, "restricted"), disclose(m.units["U1"].reason, "restricted")):
         assert_bilingual(text)
         assert "事故后果法" in text and "consequence method" in text
         assert "2,4,6-三硝基甲苯 2 t" in text and "W1.1" in text
+    public = disclose(m.reason, "public")  # the method and the substance, not its quantity
+    assert "事故后果法" in public and "2,4,6-三硝基甲苯（W1.1" in public and " 2 t" not in public
 
 
 def test_explosives_with_a_met_gas_trigger_leave_the_other_units_to_qra() -> None:
     m = select_method({"U1": [("2,4,6-三硝基甲苯", 2)], "U2": [("液氯", 60)], "U3": [("甲苯", 10)]})
     assert m.method == "consequence" and m.trigger_met and m.gas_sum == 12.0
     assert [m.units[u].method for u in ("U1", "U2", "U3")] == ["consequence", "qra", "qra"]
-    assert "QRA" in m.reason and "Σq/Q = 12" in m.reason
+    assert "QRA" in m.reason and "Σq/Q = 12" in disclose(m.reason, "restricted")
+    assert "Σq/Q ≥ 1" in disclose(m.reason, "public") and "12" not in disclose(m.reason, "public")
 
 
 def test_an_explosive_at_zero_tonnes_is_not_present() -> None:
@@ -302,7 +306,8 @@ def test_chlorine_and_ammonia_above_q_give_qra_for_the_whole_enterprise() -> Non
     assert {u.method for u in m.units.values()} == {"qra"}
     assert m.units["toluene tanks"].gas_sum == 0.0
     assert_bilingual(m.reason)
-    assert "氯 5 t/5 t = 1" in m.reason and "氨 3 t/10 t = 0.3" in m.reason and "Σq/Q = 1.3 ≥ 1" in m.reason
+    full = disclose(m.reason, "restricted")
+    assert "氯 5 t/5 t = 1" in full and "氨 3 t/10 t = 0.3" in full and "Σq/Q = 1.3 ≥ 1" in full
     assert "whole enterprise" in m.reason and "UNCONFIRMED" in m.reason
     toluene = m.units["toluene tanks"].reason
     assert_bilingual(toluene)
@@ -327,7 +332,7 @@ def test_exactly_one_is_qra_in_exact_arithmetic() -> None:
     # 1.5/5 + 6/10 + 0.5/5 = 0.3 + 0.6 + 0.1 = 1 exactly, although binary floats give 0.9999999999999999.
     assert 1.5 / 5 + 6 / 10 + 0.5 / 5 < 1
     on = select_method({"U1": [("氢", 1.5), ("氨", 6)], "U2": [("氯", 0.5)]})
-    assert on.method == "qra" and on.gas_sum == 1.0 and "Σq/Q = 1 ≥ 1" in on.reason
+    assert on.method == "qra" and on.gas_sum == 1.0 and "Σq/Q = 1 ≥ 1" in disclose(on.reason, "restricted")
     below = select_method({"U1": [("氢", 1.5), ("氨", 6)], "U2": [("氯", 0.49)]})
     assert below.method == "design_code" and "< 1" in below.reason
 
@@ -351,7 +356,8 @@ def test_unknown_category_is_named_and_makes_the_method_provisional() -> None:
     m = select_method({"U1": [("某未知溶剂", 10)], "U2": [("甲苯", 5)]})
     assert m.method == "design_code" and m.provisional and m.unknown == ("某未知溶剂",)
     assert_bilingual(m.reason)
-    assert "类别未知、未计入：某未知溶剂 10 t（单元 U1）" in m.reason
+    assert "类别未知、未计入：某未知溶剂 10 t（单元 U1）" in disclose(m.reason, "restricted")
+    assert "类别未知、未计入：某未知溶剂（单元 U1）" in disclose(m.reason, "public")
     assert "category unknown, not counted" in m.reason and "the method is provisional" in m.reason
     assert m.units["U1"].provisional and m.units["U2"].provisional
     assert "unknown category" in m.units["U2"].reason

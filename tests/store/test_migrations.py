@@ -17,7 +17,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: str) -> None:
     migrate(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0004"
+    assert current_revision(empty_db_url) == head_revision() == "0005"
     assert _tables(empty_db_url) == EXPECTED
     with get_engine(empty_db_url).connect() as conn:
         gist = {
@@ -76,3 +76,23 @@ def test_every_write_bumps_the_data_version(fresh_db_url: str) -> None:
         conn.execute(text("DELETE FROM chemical_parks"))
         v3 = conn.execute(text("SELECT version FROM data_version")).scalar()
     assert v0 < v1 < v2 < v3
+
+
+def test_reasons_stored_before_tiered_texts_become_restricted(empty_db_url: str) -> None:
+    """0005: a distance reason written by older code (figures in plain text) is wrapped whole, so the
+    public reads a note to re-run and an analyst still reads it as it was."""
+    from geo_risk.disclosure import disclose
+
+    old = "定量风险评价法：Σq/Q = 7.10167 ≥ 1（碳酰氯 2 t/0.3 t = 6.66667）"
+    migrate(empty_db_url, "0004")
+    with get_engine(empty_db_url).begin() as conn:
+        conn.execute(text("INSERT INTO enterprises (id, name, status, geom) "
+                          "VALUES ('E1', 'e', 'operating', ST_SetSRID(ST_MakePoint(126.5, 43.8), 4326))"))
+        conn.execute(text("INSERT INTO external_distances (enterprise_id, target_class, method, reason, "
+                          "inputs_version) VALUES ('E1', 'general_1', 'qra', :r, 1)"), {"r": old})
+    migrate(empty_db_url)
+    with get_engine(empty_db_url).connect() as conn:
+        stored = conn.execute(text("SELECT reason FROM external_distances")).scalar_one()
+    assert disclose(stored, "restricted") == old
+    public = disclose(stored, "public")
+    assert "7.10167" not in public and " 2 t" not in public and "geo-risk risk" in public
