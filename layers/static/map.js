@@ -18,12 +18,22 @@
  * Base maps (OpenStreetMap, 天地图 Tianditu) are optional and off by default ("无底图 No base
  * map"), so nothing leaves the machine unless the user picks one.
  *
+ * Permalink: the URL's hash carries the view and the layers shown,
+ *   #<zoom>/<lat>/<lon>/layers=<id>,<id>…   e.g. #14/43.86/126.55/layers=hazard_sources,enterprises
+ * (latitude and longitude in WGS 84 degrees, as many decimals as make a pixel at that zoom; layer
+ * ids in registry order; "layers=" alone: no layer). It is rewritten (history.replaceState, no new
+ * history entry, debounced) after every move, zoom and layer switch, read at start-up (in static
+ * mode too) and on every hashchange. A part that does not validate is ignored: a bad number or a
+ * zoom, latitude or longitude out of range leaves the default view (the extent of the layers shown
+ * by default), unknown layer ids are dropped and a list of nothing but unknown ids leaves the
+ * default layers.
+ *
  * For tests: window.geoRiskMap (the L.Map), window.geoRiskLayers (layer id → L.GeoJSON holding
  * what is drawn now: features or hexagons), window.geoRiskRegistry (the registry list),
  * window.geoRiskLayerState (layer id → {status, mode, zoom, bbox, n, matched, capped, requests}),
- * window.geoRiskStatic (true in static mode). document.body.dataset.layersLoaded is "true" once
- * the current view's layers are drawn, "pending" while a view change is being loaded and "error"
- * when a layer failed.
+ * window.geoRiskStatic (true in static mode), window.geoRiskPermalink ({parse, format}: the hash
+ * codec). document.body.dataset.layersLoaded is "true" once the current view's layers are drawn,
+ * "pending" while a view change is being loaded and "error" when a layer failed.
  */
 (function () {
   "use strict";
@@ -287,11 +297,64 @@
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Permalink codec: "#<zoom>/<lat>/<lon>/layers=<id>,<id>…" ↔ {view: {zoom, lat, lon}, layers}
+  // ---------------------------------------------------------------------------------------------
+  var DECIMAL = /^[-+]?(\d+(\.\d*)?|\.\d+)$/;
+
+  /** A decimal number of the hash in [lo, hi], else null (no "", "0x10", "Infinity", "1e3"). */
+  function hashNumber(text, lo, hi) {
+    if (!DECIMAL.test(text)) return null;
+    var v = Number(text);
+    return isFinite(v) && v >= lo && v <= hi ? v : null;
+  }
+
+  /**
+   * The view and layers of a hash: {view: {zoom, lat, lon} or null, layers: [ids] or null}.
+   * null where the hash says nothing valid; layer ids are not checked against the registry here.
+   */
+  function parseHash(hash) {
+    var out = { view: null, layers: null };
+    var text = String(hash || "").replace(/^#/, "");
+    try { text = decodeURIComponent(text); } catch (e) { /* keep it raw */ }
+    var parts = text.split("/");
+    if (parts.length >= 3) {
+      var zoom = hashNumber(parts[0], MIN_ZOOM, MAX_ZOOM);
+      var lat = hashNumber(parts[1], -85.0511, 85.0511);
+      var lon = hashNumber(parts[2], -180, 180);
+      if (zoom !== null && lat !== null && lon !== null) out.view = { zoom: zoom, lat: lat, lon: lon };
+    }
+    parts.forEach(function (part) {
+      var m = /^layers=(.*)$/.exec(part);
+      if (!m) return;
+      var ids = [];
+      m[1].split(",").forEach(function (id) {
+        id = id.trim();
+        if (id && ids.indexOf(id) < 0) ids.push(id);
+      });
+      out.layers = ids;
+    });
+    return out;
+  }
+
+  /** The hash of a view and layer ids: decimals enough for a pixel at ``zoom`` (≈ 1 m at zoom 17). */
+  function formatHash(zoom, lat, lon, ids) {
+    var digits = Math.max(0, Math.ceil(Math.log(256 * Math.pow(2, zoom) / 360) / Math.LN10));
+    var num = function (v) { return String(Number(v.toFixed(digits))); };
+    var z = Math.round(zoom * 100) / 100;
+    return "#" + z + "/" + num(lat) + "/" + num(lon) + "/layers=" + ids.join(",");
+  }
+  window.geoRiskPermalink = { parse: parseHash, format: formatHash };
+
+  // ---------------------------------------------------------------------------------------------
   // Map, base maps, controls
   // ---------------------------------------------------------------------------------------------
-  var map = L.map("map", { zoomControl: true, preferCanvas: false, minZoom: 3, maxZoom: 19 })
-    .setView([43.84, 126.55], 11);
+  var MIN_ZOOM = 3, MAX_ZOOM = 19;
+  var map = L.map("map", { zoomControl: true, preferCanvas: false, minZoom: MIN_ZOOM, maxZoom: MAX_ZOOM });
   window.geoRiskMap = map;
+  // The permalink's view right away (no jump once the layers are known), else a provisional view.
+  var linkedView = parseHash(window.location.hash).view;
+  if (linkedView) map.setView([linkedView.lat, linkedView.lon], linkedView.zoom);
+  else map.setView([43.84, 126.55], 11);
   map.attributionControl.setPrefix(
     '<a href="https://leafletjs.com" title="Leaflet, served by this server">Leaflet</a>');
 
@@ -604,6 +667,7 @@
     layer.on("add", function () {
       layer.showStandIns();
       onViewChange();
+      scheduleHash();
     });
     layer.on("remove", function () {
       var st = lstate[def.id];
@@ -613,6 +677,7 @@
         st.status = st.have ? "done" : "idle";
       }
       onViewChange();
+      scheduleHash();
     });
     overlays[def.id] = layer;
     lstate[def.id] = { status: "idle", gen: 0, have: null, want: null, ctrl: null, n: 0, matched: 0,
@@ -791,8 +856,72 @@
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Permalink: keep the hash in step with the map, and the map with the hash
+  // ---------------------------------------------------------------------------------------------
+  var HASH_DEBOUNCE_MS = 250;
+  var hashTimer = null;
+  var writtenHash = null; // the last hash this page wrote (its own change is not a navigation)
+
+  /** The ids of the permalink's layers that the registry knows; null when it names none of them. */
+  function linkedLayers(ids) {
+    if (!ids) return null;
+    var known = ids.filter(function (id) { return Object.prototype.hasOwnProperty.call(overlays, id); });
+    return ids.length && !known.length ? null : known;
+  }
+
+  function currentHash() {
+    var c = map.getCenter().wrap();
+    var ids = registry.filter(onMap).map(function (def) { return def.id; });
+    return formatHash(map.getZoom(), c.lat, c.lng, ids);
+  }
+
+  function writeHash() {
+    if (hashTimer) clearTimeout(hashTimer);
+    hashTimer = null;
+    if (booting || !registry.length) return;
+    var hash = currentHash();
+    writtenHash = hash;
+    if (window.location.hash === hash) return;
+    var url = window.location.pathname + window.location.search + hash;
+    try {
+      window.history.replaceState(window.history.state, "", url);
+    } catch (e) {
+      window.location.replace(hash); // a browser that refuses replaceState here (e.g. on file://)
+    }
+  }
+
+  function scheduleHash() {
+    if (booting) return;
+    if (hashTimer) clearTimeout(hashTimer);
+    hashTimer = setTimeout(writeHash, HASH_DEBOUNCE_MS);
+  }
+  map.on("moveend zoomend", scheduleHash);
+
+  /** Show exactly the layers ``ids`` (registry ids). */
+  function showLayers(ids) {
+    registry.forEach(function (def) {
+      var want = ids.indexOf(def.id) >= 0;
+      if (want && !onMap(def)) overlays[def.id].addTo(map);
+      if (!want && onMap(def)) map.removeLayer(overlays[def.id]);
+    });
+  }
+
+  // A hash typed or pasted into the address bar (or Back to an earlier one): go there.
+  window.addEventListener("hashchange", function () {
+    if (window.location.hash === writtenHash) return;
+    var link = parseHash(window.location.hash);
+    if (link.view) map.setView([link.view.lat, link.view.lon], link.view.zoom, { animate: false });
+    if (!booting) {
+      var ids = linkedLayers(link.layers);
+      if (ids) showLayers(ids);
+      scheduleHash(); // the canonical form of what is shown (parts that did not validate are dropped)
+    }
+  });
+
+  // ---------------------------------------------------------------------------------------------
   // Start: static data, or the registry and the layers' extents from the server
   // ---------------------------------------------------------------------------------------------
+  /** Build the layers of ``defs`` and show the permalink's (else the registry's default) ones. */
   function start(defs) {
     registry = defs;
     window.geoRiskRegistry = registry;
@@ -801,10 +930,18 @@
       return false;
     }
     registry.forEach(makeOverlay);
+    var ids = linkedLayers(parseHash(window.location.hash).layers);
     registry.forEach(function (def) {
-      if (def.visible !== false) overlays[def.id].addTo(map);
+      if (ids ? ids.indexOf(def.id) >= 0 : def.visible !== false) overlays[def.id].addTo(map);
     });
     return true;
+  }
+
+  /** The permalink's view (read again: the hash may have changed while the registry loaded), else ``bounds``. */
+  function initialView(bounds) {
+    var view = parseHash(window.location.hash).view;
+    if (view) map.setView([view.lat, view.lon], view.zoom, { animate: false });
+    else fitTo(bounds);
   }
 
   if (STATIC) {
@@ -821,9 +958,10 @@
         st.n = st.matched = (fc.features || []).length;
         if (def.visible !== false && st.n) all.extend(overlays[def.id].getBounds());
       });
-      fitTo(all);
+      initialView(all);
       booting = false;
       updateAll();
+      writeHash();
     }
   } else {
     Promise.all([
@@ -838,9 +976,10 @@
         var box = c.extent && c.extent.spatial && c.extent.spatial.bbox && c.extent.spatial.bbox[0];
         if (shown[c.id] && box) extent.extend(L.latLngBounds([box[1], box[0]], [box[3], box[2]]));
       });
-      fitTo(extent);
+      initialView(extent);
       booting = false;
       refresh();
+      writeHash();
     }).catch(function (err) {
       fail("无法读取图层列表 Could not read the layer list (" + API + "/layers): " + (err.message || err));
     });

@@ -146,7 +146,7 @@ def centre_point(d: Any, pos: dict[str, Any]) -> tuple[float, float]:
 def map_page(chromium, webmap_server: str):
     """/map, opened when the browser is elsewhere, with every layer shown and drawn."""
     d = chromium
-    if d.current_url != f"{webmap_server}/map" or d.execute_script(
+    if d.current_url.split("#")[0] != f"{webmap_server}/map" or d.execute_script(
         "return document.body.dataset.layersLoaded || ''"
     ) != "true":
         open_page(d, f"{webmap_server}/map")
