@@ -64,6 +64,18 @@ class Settings(BaseSettings):
         "their turn: on a small machine 32 tile queries at once only fight over the cores.",
     )
     items_max_limit: int = Field(default=10_000, ge=1, le=1_000_000, description="Largest page of OGC API items.")
+    heavy_public: int = Field(
+        default=1, ge=1, le=64,
+        description="Heavy jobs (exports, hexagon-index builds) run at once for anonymous callers and viewers.",
+    )
+    heavy_restricted: int = Field(
+        default=2, ge=1, le=64,
+        description="Heavy jobs (exports, hexagon-index builds, risk runs) run at once for analysts and above.",
+    )
+    heavy_wait_s: float = Field(
+        default=15.0, ge=0, le=600,
+        description="How long a heavy request waits for a slot of its tier before a 429 with Retry-After.",
+    )
     wind_rose_file: Path | None = Field(
         default=None,
         description="The city's wind rose for the risk engine: a CSV of the probability of each weather class "

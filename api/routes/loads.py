@@ -7,8 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from api.access import Principal, require_role
 from api.deps import get_app_settings, get_database_url
@@ -19,21 +20,58 @@ from geo_risk.settings import Settings
 router = APIRouter(prefix="/api/v1", tags=["loads"])
 
 
-def _save(upload: UploadFile, folder: Path, limit_bytes: int, used: int) -> int:
+#: Parts and fields one upload may carry (a GeoPackage, or the files of a few Shapefile layers).
+MAX_FILES = 200
+
+
+def _too_large(limit_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"upload exceeds the limit of {limit_bytes / 1e6:g} MB (GEO_RISK_MAX_UPLOAD_MB); nothing was loaded: "
+        "split the file or load it with `geo-risk load` on the server"
+    )
+
+
+async def _read_form(request: Request, limit_bytes: int) -> list[StarletteUpload]:
+    """The uploaded files, read with a hard cap: at most ``limit_bytes`` of body are ever read.
+
+    A declared ``Content-Length`` over the cap is refused before a byte of the body is read; a body
+    without one (chunked) is counted as it arrives and reading stops at the cap. Starlette's
+    multipart parser (python-multipart) does the parsing on the capped stream.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise InvalidInput(f"Content-Length {declared[:40]!r} is not a number of bytes")
+        if int(declared) > limit_bytes:
+            raise _too_large(limit_bytes)
+    received = 0
+
+    async def capped() -> dict:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit_bytes:
+                raise _too_large(limit_bytes)
+        return message
+
+    try:
+        form = await Request(request.scope, capped).form(max_files=MAX_FILES, max_fields=MAX_FILES)
+    except HTTPException as exc:  # the parser's own refusals (malformed multipart, too many parts)
+        raise InvalidInput(f"the upload is not a usable multipart/form-data body: {exc.detail}") from None
+    files = [v for k, v in form.multi_items() if k == "files" and isinstance(v, StarletteUpload)]
+    if not files:
+        raise InvalidInput("the upload carries no file: send one or more parts named 'files' "
+                           "(multipart/form-data)")
+    return files
+
+
+def _save(upload: StarletteUpload, folder: Path) -> None:
     name = Path(upload.filename or "upload").name
     if not name or name.startswith("."):
         raise InvalidInput(f"upload file name {upload.filename!r} is not usable")
-    size = used
     with open(folder / name, "wb") as out:
-        while block := upload.file.read(1 << 20):
-            size += len(block)
-            if size > limit_bytes:
-                raise PayloadTooLarge(
-                    f"upload exceeds the limit of {limit_bytes / 1e6:g} MB (GEO_RISK_MAX_UPLOAD_MB); "
-                    f"nothing was loaded: split the file or load it with `geo-risk load` on the server"
-                )
-            out.write(block)
-    return size
+        shutil.copyfileobj(upload.file, out, 1 << 20)
 
 
 def _audit(url: str, principal: Principal, outcome: str, details: dict) -> None:
@@ -43,13 +81,25 @@ def _audit(url: str, principal: Principal, outcome: str, details: dict) -> None:
            target=",".join(details.get("files", [])), outcome=outcome, details=details)
 
 
-@router.post("/loads", summary="Load interchange layers (GeoPackage, or the per-layer files of one load)")
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["files"],
+            "properties": {"files": {
+                "type": "array", "items": {"type": "string", "format": "binary"},
+                "description": "A .gpkg, or layer files named <layer>.geojson/.csv/.shp+.shx+.dbf+.prj…",
+            }},
+        }}},
+    },
+}
+
+
+@router.post("/loads", summary="Load interchange layers (GeoPackage, or the per-layer files of one load)",
+             openapi_extra=_UPLOAD_BODY)
 async def create_load(
     request: Request,
-    files: Annotated[
-        list[UploadFile],
-        File(description="A .gpkg, or layer files named <layer>.geojson/.csv/.shp+.shx+.dbf+.prj…"),
-    ],
     crs: Annotated[str | None, Query(description="CRS of the coordinates: EPSG code, gcj02 or bd09")] = None,
     encoding: Annotated[str | None, Query(description="Text encoding, e.g. gb18030")] = None,
     dry_run: Annotated[bool, Query(description="Validate only; write nothing")] = False,
@@ -60,12 +110,12 @@ async def create_load(
     from geo_risk.io.load import load_path
     from geo_risk.store.db import get_engine
 
-    limit = int(settings.max_upload_mb * 1e6)
+    # The key was checked (require_role) before any of the body was read; now the body, capped.
+    files = await _read_form(request, int(settings.max_upload_mb * 1e6))
     with tempfile.TemporaryDirectory(prefix="geo_risk_upload_") as tmp:
         folder = Path(tmp)
-        used = 0
         for upload in files:
-            used = _save(upload, folder, limit, used)
+            await run_in_threadpool(_save, upload, folder)
         target = folder
         names = list(folder.iterdir())
         if len(names) == 1 and names[0].suffix.lower() == ".gpkg":

@@ -154,10 +154,12 @@ async def start_run(
     try:
         # The city rose (GEO_RISK_WIND_ROSE_FILE) is read and checked here: a bad file is a 422 naming it.
         settings = RiskSettings(cell_m=body.cell_m, rose_file=request.app.state.settings.wind_rose_file)
-        report = await run_in_threadpool(
-            run_risk, url, enterprise_id=body.enterprise_id, park_id=body.park_id, everything=body.all,
-            settings=settings, data_dir=request.app.state.settings.data_dir,
-        )
+        def held() -> Any:  # a risk run holds a heavy-work slot of the caller's tier
+            with request.app.state.heavy.slot(principal.tier, "risk run"):
+                return run_risk(url, enterprise_id=body.enterprise_id, park_id=body.park_id, everything=body.all,
+                                settings=settings, data_dir=request.app.state.settings.data_dir)
+
+        report = await run_in_threadpool(held)
     except Exception as exc:
         await run_in_threadpool(record, url, actor=principal.key_id or "?", role=principal.role, channel="api",
                                 action="risk", target=target, outcome="failed", details={"error": str(exc)})

@@ -168,6 +168,13 @@ _LAYER_HEXAGONS_LOCK = threading.Lock()
 _KEY_LOCKS: dict[tuple, threading.Lock] = {}
 
 
+def hexagons_built(url: str, layer: Any, z: int, version: int | None) -> bool:
+    """Whether the whole-layer hexagon index of ``layer`` at zoom ``z`` and data ``version`` is at hand
+    (a request that would build it is heavy work; one that reads it is not)."""
+    with _LAYER_HEXAGONS_LOCK:
+        return version is not None and (url, layer.id, z, version) in _LAYER_HEXAGONS
+
+
 def layer_hexagons(url: str, layer: Any, z: int, version: int) -> np.ndarray:
     """Every hexagon of ``layer`` at zoom ``z`` as (q, r, count, value), for data version ``version``."""
     key = (url, layer.id, z, version)
