@@ -356,6 +356,9 @@ def export_command(
     layer: Annotated[str, typer.Argument(help="Layer id, e.g. hazard_sources, enterprises, chemical_parks")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="gpkg, shp, geojson, kml, fgb or csv")],
     out: Annotated[Path, typer.Option("--out", help="Output file (suffix of the format) or folder")],
+    include_history: Annotated[bool, typer.Option(
+        "--include-history", help="Also results whose inputs changed since (risk_contours); default: current only",
+    )] = False,
 ) -> None:
     """Export a map layer (EPSG:4326) for QGIS/GDAL: GeoPackage and Shapefile carry its style."""
     from geo_risk.export import describe, export_layer
@@ -368,7 +371,7 @@ def export_command(
         if layer == "hazard_sources" and not assessments_are_current(url):
             console.print("stored GB 18218 results are missing or stale: grading first")
             run_grading(url)
-        paths = export_layer(url, layer, fmt, out)
+        paths = export_layer(url, layer, fmt, out, include_history=include_history)
         layers = describe(paths)
     except GeoRiskError as exc:
         _fail(exc)

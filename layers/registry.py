@@ -83,7 +83,10 @@ class LayerDef:
     ``tier`` is who may see the layer at all (``public`` or ``restricted``: analyst and above; see
     api.access). At and above ``min_zoom`` a tile or page holds every feature that intersects it;
     below it the layer is served as ``aggregate`` hexagons (or not at all when that is None).
-    ``time_field`` is the temporal property OGC API ``datetime`` filters on.
+    ``time_field`` is the temporal property OGC API ``datetime`` filters on. ``history_table``: for
+    a layer of computed results, the view that also holds results whose inputs changed since
+    (``current`` false); ``table`` holds the current ones only, and every path (items, tiles,
+    exports) reads it unless a caller asks for history (:meth:`source`).
     """
 
     id: str
@@ -100,6 +103,11 @@ class LayerDef:
     visible: bool = True
     aggregate: Aggregate | None = None
     time_field: str | None = "updated_at"
+    history_table: str | None = None
+
+    def source(self, include_history: bool = False) -> str:
+        """The table or view to read: with ``include_history``, the history view when the layer has one."""
+        return self.history_table if include_history and self.history_table else self.table
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -182,8 +190,8 @@ REGISTRY: dict[str, LayerDef] = {
         ),
         LayerDef(
             "hazard_sources", "重大危险源（按级别）", "Major hazard sources by grade", "hazard_sources_map", "mixed",
-            ("id", "name", "enterprise_name", "unit_type", "register", "grade", "r", "main_substances",
-             "safety_distance_m", "approximate"),
+            ("id", "name", "enterprise_id", "enterprise_name", "unit_type", "register", "register_label", "grade", "r",
+             "main_substances", "safety_distance_m", "approximate"),
             ("enterprise_name", "name", "grade", "r", "main_substances", "safety_distance_m", "register"),
             Style(fill="#b30000", stroke="#400000", fill_opacity=0.9, weight=1.0, radius_px=5, classify_by="grade",
                   marker_below_zoom=14,
@@ -225,6 +233,7 @@ REGISTRY: dict[str, LayerDef] = {
                   classes=IR_CONTOUR_COLOURS),
             min_zoom=0,
             time_field="computed_at",
+            history_table="risk_contours_history",
         ),
         LayerDef(
             "inventory",

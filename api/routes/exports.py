@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from api.access import Principal, authorise_layer, current_principal
 from api.deps import get_database_url
+from api.routes.ogc import INCLUDE_HISTORY
 from geo_risk.export import EXPORT_FORMATS, export_archive
 
 __all__ = ["router"]
@@ -43,12 +44,16 @@ _MEDIA_TYPES = sorted({f.media_type for f in EXPORT_FORMATS.values()})
 def export_collection(
     collection_id: Annotated[str, Path(alias="collectionId")],
     f: Annotated[str, Query(description=f"format: {', '.join(EXPORT_FORMATS)}")] = "gpkg",
+    include_history: Annotated[bool, INCLUDE_HISTORY] = False,
+    *,
+    request: Request,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
 ) -> Response:
     """Export every feature of ``collection_id`` (a plain ``def``: FastAPI runs it in a worker thread)."""
     layer = authorise_layer(collection_id, principal)
-    content, media_type, filename = export_archive(url, layer.id, f)
+    with request.app.state.heavy.slot(principal.tier, f"export of {layer.id!r}"):
+        content, media_type, filename = export_archive(url, layer.id, f, include_history)
     return Response(
         content,
         media_type=media_type,

@@ -70,7 +70,11 @@ CONFORMANCE = [
 ]
 
 #: Query parameters of /items that are not property filters.
-ITEM_PARAMS = {"bbox", "bbox-crs", "datetime", "limit", "offset", "filter", "filter-lang", "filter-crs", "f"}
+ITEM_PARAMS = {"bbox", "bbox-crs", "datetime", "limit", "offset", "filter", "filter-lang", "filter-crs", "f",
+               "include_history"}
+#: The ``include_history`` parameter of items, one item and exports.
+INCLUDE_HISTORY = Query(description="also computed results whose inputs changed since (current = false), for "
+                                    "layers of results (risk_contours); by default only current results")
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -289,6 +293,7 @@ def items(
     filter_lang: Annotated[str | None, Query(alias="filter-lang", description="cql2-text or cql2-json")] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
     f: Annotated[str | None, Query(description="json (GeoJSON) or html")] = None,
+    include_history: Annotated[bool, INCLUDE_HISTORY] = False,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
     settings: Settings = Depends(get_app_settings),
@@ -316,6 +321,7 @@ def items(
         cql=_filter(filter_, filter_lang, filter_crs),
         limit=limit,
         offset=offset,
+        include_history=include_history,
     )
     matched, returned, features = query_items(url, layer, query)
     base = f"{_base(request)}/collections/{layer.id}/items"
@@ -361,13 +367,14 @@ def item(
     feature_id: Annotated[str, Path(alias="featureId")],
     request: Request,
     f: Annotated[str | None, Query()] = None,
+    include_history: Annotated[bool, INCLUDE_HISTORY] = False,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
 ) -> Response:
     from geo_risk.store.items import get_item
 
     layer = authorise_layer(collection_id, principal)
-    feature = get_item(url, layer, feature_id)
+    feature = get_item(url, layer, feature_id, include_history)
     if feature is None:
         raise NotFound(f"collection {collection_id!r} has no feature {feature_id!r}")
     c = f"{_base(request)}/collections/{layer.id}"
@@ -530,7 +537,8 @@ async def tile(
             if z >= layer.min_zoom:
                 data = await run_in_threadpool(feature_tile, url, layer, z, x, y, settings.tile_max_features)
             elif layer.aggregate is not None:
-                data = await run_in_threadpool(hexagon_tile, url, layer, z, x, y, version)
+                data = await run_in_threadpool(_heavy_if_building, state, principal, layer, z, version,
+                                               hexagon_tile, url, layer, z, x, y, version)
             else:
                 data = b""
         state.tile_cache.put(key, data)
@@ -552,8 +560,22 @@ def hexagons(
     layer = authorise_layer(collection_id, principal)
     box = parse_bbox(bbox)
     assert box is not None  # noqa: S101 - bbox is required
-    doc = hexagons_geojson(url, layer, zoom, box, request.app.state.version_watch.version)
+    version = request.app.state.version_watch.version
+    doc = _heavy_if_building(request.app.state, principal, layer, zoom, version,
+                             hexagons_geojson, url, layer, zoom, box, version)
     return Response(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), media_type=GEOJSON)
+
+
+def _heavy_if_building(state: Any, principal: Principal, layer: Any, z: int, version: int | None,
+                       fn: Any, *args: Any) -> Any:
+    """``fn(*args)``, holding a heavy-work slot of the caller's tier when it builds a layer's hexagon
+    index for zoom ``z`` (the whole layer read once); reading a built index is not heavy."""
+    from geo_risk.store.tiles import hexagons_built
+
+    if hexagons_built(state.database_url, layer, z, version):
+        return fn(*args)
+    with state.heavy.slot(principal.tier, f"hexagon index of {layer.id!r} at zoom {z}"):
+        return fn(*args)
 
 
 def install(app: Any, settings: Settings, url: str) -> None:

@@ -58,7 +58,11 @@ def column_kinds(url: str, table_name: str) -> dict[str, str]:
 
 @dataclass
 class ItemsQuery:
-    """What a request asks of a layer. ``bbox`` in degrees (lon/lat, EPSG:4326)."""
+    """What a request asks of a layer. ``bbox`` in degrees (lon/lat, EPSG:4326).
+
+    ``include_history``: also computed results whose inputs changed since (``current`` false), for
+    a layer that keeps them apart (``LayerDef.history_table``); by default only current results.
+    """
 
     bbox: tuple[float, float, float, float] | None = None
     datetime: tuple[dt.datetime | None, dt.datetime | None] | None = None
@@ -66,6 +70,7 @@ class ItemsQuery:
     cql: Any = None  # a parsed CQL2 filter (geo_risk.store.cql2.parse_cql2)
     limit: int = 10
     offset: int = 0
+    include_history: bool = False
 
 
 def parse_datetime(value: str | None) -> tuple[dt.datetime | None, dt.datetime | None] | None:
@@ -100,19 +105,20 @@ def parse_datetime(value: str | None) -> tuple[dt.datetime | None, dt.datetime |
     return instant, instant
 
 
-def _layer_table(url: str, layer: Any) -> tuple[Any, dict[str, str], dict[str, Any]]:
-    kinds = column_kinds(url, layer.table)
+def _layer_table(url: str, layer: Any, include_history: bool = False) -> tuple[Any, dict[str, str], dict[str, Any]]:
+    source = layer.source(include_history)
+    kinds = column_kinds(url, source)
     names = set(layer.fields) | {"geom"} | ({layer.time_field} if layer.time_field else set())
     missing = [n for n in names if n not in kinds]
     if missing:
-        raise InvalidInput(f"layer {layer.id!r}: columns {missing} are missing from {layer.table!r}")
-    t = table(layer.table, *[column(n) for n in sorted(names)])
+        raise InvalidInput(f"layer {layer.id!r}: columns {missing} are missing from {source!r}")
+    t = table(source, *[column(n) for n in sorted(names)])
     queryable = {n: t.c[n] for n in names}
     return t, {n: kinds[n] for n in names}, queryable
 
 
 def _where(url: str, layer: Any, q: ItemsQuery) -> tuple[Any, list[ColumnElement]]:
-    t, kinds, cols = _layer_table(url, layer)
+    t, kinds, cols = _layer_table(url, layer, q.include_history)
     conditions: list[ColumnElement] = []
     if q.bbox is not None:
         conditions.append(func.ST_Intersects(t.c.geom, func.ST_MakeEnvelope(*map(float, q.bbox), 4326)))
@@ -184,9 +190,9 @@ def query_items(url: str, layer: Any, q: ItemsQuery) -> tuple[int, int, str]:
     return matched, int(returned), json.dumps(features, ensure_ascii=False, separators=(",", ":"))
 
 
-def get_item(url: str, layer: Any, feature_id: str) -> dict[str, Any] | None:
-    """One feature of ``layer`` by id, or None."""
-    t, _ = _where(url, layer, ItemsQuery())
+def get_item(url: str, layer: Any, feature_id: str, include_history: bool = False) -> dict[str, Any] | None:
+    """One feature of ``layer`` by id, or None (a result no longer current only with ``include_history``)."""
+    t, _ = _where(url, layer, ItemsQuery(include_history=include_history))
     query = select(_feature(t, layer.fields)).select_from(t).where(t.c.id == literal(feature_id))
     with get_engine(url).connect() as conn:
         return conn.execute(query).scalar_one_or_none()

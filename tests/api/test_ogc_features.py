@@ -219,8 +219,9 @@ def test_bad_parameters_are_4xx(city_client: TestClient, params: dict[str, str])
 
 def test_queryables_are_the_declared_fields(city_client: TestClient) -> None:
     q = city_client.get("/collections/hazard_sources/queryables").json()
-    assert set(q["properties"]) == {"geom", "id", "name", "enterprise_name", "unit_type", "register", "grade", "r",
-                                    "main_substances", "safety_distance_m", "approximate", "computed_at"}
+    assert set(q["properties"]) == {"geom", "id", "name", "enterprise_id", "enterprise_name", "unit_type", "register",
+                                    "register_label", "grade", "r", "main_substances", "safety_distance_m",
+                                    "approximate", "computed_at"}
     assert q["properties"]["grade"]["type"] == "number"
 
 
