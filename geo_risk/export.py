@@ -24,7 +24,10 @@ longitude/latitude in degrees; text in UTF-8 everywhere):
     RFC 7946 GeoJSON (``RFC7946=YES``: lon/lat WGS 84, counter-clockwise exterior rings).
 ``kml``
     KML 2.2 (GDAL's LIBKML driver: the ``name`` field becomes the placemark's name, the others
-    ExtendedData). No style.
+    ExtendedData). No style. Booleans are written as integers 1/0 (``xsd:int``): GDAL writes a
+    boolean field as ``true``/``false``, which GDAL 3.6 (Debian 12, and the QGIS built on it) reads
+    back as 0 with a warning. Integer columns are written as 32-bit integers (LIBKML writes 64-bit
+    ones as text).
 ``fgb``
     FlatGeobuf with its spatial index.
 ``csv``
@@ -32,13 +35,21 @@ longitude/latitude in degrees; text in UTF-8 everywhere):
     UTF-8 byte-order mark (so Excel and WPS open the Chinese text as UTF-8, not GBK), plus a
     ``.csvt`` of field types and a ``.prj`` of the CRS that GDAL reads back (HTTP sends the CSV only).
 
+Layer names: a layer inside a file (a GeoPackage table, the name GeoJSON, KML and FlatGeobuf
+carry) is named by its collection id (``hazard_sources``), whatever the file is called; a
+Shapefile's layer is its file name.
+
 Layers of both points and polygons (registry geometry "mixed"): GeoJSON, KML, FlatGeobuf and CSV
 hold both in one layer. A Shapefile cannot, and a QGIS style draws one symbol type, so for
-``shp`` and ``gpkg`` such a layer is written as one layer per geometry type present, named
+``shp`` and ``gpkg`` a layer that holds both is written as one layer per geometry type, named
 ``<name>_points`` and ``<name>_polygons`` (files ``<name>_points.shp`` … for ``shp``, tables in
-the one GeoPackage for ``gpkg``), each with the style of its own type. The suffix is there even
-when only one type occurs, so a layer's file names do not depend on its data; an empty mixed layer
-gets both (empty) parts.
+the one GeoPackage for ``gpkg``), each with the style of its own type. A mixed layer that holds
+one type only is written as one layer without a suffix (``hazard_sources``); an empty mixed layer
+gets both (empty) parts, ready for either type.
+
+Computed results (``risk_contours``): the layer's current results only (runs computed from the
+store's current inputs); ``include_history=True`` exports every stored result, with its
+``current`` flag.
 
 Empty layers: GeoPackage, Shapefile, FlatGeobuf and CSV keep the field list and CRS without any
 feature, so an empty layer is exported as a valid empty file. GeoJSON and KML describe fields
@@ -125,6 +136,7 @@ EXPORT_SHAPEFILE_ALIASES: dict[str, str] = {
     "level_label": "ir_label",
     "target_classes": "classes",
     "model_version": "model_ver",
+    "register_label": "reg_label",
 }
 
 
@@ -190,16 +202,18 @@ def _column_kinds(url: str, table_name: str) -> dict[str, str]:
     return {name: "int" if dt in ints else "bool" if dt == "boolean" else "other" for name, dt in rows}
 
 
-def read_export_frame(url: str, layer: LayerDef) -> gpd.GeoDataFrame:
+def read_export_frame(url: str, layer: LayerDef, include_history: bool = False) -> gpd.GeoDataFrame:
     """Every feature of ``layer``: its ``fields`` in registry order, then ``geometry`` (EPSG:4326).
 
     Integer and boolean columns with NULLs stay integer and boolean (pandas ``Int64``/``boolean``),
-    so a grade is written as 1, not 1.0.
+    so a grade is written as 1, not 1.0. ``include_history``: also results whose inputs changed
+    since (layers of computed results only; see ``LayerDef.source``).
     """
     from geo_risk.store.read import read_layer
 
-    frame = read_layer(url, layer.table, tuple(f for f in layer.fields if f != "id")).reset_index()
-    kinds = _column_kinds(url, layer.table)
+    source = layer.source(include_history)
+    frame = read_layer(url, source, tuple(f for f in layer.fields if f != "id")).reset_index()
+    kinds = _column_kinds(url, source)
     for name in layer.fields:
         if kinds.get(name) == "int":
             frame[name] = frame[name].astype("Int64")
@@ -222,7 +236,11 @@ _OGR_TYPE = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolyg
 
 
 def _parts(layer: LayerDef, frame: gpd.GeoDataFrame, base: str, split: bool) -> list[tuple[str, str, gpd.GeoDataFrame]]:
-    """(layer name, geometry kind, rows) of each layer to write."""
+    """(layer name, geometry kind, rows) of each layer to write.
+
+    A mixed layer split by geometry type gets ``_points``/``_polygons`` suffixes only when it holds
+    more than one type (or none: both empty parts); one type alone keeps ``base``.
+    """
     if layer.geometry != "mixed":
         return [(base, layer.geometry, frame)]
     if not split:
@@ -231,8 +249,26 @@ def _parts(layer: LayerDef, frame: gpd.GeoDataFrame, base: str, split: bool) -> 
     if kinds.isna().any():  # the store's CHECK constraints allow none; never drop a feature silently
         raise InvalidInput(f"layer {layer.id!r} has geometry types no export part holds: "
                            f"{sorted(set(frame.geometry.geom_type[kinds.isna()].astype(str)))}")
-    present = [k for k in ("point", "line", "polygon") if (kinds == k).any()] or ["point", "polygon"]
-    return [(base + _PART_SUFFIX[k], k, frame[(kinds == k).to_numpy()]) for k in present]
+    present = [k for k in ("point", "line", "polygon") if (kinds == k).any()]
+    if len(present) == 1:
+        return [(base, present[0], frame)]
+    return [(base + _PART_SUFFIX[k], k, frame[(kinds == k).to_numpy()]) for k in present or ["point", "polygon"]]
+
+
+def _kml_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Booleans as integers 1/0 and 64-bit integers as 32-bit ones, which every GDAL reads back from KML."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if col == "geometry":
+            continue
+        dtype = frame[col].dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            frame[col] = frame[col].astype("Int32")
+        elif pd.api.types.is_integer_dtype(dtype):
+            values = frame[col].dropna()
+            if values.empty or (values.abs() < 2**31).all():
+                frame[col] = frame[col].astype("Int32")
+    return frame
 
 
 def _ogr_type(kind: str, frame: gpd.GeoDataFrame) -> tuple[str, bool]:
@@ -321,7 +357,7 @@ def write_gpkg_styles(path: Path, rows: list[tuple[str, str, str, str, str]]) ->
     pyogrio.write_dataframe(table, path, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"})
 
 
-def export_layer(url: str, layer_id: str, fmt: str, out: Path) -> list[Path]:
+def export_layer(url: str, layer_id: str, fmt: str, out: Path, include_history: bool = False) -> list[Path]:
     """Export every feature of layer ``layer_id`` from the store at ``url`` as ``fmt``; return the files.
 
     ``out`` is the file to write (its suffix must be the format's, or is added when missing) or a
@@ -329,7 +365,8 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path) -> list[Path]:
     replaced. The data files come first in the returned list, then their side files (``.cpg``,
     ``.prj``, ``.qml``, ``.sld``, ``.csvt``). See the module docstring for what each format holds.
 
-    Access control is the caller's job (this function exports any layer).
+    Access control is the caller's job (this function exports any layer). ``include_history``:
+    also the results whose inputs changed since (``risk_contours``); by default current ones only.
 
     Raises
     ------
@@ -344,7 +381,7 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path) -> list[Path]:
     spec = _format(fmt)
     layer = get_layer(layer_id)
     target = _target(out, spec, layer.id)
-    frame = read_export_frame(url, layer)
+    frame = read_export_frame(url, layer, include_history)
     if frame.empty and not spec.keeps_empty_schema:
         raise EmptyLayer(
             f"layer {layer.id!r} has no features, and {spec.title} describes fields only through features; "
@@ -352,7 +389,8 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path) -> list[Path]:
             "to get an empty file with its fields and CRS"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    base = target.stem
+    # Layers inside a file are named by the collection id; a Shapefile's layer is its file name.
+    base = target.stem if spec.key == "shp" else layer.id
     parts = _parts(layer, frame, base, split=spec.styled)
     written: list[Path] = []
     side: list[Path] = []
@@ -375,7 +413,7 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path) -> list[Path]:
     elif spec.key == "shp":
         names = shapefile_field_names(layer)
         # Every file an export of this name can write, so no part of an earlier export is left over.
-        stems = [base] if layer.geometry != "mixed" else [base + s for s in _PART_SUFFIX.values()]
+        stems = [base] + ([base + s for s in _PART_SUFFIX.values()] if layer.geometry == "mixed" else [])
         _remove([target.with_name(stem + s) for stem in stems for s in _SHP_SIDE_FILES])
         for name, kind, part in parts:
             path = target.with_name(name + ".shp")
@@ -400,6 +438,8 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path) -> list[Path]:
         elif spec.key == "csv":
             options = {"GEOMETRY": "AS_WKT", "CREATE_CSVT": "YES", "WRITE_BOM": "YES"}
             extra = (".csvt", ".prj")
+        elif spec.key == "kml":
+            part = _kml_columns(part)
         _remove([target, *(target.with_suffix(s) for s in extra)])
         geometry_type, promote = _ogr_type(kind, part)
         pyogrio.write_dataframe(
@@ -431,7 +471,7 @@ def describe(paths: list[Path]) -> list[ExportedLayer]:
     return out
 
 
-def export_archive(url: str, layer_id: str, fmt: str) -> tuple[bytes, str, str]:
+def export_archive(url: str, layer_id: str, fmt: str, include_history: bool = False) -> tuple[bytes, str, str]:
     """The export of ``layer_id`` as one download: (content, media type, file name).
 
     ``shp``: a zip (``<layer>.shp.zip``) of every file written (``.shp .shx .dbf .prj .cpg .qml
@@ -439,13 +479,14 @@ def export_archive(url: str, layer_id: str, fmt: str) -> tuple[bytes, str, str]:
     others: the single data file (a CSV's CRS is EPSG:4326 lon/lat, as documented; its ``.prj``
     and ``.csvt`` are not sent). Written in a temporary folder, removed before returning.
 
-    Access control is the caller's job. Raises as :func:`export_layer`.
+    Access control is the caller's job. ``include_history`` as in :func:`export_layer`. Raises as
+    :func:`export_layer`.
     """
     spec = _format(fmt)
     layer = get_layer(layer_id)
     tmp = Path(tempfile.mkdtemp(prefix="geo_risk_export_"))
     try:
-        paths = export_layer(url, layer.id, spec.key, tmp / f"{layer.id}{spec.suffix}")
+        paths = export_layer(url, layer.id, spec.key, tmp / f"{layer.id}{spec.suffix}", include_history)
         if spec.key == "shp":
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
