@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.disclosure import DiscloseTexts
+from api.heavy import HeavyWork
 from api.routes import apidocs, exports, hazard_sources, health, layers, loads, ogc, risk, webmap
 from geo_risk import __version__
 from geo_risk.settings import Settings, get_settings
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     )
     app.state.settings = settings
     app.state.database_url = database_url or resolve_url(settings, start=False)
+    app.state.heavy = HeavyWork({"public": settings.heavy_public, "restricted": settings.heavy_restricted},
+                                settings.heavy_wait_s)
     errors.install(app)
     for module in (health, layers, loads, hazard_sources, exports, risk):
         app.include_router(module.router)
