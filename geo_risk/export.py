@@ -59,7 +59,6 @@ formats that work.
 
 from __future__ import annotations
 
-import io
 import logging
 import shutil
 import sqlite3
@@ -69,8 +68,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import geopandas as gpd
 import pandas as pd
 
 from geo_risk.errors import InvalidInput
@@ -85,9 +84,9 @@ __all__ = [
     "EmptyLayer",
     "ExportedLayer",
     "shapefile_field_names",
-    "read_export_frame",
+    "Download",
     "export_layer",
-    "export_archive",
+    "export_download",
     "describe",
     "write_gpkg_styles",
 ]
@@ -188,39 +187,51 @@ def _format(fmt: str) -> ExportFormat:
 
 
 # -- reading --------------------------------------------------------------------------------------
-def _column_kinds(url: str, table_name: str) -> dict[str, str]:
-    """Column name → "int" / "bool" / "other" of a table or view (to keep NULL-able ints integers)."""
-    from sqlalchemy import text
-
-    from geo_risk.store.db import get_engine
-
-    query = text("SELECT column_name, data_type FROM information_schema.columns "
-                 "WHERE table_schema = current_schema() AND table_name = :t")
-    with get_engine(url).connect() as conn:
-        rows = conn.execute(query, {"t": table_name}).all()
-    ints = {"smallint", "integer", "bigint"}
-    return {name: "int" if dt in ints else "bool" if dt == "boolean" else "other" for name, dt in rows}
+#: Rows per batch read from the store and written to the file: memory holds one batch, whatever
+#: the layer's size (a 20,000-row batch of residential polygons is a few MB).
+BATCH_ROWS = 20_000
 
 
-def read_export_frame(url: str, layer: LayerDef, include_history: bool = False) -> gpd.GeoDataFrame:
-    """Every feature of ``layer``: its ``fields`` in registry order, then ``geometry`` (EPSG:4326).
+def _arrow_schema(layer: LayerDef, kinds: dict[str, str], names: dict[str, str], kml: bool) -> Any:
+    """The Arrow schema of the written rows: each field by its store kind, then the ``wkb`` geometry.
 
-    Integer and boolean columns with NULLs stay integer and boolean (pandas ``Int64``/``boolean``),
-    so a grade is written as 1, not 1.0. ``include_history``: also results whose inputs changed
-    since (layers of computed results only; see ``LayerDef.source``).
+    KML (LIBKML) reads back neither booleans nor 64-bit integers: both are written as 32-bit
+    integers there (booleans 1/0).
     """
-    from geo_risk.store.read import read_layer
+    import pyarrow as pa
 
-    source = layer.source(include_history)
-    frame = read_layer(url, source, tuple(f for f in layer.fields if f != "id")).reset_index()
-    kinds = _column_kinds(url, source)
-    for name in layer.fields:
-        if kinds.get(name) == "int":
-            frame[name] = frame[name].astype("Int64")
-        elif kinds.get(name) == "bool":
-            frame[name] = frame[name].astype("boolean")
-    frame = frame[[*layer.fields, "geometry"]]
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs=CRS)
+    types = {"int": pa.int32() if kml else pa.int64(), "bool": pa.int32() if kml else pa.bool_(),
+             "float": pa.float64(), "timestamptz": pa.timestamp("ms", tz="UTC"), "timestamp": pa.timestamp("ms"),
+             "date": pa.date32(), "text": pa.string()}
+    return pa.schema([pa.field(names.get(f, f), types[kinds.get(f, "text")]) for f in layer.fields]
+                     + [pa.field("wkb", pa.binary())])
+
+
+def _batches(url: str, source: str, layer: LayerDef, kinds: dict[str, str], schema: Any, *,
+             only_types: tuple[str, ...] | None, multi: bool, names: dict[str, str], cut_dbf: bool) -> Any:
+    """A RecordBatchReader over the rows of one written part, batch by batch from the store."""
+    import pyarrow as pa
+
+    from geo_risk.store.read import iter_layer_wkb
+
+    def gen() -> Any:
+        for frame in iter_layer_wkb(url, source, layer.fields, kinds, only_types=only_types, multi=multi,
+                                    batch_rows=BATCH_ROWS):
+            frame = frame.rename(columns=names)
+            if cut_dbf:
+                frame = _cut_dbf_text(frame, layer.id)
+            arrays = []
+            for fld in schema:
+                values = frame[fld.name]
+                if pa.types.is_integer(fld.type) or pa.types.is_boolean(fld.type):
+                    values = values.astype(object).where(values.notna(), None)
+                    if pa.types.is_integer(fld.type):
+                        values = values.map(lambda v: None if v is None else int(v))
+                arrays.append(pa.array(values.tolist() if values.dtype == object else values, type=fld.type,
+                                       from_pandas=True))
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, gen())
 
 
 _KIND = {
@@ -235,46 +246,34 @@ _PART_SUFFIX = {"point": "_points", "line": "_lines", "polygon": "_polygons"}
 _OGR_TYPE = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon", "mixed": "Unknown"}
 
 
-def _parts(layer: LayerDef, frame: gpd.GeoDataFrame, base: str, split: bool) -> list[tuple[str, str, gpd.GeoDataFrame]]:
-    """(layer name, geometry kind, rows) of each layer to write.
+_TYPES_OF = {"point": ("Point", "MultiPoint"), "line": ("LineString", "MultiLineString"),
+             "polygon": ("Polygon", "MultiPolygon")}
 
-    A mixed layer split by geometry type gets ``_points``/``_polygons`` suffixes only when it holds
-    more than one type (or none: both empty parts); one type alone keeps ``base``.
+
+def _parts(layer: LayerDef, counts: dict[str, int], base: str, split: bool) -> list[tuple[str, str, tuple | None]]:
+    """(layer name, geometry kind, the geometry types it holds or None for all) of each layer to write.
+
+    ``counts``: rows per geometry type in the store. A mixed layer split by geometry type gets
+    ``_points``/``_polygons`` suffixes only when it holds more than one type (or none: both empty
+    parts); one type alone keeps ``base``.
     """
     if layer.geometry != "mixed":
-        return [(base, layer.geometry, frame)]
+        return [(base, layer.geometry, None)]
     if not split:
-        return [(base, "mixed", frame)]
-    kinds = frame.geometry.geom_type.map(_KIND)
-    if kinds.isna().any():  # the store's CHECK constraints allow none; never drop a feature silently
-        raise InvalidInput(f"layer {layer.id!r} has geometry types no export part holds: "
-                           f"{sorted(set(frame.geometry.geom_type[kinds.isna()].astype(str)))}")
-    present = [k for k in ("point", "line", "polygon") if (kinds == k).any()]
+        return [(base, "mixed", None)]
+    unknown = sorted(t for t in counts if _KIND.get(t) is None)
+    if unknown:  # the store's CHECK constraints allow none; never drop a feature silently
+        raise InvalidInput(f"layer {layer.id!r} has geometry types no export part holds: {unknown}")
+    present = [k for k in ("point", "line", "polygon") if any(_KIND[t] == k for t in counts)]
     if len(present) == 1:
-        return [(base, present[0], frame)]
-    return [(base + _PART_SUFFIX[k], k, frame[(kinds == k).to_numpy()]) for k in present or ["point", "polygon"]]
+        return [(base, present[0], None)]
+    return [(base + _PART_SUFFIX[k], k, _TYPES_OF[k]) for k in present or ["point", "polygon"]]
 
 
-def _kml_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Booleans as integers 1/0 and 64-bit integers as 32-bit ones, which every GDAL reads back from KML."""
-    frame = frame.copy()
-    for col in frame.columns:
-        if col == "geometry":
-            continue
-        dtype = frame[col].dtype
-        if pd.api.types.is_bool_dtype(dtype):
-            frame[col] = frame[col].astype("Int32")
-        elif pd.api.types.is_integer_dtype(dtype):
-            values = frame[col].dropna()
-            if values.empty or (values.abs() < 2**31).all():
-                frame[col] = frame[col].astype("Int32")
-    return frame
-
-
-def _ogr_type(kind: str, frame: gpd.GeoDataFrame) -> tuple[str, bool]:
-    """OGR geometry type to declare and whether to promote singles to multi."""
-    if kind == "point" and (frame.geometry.geom_type == "MultiPoint").any():
-        return "MultiPoint", True
+def _ogr_type(kind: str, counts: dict[str, int]) -> tuple[str, bool]:
+    """OGR geometry type to declare for a part of ``kind`` and whether to make singles multi (ST_Multi)."""
+    if kind == "point":
+        return ("MultiPoint", True) if counts.get("MultiPoint") else ("Point", False)
     return _OGR_TYPE[kind], kind in ("line", "polygon")
 
 
@@ -378,11 +377,15 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path, include_history: 
     """
     import pyogrio
 
+    from geo_risk.store.read import column_kinds, geometry_types
+
     spec = _format(fmt)
     layer = get_layer(layer_id)
     target = _target(out, spec, layer.id)
-    frame = read_export_frame(url, layer, include_history)
-    if frame.empty and not spec.keeps_empty_schema:
+    source = layer.source(include_history)
+    kinds = column_kinds(url, source)
+    counts = geometry_types(url, source)
+    if not counts and not spec.keeps_empty_schema:
         raise EmptyLayer(
             f"layer {layer.id!r} has no features, and {spec.title} describes fields only through features; "
             f"export it as {', '.join(k for k, f in EXPORT_FORMATS.items() if f.keeps_empty_schema)} "
@@ -391,38 +394,38 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path, include_history: 
     target.parent.mkdir(parents=True, exist_ok=True)
     # Layers inside a file are named by the collection id; a Shapefile's layer is its file name.
     base = target.stem if spec.key == "shp" else layer.id
-    parts = _parts(layer, frame, base, split=spec.styled)
+    parts = _parts(layer, counts, base, split=spec.styled)
+    names = shapefile_field_names(layer) if spec.key == "shp" else {}
+    schema = _arrow_schema(layer, kinds, names, kml=spec.key == "kml")
     written: list[Path] = []
     side: list[Path] = []
     title = f"{layer.title_zh} {layer.title_en}"
 
+    def write(path: Path, name: str, kind: str, only: tuple | None, promote: bool = True, **options: Any) -> None:
+        geometry_type, multi = _ogr_type(kind, counts)
+        multi = multi and promote
+        reader = _batches(url, source, layer, kinds, schema, only_types=only, multi=multi, names=names,
+                          cut_dbf=spec.key == "shp")
+        pyogrio.write_arrow(reader, path, layer=name, driver=spec.driver, geometry_name="wkb",
+                            geometry_type=geometry_type, crs=CRS, **options)
+
     if spec.key == "gpkg":
         _remove([target])
         styles = []
-        for i, (name, kind, part) in enumerate(parts):
-            geometry_type, promote = _ogr_type(kind, part)
-            pyogrio.write_dataframe(
-                part, target, layer=name, driver="GPKG", geometry_type=geometry_type, promote_to_multi=promote,
-                dataset_options={"VERSION": "1.2"} if i == 0 else None,  # a dataset option, read at creation
-                layer_options={"GEOMETRY_NAME": "geom", "DESCRIPTION": title},
-            )
+        for i, (name, kind, only) in enumerate(parts):
+            write(target, name, kind, only, dataset_options={"VERSION": "1.2"} if i == 0 else None,
+                  layer_options={"GEOMETRY_NAME": "geom", "DESCRIPTION": title})
             styles.append((name, name, qml(layer, kind), sld(layer, kind, layer_name=name), f"{title} — geo_risk"))
         write_gpkg_styles(target, styles)
         written.append(target)
 
     elif spec.key == "shp":
-        names = shapefile_field_names(layer)
         # Every file an export of this name can write, so no part of an earlier export is left over.
         stems = [base] + ([base + s for s in _PART_SUFFIX.values()] if layer.geometry == "mixed" else [])
         _remove([target.with_name(stem + s) for stem in stems for s in _SHP_SIDE_FILES])
-        for name, kind, part in parts:
+        for name, kind, only in parts:
             path = target.with_name(name + ".shp")
-            geometry_type, promote = _ogr_type(kind, part)
-            renamed = _cut_dbf_text(part.rename(columns=names), layer.id)
-            pyogrio.write_dataframe(
-                renamed, path, driver="ESRI Shapefile", geometry_type=geometry_type, promote_to_multi=promote,
-                encoding="UTF-8",  # writes the .cpg; GDAL then writes and reads the DBF as UTF-8
-            )
+            write(path, name, kind, only, encoding="UTF-8")  # writes the .cpg; GDAL then writes the DBF as UTF-8
             path.with_suffix(".qml").write_text(qml(layer, kind, names), encoding="utf-8")
             path.with_suffix(".sld").write_text(sld(layer, kind, names, layer_name=name), encoding="utf-8")
             written.append(path)
@@ -430,7 +433,7 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path, include_history: 
                      if (p := path.with_suffix(s)).exists()]
 
     else:
-        (name, kind, part), = parts
+        (name, kind, only), = parts
         options: dict[str, str] = {}
         extra: tuple[str, ...] = ()
         if spec.key == "geojson":
@@ -438,14 +441,9 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path, include_history: 
         elif spec.key == "csv":
             options = {"GEOMETRY": "AS_WKT", "CREATE_CSVT": "YES", "WRITE_BOM": "YES"}
             extra = (".csvt", ".prj")
-        elif spec.key == "kml":
-            part = _kml_columns(part)
         _remove([target, *(target.with_suffix(s) for s in extra)])
-        geometry_type, promote = _ogr_type(kind, part)
-        pyogrio.write_dataframe(
-            part, target, layer=name, driver=spec.driver, geometry_type=geometry_type,
-            promote_to_multi=promote if spec.key == "fgb" else False, layer_options=options or None,
-        )
+        # singles are made multi where the declared type needs it: FlatGeobuf checks; the text formats keep them
+        write(target, name, kind, only, promote=spec.key == "fgb", layer_options=options or None)
         written.append(target)
         side += [p for s in extra if (p := target.with_suffix(s)).exists()]
     return written + side
@@ -471,28 +469,47 @@ def describe(paths: list[Path]) -> list[ExportedLayer]:
     return out
 
 
-def export_archive(url: str, layer_id: str, fmt: str, include_history: bool = False) -> tuple[bytes, str, str]:
-    """The export of ``layer_id`` as one download: (content, media type, file name).
+@dataclass(frozen=True)
+class Download:
+    """An export written to disk, ready to send: the file, its media type and download name.
+
+    ``folder`` is the temporary folder that holds it: remove it once sent (:meth:`remove`).
+    """
+
+    path: Path
+    media_type: str
+    filename: str
+    folder: Path
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def export_download(url: str, layer_id: str, fmt: str, include_history: bool = False) -> Download:
+    """The export of ``layer_id`` as one file to send, written in a temporary folder.
 
     ``shp``: a zip (``<layer>.shp.zip``) of every file written (``.shp .shx .dbf .prj .cpg .qml
     .sld``, twice for a mixed layer); ``gpkg``: the GeoPackage alone (its style is inside); the
     others: the single data file (a CSV's CRS is EPSG:4326 lon/lat, as documented; its ``.prj``
-    and ``.csvt`` are not sent). Written in a temporary folder, removed before returning.
+    and ``.csvt`` are not sent). Rows stream from the store to the file in batches of
+    :data:`BATCH_ROWS` and the zip is written to disk, so memory stays flat whatever the layer's
+    size. The caller sends ``path`` and then calls :meth:`Download.remove`.
 
     Access control is the caller's job. ``include_history`` as in :func:`export_layer`. Raises as
-    :func:`export_layer`.
+    :func:`export_layer` (the temporary folder is removed then).
     """
     spec = _format(fmt)
     layer = get_layer(layer_id)
     tmp = Path(tempfile.mkdtemp(prefix="geo_risk_export_"))
     try:
-        paths = export_layer(url, layer.id, spec.key, tmp / f"{layer.id}{spec.suffix}", include_history)
+        paths = export_layer(url, layer.id, spec.key, tmp / "data" / f"{layer.id}{spec.suffix}", include_history)
         if spec.key == "shp":
-            buf = io.BytesIO()
-            with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            archive = tmp / f"{layer.id}.shp.zip"
+            with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 for p in sorted(paths):
                     zf.write(p, arcname=p.name)
-            return buf.getvalue(), spec.media_type, f"{layer.id}.shp.zip"
-        return paths[0].read_bytes(), spec.media_type, f"{layer.id}{spec.suffix}"
-    finally:
+            return Download(archive, spec.media_type, archive.name, tmp)
+        return Download(paths[0], spec.media_type, f"{layer.id}{spec.suffix}", tmp)
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise

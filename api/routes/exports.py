@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
 
 from api.access import Principal, authorise_layer, current_principal
 from api.deps import get_database_url
 from api.routes.ogc import INCLUDE_HISTORY
-from geo_risk.export import EXPORT_FORMATS, export_archive
+from geo_risk.export import EXPORT_FORMATS, export_download
 
 __all__ = ["router"]
 
@@ -53,9 +54,7 @@ def export_collection(
     """Export every feature of ``collection_id`` (a plain ``def``: FastAPI runs it in a worker thread)."""
     layer = authorise_layer(collection_id, principal)
     with request.app.state.heavy.slot(principal.tier, f"export of {layer.id!r}"):
-        content, media_type, filename = export_archive(url, layer.id, f, include_history)
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+        download = export_download(url, layer.id, f, include_history)
+    # sent from disk in chunks; the temporary folder goes once the response is out
+    return FileResponse(download.path, media_type=download.media_type, filename=download.filename,
+                        background=BackgroundTask(download.remove))

@@ -8,15 +8,16 @@ million residential areas is never read whole to grade a few plants.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import ARRAY, Text, any_, bindparam, column, select, table, text
+from sqlalchemy import ARRAY, Text, any_, bindparam, column, func, select, table, text
 
 from geo_risk.store.db import get_engine
 
-__all__ = ["NEAR_PLANT_SQL", "read_layer", "read_near_plants", "read_table"]
+__all__ = ["NEAR_PLANT_SQL", "column_kinds", "geometry_types", "iter_layer_wkb", "read_layer", "read_near_plants",
+           "read_table"]
 
 #: SQL condition "the geometry ``{geom}`` lies within ``{reach}`` metres of the plant geometry
 #: ``{plant}``" (both EPSG:4326): a GiST-indexable box test on the plant's envelope expanded by
@@ -112,3 +113,63 @@ def read_near_plants(
     )
     query = select(t.c.id, *[t.c[c] for c in columns], t.c.geom).where(t.c.id.in_(ids_near)).order_by(t.c.id)
     return _read_geo(query, url)
+
+
+# -- streaming a whole layer (exports) ---------------------------------------------------------------
+#: PostgreSQL data types by the kind an export writes them as; any other type is written as text.
+_KINDS = {"smallint": "int", "integer": "int", "bigint": "int", "boolean": "bool", "double precision": "float",
+          "real": "float", "numeric": "float", "timestamp with time zone": "timestamptz",
+          "timestamp without time zone": "timestamp", "date": "date", "text": "text",
+          "character varying": "text"}
+
+
+def column_kinds(url: str, table_name: str) -> dict[str, str]:
+    """Column name → ``int``, ``bool``, ``float``, ``timestamptz``, ``timestamp``, ``date`` or ``text``
+    (every other type, read as its text form) of a table or view."""
+    query = text("SELECT column_name, data_type FROM information_schema.columns "
+                 "WHERE table_schema = current_schema() AND table_name = :t")
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(query, {"t": table_name}).all()
+    return {name: _KINDS.get(dt, "text") for name, dt in rows}
+
+
+def geometry_types(url: str, table_name: str) -> dict[str, int]:
+    """How many rows of ``table_name`` have each geometry type (``Point``, ``MultiPolygon`` …)."""
+    t = table(table_name, column("geom"))
+    kind = func.replace(func.ST_GeometryType(t.c.geom), "ST_", "")
+    with get_engine(url).connect() as conn:
+        return {str(k): int(n) for k, n in conn.execute(select(kind, func.count()).group_by(kind)).all()
+                if k is not None}
+
+
+def iter_layer_wkb(
+    url: str,
+    table_name: str,
+    columns: tuple[str, ...],
+    kinds: dict[str, str],
+    *,
+    only_types: Collection[str] | None = None,
+    multi: bool = False,
+    batch_rows: int = 20_000,
+) -> Iterator[pd.DataFrame]:
+    """Every row of ``table_name`` (ordered by id) in batches of ``batch_rows``, read through a
+    server-side cursor so memory holds one batch whatever the table's size.
+
+    Each batch has ``columns`` (values of kind ``text`` as their text form) and ``wkb``: the
+    geometry as ISO WKB bytes in EPSG:4326 (``ST_Multi`` applied when ``multi``). ``only_types``:
+    only rows of these geometry types (``Point``, ``Polygon`` …). Names are the code's, never a
+    request's.
+    """
+    t = table(table_name, column("id"), column("geom"), *[column(c) for c in columns])
+    geom = func.ST_Multi(t.c.geom) if multi else t.c.geom
+    exprs = [t.c[c] if kinds.get(c, "text") != "text" else t.c[c].cast(Text).label(c) for c in columns]
+    query = select(*exprs, func.ST_AsBinary(geom).label("wkb")).order_by(t.c.id)
+    if only_types is not None:
+        query = query.where(func.replace(func.ST_GeometryType(t.c.geom), "ST_", "").in_(list(only_types)))
+    names = [*columns, "wkb"]
+    with get_engine(url).connect() as conn:
+        result = conn.execution_options(stream_results=True, max_row_buffer=batch_rows).execute(query)
+        for rows in result.partitions(batch_rows):
+            frame = pd.DataFrame.from_records(rows, columns=names)
+            frame["wkb"] = [None if b is None else bytes(b) for b in frame["wkb"]]
+            yield frame

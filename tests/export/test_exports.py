@@ -29,7 +29,7 @@ from geo_risk.export import (
     EXPORT_FORMATS,
     EXPORT_SHAPEFILE_ALIASES,
     EmptyLayer,
-    export_archive,
+    export_download,
     export_layer,
     shapefile_field_names,
 )
@@ -357,19 +357,28 @@ def test_unknown_format_and_layer_and_wrong_suffix(city: str, tmp_path: Path) ->
     assert export_layer(city, "chemical_parks", "fgb", tmp_path / "parks")[0] == tmp_path / "parks.fgb"
 
 
+def _download(url: str, layer_id: str, fmt: str) -> tuple[bytes, str, str]:
+    d = export_download(url, layer_id, fmt)
+    try:
+        return d.path.read_bytes(), d.media_type, d.filename
+    finally:
+        d.remove()
+        assert not d.folder.exists()
+
+
 def test_archives_for_http(city: str) -> None:
-    content, media_type, filename = export_archive(city, "protection_targets", "shp")
+    content, media_type, filename = _download(city, "protection_targets", "shp")
     assert (media_type, filename) == ("application/zip", "protection_targets.shp.zip")
     names = set(zipfile.ZipFile(io.BytesIO(content)).namelist())
     assert names == {f"protection_targets_{part}{ext}" for part in ("points", "polygons")
                      for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qml", ".sld")}
-    content, media_type, filename = export_archive(city, "chemical_parks", "gpkg")
+    content, media_type, filename = _download(city, "chemical_parks", "gpkg")
     assert content.startswith(b"SQLite format 3\x00") and filename == "chemical_parks.gpkg"
     assert media_type == "application/geopackage+sqlite3"
     expected = {"geojson": "application/geo+json", "kml": "application/vnd.google-earth.kml+xml",
                 "fgb": "application/flatgeobuf", "csv": "text/csv"}
     for fmt, media in expected.items():
-        _, media_type, filename = export_archive(city, "chemical_parks", fmt)
+        _, media_type, filename = _download(city, "chemical_parks", fmt)
         assert (media_type, filename) == (media, f"chemical_parks{EXPORT_FORMATS[fmt].suffix}")
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from api.app import create_app
-from geo_risk.export import export_archive
+from geo_risk.export import export_download
 from geo_risk.settings import Settings
 from geo_risk.store.db import get_engine
 from geo_risk.store.results import inputs_version
@@ -119,9 +119,13 @@ def test_tiles_show_current_results_only(client: TestClient) -> None:
 
 
 def test_exports_give_current_results_and_history_only_when_asked(client: TestClient, store: str) -> None:
-    content, _, _ = export_archive(store, "risk_contours", "geojson")
+    d = export_download(store, "risk_contours", "geojson")
+    content = d.path.read_bytes()
+    d.remove()
     assert _scopes(json.loads(content)["features"]) == [("E2", True)]
-    content, _, _ = export_archive(store, "risk_contours", "geojson", include_history=True)
+    d = export_download(store, "risk_contours", "geojson", include_history=True)
+    content = d.path.read_bytes()
+    d.remove()
     assert _scopes(json.loads(content)["features"]) == [("E1", False), ("E1", False), ("E2", True)]
     r = client.get("/collections/risk_contours/export", params={"f": "geojson"})
     assert _scopes(r.json()["features"]) == [("E2", True)]

@@ -1,0 +1,64 @@
+"""Exports stream: memory stays flat whatever the layer's size (issue 11 §2).
+
+The residential layer is filled with 20,000 and then 200,000 generated blocks (ten times more), and
+each export runs in its own process, which reports its peak resident memory. Reading the whole layer
+into memory (as exports did) grows the peak with the rows; streaming batches from the store to the
+file does not.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from geo_risk.store.db import get_engine
+
+#: Allowed growth of the peak (MB) from 20,000 to 200,000 features.
+GROWTH_MB = 40
+#: An export's peak whatever the layer (the issue: well under 500 MB).
+CEILING_MB = 400
+
+_CHILD = """
+import json, resource, sys
+from pathlib import Path
+from geo_risk.export import export_download
+d = export_download(sys.argv[1], "residential_areas", sys.argv[2])
+size = d.path.stat().st_size
+d.remove()
+print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "bytes": size}))
+"""
+
+
+def _fill(url: str, n: int) -> None:
+    """``n`` residential blocks of 40 m × 40 m on a grid near Jilin City (a fresh table each time)."""
+    with get_engine(url).begin() as conn:
+        conn.execute(text("DELETE FROM residential_areas"))
+        conn.execute(text(
+            "INSERT INTO residential_areas (id, name, population, households, category, geom) "
+            "SELECT 'RA-' || lpad(i::text, 7, '0'), '居民区 ' || i, 50 + i % 400, 20 + i % 150, 'general_1', "
+            "ST_MakeEnvelope(126.3 + (i % 1000) * 0.0006, 43.7 + (i / 1000) * 0.0005, "
+            "126.3 + (i % 1000) * 0.0006 + 0.0005, 43.7 + (i / 1000) * 0.0004 + 0.0003, 4326) "
+            "FROM generate_series(1, :n) AS i"), {"n": n})
+
+
+def _export(url: str, fmt: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", _CHILD, url, fmt], capture_output=True, text=True, timeout=600,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp"])
+def test_export_memory_does_not_grow_with_the_layer(fresh_db_url: str, fmt: str) -> None:
+    _fill(fresh_db_url, 20_000)
+    small = _export(fresh_db_url, fmt)
+    _fill(fresh_db_url, 200_000)
+    large = _export(fresh_db_url, fmt)
+    assert large["bytes"] > 5 * small["bytes"]  # ten times the features were written
+    assert large["peak_mb"] - small["peak_mb"] < GROWTH_MB, (small, large)
+    assert large["peak_mb"] < CEILING_MB, large
