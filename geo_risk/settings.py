@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         description="Token of the 天地图 (Tianditu) base map; without it that base map is not offered.",
     )
     max_upload_mb: float = Field(default=200.0, gt=0, description="Largest accepted upload, MB.")
-    load_chunk_rows: int = Field(default=50_000, ge=1000, description="Rows per streamed load chunk.")
+    load_chunk_rows: int = Field(default=25_000, ge=1000, description="Rows per streamed load chunk.")
     tile_cache_mb: float = Field(
         default=256.0, ge=0, description="Memory for the vector-tile cache, MB (0 turns the cache off)."
     )

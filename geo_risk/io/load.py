@@ -10,7 +10,9 @@ is upserted and committed together.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -132,6 +134,64 @@ def _inventory_ids(rows: pd.DataFrame, counters: dict[str, int]) -> None:
         rows.iat[pos, rows.columns.get_loc("id")] = f"{unit}/{counters[unit]}"
 
 
+class _Prefetched:
+    """Iterate ``items`` produced on a background thread, at most ``depth`` ahead.
+
+    Reading a chunk (GDAL, Arrow, WKB parsing: mostly outside the GIL) then overlaps with
+    validating the previous one. An error of the producer is raised here, in the consumer; the
+    producer (and the file it holds open) is closed by :meth:`close` or at the end.
+    """
+
+    _END = object()
+
+    def __init__(self, items: Iterable, depth: int = 1) -> None:
+        self._items = items
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="geo_risk-read", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for item in self._items:
+                if not self._put((None, item)):
+                    return
+            self._put((None, self._END))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the consumer's thread
+            self._put((exc, None))
+        finally:
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
+
+    def __iter__(self) -> Iterator:
+        while True:
+            error, item = self._queue.get()
+            if error is not None:
+                raise error
+            if item is self._END:
+                return
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        self._thread.join()
+
+
 def load_path(
     path: Path,
     raw_connection: object | None,
@@ -140,7 +200,7 @@ def load_path(
     encoding: str | None = None,
     layer: str | None = None,
     dry_run: bool = False,
-    chunk_rows: int = 50_000,
+    chunk_rows: int = 25_000,
     progress: ProgressFn | None = None,
     max_problems: int = 10_000,
 ) -> LoadReport:
@@ -191,6 +251,7 @@ def _load_once(
     report = LoadReport(source=str(path), dry_run=dry_run)
     problems: list[Problem] = []
     stage = StagedLoad(raw_connection, source=path.name, allow_direct=allow_direct, reach_m=REACH_M)
+    chunks: _Prefetched | None = None
     try:
         for src in sources:
             spec = LAYERS[src.layer]
@@ -222,7 +283,8 @@ def _load_once(
             done = 0
             inventory_counters: dict[str, int] = {}
             stage.begin_layer(src.layer, total)
-            for chunk in readers.read_chunks(src, chunk_rows, encoding):
+            chunks = _Prefetched(readers.read_chunks(src, chunk_rows, encoding))
+            for chunk in chunks:
                 chunk.attrs = chunk.attrs.rename(columns=normalise_columns(list(chunk.attrs.columns), spec))
                 if chunk.attrs.columns.duplicated().any():
                     dup = sorted(set(chunk.attrs.columns[chunk.attrs.columns.duplicated()]))
@@ -252,6 +314,7 @@ def _load_once(
                 done += len(rows)
                 if progress:
                     progress(src.layer, done, total)
+            chunks.close()
             report.layers[src.layer] = done
         problems.extend(stage.check())
         if problems:
@@ -267,6 +330,8 @@ def _load_once(
             stage.commit()
             report.changes = stage.changes
     except BaseException:
+        if chunks is not None:
+            chunks.close()
         stage.rollback()
         raise
     return report

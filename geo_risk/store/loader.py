@@ -47,6 +47,11 @@ __all__ = ["StagedLoad", "DirectPathFailed", "LoadChanges", "table_columns"]
 #: Layers at least this large have their GiST index dropped during a load into an empty table.
 GIST_REBUILD_MIN_ROWS = 10_000
 
+#: Bytes handed to the server per call during a COPY. psycopg2 reads its file object block by block
+#: and takes the GIL back for each: at its default 8 kB a chunk of 50,000 rows is ~1,500 blocks,
+#: each waiting for the validating thread to let go of the GIL; 1 MiB blocks make that ~12.
+_COPY_BLOCK_BYTES = 1 << 20
+
 
 class DirectPathFailed(Exception):
     """A load straight into an empty table met a problem; load again through staging tables."""
@@ -228,7 +233,7 @@ class StagedLoad:
 
         def copy() -> None:
             with conn.cursor() as cur:  # type: ignore[attr-defined]
-                cur.copy_expert(stmt, io.BytesIO(payload))
+                cur.copy_expert(stmt, io.BytesIO(payload), size=_COPY_BLOCK_BYTES)
 
         if self._writer is None:
             self._writer = _Writer()
