@@ -151,7 +151,30 @@ def _walk_json(node: Any) -> Any:
             if len(args) != 1:
                 raise InvalidInput("CQL2-JSON: 'not' takes one argument")
             return ast.Not(_walk_json(args[0]))
+        low, high = _JSON_ARITY.get(op, (0, len(args)))
+        if not low <= len(args) <= high:
+            count = str(low) if low == high else f"{low} or {high}"
+            raise InvalidInput(f"CQL2-JSON: {op!r} takes {count} arguments; got {len(args)}")
+        if op == "in" and not isinstance(args[1], list):
+            raise InvalidInput("CQL2-JSON: the second argument of 'in' is the list of values")
+        if op == "between":  # CQL2 1.0: [property, low, high]; pygeofilter reads the draft's [property, [low, high]]
+            bounds = args[1:] if len(args) == 3 else args[1]
+            if not isinstance(bounds, list) or len(bounds) != 2:
+                raise InvalidInput("CQL2-JSON: 'between' takes [property, low, high]")
+            node = {"op": node["op"], "args": [args[0], bounds]}
     return walk_cql_json(node)
+
+
+#: Arguments (fewest, most) each CQL2-JSON operator takes (OGC 21-065, Annex B JSON schema).
+_JSON_ARITY = {
+    **{op: (2, 2) for op in ("=", "<>", "<", ">", "<=", ">=", "like", "in")},
+    "between": (2, 3), "isnull": (1, 1), "casei": (1, 1),
+    **{f"s_{op}": (2, 2) for op in ("intersects", "within", "contains", "disjoint", "touches", "crosses",
+                                     "overlaps", "equals")},
+    **{f"t_{op}": (2, 2) for op in ("before", "after", "meets", "metby", "overlaps", "overlappedby", "begins",
+                                     "begunby", "during", "contains", "ends", "endedby", "equals", "intersects",
+                                     "disjoint")},
+}
 
 
 def parse_cql2(expression: str | Mapping[str, Any], lang: str = "cql2-text") -> Any:
@@ -260,7 +283,11 @@ def filter_size(tree: Any) -> tuple[int, int]:
             continue
         operators += isinstance(node, ast.And | ast.Or | ast.Not)
         chain = type(node) if isinstance(node, ast.And | ast.Or) else None
-        for sub in node.get_sub_nodes():
+        try:
+            subs = list(node.get_sub_nodes())
+        except (TypeError, AttributeError):  # a node the JSON walker built from arguments of the wrong kind
+            raise InvalidInput(f"the filter's {type(node).__name__} has arguments of the wrong kind") from None
+        for sub in subs:
             if isinstance(sub, ast.Node):
                 stack.append((sub, depth if type(sub) is chain else depth + 1))
     return deepest, operators
@@ -456,6 +483,8 @@ class _Translator:
         if not isinstance(node, ast.Attribute):
             raise InvalidInput(f"expected a property name, got {node!r}")
         name = node.name
+        if not isinstance(name, str):
+            raise InvalidInput(f"a property name is text; got {_shown(name)}")
         if name in ("geometry", "geom"):
             name = self.geometry
         if name not in self.columns:

@@ -215,3 +215,14 @@ def test_like_wildcards_are_percent_and_underscore(city_client: TestClient, city
     assert _ids(city_client, "hazard_sources", f"enterprise_name LIKE '{dotted}'") == like(re.escape(dotted))
     as_json = {"op": "like", "args": [{"property": "enterprise_name"}, one_char]}
     assert _ids(city_client, "hazard_sources", as_json, "cql2-json") == expected
+
+
+def test_between_in_cql2_json_takes_the_standard_three_arguments(city_client: TestClient, city_url: str) -> None:
+    """OGC 21-065 Annex B: ``{"op": "between", "args": [property, low, high]}`` (bounds included)."""
+    frame = _frame(city_client, city_url, "hazard_sources", ("r",))
+    low, high = float(frame.r.quantile(0.25)), float(frame.r.quantile(0.75))
+    expected = set(frame.index[(frame.r >= low) & (frame.r <= high)])
+    assert expected
+    as_json = {"op": "between", "args": [{"property": "r"}, low, high]}
+    assert _ids(city_client, "hazard_sources", as_json, "cql2-json") == expected
+    assert _ids(city_client, "hazard_sources", f"r BETWEEN {low!r} AND {high!r}") == expected
