@@ -90,6 +90,9 @@ def _text_parser():  # noqa: ANN202 - a lark.Lark
         def temporal_function(self, op, lhs, rhs):  # noqa: ANN001, ANN202
             return self.binary_temporal_predicate(lhs, op, rhs)
 
+        def open_end(self):  # noqa: ANN202 - an interval's '..' end
+            return None
+
     folder = os.path.dirname(cql2_text.__file__)
     with open(os.path.join(folder, "grammar.lark"), encoding="utf-8") as f:
         grammar = f.read()
@@ -116,6 +119,13 @@ def _text_parser():  # noqa: ANN202 - a lark.Lark
         "          | temporal_predicate\n",
         "          | temporal_predicate\n"
         '          | _binary_temporal_predicate_func "(" expression "," expression ")" -> temporal_function\n',
+    )
+    # CQL2 intervals take dates or timestamps and '..' for an open end: INTERVAL('2020-01-01', '..').
+    grammar = _patch(
+        grammar,
+        '''?interval: "INTERVAL" "("  "'" DATETIME "'" "," "'" DATETIME "'" ")"''',
+        '''?interval: "INTERVAL"i "(" interval_end "," interval_end ")"\n'''
+        '''?interval_end: "'" DATETIME "'" | "'" DATE "'" | "'..'" -> open_end''',
     )
     # pygeofilter's attribute pattern needs two characters; one-letter properties (``r``) are legal.
     grammar = _patch(grammar, "attribute: /[a-zA-Z][a-zA-Z_:0-9.]+/", "attribute: /[a-zA-Z][a-zA-Z_:0-9.]*/")

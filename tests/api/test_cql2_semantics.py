@@ -156,6 +156,10 @@ def test_temporal_operators_take_open_intervals(city_client: TestClient, city_ur
     ]
     for expr, expected in cases:
         assert _ids(city_client, "hazard_sources", expr, "cql2-json") == expected, expr
+        # the same in CQL2 text: T_AFTER(computed_at, INTERVAL('..', '..'))
+        start, end = expr["args"][1]["interval"]
+        as_text = f"{expr['op'].upper()}(computed_at, INTERVAL('{start}', '{end}'))"
+        assert _ids(city_client, "hazard_sources", as_text) == expected, as_text
 
 
 def _undeclared_columns(city_url: str) -> dict[str, list[str]]:
