@@ -53,6 +53,8 @@ TARGET_CATEGORIES = ("high_sensitive", "important", "general_1", "general_2", "g
 # (kg entered as t, say), rejected with the row named. Not from a standard: project choices.
 MAX_QUANTITY_T = 1.0e7  # one unit holding 10 Mt is beyond the largest crude tank farms
 MAX_POPULATION = 1_000_000  # one residential area or target with a million people
+# Populations and households are head counts ("int" fields): a file may write 12.0, never 12.5.
+# Apportioning people to the part of an area inside a ring is the engine's job, not the file's.
 MAX_DISTANCE_M = 20_000.0  # a declared external safety distance beyond 20 km
 MAX_TEMPERATURE_C = 2_000.0
 MIN_TEMPERATURE_C = -273.15
