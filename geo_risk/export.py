@@ -214,22 +214,19 @@ def _batches(url: str, source: str, layer: LayerDef, kinds: dict[str, str], sche
 
     from geo_risk.store.read import iter_layer_wkb
 
+    def column(values: list, field: Any) -> Any:
+        if pa.types.is_int32(field.type):  # KML: booleans as 1/0 and integers as 32-bit
+            return pa.array([None if v is None else int(v) for v in values], type=pa.int64()).cast(field.type)
+        if cut_dbf and pa.types.is_string(field.type):
+            values = _cut_dbf_values(values, field.name, layer.id)
+        return pa.array(values, type=field.type)
+
     def gen() -> Any:
-        for frame in iter_layer_wkb(url, source, layer.fields, kinds, only_types=only_types, multi=multi,
+        for batch in iter_layer_wkb(url, source, layer.fields, kinds, only_types=only_types, multi=multi,
                                     batch_rows=BATCH_ROWS):
-            frame = frame.rename(columns=names)
-            if cut_dbf:
-                frame = _cut_dbf_text(frame, layer.id)
-            arrays = []
-            for fld in schema:
-                values = frame[fld.name]
-                if pa.types.is_integer(fld.type) or pa.types.is_boolean(fld.type):
-                    values = values.astype(object).where(values.notna(), None)
-                    if pa.types.is_integer(fld.type):
-                        values = values.map(lambda v: None if v is None else int(v))
-                arrays.append(pa.array(values.tolist() if values.dtype == object else values, type=fld.type,
-                                       from_pandas=True))
-            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+            values = [batch[f] for f in layer.fields] + [batch["wkb"]]
+            yield pa.RecordBatch.from_arrays([column(v, f) for v, f in zip(values, schema, strict=True)],
+                                             schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, gen())
 
@@ -277,20 +274,17 @@ def _ogr_type(kind: str, counts: dict[str, int]) -> tuple[str, bool]:
     return _OGR_TYPE[kind], kind in ("line", "polygon")
 
 
-def _cut_dbf_text(frame: pd.DataFrame, layer_id: str) -> pd.DataFrame:
-    """Cut text values over :data:`DBF_TEXT_BYTES` UTF-8 bytes at a character boundary (logged)."""
-    frame = frame.copy()
-    for col in frame.columns:
-        if col == "geometry" or not pd.api.types.is_string_dtype(frame[col]):
-            continue
-        long = frame[col].map(lambda v: isinstance(v, str) and len(v.encode("utf-8")) > DBF_TEXT_BYTES)
-        if long.any():
-            log.warning("%s: %d value(s) of %s cut to %d bytes for the Shapefile", layer_id, int(long.sum()),
-                        col, DBF_TEXT_BYTES)
-            frame.loc[long, col] = frame.loc[long, col].map(
-                lambda v: v.encode("utf-8")[:DBF_TEXT_BYTES].decode("utf-8", errors="ignore")
-            )
-    return frame
+def _cut_dbf_values(values: list, name: str, layer_id: str) -> list:
+    """Text values over :data:`DBF_TEXT_BYTES` UTF-8 bytes cut at a character boundary (logged)."""
+    out, cut = [], 0
+    for v in values:
+        if isinstance(v, str) and len(raw := v.encode("utf-8")) > DBF_TEXT_BYTES:
+            v = raw[:DBF_TEXT_BYTES].decode("utf-8", errors="ignore")
+            cut += 1
+        out.append(v)
+    if cut:
+        log.warning("%s: %d value(s) of %s cut to %d bytes for the Shapefile", layer_id, cut, name, DBF_TEXT_BYTES)
+    return out
 
 
 # -- writing --------------------------------------------------------------------------------------

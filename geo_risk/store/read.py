@@ -151,14 +151,14 @@ def iter_layer_wkb(
     only_types: Collection[str] | None = None,
     multi: bool = False,
     batch_rows: int = 20_000,
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[dict[str, list]]:
     """Every row of ``table_name`` (ordered by id) in batches of ``batch_rows``, read through a
     server-side cursor so memory holds one batch whatever the table's size.
 
-    Each batch has ``columns`` (values of kind ``text`` as their text form) and ``wkb``: the
-    geometry as ISO WKB bytes in EPSG:4326 (``ST_Multi`` applied when ``multi``). ``only_types``:
-    only rows of these geometry types (``Point``, ``Polygon`` …). Names are the code's, never a
-    request's.
+    Each batch maps each of ``columns`` (values of kind ``text`` as their text form) and ``wkb`` (the
+    geometry as ISO WKB bytes in EPSG:4326, ``ST_Multi`` applied when ``multi``) to a list of values,
+    column by column. ``only_types``: only rows of these geometry types (``Point``, ``Polygon`` …).
+    Names are the code's, never a request's.
     """
     t = table(table_name, column("id"), column("geom"), *[column(c) for c in columns])
     geom = func.ST_Multi(t.c.geom) if multi else t.c.geom
@@ -168,8 +168,11 @@ def iter_layer_wkb(
         query = query.where(func.replace(func.ST_GeometryType(t.c.geom), "ST_", "").in_(list(only_types)))
     names = [*columns, "wkb"]
     with get_engine(url).connect() as conn:
-        result = conn.execution_options(stream_results=True, max_row_buffer=batch_rows).execute(query)
-        for rows in result.partitions(batch_rows):
-            frame = pd.DataFrame.from_records(rows, columns=names)
-            frame["wkb"] = [None if b is None else bytes(b) for b in frame["wkb"]]
-            yield frame
+        compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        # A named (server-side) DBAPI cursor: plain tuples, none of Row's per-value lookups.
+        with conn.connection.dbapi_connection.cursor(name="geo_risk_layer_stream") as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            while rows := cursor.fetchmany(batch_rows):
+                batch = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+                batch["wkb"] = [None if b is None else bytes(b) for b in batch["wkb"]]
+                yield batch

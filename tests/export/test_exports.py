@@ -383,15 +383,11 @@ def test_archives_for_http(city: str) -> None:
 
 
 def test_long_text_is_cut_for_dbf_at_a_character_boundary() -> None:
-    import pandas as pd
+    from geo_risk.export import DBF_TEXT_BYTES, _cut_dbf_values
 
-    from geo_risk.export import DBF_TEXT_BYTES, _cut_dbf_text
-
-    frame = pd.DataFrame({"main_subst": ["氯" * 100, "short", None], "grade": [1, 2, 3]})
-    cut = _cut_dbf_text(frame, "hazard_sources")
-    assert cut.loc[0, "main_subst"] == "氯" * (DBF_TEXT_BYTES // 3)  # 84 characters, 252 bytes
-    assert cut.loc[1, "main_subst"] == "short" and pd.isna(cut.loc[2, "main_subst"])
-    assert list(cut.grade) == [1, 2, 3]
+    cut = _cut_dbf_values(["氯" * 100, "short", None, "a" * 300], "main_subst", "hazard_sources")
+    assert cut[0] == "氯" * (DBF_TEXT_BYTES // 3)  # 84 characters, 252 bytes
+    assert cut[1:3] == ["short", None] and cut[3] == "a" * DBF_TEXT_BYTES
 
 
 def test_a_mixed_layer_needs_the_geometry_type_of_its_style() -> None:
