@@ -14,6 +14,7 @@ never the folder it was put in) and what to do, not a GDAL, Arrow or pandas erro
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import re
 from collections.abc import Iterator
@@ -82,7 +83,15 @@ def unreadable(path: Path, encoding: str | None = None) -> Iterator[None]:
 
     The message gives the file's name only (an upload's folder is a server path) and says what to
     do: pass ``encoding`` for text that is not UTF-8, send the whole file for a damaged one.
+    An ``encoding`` no codec has is refused first.
     """
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InvalidInput(
+                f"encoding {encoding!r} is not a known text encoding: give e.g. gb18030, gbk or utf-8"
+            ) from None
     try:
         yield
     except _FILE_ERRORS as exc:

@@ -124,3 +124,11 @@ def test_the_command_line_names_the_damaged_file(tmp_path: Path, cli_env: str) -
     result = runner.invoke(app, ["load", str(shp.parent)])
     assert isinstance(result.exception, SystemExit) and result.exit_code == 1, (result.output, result.exception)
     assert "--encoding gb18030" in result.output, result.output
+
+
+def test_an_unknown_encoding_is_named(tmp_path: Path, db_url: str) -> None:
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    (folder / "inventory.csv").write_text("unit_id,chemical,max_quantity_t\nU1,氯,5\n", encoding="utf-8")
+    message = _refused(folder, db_url, encoding="nosuch")
+    assert "encoding 'nosuch' is not a known text encoding" in message, message
