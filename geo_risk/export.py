@@ -29,7 +29,9 @@ longitude/latitude in degrees; text in UTF-8 everywhere):
     back as 0 with a warning. Integer columns are written as 32-bit integers (LIBKML writes 64-bit
     ones as text).
 ``fgb``
-    FlatGeobuf with its spatial index.
+    FlatGeobuf, with its spatial index up to :data:`FGB_INDEX_MAX_FEATURES` features; GDAL builds
+    that index in memory (about 200 MB per million features), so a larger layer is written
+    without one to keep memory flat — readers then scan it (QGIS still opens it).
 ``csv``
     CSV with a header, the geometry as WKT in the first column ``WKT`` (``GEOMETRY=AS_WKT``), a
     UTF-8 byte-order mark (so Excel and WPS open the Chinese text as UTF-8, not GBK), plus a
@@ -187,6 +189,8 @@ def _format(fmt: str) -> ExportFormat:
 
 
 # -- reading --------------------------------------------------------------------------------------
+#: Largest layer written to FlatGeobuf with a spatial index (GDAL holds the index in memory).
+FGB_INDEX_MAX_FEATURES = 100_000
 #: Rows per batch read from the store and written to the file: memory holds one batch, whatever
 #: the layer's size (a 20,000-row batch of residential polygons is a few MB).
 BATCH_ROWS = 20_000
@@ -432,6 +436,8 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path, include_history: 
         extra: tuple[str, ...] = ()
         if spec.key == "geojson":
             options = {"RFC7946": "YES"}
+        elif spec.key == "fgb" and sum(counts.values()) > FGB_INDEX_MAX_FEATURES:
+            options = {"SPATIAL_INDEX": "NO"}
         elif spec.key == "csv":
             options = {"GEOMETRY": "AS_WKT", "CREATE_CSVT": "YES", "WRITE_BOM": "YES"}
             extra = (".csvt", ".prj")

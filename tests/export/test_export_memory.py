@@ -57,7 +57,7 @@ def _export(url: str, fmt: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("fmt", ["gpkg", "shp"])
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "fgb"])
 def test_export_memory_does_not_grow_with_the_layer(fresh_db_url: str, fmt: str) -> None:
     _fill(fresh_db_url, 20_000)
     small = _export(fresh_db_url, fmt)
@@ -66,3 +66,20 @@ def test_export_memory_does_not_grow_with_the_layer(fresh_db_url: str, fmt: str)
     assert (small["features"], large["features"]) == (20_000, 200_000)  # every feature written
     assert large["peak_mb"] - small["peak_mb"] < GROWTH_MB, (small, large)
     assert large["peak_mb"] < CEILING_MB, large
+
+
+def test_large_flatgeobuf_files_have_no_spatial_index_and_small_ones_have_one(fresh_db_url: str) -> None:
+    import pyogrio
+
+    from geo_risk.export import FGB_INDEX_MAX_FEATURES, export_download
+
+    for n, indexed in ((FGB_INDEX_MAX_FEATURES, True), (FGB_INDEX_MAX_FEATURES + 1, False)):
+        _fill(fresh_db_url, n)
+        d = export_download(fresh_db_url, "residential_areas", "fgb")
+        try:
+            info = pyogrio.read_info(d.path, force_feature_count=True)
+            assert info["features"] == n
+            # GDAL tells an indexed FlatGeobuf by its fast spatial filter
+            assert info["capabilities"]["fast_spatial_filter"] is indexed, (n, info["capabilities"])
+        finally:
+            d.remove()
