@@ -73,8 +73,8 @@ def _wait_for(base: str) -> str:
 def _features(path: Path) -> int:
     import pyogrio
 
-    if path.suffix == ".zip":
-        path = Path(f"/vsizip/{path}")
+    if path.suffix == ".zip":  # a string: pathlib would fold the "//" of /vsizip//tmp/…
+        return int(pyogrio.read_info(f"/vsizip/{path}", force_feature_count=True)["features"])
     if path.suffix == ".gpkg":
         return int(pyogrio.read_info(path, layer="residential_areas", force_feature_count=True)["features"])
     return int(pyogrio.read_info(path, force_feature_count=True)["features"])
