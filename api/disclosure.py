@@ -62,19 +62,20 @@ class DiscloseTexts:
         if scope["type"] != "http" or scope.get("method") == "HEAD":  # HEAD: no body to render
             await self.app(scope, receive, send)
             return
-        tier = self._tier(scope)
+        tier = "public"  # resolved when a textual response starts: binary answers (tiles) skip it
         start: dict[str, Any] | None = None
         textual = False
         pending = b""
 
         async def wrapped(message: dict[str, Any]) -> None:
-            nonlocal start, textual, pending
+            nonlocal start, textual, pending, tier
             if message["type"] == "http.response.start":
                 ctype = next((v for k, v in message.get("headers", []) if k.lower() == b"content-type"), b"")
                 textual = ctype.lower().startswith(_TEXTUAL)
                 if not textual:
                     await send(message)
                     return
+                tier = self._tier(scope)
                 start = message  # held until the body is known: its length may change
                 return
             if message["type"] != "http.response.body" or not textual:
