@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LEAFLET := layers/static/vendor/leaflet/leaflet.js
 
-.PHONY: demo test setup system-deps vendor lint bench clean-db
+.PHONY: demo test setup system-deps vendor lint bench bench-smoke clean-db
 
 demo: setup
 	$(BIN)/geo-risk demo
@@ -37,6 +37,11 @@ lint: $(STAMP)
 
 bench: setup
 	$(BIN)/python benchmarks/load.py
+
+# A small run of every benchmark (loading, grading, risk engine, tiles) printing their ratios in a
+# minute or two: run it before stopping, so that a regression shows.
+bench-smoke: setup
+	$(BIN)/python benchmarks/smoke.py
 
 clean-db:
 	-$(BIN)/geo-risk db down

@@ -262,6 +262,7 @@ def worker(url: str, profile: str | None) -> None:
 
     g.read_layer = timed("read", g.read_layer)
     g.read_table = timed("read", g.read_table)
+    g.read_near_plants = timed("read", g.read_near_plants)
     g.exposed_people = timed("exposure", g.exposed_people)
     g.assess_units = timed("assessment", g.assess_units)
     results.inputs_version = timed("read", results.inputs_version)
