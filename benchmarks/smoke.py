@@ -1,8 +1,8 @@
 """A small run of every benchmark, printing their ratios: run it (``make bench-smoke``) before stopping.
 
-Each benchmark under ``benchmarks/`` at a small size — loading and tiles on 100,000 residential
-polygons, grading on the sample city and a 2,500-unit province, the risk engine's series on one
-and four sources at 50 m — each in its own process, one after the other. Prints, for each, the lines
+Each benchmark under ``benchmarks/`` at a small size — loading, tiles and exports on 100,000
+residential polygons, grading on the sample city and a 2,500-unit province, the risk engine's
+series on one and four sources at 50 m — each in its own process, one after the other. Prints, for each, the lines
 that carry its ratios (``×``) and its time, and the whole output goes to
 ``benchmarks/out/smoke_<name>.log``. Exits non-zero if any benchmark failed. Takes a few minutes
 (the first run also builds tipg's venv from PyPI for the tile benchmark and caches the generated
@@ -33,6 +33,7 @@ SMOKE: dict[str, list[str]] = {
     "grading": ["--units", "2500"],
     "risk": ["--skip-city", "--sources", "1,4", "--cells", "50", "--ref-cells", "5"],
     "tiles": ["--quick", "--clients", "1,8", "--bboxes", "20"],
+    "export": ["--rows", "100000"],
 }
 
 
