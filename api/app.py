@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from api import errors, input_guard
+from api import errors, input_guard, methods, openapi
 from api.disclosure import DiscloseTexts
 from api.heavy import HeavyWork
 from api.routes import apidocs, exports, hazard_sources, health, layers, loads, ogc, risk, webmap
@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     webmap.install(app)
     apidocs.install(app)
     ogc.install(app, settings, app.state.database_url)
+    openapi.install(app)  # the document completed: one error body, every status, security (api.openapi)
+    methods.install(app)  # OPTIONS and 405 list every method of a path
     input_guard.install(app)  # text the store cannot hold (a NUL) is refused before any work
     # Outermost: every response body, the fast path's and the error handlers' included, passes the
     # tier rule for texts (api.disclosure).

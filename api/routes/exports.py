@@ -9,7 +9,7 @@ Formats (``f``): ``gpkg`` (GeoPackage 1.2, style inside), ``shp`` (zip of the Sh
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, Response
@@ -17,6 +17,7 @@ from starlette.background import BackgroundTask
 
 from api.access import Principal, authorise_layer, current_principal
 from api.deps import get_database_url
+from api.openapi import errors
 from api.routes.ogc import INCLUDE_HISTORY
 from geo_risk.export import EXPORT_FORMATS, export_download
 
@@ -25,6 +26,8 @@ __all__ = ["router"]
 router = APIRouter(tags=["exports"])
 
 _MEDIA_TYPES = sorted({f.media_type for f in EXPORT_FORMATS.values()})
+#: The formats, as the enum the API document gives ``f``.
+ExportFormat = Literal[tuple(EXPORT_FORMATS)]  # type: ignore[valid-type]
 
 
 @router.get(
@@ -36,15 +39,14 @@ _MEDIA_TYPES = sorted({f.media_type for f in EXPORT_FORMATS.values()})
             "description": "The file, as an attachment named <layer>.<suffix> (<layer>.shp.zip for shp)",
             "content": {m: {} for m in _MEDIA_TYPES},
         },
-        401: {"description": "Restricted layer and no API key"},
-        403: {"description": "Restricted layer and a key below analyst"},
-        404: {"description": "No such layer"},
-        422: {"description": "Unknown format, or an empty layer in a format that cannot describe its fields"},
+        **errors(404, 422, 429,
+                 _404="No such layer (a restricted layer below its tier is answered exactly as an unknown one)",
+                 _422="Unknown format, or an empty layer in a format that cannot describe its fields"),
     },
 )
 def export_collection(
     collection_id: Annotated[str, Path(alias="collectionId")],
-    f: Annotated[str, Query(description=f"format: {', '.join(EXPORT_FORMATS)}")] = "gpkg",
+    f: Annotated[ExportFormat, Query(description=f"format: {', '.join(EXPORT_FORMATS)}")] = "gpkg",
     include_history: Annotated[bool, INCLUDE_HISTORY] = False,
     *,
     request: Request,

@@ -12,7 +12,9 @@ from geo_risk.errors import DatabaseUnavailable
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Service and database status")
+@router.get("/health", summary="Service and database status",
+            responses={503: {"description": "The database is unreachable: status degraded, with the reason",
+                             "content": {"application/json": {}}}})
 def health(url: str = Depends(get_database_url)) -> JSONResponse:
     """200 with the PostGIS version and schema revision when the database answers, else 503."""
     from geo_risk.store.db import ping

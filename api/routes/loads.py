@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from api.access import Principal, require_role
 from api.deps import get_app_settings, get_database_url
 from api.errors import PayloadTooLarge
+from api.openapi import errors
 from geo_risk.errors import InvalidInput
 from geo_risk.settings import Settings
 
@@ -97,7 +98,9 @@ _UPLOAD_BODY = {
 
 
 @router.post("/loads", summary="Load interchange layers (GeoPackage, or the per-layer files of one load)",
-             openapi_extra=_UPLOAD_BODY)
+             openapi_extra=_UPLOAD_BODY,
+             responses=errors(413, 422, _422="A parameter breaks its rule, the upload is not multipart/form-data with "
+                                        "files, or rows are invalid (problems names each; nothing was loaded)"))
 async def create_load(
     request: Request,
     crs: Annotated[str | None, Query(description="CRS of the coordinates: EPSG code, gcj02 or bd09")] = None,

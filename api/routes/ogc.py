@@ -23,7 +23,7 @@ import html
 import json
 import os
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -32,6 +32,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.access import Principal, authorise_layer, can_see, current_principal
 from api.deps import get_app_settings, get_database_url
+from api.openapi import HTML, JSON, errors, ok
 from api.routes.layers import parse_bbox
 from geo_risk import __version__
 from geo_risk.errors import InvalidInput, NotFound
@@ -72,6 +73,33 @@ CONFORMANCE = [
 #: Query parameters of /items that are not property filters.
 ITEM_PARAMS = {"bbox", "bbox-crs", "datetime", "limit", "offset", "filter", "filter-lang", "filter-crs", "f",
                "include_history"}
+#: A decimal number as bbox takes it (no spaces, exponent allowed); [0-9], not \d: ASCII digits only.
+_NUMBER = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+#: ``bbox``: four numbers. That they are degrees in range with min ≤ max is said in its description.
+BBOX_PATTERN = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
+BBOX_FORM = ("lon_min,lat_min,lon_max,lat_max: four numbers in degrees (CRS84), -180 ≤ lon_min ≤ lon_max ≤ 180 "
+             "and -90 ≤ lat_min ≤ lat_max ≤ 90")
+#: ``datetime``: an RFC 3339 instant (years 1000-9999, an offset or Z), or an interval with one or both
+#: ends given (``..`` or nothing for an open end). That the date exists and start ≤ end is in the description.
+_INSTANT = (r"[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:"
+            r"[0-5][0-9](?:\.[0-9]+)?(?:Z|[+-](?:0[0-9]|1[0-5]):[0-5][0-9])")
+DATETIME_PATTERN = rf"^(?:{_INSTANT}|{_INSTANT}/(?:{_INSTANT}|\.\.)?|(?:\.\.)?/{_INSTANT})$"
+DATETIME_FORM = ("an RFC 3339 instant (2024-01-31T00:00:00Z) or an interval start/end with .. or nothing for an "
+                 "open end (2024-01-01T00:00:00Z/..), of dates that exist, start ≤ end, UTC offsets within ±15:59 "
+                 "(what PostgreSQL holds); only on layers with a time")
+FILTER_LANGS = Literal["cql2-text", "cql2-json"]
+FILTER_CRSS = Literal["http://www.opengis.net/def/crs/OGC/1.3/CRS84", "EPSG:4326",
+                      "http://www.opengis.net/def/crs/EPSG/0/4326"]
+#: ``f`` of the metadata pages, and of features (geojson is json).
+F_META = Annotated[Literal["json", "html"] | None,
+                   Query(description="json or html; without it, the Accept header decides")]
+F_FEATURES = Annotated[Literal["json", "geojson", "html"] | None,
+                       Query(description="json or geojson (GeoJSON), or html; without it, the Accept header decides")]
+#: Success of a page offered as JSON or HTML.
+JSON_OR_HTML = ok(JSON, HTML, description="The document as JSON, or as HTML with f=html")
+#: The limit on the hexagons of one request (geo_risk.store.tiles.hexagons_geojson).
+HEXAGON_AREA = ("; at most ~200,000 hexagons: the bbox's Web Mercator area / (2.6·s²) ≤ 200,000, s the hexagon "
+                "size of the zoom (40,075,016.69 m / 2^zoom / (16·√3)), else 422 (zoom in or send a smaller bbox)")
 #: The ``include_history`` parameter of items, one item and exports.
 INCLUDE_HISTORY = Query(description="also computed results whose inputs changed since (current = false), for "
                                     "layers of results (risk_contours); by default only current results")
@@ -164,8 +192,8 @@ def _extent(request: Request, url: str, layer: Any) -> tuple[float, float, float
 
 
 # -- landing, conformance, collections ------------------------------------------------------------
-@router.get("/", summary="Landing page 首页")
-def landing(request: Request, f: Annotated[str | None, Query(description="json or html")] = None) -> Response:
+@router.get("/", summary="Landing page 首页", response_class=Response, responses=JSON_OR_HTML)
+def landing(request: Request, f: F_META = None) -> Response:
     base = _base(request)
     links = [
         {"rel": "self", "type": "application/json", "title": "this document", "href": f"{base}/"},
@@ -188,17 +216,17 @@ def landing(request: Request, f: Annotated[str | None, Query(description="json o
     return JSONResponse(doc)
 
 
-@router.get("/conformance", summary="Conformance classes")
-def conformance(request: Request, f: Annotated[str | None, Query()] = None) -> Response:
+@router.get("/conformance", summary="Conformance classes", response_class=Response, responses=JSON_OR_HTML)
+def conformance(request: Request, f: F_META = None) -> Response:
     if _wants_html(request, f):
         return _page("Conformance", "<ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in CONFORMANCE) + "</ul>")
     return JSONResponse({"conformsTo": CONFORMANCE})
 
 
-@router.get("/collections", summary="Collections (map layers) 图层")
+@router.get("/collections", summary="Collections (map layers) 图层", response_class=Response, responses=JSON_OR_HTML)
 def collections(
     request: Request,
-    f: Annotated[str | None, Query()] = None,
+    f: F_META = None,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
 ) -> Response:
@@ -218,11 +246,12 @@ def collections(
     return JSONResponse({"links": links, "collections": items})
 
 
-@router.get("/collections/{collectionId}", summary="One collection")
+@router.get("/collections/{collectionId}", summary="One collection", response_class=Response,
+            responses=JSON_OR_HTML)
 def collection(
     collection_id: Annotated[str, Path(alias="collectionId")],
     request: Request,
-    f: Annotated[str | None, Query()] = None,
+    f: F_META = None,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
 ) -> Response:
@@ -233,7 +262,8 @@ def collection(
     return JSONResponse(doc)
 
 
-@router.get("/collections/{collectionId}/queryables", summary="Queryable properties (JSON Schema)")
+@router.get("/collections/{collectionId}/queryables", summary="Queryable properties (JSON Schema)",
+            response_class=Response, responses=ok("application/schema+json", description="A JSON Schema"))
 def queryables(
     collection_id: Annotated[str, Path(alias="collectionId")],
     request: Request,
@@ -280,19 +310,26 @@ def _filter(filter_: str | None, lang: str | None, crs: str | None) -> Any:
     return parse_cql2(filter_, lang)
 
 
-@router.get("/collections/{collectionId}/items", summary="Features of a collection (GeoJSON, EPSG:4326 lon/lat)")
+@router.get("/collections/{collectionId}/items", summary="Features of a collection (GeoJSON, EPSG:4326 lon/lat)",
+            response_class=Response,
+            responses=ok(GEOJSON, HTML, description="A GeoJSON FeatureCollection, or an HTML table with f=html"))
 def items(
     collection_id: Annotated[str, Path(alias="collectionId")],
     request: Request,
-    bbox: Annotated[str | None, Query(description="lon_min,lat_min,lon_max,lat_max (CRS84)")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
-    datetime_: Annotated[str | None, Query(alias="datetime", description="RFC 3339 instant or start/end")] = None,
+    bbox: Annotated[str | None, Query(description=BBOX_FORM, pattern=BBOX_PATTERN)] = None,
+    bbox_crs: Annotated[Literal["http://www.opengis.net/def/crs/OGC/1.3/CRS84"] | None,
+                        Query(alias="bbox-crs", description="CRS84, the only one offered")] = None,
+    datetime_: Annotated[str | None, Query(alias="datetime", description=DATETIME_FORM,
+                                           pattern=DATETIME_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000, description="features per page (≤ 10,000)")] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
-    filter_: Annotated[str | None, Query(alias="filter", description="CQL2 text or JSON; S_DWITHIN in metres")] = None,
-    filter_lang: Annotated[str | None, Query(alias="filter-lang", description="cql2-text or cql2-json")] = None,
-    filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
-    f: Annotated[str | None, Query(description="json (GeoJSON) or html")] = None,
+    filter_: Annotated[str | None, Query(
+        alias="filter", min_length=1,
+        description="CQL2 text or JSON (per filter-lang; by default JSON when it starts with '{') over the "
+                    "collection's queryables; S_DWITHIN in metres")] = None,
+    filter_lang: Annotated[FILTER_LANGS | None, Query(alias="filter-lang", description="only with filter")] = None,
+    filter_crs: Annotated[FILTER_CRSS | None, Query(alias="filter-crs", description="only with filter")] = None,
+    f: F_FEATURES = None,
     include_history: Annotated[bool, INCLUDE_HISTORY] = False,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
@@ -361,12 +398,13 @@ def items(
     return Response(body, media_type=GEOJSON)
 
 
-@router.get("/collections/{collectionId}/items/{featureId:path}", summary="One feature")
+@router.get("/collections/{collectionId}/items/{featureId:path}", summary="One feature", response_class=Response,
+            responses=ok(GEOJSON, HTML, description="A GeoJSON Feature, or an HTML table with f=html"))
 def item(
     collection_id: Annotated[str, Path(alias="collectionId")],
     feature_id: Annotated[str, Path(alias="featureId")],
     request: Request,
-    f: Annotated[str | None, Query()] = None,
+    f: F_FEATURES = None,
     include_history: Annotated[bool, INCLUDE_HISTORY] = False,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
@@ -506,13 +544,19 @@ def tile_headers(etag: str, tier: str) -> dict[str, str]:
 @router.get(
     "/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}",
     summary="A Mapbox Vector Tile (tileMatrix/tileRow/tileCol)",
-    responses={200: {"content": {MVT: {}}}},
+    response_class=Response,
+    responses={**ok(MVT, description="The tile (empty where the layer has nothing)"),
+               304: {"description": "Not Modified: If-None-Match holds the tile's ETag"},
+               **errors(429, _429="Below the layer's minimum zoom, its hexagon index is being built and every "
+                                  "heavy-work slot of the caller's tier is busy: retry after Retry-After seconds")},
 )
 async def tile(
     collection_id: Annotated[str, Path(alias="collectionId")],
-    z: Annotated[int, Path(alias="tileMatrix", description="zoom level")],
-    y: Annotated[int, Path(alias="tileRow", description="row, from the north")],
-    x: Annotated[int, Path(alias="tileCol", description="column, from the west")],
+    z: Annotated[int, Path(alias="tileMatrix", ge=0, le=24, description="zoom level, 0-24")],
+    y: Annotated[int, Path(alias="tileRow", ge=0, le=(1 << 24) - 1,
+                           description="row, from the north: 0 ≤ tileRow < 2^tileMatrix")],
+    x: Annotated[int, Path(alias="tileCol", ge=0, le=(1 << 24) - 1,
+                           description="column, from the west: 0 ≤ tileCol < 2^tileMatrix")],
     request: Request,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
@@ -546,11 +590,13 @@ async def tile(
 
 
 @router.get("/collections/{collectionId}/hexagons", summary="The layer summed into hexagons (GeoJSON, for zooms "
-            "below its minimum)")
+            "below its minimum)", response_class=Response,
+            responses={**ok(GEOJSON, description="A GeoJSON FeatureCollection of hexagons"),
+                       **errors(404, 429, _404="No such layer, or a layer not summed into hexagons")})
 def hexagons(
     collection_id: Annotated[str, Path(alias="collectionId")],
     request: Request,
-    bbox: Annotated[str, Query(description="lon_min,lat_min,lon_max,lat_max (CRS84)")],
+    bbox: Annotated[str, Query(description=BBOX_FORM + HEXAGON_AREA, pattern=BBOX_PATTERN)],
     zoom: Annotated[int, Query(ge=0, le=24, description="web-map zoom: hexagons are ~16 px across")],
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
@@ -558,6 +604,8 @@ def hexagons(
     from geo_risk.store.tiles import hexagons_geojson
 
     layer = authorise_layer(collection_id, principal)
+    if layer.aggregate is None:  # the resource exists only for layers summed into hexagons
+        raise NotFound(f"collection {layer.id!r} has no hexagons: it is not summed below zoom {layer.min_zoom}")
     box = parse_bbox(bbox)
     assert box is not None  # noqa: S101 - bbox is required
     version = request.app.state.version_watch.version

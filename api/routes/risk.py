@@ -20,11 +20,14 @@ from pydantic import BaseModel, Field
 
 from api.access import Principal, require_role
 from api.deps import get_database_url
+from api.openapi import errors, ok
 from geo_risk.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api/v1/risk", tags=["risk (GB/T 37243, GB 36894)"])
 
 Scope = Literal["enterprise", "park"]
+#: The media type of the IR grid (a Cloud-Optimised GeoTIFF).
+COG = "image/tiff; application=geotiff; profile=cloud-optimized"
 
 
 class RunOut(BaseModel):
@@ -87,7 +90,7 @@ def run(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) -> di
 
 
 @router.get("/{scope}/{scope_id}/contours", summary="Iso-risk contours (GeoJSON, EPSG:4326)",
-            responses={200: {"content": {"application/geo+json": {}}}})
+            response_class=Response, responses=ok("application/geo+json", description="A GeoJSON FeatureCollection"))
 def contours(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) -> Response:
     import json
 
@@ -101,7 +104,7 @@ def contours(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) 
 
 
 @router.get("/{scope}/{scope_id}/fn-curve.png", summary="F-N curve against the GB 36894 lines (PNG)",
-            responses={200: {"content": {"image/png": {}}}})
+            response_class=Response, responses=ok("image/png", description="The plot"))
 def fn_curve_png(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) -> Response:
     import numpy as np
 
@@ -118,12 +121,14 @@ def fn_curve_png(scope: Scope, scope_id: str, url: str = Depends(get_database_ur
 
 
 @router.get("/{scope}/{scope_id}/ir.tif", summary="The IR grid as a Cloud-Optimised GeoTIFF (per year)",
-            responses={200: {"content": {"image/tiff": {}}}})
+            response_class=Response,
+            responses={**ok(COG, description="The grid, as an attachment"),
+                       **errors(404, _404="No run for this enterprise or park, or its grid is not on this server")})
 def ir_grid(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) -> FileResponse:
     r = _run(url, scope, scope_id)
     if not r["grid_path"] or not Path(r["grid_path"]).is_file():
         raise NotFound(f"the IR grid of {scope} {scope_id!r} is not on this server: run `geo-risk risk` again")
-    return FileResponse(r["grid_path"], media_type="image/tiff; application=geotiff; profile=cloud-optimized",
+    return FileResponse(r["grid_path"], media_type=COG,
                         filename=f"ir-{scope}-{scope_id}.tif")
 
 
@@ -137,7 +142,9 @@ def distances(
     return distances_for(url, enterprise_id)
 
 
-@router.post("/runs", summary="Run the risk engine (analyst key); recorded in the audit log")
+@router.post("/runs", summary="Run the risk engine (analyst key); recorded in the audit log",
+             responses=errors(422, 429, _422="The body breaks its schema, names no target (enterprise_id, park_id or "
+                                        "all: true), or the wind rose file is not usable"))
 async def start_run(
     body: RunRequest,
     request: Request,

@@ -89,11 +89,16 @@ It fetches Leaflet from npm at build time; at run time the map loads nothing fro
 </body></html>"""
 
 
+#: The page that says how to build the front-end library when it is missing.
+_MISSING_VENDOR = {503: {"description": "The vendored Leaflet has not been built: a page says how",
+                         "content": {"text/html": {}}, "headers": {"Retry-After": {"schema": {"type": "integer"}}}}}
+
+
 # GET and HEAD as two routes of one function, so each has its own operationId in the OpenAPI document.
 @router.head("/map", response_class=HTMLResponse, operation_id="web_map_head",
-             summary="The web map's headers (HEAD of /map)")
+             summary="The web map's headers (HEAD of /map)", responses=_MISSING_VENDOR)
 @router.get("/map", response_class=HTMLResponse, operation_id="web_map",
-            summary="The web map (Leaflet) of the registered layers")
+            summary="The web map (Leaflet) of the registered layers", responses=_MISSING_VENDOR)
 def web_map(request: Request) -> HTMLResponse:
     """The map page; 503 with instructions when the vendored Leaflet has not been built."""
     if not LEAFLET_JS.is_file():
