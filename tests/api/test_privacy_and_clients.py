@@ -1,5 +1,5 @@
 """Private layers stay private on every path, for every role; GDAL reads the service as a client;
-schemathesis finds no server error in the OpenAPI document; writes land in the audit log."""
+schemathesis with every check runs in test_openapi_schemathesis.py; writes land in the audit log."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
-from helpers import KEY_OF, ROLE_KEYS, SAMPLE_CITY, live_server
+from helpers import KEY_OF, SAMPLE_CITY, live_server
 from sqlalchemy import text
 
 from api.app import create_app
@@ -93,38 +93,6 @@ def test_gdal_reads_the_service(city_url: str, tmp_path: Path) -> None:
                 assert layer["features"] == expected
                 assert layer["crs"] == "EPSG:4326"
                 assert set(REGISTRY[cid].fields) - {"id"} <= set(layer["fields"])
-
-
-# -- schemathesis ---------------------------------------------------------------------------------
-def test_schemathesis_finds_no_server_error(city_url: str) -> None:
-    """Property-based requests from the OpenAPI document: never a 5xx (4xx for bad input is fine)."""
-    import schemathesis
-    from hypothesis import HealthCheck, given, settings
-
-    app = create_app(Settings(database_url=city_url, api_keys=ROLE_KEYS), database_url=city_url)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    failures: list[str] = []
-    calls: list[int] = []
-    operations = 0
-    for op_result in schema.get_all_operations():
-        operation = op_result.ok()
-        if operation.method.upper() != "GET":
-            continue
-        operations += 1
-
-        @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        def check(case) -> None:  # noqa: ANN001
-            response = case.call()
-            calls.append(response.status_code)
-            if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} {case.query} → {response.status_code}")
-
-        check()
-    assert not failures, "\n".join(failures[:20])
-    assert operations >= 15 and len(calls) >= 5 * operations  # it really generated requests
-    assert any(c < 300 for c in calls) and any(400 <= c < 500 for c in calls)
 
 
 def test_write_is_recorded_in_the_audit_log(fresh_db_url: str) -> None:
