@@ -46,3 +46,18 @@ bench-smoke: setup
 clean-db:
 	-$(BIN)/geo-risk db down
 	rm -rf .geo_risk/pg
+
+# Mutation testing of the modules that decide answers (docs/mutation-testing.md): mutmut mutates them
+# ([tool.mutmut] in pyproject.toml), runs their tests against each mutant on one shared throwaway PostGIS,
+# and prints the share killed per module. Results are cached in mutants/: a re-run tests only what changed.
+# MUTANTS='geo_risk.store.cql2.*' limits a run to some modules.
+MUTANTS ?=
+mutants: setup
+	@pg=$$(mktemp -d /tmp/geo_risk_mutants_pg.XXXXXX); chmod 755 $$pg; \
+	GEO_RISK_TEST_SHARED_PG=$$pg/cluster nice -n 10 $(BIN)/mutmut run --max-children 2 $(MUTANTS); status=$$?; \
+	$(BIN)/python -c 'import sys, pathlib, geo_risk.store.embedded as e; e.EmbeddedCluster(pathlib.Path(sys.argv[1])).destroy()' $$pg/cluster; \
+	rm -rf $$pg; \
+	$(BIN)/mutmut results --all true | awk -F': ' '{ n = $$1; sub(/^ +/, "", n); sub(/\.x[^.]*$$/, "", n); \
+	  all[n]++; if ($$2 == "killed" || $$2 == "timeout") dead[n]++; } \
+	  END { for (n in all) printf "%-28s %5.1f %% killed (%d of %d)\n", n, 100 * dead[n] / all[n], dead[n], all[n] }' | sort; \
+	exit $$status

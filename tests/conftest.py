@@ -35,8 +35,43 @@ TEST_DATA = REPO / "tests" / "data"
 STANDARDS_NOTES = REPO / "docs" / "standards"
 
 
+# `make mutants` sets this: mutmut forks one pytest session per mutant, and they all share one cluster in
+# this folder (started once, kept running; the Makefile destroys it at the end) instead of each running
+# initdb and the migrations again. Unset (a normal run), every pytest process has a throwaway cluster.
+SHARED_CLUSTER_ENV = "GEO_RISK_TEST_SHARED_PG"
+
+
+def _shared_cluster(root: Path) -> EmbeddedCluster:
+    import fcntl
+
+    root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o755)
+    cluster = EmbeddedCluster(root, unsafe=True, echo=lambda *a, **k: None)
+    with open(root.parent / f"{root.name}.lock", "w") as lock:  # one starter and migrator at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cluster.start()
+        admin = cluster._admin()
+        try:
+            with admin.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (TEMPLATE,))
+                if cur.fetchone() is None:  # migrated under another name, so a half-built one is never used
+                    building = f"{TEMPLATE}_building"
+                    cluster.drop_database(building)
+                    cluster.create_database(building)
+                    migrate(cluster.url(building))
+                    get_engine(cluster.url(building)).dispose()
+                    cur.execute(f"ALTER DATABASE {building} RENAME TO {TEMPLATE}")
+        finally:
+            admin.close()
+    return cluster
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[EmbeddedCluster]:
+    shared = os.environ.get(SHARED_CLUSTER_ENV)
+    if shared:
+        yield _shared_cluster(Path(shared))
+        return
     root = Path(tempfile.mkdtemp(prefix="geo_risk_test_pg_"))
     os.chmod(root, 0o755)  # the server runs as an unprivileged user when the suite runs as root
     cluster = EmbeddedCluster(root, unsafe=True, echo=lambda *a, **k: None)
@@ -51,6 +86,8 @@ def pg_cluster() -> Iterator[EmbeddedCluster]:
 
 def _new_db(cluster: EmbeddedCluster, hint: str) -> str:
     name = re.sub(r"[^a-z0-9_]", "_", hint.lower())[-40:].strip("_") + f"_{next(_counter)}"
+    if os.environ.get(SHARED_CLUSTER_ENV):  # sessions forked from one process share the counter
+        name += f"_{os.getpid()}"
     cluster.create_database(name, template=TEMPLATE)
     return name
 

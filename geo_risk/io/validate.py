@@ -149,7 +149,7 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
         present = present & ~not_number
     arr = num.to_numpy()
     finite = np.isfinite(arr)
-    col.add(present & ~finite & ~np.isnan(arr), lambda p: f"{name} {arr[p]!r} is not a finite number")
+    col.add(present & ~finite & ~np.isnan(arr), lambda p: f"{name} {arr[p]:g} is not a finite number")
     present = present & finite
     if f.minimum is not None:
         below = present & ((arr <= f.minimum) if f.exclusive_minimum else (arr < f.minimum))

@@ -172,7 +172,27 @@ def _walk_json(node: Any) -> Any:
             if not isinstance(bounds, list) or len(bounds) != 2:
                 raise InvalidInput("CQL2-JSON: 'between' takes [property, low, high]")
             node = {"op": node["op"], "args": [args[0], bounds]}
+        if any(isinstance(a, dict) and "bbox" in a for a in args):
+            node = {**node, "args": [_bbox_as_polygon(a) for a in node["args"]]}
     return walk_cql_json(node)
+
+
+def _bbox_as_polygon(arg: Any) -> Any:
+    """A CQL2-JSON ``{"bbox": [minx, miny, maxx, maxy]}`` literal as the GeoJSON polygon it stands for.
+
+    pygeofilter builds its Envelope from the list in the wrong order (its fields are x1, x2, y1, y2),
+    so the box it would give is (minx, maxx) × (miny, maxy) read as (minx, miny) × (maxx, maxy).
+    """
+    if not (isinstance(arg, dict) and "bbox" in arg):
+        return arg
+    box = arg["bbox"]
+    if not isinstance(box, list) or len(box) not in (4, 6):
+        raise InvalidInput("CQL2-JSON: a bbox is [minx, miny, maxx, maxy] (or six numbers with heights)")
+    x0, y0, x1, y1 = (box[0], box[1], box[2], box[3]) if len(box) == 4 else (box[0], box[1], box[3], box[4])
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (x0, y0, x1, y1)):
+        raise InvalidInput("CQL2-JSON: a bbox is [minx, miny, maxx, maxy] (or six numbers with heights)")
+    _envelope(x0, y0, x1, y1)  # the same range checks and message as a text BBOX
+    return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
 
 
 #: Arguments (fewest, most) each CQL2-JSON operator takes (OGC 21-065, Annex B JSON schema).

@@ -1,0 +1,295 @@
+"""CQL2 filters evaluated by PostgreSQL against the same predicate written in Python.
+
+A small table of five rows holds one column of each kind the translation knows (text, number,
+boolean, timestamp, geometry). Each filter's matching ids, as PostGIS computes them from
+``to_sql(parse_cql2(…))``, must equal the ids that the filter's meaning selects, computed here in
+plain Python from the CQL2 standard (OGC 21-065: comparison, LIKE with ``%``/``_``/``\\``, BETWEEN,
+IN, IS NULL, the spatial predicates, and the temporal ones of §A.10 for an instant and an interval),
+with SQL's rule that a comparison with NULL is not true. S_DWITHIN distances come from pyproj's
+geodesic on the WGS 84 spheroid. The messages of refused filters are pinned as users read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from pyproj import Geod
+
+from geo_risk.errors import InvalidInput
+from geo_risk.store.cql2 import parse_cql2, to_sql
+from geo_risk.store.db import get_engine
+
+UTC = dt.UTC
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    name: str | None
+    population: int | None
+    ratio: float | None
+    active: bool | None
+    built: dt.datetime | None
+    lon: float
+    lat: float
+
+
+ROWS = [
+    Row(1, "Alpha works", 10, 0.5, True, dt.datetime(2020, 1, 1, tzinfo=UTC), 126.5, 43.8),
+    Row(2, "beta_site", 200, 1.5, False, dt.datetime(2021, 6, 15, 12, tzinfo=UTC), 126.6, 43.9),
+    Row(3, "Gamma%plant", 3000, 2.5, None, dt.datetime(2022, 12, 31, 23, 59, 59, tzinfo=UTC), 127.0, 44.0),
+    Row(4, None, 0, -1.0, True, None, 87.6, 43.8),
+    Row(5, "ALPHA Depot", 55, 0.0, False, dt.datetime(2019, 3, 1, tzinfo=UTC), 126.55, 43.85),
+    Row(6, "beta-site", None, None, None, dt.datetime(2021, 6, 15, 12, 0, 1, tzinfo=UTC), 126.52, 43.81),
+]
+METADATA = sa.MetaData()
+TABLE = sa.Table(
+    "cql2_rows", METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("population", sa.BigInteger),
+    sa.Column("ratio", sa.Float),
+    sa.Column("active", sa.Boolean),
+    sa.Column("built", sa.DateTime(timezone=True)),
+    sa.Column("geom", Geometry("POINT", srid=4326)),
+)
+COLUMNS = {c.name: c for c in TABLE.columns if c.name != "id"}
+KINDS = {"name": "text", "population": "number", "ratio": "number", "active": "boolean", "built": "timestamp",
+         "geom": "geometry"}
+# A box around 吉林市 (lon 126–127.5, lat 43–44.5) that holds every row but 4 (Ürümqi, lon 87.6).
+BOX = "POLYGON((126 43, 127.5 43, 127.5 44.5, 126 44.5, 126 43))"
+GEOD = Geod(ellps="WGS84")
+
+
+@pytest.fixture(scope="module")
+def engine(db_url: str) -> Iterator[sa.Engine]:
+    engine = get_engine(db_url)
+    METADATA.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(TABLE.insert(), [
+            {"id": r.id, "name": r.name, "population": r.population, "ratio": r.ratio, "active": r.active,
+             "built": r.built, "geom": f"SRID=4326;POINT({r.lon} {r.lat})"} for r in ROWS
+        ])
+    yield engine
+
+
+def _matching(engine: sa.Engine, expression: str | dict, lang: str = "cql2-text") -> set[int]:
+    where = to_sql(parse_cql2(expression, lang), COLUMNS, KINDS, "geom")
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(TABLE.c.id).where(where)).scalars())
+
+
+def _where(predicate: Callable[[Row], bool | None]) -> set[int]:
+    """Ids of the rows where ``predicate`` is true; None (SQL's unknown, from a NULL) is not true."""
+    return {r.id for r in ROWS if predicate(r) is True}
+
+
+def _cmp(f):  # noqa: ANN001, ANN202
+    return lambda a: None if a is None else f(a)
+
+
+T = dt.datetime
+TS_2021 = T(2021, 6, 15, 12, tzinfo=UTC)
+
+CASES: list[tuple[str, Callable[[Row], bool | None]]] = [
+    # comparisons, property first and literal first (5 < population means population > 5)
+    ("population > 55", lambda r: _cmp(lambda p: p > 55)(r.population)),
+    ("55 < population", lambda r: _cmp(lambda p: p > 55)(r.population)),
+    ("55 > population", lambda r: _cmp(lambda p: p < 55)(r.population)),
+    ("55 <= population", lambda r: _cmp(lambda p: p >= 55)(r.population)),
+    ("55 >= population", lambda r: _cmp(lambda p: p <= 55)(r.population)),
+    ("population >= 55", lambda r: _cmp(lambda p: p >= 55)(r.population)),
+    ("population < 55", lambda r: _cmp(lambda p: p < 55)(r.population)),
+    ("population <= 10", lambda r: _cmp(lambda p: p <= 10)(r.population)),
+    ("population = 55", lambda r: _cmp(lambda p: p == 55)(r.population)),
+    ("55 = population", lambda r: _cmp(lambda p: p == 55)(r.population)),
+    ("population <> 55", lambda r: _cmp(lambda p: p != 55)(r.population)),
+    ("ratio < 0.75", lambda r: _cmp(lambda x: x < 0.75)(r.ratio)),
+    ("ratio >= -1", lambda r: _cmp(lambda x: x >= -1)(r.ratio)),
+    ("population > ratio", None),  # number with number property: allowed (no expected set: see below)
+    # BETWEEN and IN, with their negations
+    ("population BETWEEN 10 AND 200", lambda r: _cmp(lambda p: 10 <= p <= 200)(r.population)),
+    ("population NOT BETWEEN 10 AND 200", lambda r: _cmp(lambda p: not 10 <= p <= 200)(r.population)),
+    ("population IN (10, 3000)", lambda r: _cmp(lambda p: p in (10, 3000))(r.population)),
+    ("population NOT IN (10, 3000)", lambda r: _cmp(lambda p: p not in (10, 3000))(r.population)),
+    ("name IN ('beta_site', 'nothing')", lambda r: _cmp(lambda s: s == "beta_site")(r.name)),
+    # LIKE: % any run, _ one character, \ escapes; case-sensitive unless CASEI
+    ("name LIKE 'Alpha%'", lambda r: _cmp(lambda s: s.startswith("Alpha"))(r.name)),
+    ("name NOT LIKE 'Alpha%'", lambda r: _cmp(lambda s: not s.startswith("Alpha"))(r.name)),
+    ("name LIKE 'beta_site'", lambda r: _cmp(lambda s: len(s) == 9 and s.startswith("beta") and s.endswith("site"))(
+        r.name)),
+    ("name LIKE 'beta\\_site'", lambda r: _cmp(lambda s: s == "beta_site")(r.name)),
+    ("name LIKE '%\\%%'", lambda r: _cmp(lambda s: "%" in s)(r.name)),
+    ("name LIKE 'Gamma\\%plant'", lambda r: _cmp(lambda s: s == "Gamma%plant")(r.name)),
+    ("name LIKE 'Gamma\\plant'", lambda r: _cmp(lambda s: s == "Gammaplant")(r.name)),  # \p is just p
+    ("CASEI(name) LIKE 'alpha%'", lambda r: _cmp(lambda s: s.lower().startswith("alpha"))(r.name)),
+    ("CASEI(name) = CASEI('ALPHA WORKS')", lambda r: _cmp(lambda s: s.lower() == "alpha works")(r.name)),
+    ("name = 'ALPHA Depot'", lambda r: _cmp(lambda s: s == "ALPHA Depot")(r.name)),
+    # NULL tests and booleans
+    ("name IS NULL", lambda r: r.name is None),
+    ("name IS NOT NULL", lambda r: r.name is not None),
+    ("population IS NULL", lambda r: r.population is None),
+    ("active = FALSE", lambda r: _cmp(lambda a: a is False)(r.active)),
+    ("active = TRUE", lambda r: _cmp(lambda a: a is True)(r.active)),
+    # logic: AND binds tighter than OR; chains
+    ("population > 5 AND ratio < 2", lambda r: _cmp(lambda p: p > 5)(r.population) and _cmp(lambda x: x < 2)(
+        r.ratio)),
+    ("population > 1000 OR active = TRUE",
+     lambda r: _cmp(lambda p: p > 1000)(r.population) is True or r.active is True),
+    ("population = 10 OR population = 200 OR population = 55",
+     lambda r: _cmp(lambda p: p in (10, 200, 55))(r.population)),
+    ("population > 5 AND population < 3000 AND ratio > 0",
+     lambda r: _cmp(lambda p: 5 < p < 3000)(r.population) and _cmp(lambda x: x > 0)(r.ratio)),
+    ("NOT (population > 100 OR ratio < 0)",
+     lambda r: None if r.population is None else not (r.population > 100 or r.ratio < 0)),
+    # spatial: property first and literal first (S_CONTAINS(box, geom) is "geom inside box")
+    (f"S_INTERSECTS(geom, {BOX})", lambda r: 126 <= r.lon <= 127.5 and 43 <= r.lat <= 44.5),
+    (f"S_INTERSECTS({BOX}, geom)", lambda r: 126 <= r.lon <= 127.5 and 43 <= r.lat <= 44.5),
+    (f"S_WITHIN(geom, {BOX})", lambda r: 126 < r.lon < 127.5 and 43 < r.lat < 44.5),
+    (f"S_CONTAINS({BOX}, geom)", lambda r: 126 < r.lon < 127.5 and 43 < r.lat < 44.5),
+    (f"S_CONTAINS(geom, {BOX})", lambda r: False),  # a point contains no box
+    (f"S_WITHIN({BOX}, geom)", lambda r: False),
+    (f"S_DISJOINT(geom, {BOX})", lambda r: not (126 <= r.lon <= 127.5 and 43 <= r.lat <= 44.5)),
+    ("S_EQUALS(geom, POINT(126.5 43.8))", lambda r: (r.lon, r.lat) == (126.5, 43.8)),
+    ("S_TOUCHES(geom, POLYGON((126.5 43.8, 127 43.8, 127 44, 126.5 44, 126.5 43.8)))",
+     lambda r: (r.lon, r.lat) in {(126.5, 43.8), (127.0, 44.0)}),  # on the ring, not inside
+    ("S_CROSSES(geom, LINESTRING(126 43, 127.5 44.5))", lambda r: False),  # a point never crosses
+    ("S_OVERLAPS(geom, MULTIPOINT((126.5 43.8), (1 1)))", lambda r: False),  # one point: no overlap
+    ("S_INTERSECTS(geom, BBOX(126.55, 43.85, 127, 44))", lambda r: 126.55 <= r.lon <= 127 and 43.85 <= r.lat <= 44),
+    ("BBOX(geom, 126.55, 43.85, 127, 44)", lambda r: 126.55 <= r.lon <= 127 and 43.85 <= r.lat <= 44),
+    ("S_INTERSECTS(geom, BBOX(80, 40, 90, 45))", lambda r: r.id == 4),
+    # temporal (OGC 21-065 §A.10), instants and intervals, open ends
+    ("T_BEFORE(built, TIMESTAMP('2021-06-15T12:00:00Z'))", lambda r: _cmp(lambda t: t < TS_2021)(r.built)),
+    ("T_AFTER(built, TIMESTAMP('2021-06-15T12:00:00Z'))", lambda r: _cmp(lambda t: t > TS_2021)(r.built)),
+    ("T_EQUALS(built, TIMESTAMP('2021-06-15T12:00:00Z'))", lambda r: _cmp(lambda t: t == TS_2021)(r.built)),
+    ("T_INTERSECTS(built, TIMESTAMP('2021-06-15T12:00:00Z'))", lambda r: _cmp(lambda t: t == TS_2021)(r.built)),
+    ("T_DURING(built, TIMESTAMP('2021-06-15T12:00:00Z'))", lambda r: False),
+    ("T_BEFORE(built, DATE('2020-01-01'))", lambda r: _cmp(lambda t: t < T(2020, 1, 1, tzinfo=UTC))(r.built)),
+    ("T_AFTER(built, TIMESTAMP('2021-06-15T20:00:00+08:00'))", lambda r: _cmp(lambda t: t > TS_2021)(r.built)),
+    ("T_AFTER(built, TIMESTAMP('2021-06-15T12:00:00'))", lambda r: _cmp(lambda t: t > TS_2021)(r.built)),
+    ("T_DURING(built, INTERVAL('2020-01-01T00:00:00Z', '2022-12-31T23:59:59Z'))",
+     lambda r: _cmp(lambda t: T(2020, 1, 1, tzinfo=UTC) < t < T(2022, 12, 31, 23, 59, 59, tzinfo=UTC))(r.built)),
+    ("T_INTERSECTS(built, INTERVAL('2020-01-01T00:00:00Z', '2022-12-31T23:59:59Z'))",
+     lambda r: _cmp(lambda t: T(2020, 1, 1, tzinfo=UTC) <= t <= T(2022, 12, 31, 23, 59, 59, tzinfo=UTC))(r.built)),
+    ("T_BEFORE(built, INTERVAL('2021-06-15T12:00:00Z', '2023-01-01T00:00:00Z'))",
+     lambda r: _cmp(lambda t: t < TS_2021)(r.built)),
+    ("T_AFTER(built, INTERVAL('2019-01-01T00:00:00Z', '2021-06-15T12:00:00Z'))",
+     lambda r: _cmp(lambda t: t > TS_2021)(r.built)),
+    ("T_EQUALS(built, INTERVAL('2021-06-15T12:00:00Z', '2021-06-15T12:00:00Z'))",
+     lambda r: _cmp(lambda t: t == TS_2021)(r.built)),
+    ("T_EQUALS(built, INTERVAL('2021-06-15T12:00:00Z', '2021-06-15T12:00:01Z'))", lambda r: False),
+    ("T_EQUALS(built, INTERVAL('..', '2021-06-15T12:00:00Z'))", lambda r: False),
+    ("T_BEFORE(built, INTERVAL('..', '2021-01-01T00:00:00Z'))", lambda r: False),  # nothing is before ..
+    ("T_AFTER(built, INTERVAL('2021-01-01T00:00:00Z', '..'))", lambda r: False),
+    ("T_DURING(built, INTERVAL('2020-06-01T00:00:00Z', '..'))",
+     lambda r: _cmp(lambda t: t > T(2020, 6, 1, tzinfo=UTC))(r.built)),
+    ("T_DURING(built, INTERVAL('..', '2021-06-15T12:00:00Z'))", lambda r: _cmp(lambda t: t < TS_2021)(r.built)),
+    ("T_DURING(built, INTERVAL('..', '..'))", lambda r: r.built is not None),
+    ("T_INTERSECTS(built, INTERVAL('..', '2020-01-01T00:00:00Z'))",
+     lambda r: _cmp(lambda t: t <= T(2020, 1, 1, tzinfo=UTC))(r.built)),
+    ("T_INTERSECTS(built, INTERVAL('2021-06-15T12:00:00Z', '..'))", lambda r: _cmp(lambda t: t >= TS_2021)(r.built)),
+    ("T_INTERSECTS(built, INTERVAL('..', '..'))", lambda r: r.built is not None),
+]
+
+
+@pytest.mark.parametrize(("expression", "meaning"), [c for c in CASES if c[1] is not None],
+                         ids=[c[0] for c in CASES if c[1] is not None])
+def test_a_filter_selects_what_it_means(engine: sa.Engine, expression: str, meaning) -> None:  # noqa: ANN001
+    expected = _where(meaning)
+    assert _matching(engine, expression) == expected
+
+
+def test_two_number_properties_compare_with_each_other(engine: sa.Engine) -> None:
+    assert _matching(engine, "population > ratio") == _where(
+        lambda r: None if r.population is None or r.ratio is None else r.population > r.ratio)
+    assert _matching(engine, "ratio >= population") == _where(
+        lambda r: None if r.population is None or r.ratio is None else r.ratio >= r.population)
+
+
+@pytest.mark.parametrize("distance_m", [0, 6_000, 7_500, 14_000, 60_000])
+def test_s_dwithin_is_metres_on_the_spheroid(engine: sa.Engine, distance_m: int) -> None:
+    def within(r: Row) -> bool:
+        return GEOD.inv(126.5, 43.8, r.lon, r.lat)[2] <= distance_m
+
+    for text in (f"S_DWITHIN(geom, POINT(126.5 43.8), {distance_m})",
+                 f"S_DWITHIN(POINT(126.5 43.8), geom, {distance_m})"):
+        assert _matching(engine, text) == _where(within), text
+
+
+def test_a_boolean_property_alone_is_a_condition(engine: sa.Engine) -> None:
+    # cql2-text cannot write a bare property as a condition; cql2-json can ({"property": "active"}).
+    active = {"property": "active"}
+    assert _matching(engine, active, "cql2-json") == _where(lambda r: r.active is True)
+    assert _matching(engine, {"op": "not", "args": [active]}, "cql2-json") == _where(lambda r: r.active is not True)
+    with pytest.raises(InvalidInput, match=r"^property 'population' is not boolean: compare it with a value$"):
+        _matching(engine, {"property": "population"}, "cql2-json")
+
+
+def test_a_json_bbox_is_minx_miny_maxx_maxy(engine: sa.Engine) -> None:
+    # OGC 21-065 Annex B: "bbox": [minx, miny, maxx, maxy]. pygeofilter reads the list in another order.
+    box = {"op": "s_intersects", "args": [{"property": "geom"}, {"bbox": [126.55, 43.85, 127, 44]}]}
+    assert _matching(engine, box, "cql2-json") == _where(lambda r: 126.55 <= r.lon <= 127 and 43.85 <= r.lat <= 44)
+    box6 = {"op": "s_intersects", "args": [{"property": "geom"}, {"bbox": [80, 40, 0, 90, 45, 100]}]}
+    assert _matching(engine, box6, "cql2-json") == {4}
+
+
+def test_cql2_json_reads_like_text(engine: sa.Engine) -> None:
+    cases = [
+        ({"op": "<", "args": [55, {"property": "population"}]}, "55 < population"),
+        ({"op": "not", "args": [{"op": "in", "args": [{"property": "population"}, [10, 3000]]}]},
+         "population NOT IN (10, 3000)"),
+        ({"op": "between", "args": [{"property": "population"}, 10, 200]}, "population BETWEEN 10 AND 200"),
+        ({"op": "s_contains", "args": [{"bbox": [126, 43, 127.5, 44.5]}, {"property": "geom"}]},
+         f"S_CONTAINS({BOX}, geom)"),
+        ({"op": "t_before", "args": [{"property": "built"}, {"timestamp": "2021-06-15T12:00:00Z"}]},
+         "T_BEFORE(built, TIMESTAMP('2021-06-15T12:00:00Z'))"),
+        ({"op": "t_during", "args": [{"property": "built"}, {"interval": ["2020-06-01T00:00:00Z", ".."]}]},
+         "T_DURING(built, INTERVAL('2020-06-01T00:00:00Z', '..'))"),
+        ({"op": "isNull", "args": [{"property": "name"}]}, "name IS NULL"),
+        ({"op": "s_intersects", "args": [{"property": "geometry"},
+                                          {"type": "Point", "coordinates": [87.6, 43.8]}]}, "population = 0"),
+    ]
+    for json_filter, text in cases:
+        assert _matching(engine, json_filter, "cql2-json") == _matching(engine, text), json_filter
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("nosuch = 1", "unknown property 'nosuch'; queryable properties: active, built, name, population, ratio, "
+                       "geometry"),
+        ("name = 5", "text property needs a quoted value; got 5"),
+        ("population = 'five'", "numeric property needs a number; got 'five'"),
+        ("population = TRUE", "numeric property needs a number; got True"),
+        ("active = 1", "boolean property needs TRUE or FALSE; got 1"),
+        ("population LIKE '1%'", "LIKE needs a text property and a quoted pattern"),
+        ("name = population", "cannot compare text property with number property"),
+        ("geom = 5", "the geometry can only be used in spatial operators (S_INTERSECTS …)"),
+        ("S_INTERSECTS(name, POINT(1 1))", "spatial operators need the geometry property; "),
+        ("T_BEFORE(population, TIMESTAMP('2021-01-01T00:00:00Z'))",
+         "temporal operators need a timestamp property; "),
+        ("S_DWITHIN(geom, POINT(126.5 43.8), 10000001)", "S_DWITHIN distance must be 0–10000000 metres; got 10000001"),
+        ("S_DWITHIN(geom, POINT(126.5 43.8), -1)", "S_DWITHIN distance must be 0–10000000 metres; got -1"),
+        ("S_INTERSECTS(geom, POINT(500000 4800000))", "filter geometry coordinates must be lon/lat in degrees"),
+        ("BBOX(geom, 127, 43, 126, 44)", "BBOX 127.0,43.0,126.0,44.0 is not lon_min ≤ lon_max (±180), lat_min ≤ "
+                                         "lat_max (±90)"),
+        ("built > TIMESTAMP('2021-01-01T00:00:00Z') AND name = 'x\x00'",
+         "the text 'x\\x00' contains a NUL character (U+0000), which no text can hold"),
+        ("population = 9223372036854775808",
+         "the number 922337…808 (19 digits) is out of range: integers in a filter are at most 9223372036854775807"),
+    ],
+)
+def test_a_refused_filter_says_why(expression: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        to_sql(parse_cql2(expression), COLUMNS, KINDS, "geom")
+    assert str(caught.value).startswith(message), str(caught.value)
+
+
+def test_the_filter_language_is_checked() -> None:
+    with pytest.raises(InvalidInput, match=r"^filter-lang 'cql-text' is not supported: use cql2-text or cql2-json$"):
+        parse_cql2("population = 1", "cql-text")
