@@ -12,6 +12,7 @@ geodesic on the WGS 84 spheroid. The messages of refused filters are pinned as u
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -111,7 +112,6 @@ CASES: list[tuple[str, Callable[[Row], bool | None]]] = [
     ("population <> 55", lambda r: _cmp(lambda p: p != 55)(r.population)),
     ("ratio < 0.75", lambda r: _cmp(lambda x: x < 0.75)(r.ratio)),
     ("ratio >= -1", lambda r: _cmp(lambda x: x >= -1)(r.ratio)),
-    ("population > ratio", None),  # number with number property: allowed (no expected set: see below)
     # BETWEEN and IN, with their negations
     ("population BETWEEN 10 AND 200", lambda r: _cmp(lambda p: 10 <= p <= 200)(r.population)),
     ("population NOT BETWEEN 10 AND 200", lambda r: _cmp(lambda p: not 10 <= p <= 200)(r.population)),
@@ -197,8 +197,13 @@ CASES: list[tuple[str, Callable[[Row], bool | None]]] = [
 ]
 
 
+def _id(expression: str) -> str:
+    """A test id safe on a command line (mutmut passes ids as arguments)."""
+    return re.sub(r"[^A-Za-z0-9_.<>=-]+", "_", expression).strip("_")[:80]
+
+
 @pytest.mark.parametrize(("expression", "meaning"), [c for c in CASES if c[1] is not None],
-                         ids=[c[0] for c in CASES if c[1] is not None])
+                         ids=[_id(c[0]) for c in CASES if c[1] is not None])
 def test_a_filter_selects_what_it_means(engine: sa.Engine, expression: str, meaning) -> None:  # noqa: ANN001
     expected = _where(meaning)
     assert _matching(engine, expression) == expected
@@ -283,6 +288,7 @@ def test_cql2_json_reads_like_text(engine: sa.Engine) -> None:
         ("population = 9223372036854775808",
          "the number 922337…808 (19 digits) is out of range: integers in a filter are at most 9223372036854775807"),
     ],
+    ids=_id,
 )
 def test_a_refused_filter_says_why(expression: str, message: str) -> None:
     with pytest.raises(InvalidInput) as caught:
