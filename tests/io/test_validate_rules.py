@@ -150,3 +150,87 @@ def test_geometry_presence_and_type() -> None:
     assert checked.rows["geom"].isna().tolist() == [True, True, False, True]
     assert shapely.from_wkb(checked.rows["geom"].iloc[2].split(";")[1]).equals(shapely.Point(126.5, 43.8))
     assert checked.rows["geom"].iloc[2].startswith("SRID=4326;")
+
+
+AREAS = LayerSpec("areas", "区域", "areas", (FieldSpec("id", "text", required=True),),
+                  frozenset({"Polygon", "MultiPolygon"}))
+
+
+def _lonlat(xy: list[tuple[float, float]]) -> shapely.Polygon:
+    """A ring drawn on a 100 × 100 grid, placed in 吉林 (0.01° a unit): areas scale alike, ratios do not change."""
+    return shapely.Polygon([(126 + x / 100, 43 + y / 100) for x, y in xy])
+
+
+def _twisted(s: float) -> shapely.Polygon:
+    """The 100 × 100 square with a loop twisted outside its left side at y = 50: the loop's two triangles
+    (base s, height s/2: s²/4 each) turn opposite ways, so the ring's own (shoelace) area stays 10,000
+    while the valid polygon covers 10,000 + s²/2 — a change of s²/20,000."""
+    return _lonlat([(0, 0), (100, 0), (100, 100), (0, 100), (0, 50), (-s, 50 + s), (-s, 50), (0, 50 + s), (0, 0)])
+
+
+def _areas(geoms: list) -> tuple[list[tuple[int, str, str]], pd.DataFrame, list[bool]]:
+    attrs = pd.DataFrame({"id": [f"A{i}" for i in range(len(geoms))]})
+    checked = validate_chunk(AREAS, attrs, np.array(geoms, dtype=object), SourceCRS(WGS84), 1)
+    return [(p.row, p.severity, p.reason) for p in checked.problems], checked.rows, checked.bad.tolist()
+
+
+def test_a_repair_within_one_percent_is_kept_with_a_warning() -> None:
+    problems, rows, bad = _areas([_twisted(10)])  # 10,050 against 10,000: 0.50 %
+    assert bad == [False]
+    assert [(r, s) for r, s, _ in problems] == [(1, "warning")]
+    assert problems[0][2].startswith("invalid geometry (Ring Self-intersection")
+    assert problems[0][2].endswith(") repaired with make_valid; area changed by 0.50 %")
+    stored = shapely.from_wkb(rows["geom"].iloc[0].split(";")[1])
+    assert stored.is_valid
+    assert stored.area == pytest.approx(10_050 * 1e-4, rel=1e-9)  # square degrees
+
+
+def test_a_repair_past_one_percent_is_refused() -> None:
+    problems, rows, bad = _areas([_twisted(20)])  # 10,200 against 10,000: 2.0 %
+    assert bad == [True]
+    assert [(r, s) for r, s, _ in problems] == [(1, "error")]
+    assert problems[0][2].startswith("invalid geometry (Ring Self-intersection")
+    assert problems[0][2].endswith("); make_valid would change its area by 2.0 %, more than 1 %: fix the geometry")
+    assert pd.isna(rows["geom"].iloc[0])
+
+
+def test_the_repair_limit_is_one_percent() -> None:
+    # s²/20,000 = 1 % at s = √200 ≈ 14.142: 14.1 is kept, 14.2 refused.
+    problems, _, bad = _areas([_twisted(14.1), _twisted(14.2)])
+    assert bad == [False, True]
+    assert [(r, s) for r, s, _ in problems] == [(1, "warning"), (2, "error")]
+
+
+def test_a_bow_tie_has_no_area_to_compare_and_is_refused() -> None:
+    # Two equal triangles turning opposite ways: the ring's own area is 0, so no relative change exists.
+    problems, _, bad = _areas([_lonlat([(0, 0), (10, 10), (10, 0), (0, 10), (0, 0)])])
+    assert bad == [True]
+    assert problems[0][2].endswith(
+        "make_valid would change its area by an undefined amount (the original area is zero), more than 1 %: "
+        "fix the geometry")
+
+
+def test_a_spike_is_dropped_and_the_polygon_kept() -> None:
+    # A zero-width spike (5,10)→(5,5)→(5,10) makes the ring invalid; the repair is the square plus a line,
+    # whose polygonal part (area 100 units, unchanged) is stored as a Polygon.
+    spiked = _lonlat([(0, 0), (10, 0), (10, 10), (5, 10), (5, 5), (5, 10), (0, 10), (0, 0)])
+    problems, rows, bad = _areas([spiked, _lonlat([(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)])])
+    assert bad == [False, False]
+    assert [(r, s) for r, s, _ in problems] == [(1, "warning")]
+    assert problems[0][2].endswith("repaired with make_valid; area changed by 0.00 %")
+    stored = shapely.from_wkb(rows["geom"].iloc[0].split(";")[1])
+    assert stored.geom_type == "Polygon"
+    assert stored.area == pytest.approx(100e-4, rel=1e-9)
+
+
+def test_a_point_in_a_polygon_layer_is_told_to_go_elsewhere() -> None:
+    problems, _, bad = _areas([shapely.Point(126.5, 43.8)])
+    assert bad == [True]
+    assert problems == [(1, "error", "geometry is Point; areas takes MultiPolygon or Polygon (the layer mixes points "
+                                     "and polygons: split the points into their own file or layer)")]
+
+
+def test_non_finite_coordinates_are_named() -> None:
+    problems, _, bad = _areas([_lonlat([(0, 0), (10, 0), (10, float("inf")), (0, 10), (0, 0)])])
+    assert bad == [True]
+    assert (1, "error", "geometry has non-finite coordinates (NaN or infinity)") in problems
