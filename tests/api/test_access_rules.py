@@ -164,3 +164,19 @@ def test_a_hidden_layer_answers_like_a_missing_one() -> None:
     with pytest.raises(NotFound) as for_analyst:
         authorise_layer("invent0ry", analyst)
     assert "inventory" in str(for_analyst.value).split("; layers: ")[1].split(", ")
+
+
+def test_the_request_dependency_reads_the_raw_headers() -> None:
+    import asyncio
+
+    from starlette.requests import Request
+
+    from api.access import current_principal
+
+    def principal(headers: list[tuple[bytes, bytes]]) -> Principal:
+        return asyncio.run(current_principal(Request({"type": "http", "headers": headers}), SETTINGS))
+
+    assert principal([(b"authorization", b"Bearer k-editor-0003")]) == Principal("editor", key_id="k-ed\u2026")
+    assert principal([]) == Principal(None)
+    with pytest.raises(Unauthorized, match=r"^the API key is not valid"):
+        principal([(b"x-api-key", b"nope")])
