@@ -299,3 +299,73 @@ def test_a_refused_filter_says_why(expression: str, message: str) -> None:
 def test_the_filter_language_is_checked() -> None:
     with pytest.raises(InvalidInput, match=r"^filter-lang 'cql-text' is not supported: use cql2-text or cql2-json$"):
         parse_cql2("population = 1", "cql-text")
+
+
+POINT = {"type": "Point", "coordinates": [126.5, 43.8]}
+
+
+@pytest.mark.parametrize(
+    ("json_filter", "message"),
+    [
+        ({"op": "s_dwithin", "args": [{"property": "geom"}, POINT, "far"]},
+         "S_DWITHIN distance must be a number of metres; got 'far'"),
+        ({"op": "s_intersects", "args": [{"property": "geom"}, {"bbox": [126, 43, 127]}]},
+         "CQL2-JSON: a bbox is [minx, miny, maxx, maxy] (or six numbers with heights)"),
+        ({"op": "s_intersects", "args": [{"property": "geom"}, {"bbox": {"0": 126, "1": 43, "2": 127, "3": 44}}]},
+         "CQL2-JSON: a bbox is [minx, miny, maxx, maxy] (or six numbers with heights)"),
+        ({"op": "s_intersects", "args": [{"property": "geom"}, {"bbox": [126, 43, "127", 44]}]},
+         "CQL2-JSON: a bbox is [minx, miny, maxx, maxy] (or six numbers with heights)"),
+        ({"op": "s_intersects", "args": [{"property": "geom"}, {"bbox": [126, 43, True, 44]}]},
+         "CQL2-JSON: a bbox is [minx, miny, maxx, maxy] (or six numbers with heights)"),
+        ({"op": "s_intersects", "args": [{"property": "geom"}, {"bbox": [127, 43, 126, 44]}]},
+         "BBOX 127.0,43.0,126.0,44.0 is not lon_min ≤ lon_max (±180), lat_min ≤ lat_max (±90)"),
+        ({"op": "=", "args": [{"property": "name"}, "a\ud800b"]},
+         "the text 'a\\ud800b' is not valid Unicode (a lone surrogate)"),
+        ({"op": "=", "args": [{"property": "population"}, "x" * 38]}, "numeric property needs a number; got '"
+         + "x" * 38 + "'"),  # a repr of 40 characters is shown whole
+        ({"op": "=", "args": [{"property": "population"}, "x" * 39]}, "numeric property needs a number; got '"
+         + "x" * 38 + "…"),  # one more: cut to 39 and an ellipsis
+        ({"op": "=", "args": [{"property": "population"}, -(10**20)]},
+         "the number -100000…000 (21 digits) is out of range: integers in a filter are at most "
+         "9223372036854775807 in absolute value"),
+        ({"op": "=", "args": [{"property": "population"}, 10**20]},
+         "the number 100000…000 (21 digits) is out of range: integers in a filter are at most "
+         "9223372036854775807 in absolute value"),
+        ({"op": "=", "args": [{"property": "name"}, 2**63 - 1]},
+         "text property needs a quoted value; got 9223372036854775807"),  # at the limit: shown whole
+    ],
+    ids=lambda v: _id(str(v)),
+)
+def test_a_refused_json_filter_says_why(json_filter: dict, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        to_sql(parse_cql2(json_filter, "cql2-json"), COLUMNS, KINDS, "geom")
+    assert str(caught.value) == message
+
+
+def test_s_dwithin_takes_up_to_a_quarter_meridian(engine: sa.Engine) -> None:
+    assert _matching(engine, "S_DWITHIN(geom, POINT(126.5 43.8), 10000000)") == {r.id for r in ROWS}
+
+
+@pytest.mark.parametrize("units", [None, "meters", "metres", "m"])
+def test_s_dwithin_units_are_metres(engine: sa.Engine, units: str | None) -> None:
+    from pygeofilter import ast, values
+
+    node = ast.DistanceWithin(ast.Attribute("geom"), values.Geometry(POINT), 7_500, units)
+    with engine.connect() as conn:
+        got = set(conn.execute(sa.select(TABLE.c.id).where(to_sql(node, COLUMNS, KINDS, "geom"))).scalars())
+    assert got == _where(lambda r: GEOD.inv(126.5, 43.8, r.lon, r.lat)[2] <= 7_500)
+
+
+@pytest.mark.parametrize("units", ["feet", "M", "km", "METRES"])
+def test_s_dwithin_other_units_are_refused(units: str) -> None:
+    from pygeofilter import ast, values
+
+    node = ast.DistanceWithin(ast.Attribute("geom"), values.Geometry(POINT), 1, units)
+    with pytest.raises(InvalidInput, match=rf"^S_DWITHIN distances are metres; unit '{units}' is not supported$"):
+        to_sql(node, COLUMNS, KINDS, "geom")
+
+
+def test_a_trailing_backslash_in_like_is_dropped_not_an_error(engine: sa.Engine) -> None:
+    # CQL2 gives a lone escape at the end no meaning; PostgreSQL refuses a pattern ending in its escape
+    # character, so the translation must not pass it on (a database error would be a 500).
+    assert _matching(engine, "name LIKE 'Alpha works\\'") == _matching(engine, "name LIKE 'Alpha works'") == {1}
