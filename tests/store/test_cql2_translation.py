@@ -369,3 +369,84 @@ def test_a_trailing_backslash_in_like_is_dropped_not_an_error(engine: sa.Engine)
     # CQL2 gives a lone escape at the end no meaning; PostgreSQL refuses a pattern ending in its escape
     # character, so the translation must not pass it on (a database error would be a 500).
     assert _matching(engine, "name LIKE 'Alpha works\\'") == _matching(engine, "name LIKE 'Alpha works'") == {1}
+
+
+P, R_, N_ = {"property": "population"}, {"property": "ratio"}, {"property": "name"}
+
+
+@pytest.mark.parametrize(
+    ("json_filter", "text"),
+    [
+        ({"op": "and", "args": [{"op": ">", "args": [P, 5]}, {"op": "<", "args": [R_, 2]}]},
+         "population > 5 AND ratio < 2"),
+        ({"op": "AND", "args": [{"op": ">", "args": [P, 5]}, {"op": "<", "args": [R_, 2]}]},
+         "population > 5 AND ratio < 2"),  # operator names are case-insensitive
+        ({"op": "or", "args": [{"op": "=", "args": [P, v]} for v in (10, 200, 55)]},
+         "population = 10 OR population = 200 OR population = 55"),
+        ({"op": "Or", "args": [{"op": ">", "args": [P, 1000]}, {"op": "<", "args": [R_, 0.75]}]},
+         "population > 1000 OR ratio < 0.75"),
+        ({"op": "not", "args": [{"op": ">", "args": [P, 100]}]}, "NOT population > 100"),
+        ({"op": "NOT", "args": [{"op": ">", "args": [P, 100]}]}, "NOT population > 100"),
+        ({"op": "s_dwithin", "args": [{"property": "geom"}, POINT, 7500]},
+         "S_DWITHIN(geom, POINT(126.5 43.8), 7500)"),
+        ({"op": "S_DWITHIN", "args": [POINT, {"property": "geom"}, 14000]},
+         "S_DWITHIN(geom, POINT(126.5 43.8), 14000)"),
+        ({"op": "between", "args": [P, [10, 200]]}, "population BETWEEN 10 AND 200"),  # the draft's form
+        ({"op": "in", "args": [P, [10, 3000]]}, "population IN (10, 3000)"),
+        ({"op": "like", "args": [N_, "beta_site"]}, "name LIKE 'beta_site'"),
+    ],
+    ids=lambda v: _id(str(v)),
+)
+def test_cql2_json_operators_read_like_text(engine: sa.Engine, json_filter: dict, text: str) -> None:
+    assert _matching(engine, json_filter, "cql2-json") == _matching(engine, text)
+
+
+@pytest.mark.parametrize(
+    ("json_filter", "message"),
+    [
+        ({"op": "and", "args": [{"op": ">", "args": [P, 5]}]}, "CQL2-JSON: 'and' needs at least two arguments"),
+        ({"op": "or", "args": []}, "CQL2-JSON: 'or' needs at least two arguments"),
+        ({"op": "or", "args": {"a": 1}}, "CQL2-JSON: 'args' of 'or' must be a list"),
+        ({"op": "not", "args": [{"op": ">", "args": [P, 5]}, {"op": ">", "args": [P, 6]}]},
+         "CQL2-JSON: 'not' takes one argument"),
+        ({"op": "s_dwithin", "args": [{"property": "geom"}, POINT]},
+         "CQL2-JSON: s_dwithin takes [property, geometry, distance in metres]"),
+        ({"op": "s_dwithin", "args": [{"property": "geom"}, POINT, 1, 2]},
+         "CQL2-JSON: s_dwithin takes [property, geometry, distance in metres]"),
+        ({"op": "=", "args": [P]}, "CQL2-JSON: '=' takes 2 arguments; got 1"),
+        ({"op": "=", "args": [P, 1, 2]}, "CQL2-JSON: '=' takes 2 arguments; got 3"),
+        ({"op": "between", "args": [P]}, "CQL2-JSON: 'between' takes 2 or 3 arguments; got 1"),
+        ({"op": "between", "args": [P, [1]]}, "CQL2-JSON: 'between' takes [property, low, high]"),
+        ({"op": "between", "args": [P, 5]}, "CQL2-JSON: 'between' takes [property, low, high]"),
+        ({"op": "in", "args": [P, 5]}, "CQL2-JSON: the second argument of 'in' is the list of values"),
+        ({"op": "s_intersects", "args": [{"property": "geom"}]}, "CQL2-JSON: 's_intersects' takes 2 arguments; got 1"),
+    ],
+    ids=lambda v: _id(str(v)),
+)
+def test_a_malformed_json_filter_says_why(json_filter: dict, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_cql2(json_filter, "cql2-json")
+    assert str(caught.value) == message
+
+
+def test_an_unknown_json_operator_is_a_parse_error() -> None:
+    for node in ({"op": "frobnicate", "args": []}, {"op": "frobnicate"}, {"op": "frobnicate", "args": [P]}):
+        with pytest.raises(InvalidInput, match=r"^the cql2-json filter cannot be parsed: "):
+            parse_cql2(node, "cql2-json")
+
+
+def test_json_nesting_is_limited_at_116_levels() -> None:
+    # 2 levels per condition × 50 + 16 (cql2._MAX_JSON_NESTING): the top object is level 1, "args" level 2,
+    # the outer of k nested lists level 3, and the text inside them level 3 + k.
+    def nested(k: int) -> dict:
+        value: object = "x"
+        for _ in range(k):
+            value = [value]
+        return {"op": "=", "args": [N_, value]}
+
+    with pytest.raises(InvalidInput) as at_limit:
+        to_sql(parse_cql2(nested(113), "cql2-json"), COLUMNS, KINDS, "geom")
+    assert "nests objects and arrays" not in str(at_limit.value)
+    with pytest.raises(InvalidInput, match=r"^the cql2-json filter nests objects and arrays more than 116 deep; "
+                                           r"the limit is 50 nested conditions$"):
+        parse_cql2(nested(114), "cql2-json")
