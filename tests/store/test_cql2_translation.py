@@ -450,3 +450,161 @@ def test_json_nesting_is_limited_at_116_levels() -> None:
     with pytest.raises(InvalidInput, match=r"^the cql2-json filter nests objects and arrays more than 116 deep; "
                                            r"the limit is 50 nested conditions$"):
         parse_cql2(nested(114), "cql2-json")
+
+
+def _matching_in(engine: sa.Engine, expression: str | dict, time_zone: str, lang: str = "cql2-text") -> set[int]:
+    where = to_sql(parse_cql2(expression, lang), COLUMNS, KINDS, "geom")
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT set_config('TimeZone', :tz, false)"), {"tz": time_zone})
+        return set(conn.execute(sa.select(TABLE.c.id).where(where)).scalars())
+
+
+@pytest.mark.parametrize("time_zone", ["UTC", "Asia/Shanghai", "America/Los_Angeles"])
+def test_the_server_time_zone_does_not_change_an_answer(engine: sa.Engine, time_zone: str) -> None:
+    # A timestamp without an offset, and a DATE, are UTC (the module's rule), whatever the session's zone.
+    cases = [
+        ("T_AFTER(built, TIMESTAMP('2021-06-15T12:00:00'))", lambda r: _cmp(lambda t: t > TS_2021)(r.built)),
+        ("built > TIMESTAMP('2021-06-15T12:00:00')", lambda r: _cmp(lambda t: t > TS_2021)(r.built)),
+        ("T_BEFORE(built, DATE('2023-01-01'))", lambda r: _cmp(lambda t: t < T(2023, 1, 1, tzinfo=UTC))(r.built)),
+        ("built < DATE('2023-01-01')", lambda r: _cmp(lambda t: t < T(2023, 1, 1, tzinfo=UTC))(r.built)),
+        ("T_DURING(built, INTERVAL('2021-06-15T12:00:00', '2023-01-01'))",
+         lambda r: _cmp(lambda t: TS_2021 < t < T(2023, 1, 1, tzinfo=UTC))(r.built)),
+        ("T_INTERSECTS(built, INTERVAL('2021-06-15T12:00:01Z', '2022-12-31T23:59:59+00:00'))",
+         lambda r: _cmp(lambda t: T(2021, 6, 15, 12, 0, 1, tzinfo=UTC) <= t <= T(2022, 12, 31, 23, 59, 59,
+                                                                                  tzinfo=UTC))(r.built)),
+        ("T_EQUALS(built, TIMESTAMP('2021-06-15T20:00:00+08:00'))", lambda r: _cmp(lambda t: t == TS_2021)(r.built)),
+    ]
+    for expression, meaning in cases:
+        assert _matching_in(engine, expression, time_zone) == _where(meaning), expression
+
+
+def test_an_instant_list_of_two_is_an_interval(engine: sa.Engine) -> None:
+    from pygeofilter import ast
+
+    during = ast.TimeDuring(ast.Attribute("built"), ["2020-01-01T00:00:00Z", "2022-12-31T23:59:59Z"])
+    overlap = ast.TimeOverlaps(ast.Attribute("built"), ("..", "2020-01-01T00:00:00Z"))
+    with engine.connect() as conn:
+        got = [set(conn.execute(sa.select(TABLE.c.id).where(to_sql(n, COLUMNS, KINDS, "geom"))).scalars())
+               for n in (during, overlap)]
+    assert got == [{2, 6}, {1, 5}]
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("built > 5", "expected a timestamp (TIMESTAMP('…') or DATE('…')), got 5"),
+        ("S_INTERSECTS(geom, 5)", "expected a geometry (WKT, GeoJSON or BBOX), got 5"),
+        ("CASEI(name) = CASEI(5)", "CASEI() takes a text property or a quoted text"),
+        ("CASEI(population) = 'x'", "CASEI() takes a text property"),
+        ("population BETWEEN ratio AND 5", "compare a property with a value here, not with another property"),
+        ("population IN (ratio)", "compare a property with a value here, not with another property"),
+        ("S_INTERSECTS(geom, LINESTRING(-180.001 0, 10 10))",
+         "filter geometry coordinates must be lon/lat in degrees (lon −180…180, lat −90…90); got bounds "
+         "(-180.001, 0.0, 10.0, 10.0) — projected coordinates or swapped lat/lon?"),
+        ("S_INTERSECTS(geom, LINESTRING(0 0, 180.001 10))", "filter geometry coordinates must be lon/lat"),
+        ("S_INTERSECTS(geom, LINESTRING(0 -90.001, 10 10))", "filter geometry coordinates must be lon/lat"),
+        ("S_INTERSECTS(geom, LINESTRING(0 0, 10 90.001))", "filter geometry coordinates must be lon/lat"),
+        ("BBOX(geom, -180.001, 0, 10, 10)", "BBOX -180.001,0.0,10.0,10.0 is not lon_min ≤ lon_max (±180)"),
+        ("BBOX(geom, 0, 0, 180.001, 10)", "BBOX 0.0,0.0,180.001,10.0 is not"),
+        ("BBOX(geom, 0, -90.001, 10, 10)", "BBOX 0.0,-90.001,10.0,10.0 is not"),
+        ("BBOX(geom, 0, 0, 10, 90.001)", "BBOX 0.0,0.0,10.0,90.001 is not"),
+        ("BBOX(geom, 0, 10, 10, 9)", "BBOX 0.0,10.0,10.0,9.0 is not"),
+        ("S_INTERSECTS(geom, BBOX(0, 0, 0, 10, 10))", "expected a geometry (WKT, GeoJSON or BBOX), got "),
+        ("S_INTERSECTS(geom, BBOX(0, 0, 0, 10, 10, 1, 1))", "expected a geometry (WKT, GeoJSON or BBOX), got "),
+    ],
+    ids=lambda v: _id(str(v)),
+)
+def test_more_refused_filters_say_why(expression: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        to_sql(parse_cql2(expression), COLUMNS, KINDS, "geom")
+    assert str(caught.value).startswith(message), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("expression", "meaning"),
+    [
+        ("S_INTERSECTS(geom, ENVELOPE(126.55 127 43.85 44))",  # ENVELOPE(minx maxx miny maxy)
+         lambda r: 126.55 <= r.lon <= 127 and 43.85 <= r.lat <= 44),
+        ("S_INTERSECTS(geom, BBOX(126.55, 43.85, -5, 127, 44, 100))",  # with heights
+         lambda r: 126.55 <= r.lon <= 127 and 43.85 <= r.lat <= 44),
+        ("BBOX(geom, -180, -90, 180, 90)", lambda r: True),
+        ("S_INTERSECTS(geom, LINESTRING(-180 -90, 180 90))", lambda r: r.lat == r.lon / 2),
+        ("S_INTERSECTS(geom, MULTIPOINT((126.5 43.8), (180 90), (-180 -90)))",
+         lambda r: (r.lon, r.lat) == (126.5, 43.8)),
+    ],
+    ids=lambda v: _id(str(v)) if isinstance(v, str) else "",
+)
+def test_boxes_and_edges(engine: sa.Engine, expression: str, meaning) -> None:  # noqa: ANN001
+    assert _matching(engine, expression) == _where(meaning)
+
+
+@pytest.mark.parametrize(
+    ("geometry", "message"),
+    [
+        ({"type": "Point", "coordinates": [126.5, 43.8], "crs": {"type": "name", "properties": {"name": "EPSG:4490"}}},
+         "filter geometries are CRS84 (lon/lat); a 'crs' member is not supported"),
+        ({"type": "MultiPoint", "coordinates": []}, "the filter geometry is empty"),
+        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]}, "the filter geometry is not valid: "),
+    ],
+    ids=["crs", "empty", "invalid"],
+)
+def test_refused_json_geometries(geometry: dict, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        to_sql(parse_cql2({"op": "s_intersects", "args": [{"property": "geom"}, geometry]}, "cql2-json"),
+               COLUMNS, KINDS, "geom")
+    assert str(caught.value).startswith(message)
+    if message.endswith("supported") or message.endswith("empty"):
+        assert str(caught.value) == message
+
+
+def test_bare_true_and_false(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        got = [set(conn.execute(sa.select(TABLE.c.id).where(to_sql(v, COLUMNS, KINDS, "geom"))).scalars())
+               for v in (True, False)]
+    assert got == [{r.id for r in ROWS}, set()]
+
+
+def test_like_without_case_and_its_negation(engine: sa.Engine) -> None:
+    from pygeofilter import ast
+
+    def run(node) -> set[int]:  # noqa: ANN001
+        with engine.connect() as conn:
+            return set(conn.execute(sa.select(TABLE.c.id).where(to_sql(node, COLUMNS, KINDS, "geom"))).scalars())
+
+    name = ast.Attribute("name")
+    assert run(ast.Like(name, "alpha%", True, "%", "_", "\\", False)) == _where(
+        lambda r: _cmp(lambda s: s.lower().startswith("alpha"))(r.name))
+    assert run(ast.Like(name, "beta\\_site", True, "%", "_", "\\", False)) == {2}
+    assert run(ast.Like(name, "ALPHA%", True, "%", "_", "\\", True)) == _where(
+        lambda r: _cmp(lambda s: not s.lower().startswith("alpha"))(r.name))
+
+
+def test_bbox_crs_and_arguments() -> None:
+    from pygeofilter import ast
+
+    geom = ast.Attribute("geom")
+    for crs in (None, "EPSG:4326", "http://www.opengis.net/def/crs/OGC/1.3/CRS84"):
+        to_sql(ast.BBox(geom, 126, 43, 127, 44, crs), COLUMNS, KINDS, "geom")
+    for crs in ("EPSG:3857", "epsg:4326", "EPSG:4490"):
+        with pytest.raises(InvalidInput, match=rf"^BBOX in CRS '{crs}' is not supported: give lon/lat \(CRS84\)$"):
+            to_sql(ast.BBox(geom, 126, 43, 127, 44, crs), COLUMNS, KINDS, "geom")
+    with pytest.raises(InvalidInput, match=r"^BBOX takes four numbers: lon_min, lat_min, lon_max, lat_max$"):
+        to_sql(ast.BBox(geom, "west", 43, 127, 44), COLUMNS, KINDS, "geom")
+    to_sql(parse_cql2("BBOX(geom, 126.5, 43.8, 126.5, 43.8)"), COLUMNS, KINDS, "geom")  # min = max is a box
+    with pytest.raises(InvalidInput, match=r"^'yesterday' is not an RFC 3339 timestamp$"):
+        to_sql(ast.TimeBefore(ast.Attribute("built"), "yesterday"), COLUMNS, KINDS, "geom")
+
+
+def test_in_takes_one_to_a_thousand_values(engine: sa.Engine) -> None:
+    thousand = ", ".join(str(v) for v in range(1, 1001))
+    assert _matching(engine, f"population IN ({thousand})") == _where(
+        lambda r: _cmp(lambda p: 1 <= p <= 1000)(r.population))
+    with pytest.raises(InvalidInput, match=r"^IN takes at most 1000 values$"):
+        to_sql(parse_cql2(f"population IN ({thousand}, 1001)"), COLUMNS, KINDS, "geom")
+    with pytest.raises(InvalidInput, match=r"^IN needs at least one value$"):
+        to_sql(parse_cql2({"op": "in", "args": [P, []]}, "cql2-json"), COLUMNS, KINDS, "geom")
+
+
+def test_an_unsupported_operator_is_named() -> None:
+    with pytest.raises(InvalidInput, match=r"^this filter operator is not supported: Add$"):
+        to_sql(parse_cql2("population + 1 = 2").lhs, COLUMNS, KINDS, "geom")
