@@ -130,7 +130,7 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
         is_false = text.isin(_FALSE).fillna(False).to_numpy()
         col.add(
             present & ~is_true & ~is_false,
-            lambda p: f"{name} {raw.iat[p]!r} is not a yes/no value (true/false, 1/0, 是/否)",
+            lambda p: f"{name} {_shown(raw.iat[p])} is not a yes/no value (true/false, 1/0, 是/否)",
         )
         out = pd.Series(
             np.where(is_true, True, np.where(is_false, False, None)), index=raw.index, dtype=object
@@ -145,7 +145,7 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
         present = text.notna().to_numpy()
         num = pd.to_numeric(text, errors="coerce").astype("float64")
         not_number = present & num.isna().to_numpy()
-        col.add(not_number, lambda p: f"{name} {raw.iat[p]!r} is not a number")
+        col.add(not_number, lambda p: f"{name} {_shown(raw.iat[p])} is not a number")
         present = present & ~not_number
     arr = num.to_numpy()
     finite = np.isfinite(arr)
@@ -366,6 +366,11 @@ def validate_chunk(
             hexes[rest] = ["SRID=4326;" + h for h in shapely.to_wkb(work[rest], hex=True)]
         out["geom"] = hexes
     return ValidatedChunk(out, col.problems, col.bad)
+
+
+def _shown(v: object) -> str:
+    """A value as a message quotes it: numpy scalars as the Python values they hold (True, not np.True_)."""
+    return repr(v.item() if isinstance(v, np.generic) else v)
 
 
 def _isna(v: object) -> bool:

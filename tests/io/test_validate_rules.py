@@ -100,9 +100,10 @@ def test_non_finite_numbers() -> None:
 
 
 def test_ids_read_as_numbers_keep_their_digits() -> None:
-    attrs = pd.DataFrame({"id": [12.0, 3.5, np.nan, 2.0**53]})
+    attrs = pd.DataFrame({"id": [12.0, 3.5, np.nan, 2.0**53, 13.0, 1001.0, -7.0, 2.0**53 - 1]})
     checked = validate_chunk(SPEC, attrs, None, None, 1)
-    assert checked.rows["id"].tolist() == ["12", "3.5", None, "9007199254740992.0"]
+    assert checked.rows["id"].tolist() == ["12", "3.5", None, "9007199254740992.0", "13", "1001", "-7",
+                                           "9007199254740991"]
     assert [(p.row, p.id) for p in checked.problems] == [(3, None)]
 
 
@@ -114,6 +115,9 @@ def test_other_columns_go_to_extra_as_json() -> None:
     assert "备注" in checked.rows["extra"].iloc[0]  # not \\u-escaped
     plain = validate_chunk(SPEC, pd.DataFrame({"id": ["A"]}), None, None, 1)
     assert plain.rows["extra"].tolist() == [None]
+    empty = validate_chunk(SPEC, pd.DataFrame({"id": ["A", "B"], "note": [None, "x"]}), None, None, 1)
+    assert pd.isna(empty.rows["extra"].iloc[0])  # nothing to keep: no extra at all, not "{}" nor ""
+    assert empty.rows["extra"].iloc[1] == '{"note": "x"}'
 
 
 def test_column_names_are_normalised() -> None:
@@ -127,6 +131,26 @@ def test_an_ambiguous_cut_name_is_refused() -> None:
                                            r"and could be any of capacity_total, capacity_tonnes; rename it to its "
                                            r"Shapefile name \(capacity_total, capacity_tonnes\)$"):
         normalise_columns(["Capacity_T"], SPEC)
+
+
+def test_a_name_of_eleven_characters_is_cut_too() -> None:
+    fields = (FieldSpec("capacity_to", "text"), FieldSpec("class_name", "text"))
+    spec = LayerSpec("things", "物", "things", fields, None)
+    assert normalise_columns(["capacity_t", "class_name"], spec) == {"capacity_t": "capacity_to",
+                                                                     "class_name": "class_name"}
+
+
+def test_problems_name_the_layer_and_rows_count_from_the_first() -> None:
+    checked = validate_chunk(SPEC, pd.DataFrame({"id": ["A", "B"], "count": [1, -1]}), None, None, 41)
+    assert [(p.layer, p.row, p.id) for p in checked.problems] == [("things", 42, "B")]
+    assert checked.rows["_row"].tolist() == [41, 42]
+    assert checked.rows.index.tolist() == [0, 1]
+
+
+def test_a_yes_no_column_is_not_a_number() -> None:
+    _, problems = _check(count=[True, False])
+    assert problems == [(7, "R0", "count True is not a number", "error"), (8, "R1", "count False is not a number",
+                                                                          "error")]
 
 
 def test_an_unambiguous_cut_name_is_mapped() -> None:
@@ -157,8 +181,8 @@ AREAS = LayerSpec("areas", "区域", "areas", (FieldSpec("id", "text", required=
 
 
 def _lonlat(xy: list[tuple[float, float]]) -> shapely.Polygon:
-    """A ring drawn on a 100 × 100 grid, placed in 吉林 (0.01° a unit): areas scale alike, ratios do not change."""
-    return shapely.Polygon([(126 + x / 100, 43 + y / 100) for x, y in xy])
+    """A ring drawn on a 100 × 100 grid, placed in 吉林 (0.004° a unit): areas scale alike, ratios do not change."""
+    return shapely.Polygon([(126 + x * 0.004, 43 + y * 0.004) for x, y in xy])
 
 
 def _twisted(s: float) -> shapely.Polygon:
@@ -182,7 +206,7 @@ def test_a_repair_within_one_percent_is_kept_with_a_warning() -> None:
     assert problems[0][2].endswith(") repaired with make_valid; area changed by 0.50 %")
     stored = shapely.from_wkb(rows["geom"].iloc[0].split(";")[1])
     assert stored.is_valid
-    assert stored.area == pytest.approx(10_050 * 1e-4, rel=1e-9)  # square degrees
+    assert stored.area == pytest.approx(10_050 * 0.004**2, rel=1e-9)  # square degrees
 
 
 def test_a_repair_past_one_percent_is_refused() -> None:
@@ -196,9 +220,12 @@ def test_a_repair_past_one_percent_is_refused() -> None:
 
 def test_the_repair_limit_is_one_percent() -> None:
     # s²/20,000 = 1 % at s = √200 ≈ 14.142: 14.1 is kept, 14.2 refused.
-    problems, _, bad = _areas([_twisted(14.1), _twisted(14.2)])
-    assert bad == [False, True]
-    assert [(r, s) for r, s, _ in problems] == [(1, "warning"), (2, "error")]
+    problems, _, bad = _areas([_twisted(14.1), _twisted(14.2), _twisted(40)])
+    assert bad == [False, True, True]
+    assert [(r, s) for r, s, _ in problems] == [(1, "warning"), (2, "error"), (3, "error")]
+    assert problems[0][2].endswith("area changed by 0.99 %")  # 14.1² / 20,000 = 0.994 %
+    assert problems[1][2].endswith("by 1.0 %, more than 1 %: fix the geometry")  # 1.008 %
+    assert problems[2][2].endswith("by 8.0 %, more than 1 %: fix the geometry")  # 40² / 20,000
 
 
 def test_a_bow_tie_has_no_area_to_compare_and_is_refused() -> None:
@@ -220,7 +247,7 @@ def test_a_spike_is_dropped_and_the_polygon_kept() -> None:
     assert problems[0][2].endswith("repaired with make_valid; area changed by 0.00 %")
     stored = shapely.from_wkb(rows["geom"].iloc[0].split(";")[1])
     assert stored.geom_type == "Polygon"
-    assert stored.area == pytest.approx(100e-4, rel=1e-9)
+    assert stored.area == pytest.approx(100 * 0.004**2, rel=1e-9)
 
 
 def test_a_point_in_a_polygon_layer_is_told_to_go_elsewhere() -> None:
@@ -234,3 +261,69 @@ def test_non_finite_coordinates_are_named() -> None:
     problems, _, bad = _areas([_lonlat([(0, 0), (10, 0), (10, float("inf")), (0, 10), (0, 0)])])
     assert bad == [True]
     assert (1, "error", "geometry has non-finite coordinates (NaN or infinity)") in problems
+
+
+def _places(points: list) -> tuple[list[tuple[int, str]], list[bool]]:
+    attrs = pd.DataFrame({"id": [f"P{i}" for i in range(len(points))]})
+    geoms = np.array([shapely.Point(p) if isinstance(p, tuple) else p for p in points], dtype=object)
+    checked = validate_chunk(POINTS, attrs, geoms, SourceCRS(WGS84), 1)
+    return [(p.row, p.reason) for p in checked.problems], checked.bad.tolist()
+
+
+def test_coordinates_on_the_edges_of_the_globe_are_in_range() -> None:
+    # Longitude −180…180 and latitude −90…90 inclusive; (100, 79.5) is Severnaya Zemlya, not a swapped point.
+    problems, bad = _places([(180, 0), (-180, 0), (0, 90), (0, -90), (100, 79.5), (37.6, 55.75)])
+    assert problems == [] and bad == [False] * 6
+
+
+@pytest.mark.parametrize("xy", [(180.0001, 0), (-180.0001, 0), (0, 90.0001), (0, -90.0001)])
+def test_coordinates_past_the_edges_are_out_of_range(xy: tuple[float, float]) -> None:
+    problems, bad = _places([xy])
+    assert bad == [True]
+    assert problems == [(1, f"coordinates out of range for EPSG:4326 longitude/latitude (x={xy[0]:.3f}, "
+                            f"y={xy[1]:.3f}): if they are metres, the file is in a projected CRS: pass it with "
+                            f"--crs (e.g. EPSG:4551, CGCS2000 Gauss-Kruger CM 126E)")]
+
+
+def test_metres_in_a_lon_lat_file_are_out_of_range_not_swapped() -> None:
+    problems, _ = _places([(500000.0, 4800000.0)])
+    assert problems == [(1, "coordinates out of range for EPSG:4326 longitude/latitude (x=500000.000, "
+                            "y=4800000.000): if they are metres, the file is in a projected CRS: pass it with --crs "
+                            "(e.g. EPSG:4551, CGCS2000 Gauss-Kruger CM 126E)")]
+
+
+def test_a_swap_onto_the_edge_of_china_is_named() -> None:
+    # China's extent is lon 73…136, lat 3…54 (geo_risk.io.crs.CHINA_EXTENT): (3, 73) and (54, 136) swap onto
+    # its corners; (54, 136) is out of range as lon/lat too, but the swap is the better explanation.
+    problems, bad = _places([(3, 73), (54, 136), (2.99, 73), (3, 72.99)])
+    assert bad == [True, True, False, False]
+    assert problems == [
+        (1, "coordinates appear swapped (latitude first): x=3.000000, y=73.000000 would be in China as "
+            "lon=73.000000, lat=3.000000; swap the columns or fix the axis order of the file"),
+        (2, "coordinates appear swapped (latitude first): x=54.000000, y=136.000000 would be in China as "
+            "lon=136.000000, lat=54.000000; swap the columns or fix the axis order of the file"),
+    ]
+
+
+def test_a_geometry_of_the_wrong_type_gets_one_problem() -> None:
+    problems, bad = _places([shapely.box(500000, 4800000, 500100, 4800100)])
+    assert bad == [True]
+    assert problems == [(1, "geometry is Polygon; places takes Point")]
+
+
+def test_a_multipolygon_repair_keeps_only_polygons() -> None:
+    spiked = _lonlat([(0, 0), (10, 0), (10, 10), (5, 10), (5, 5), (5, 10), (0, 10), (0, 0)])
+    other = _lonlat([(20, 0), (21, 0), (21, 1), (20, 1), (20, 0)])
+    problems, rows, bad = _areas([shapely.MultiPolygon([spiked, other])])
+    assert bad == [False] and [s for _, s, _ in problems] == ["warning"]
+    stored = shapely.from_wkb(rows["geom"].iloc[0].split(";")[1])
+    assert stored.geom_type == "MultiPolygon"
+    assert stored.area == pytest.approx(101 * 0.004**2, rel=1e-9)
+
+
+def test_a_collapsed_polygon_is_refused() -> None:
+    # A ring with no area: make_valid gives a line, which has no polygon to keep.
+    problems, _, bad = _areas([shapely.Polygon([(126, 43), (126.1, 43.1), (126, 43), (126, 43)])])
+    assert bad == [True]
+    assert problems[0][2].endswith("by an undefined amount (the original area is zero), more than 1 %: fix the "
+                                   "geometry")
