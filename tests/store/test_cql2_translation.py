@@ -608,3 +608,141 @@ def test_in_takes_one_to_a_thousand_values(engine: sa.Engine) -> None:
 def test_an_unsupported_operator_is_named() -> None:
     with pytest.raises(InvalidInput, match=r"^this filter operator is not supported: Add$"):
         to_sql(parse_cql2("population + 1 = 2").lhs, COLUMNS, KINDS, "geom")
+
+
+def test_the_text_grammar_is_built_with_s_dwithin() -> None:
+    from pygeofilter import ast
+
+    from geo_risk.store import cql2
+
+    cql2._text_parser.cache_clear()  # build it again here (it is made once per process and kept)
+    assert isinstance(parse_cql2("S_DWITHIN(geom, POINT(1 1), 5)"), ast.DistanceWithin)
+
+
+def test_the_length_limit_is_20000_characters_of_text_or_json() -> None:
+    pad = "name = '" + "x" * (20_000 - len("name = ''")) + "'"
+    assert len(pad) == 20_000
+    parse_cql2(pad)
+    with pytest.raises(InvalidInput, match=r"^the filter is 20001 characters long; the limit is 20000$"):
+        parse_cql2(pad + " ")
+    big_json = {"op": "=", "args": [N_, "x" * 20_000]}  # 44 characters of JSON around the text, 3 after it
+    with pytest.raises(InvalidInput, match=r"^the filter is 20047 characters long; the limit is 20000$"):
+        parse_cql2(big_json, "cql2-json")
+
+
+def test_parse_errors_say_which_language_and_one_line() -> None:
+    with pytest.raises(InvalidInput, match=r"^a cql2-text filter must be text$"):
+        parse_cql2({"op": "=", "args": [P, 1]}, "cql2-text")
+    with pytest.raises(InvalidInput) as not_json:
+        parse_cql2('{"op": "=", ', "cql2-json")
+    assert str(not_json.value).startswith("the cql2-json filter is not JSON: Expecting")
+    with pytest.raises(InvalidInput) as bad_text:
+        parse_cql2("population = = 1")
+    text = str(bad_text.value)
+    assert text.startswith("the cql2-text filter cannot be parsed: Unexpected token") and "\n" not in text
+    assert "at line 1, column" in text
+    with pytest.raises(InvalidInput, match=r"^the cql2-json filter cannot be parsed: .*frobnicate"):
+        parse_cql2({"op": "frobnicate", "args": [P]}, "cql2-json")
+
+
+def test_the_size_of_a_filter_is_counted_by_hand() -> None:
+    # Each node a level, a chain of one logical operator one level (cql2.filter_size); a comparison's
+    # property is a node of its own, a literal is not.
+    from geo_risk.store.cql2 import filter_size
+
+    cases = {
+        "population = 1": (2, 0),
+        "population = 1 AND ratio = 2 AND name = 'x'": (3, 2),
+        "NOT (population = 1 OR ratio = 2)": (4, 2),
+        "(population = 1 AND ratio = 2) OR name = 'x'": (4, 2),
+        "population = 1 OR (ratio = 2 OR name = 'x')": (3, 2),
+        "NOT NOT_X = 1": (3, 1),
+    }
+    for text, size in cases.items():
+        assert filter_size(parse_cql2(text.replace("NOT_X", "population") if "NOT_X" in text else text)) == size, text
+
+
+def test_at_most_200_logical_operators() -> None:
+    chain = " OR ".join(f"population = {i}" for i in range(201))  # 200 ORs
+    parse_cql2(chain)
+    with pytest.raises(InvalidInput, match=r"^the filter has 201 AND/OR/NOT operators; the limit is 200: write a "
+                                           r"list of alternatives as IN \(…\) or BETWEEN, or split the query$"):
+        parse_cql2(chain + " OR population = 999")
+
+
+def test_conditions_nest_at_most_50_deep() -> None:
+    def nots(k: int) -> dict:
+        node: dict = {"op": "=", "args": [P, 1]}
+        for _ in range(k):
+            node = {"op": "not", "args": [node]}
+        return node
+
+    parse_cql2(nots(48), "cql2-json")  # 48 NOTs, the comparison and its property: 50 levels
+    with pytest.raises(InvalidInput, match=r"^the filter nests 51 levels deep; the limit is 50 levels \(each NOT, "
+                                           r"each parenthesised group and each AND inside an OR or the reverse adds "
+                                           r"a level; a chain a AND b AND c … is one\): simplify it$"):
+        parse_cql2(nots(49), "cql2-json")
+
+
+def test_parentheses_nest_at_most_53_deep_quoted_text_aside() -> None:
+    parse_cql2("(" * 53 + "population = 1" + ")" * 53)
+    with pytest.raises(InvalidInput, match=r"^the filter nests 54 levels of parentheses deep; the limit is 50"):
+        parse_cql2("(" * 54 + "population = 1" + ")" * 54)
+    parse_cql2("name = '" + "(" * 60 + "'")  # inside a quoted literal: not nesting
+    from geo_risk.store.cql2 import _check_text_nesting
+
+    _check_text_nesting("name = 'it''s " + "(" * 60 + "' AND (population = 1)")  # '' stays inside the literal
+    with pytest.raises(InvalidInput, match=r"^the filter nests 54 levels of parentheses"):
+        _check_text_nesting("name = 'a''b' AND " + "(" * 54 + ")" * 54)
+    parse_cql2("(population = 1) AND " * 30 + "population = 2")  # closed groups do not add up
+
+
+def test_the_geometry_is_reachable_by_its_two_names(engine: sa.Engine) -> None:
+    inside = _where(lambda r: 126 <= r.lon <= 127.5 and 43 <= r.lat <= 44.5)
+    where = to_sql(parse_cql2(f"S_INTERSECTS(geometry, {BOX})"), COLUMNS, KINDS)  # geometry="geom" by default
+    with engine.connect() as conn:
+        assert set(conn.execute(sa.select(TABLE.c.id).where(where)).scalars()) == inside
+    shape_columns = {**{k: v for k, v in COLUMNS.items() if k != "geom"}, "shape": TABLE.c.geom}
+    shape_kinds = {**{k: v for k, v in KINDS.items() if k != "geom"}, "shape": "geometry"}
+    for name in ("geom", "geometry", "shape"):
+        where = to_sql(parse_cql2(f"S_INTERSECTS({name}, {BOX})"), shape_columns, shape_kinds, "shape")
+        with engine.connect() as conn:
+            assert set(conn.execute(sa.select(TABLE.c.id).where(where)).scalars()) == inside, name
+
+
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [
+        ({"op": "=", "args": [{"property": 5}, 1]}, "a property name is text; got 5"),
+        ({"op": "=", "args": [5, 5]}, "expected a property name, got 5"),
+        ({"op": "s_intersects", "args": [POINT, POINT]}, "GeometryIntersects needs the geometry property as one "
+                                                          "argument"),
+        ({"op": "t_meets", "args": [{"property": "built"}, {"interval": ["2020-01-01", "2021-01-01"]}]},
+         "temporal operator TimeMeets is not supported: use T_BEFORE, T_AFTER, T_EQUALS, T_DURING or T_INTERSECTS"),
+    ],
+    ids=["property-name", "no-property", "no-geometry", "t_meets"],
+)
+def test_operands_that_are_not_what_an_operator_needs(node: dict, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        to_sql(parse_cql2(node, "cql2-json"), COLUMNS, KINDS, "geom")
+    assert str(caught.value) == message
+
+
+def test_more_boxes_whose_corners_matter(engine: sa.Engine) -> None:
+    # Boxes chosen so that reading any corner from the wrong position changes the rows: 100 > every latitude,
+    # 43.81 cuts between rows 1 (43.8) and 6 (43.81).
+    def box(x0: float, y0: float, x1: float, y1: float) -> set[int]:
+        return _where(lambda r: x0 <= r.lon <= x1 and y0 <= r.lat <= y1)
+
+    assert _matching(engine, "S_INTERSECTS(geom, BBOX(100, 43, 127, 44))") == box(100, 43, 127, 44)
+    assert _matching(engine, "S_INTERSECTS(geom, BBOX(100, 43, 0, 127, 44, 100))") == box(100, 43, 127, 44)
+    assert _matching(engine, "S_INTERSECTS(geom, BBOX(126.5, 43.81, 0, 127, 44, 100))") == box(126.5, 43.81, 127, 44)
+    for bbox in ([100, 43, 0, 127, 44, 100], [126.5, 43.81, 0, 127, 44, 100]):
+        node = {"op": "s_intersects", "args": [{"property": "geom"}, {"bbox": bbox}]}
+        assert _matching(engine, node, "cql2-json") == box(bbox[0], bbox[1], bbox[3], bbox[4]), bbox
+
+
+def test_more_comparisons(engine: sa.Engine) -> None:
+    assert _matching(engine, "CASEI('ALPHA WORKS') = CASEI(name)") == {1}
+    assert _matching(engine, "population = 9223372036854775807") == set()  # the largest integer is accepted
+    assert _matching(engine, "T_EQUALS(built, INTERVAL('..', '..'))") == set()
