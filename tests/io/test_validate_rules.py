@@ -327,3 +327,53 @@ def test_a_collapsed_polygon_is_refused() -> None:
     assert bad == [True]
     assert problems[0][2].endswith("by an undefined amount (the original area is zero), more than 1 %: fix the "
                                    "geometry")
+
+
+def test_projected_coordinates_are_brought_to_lon_lat() -> None:
+    from pyproj import CRS, Transformer
+
+    # 吉林市 in CGCS2000 / 3-degree Gauss-Kruger CM 126E (EPSG:4551), by pyproj directly.
+    x, y = Transformer.from_crs(4326, 4551, always_xy=True).transform(126.55, 43.84)
+    geoms = np.array([shapely.Point(x, y), shapely.Point(5e7, 5e6), shapely.Point(1e9, 1e9)], dtype=object)
+    checked = validate_chunk(POINTS, pd.DataFrame({"id": ["A", "B", "C"]}), geoms, SourceCRS(CRS.from_epsg(4551)), 1)
+    assert [(p.row, p.reason) for p in checked.problems] == [
+        (2, "coordinates fall outside the area of EPSG:4551: check the CRS of the file (--crs)"),
+        (3, "coordinates fall outside the area of EPSG:4551: check the CRS of the file (--crs)"),
+    ]
+    assert checked.bad.tolist() == [False, True, True]
+    stored = shapely.from_wkb(checked.rows["geom"].iloc[0].split(";")[1])
+    assert (stored.x, stored.y) == pytest.approx((126.55, 43.84), abs=1e-9)
+    assert checked.rows["geom"].iloc[1:].isna().all()
+
+
+def test_lon_lat_as_read_is_stored_as_read() -> None:
+    # A file's own WKB of unchanged EPSG:4326 points is kept byte for byte (here big-endian, which a
+    # re-encoding would turn little-endian); a chunk with a 3D point is flattened, so encoded anew.
+    flat, tall = shapely.Point(126.5, 43.8), shapely.Point(126.6, 43.9, 250.0)
+
+    def stored(points: list) -> list[str]:
+        wkb = np.array([shapely.to_wkb(g, byte_order=0) for g in points], dtype=object)
+        checked = validate_chunk(POINTS, pd.DataFrame({"id": [f"P{i}" for i in range(len(points))]}),
+                                 np.array(points, dtype=object), SourceCRS(WGS84), 1, wkb=wkb)
+        assert checked.problems == []
+        return checked.rows["geom"].tolist()
+
+    assert stored([flat]) == ["SRID=4326;" + shapely.to_wkb(flat, byte_order=0).hex()]
+    both = stored([flat, tall])
+    assert all(h.startswith("SRID=4326;01") for h in both)  # encoded here: little-endian
+    again = shapely.from_wkb(both[1].split(";")[1])
+    assert not again.has_z and (again.x, again.y) == (126.6, 43.9)
+
+
+def test_a_repaired_geometry_is_not_passed_through_as_read() -> None:
+    spiked = _lonlat([(0, 0), (10, 0), (10, 10), (5, 10), (5, 5), (5, 10), (0, 10), (0, 0)])
+    attrs = pd.DataFrame({"id": ["A"]})
+    checked = validate_chunk(AREAS, attrs, np.array([spiked], dtype=object), SourceCRS(WGS84), 1,
+                             wkb=np.array([shapely.to_wkb(spiked)], dtype=object))
+    stored = shapely.from_wkb(checked.rows["geom"].iloc[0].split(";")[1])
+    assert stored.is_valid and stored.geom_type == "Polygon"
+
+
+def test_a_layer_without_geometries_given_has_every_row_missing_one() -> None:
+    checked = validate_chunk(POINTS, pd.DataFrame({"id": ["A", "B"]}), None, SourceCRS(WGS84), 1)
+    assert [(p.row, p.reason) for p in checked.problems] == [(1, "missing geometry"), (2, "missing geometry")]
