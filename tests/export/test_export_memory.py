@@ -24,11 +24,12 @@ GROWTH_MB = 40
 CEILING_MB = 400
 
 _CHILD = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from geo_risk.export import export_download
 d = export_download(sys.argv[1], "residential_areas", sys.argv[2])
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak (ru_maxrss would carry the forking parent's across exec)
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
 import pyogrio
 path = d.path if d.path.suffix != ".zip" else "/vsizip/" + str(d.path)
 n = int(pyogrio.read_info(path, force_feature_count=True)["features"])
