@@ -66,7 +66,8 @@ def without_server_paths(text: str, roots: tuple[str, ...]) -> str:
     for root in roots:
         if root in text:
             text = re.sub(re.escape(root.rstrip("/")) + r"/(?:[^\s'\"/]+/)*", "", text)
-    return text
+    # the temporary folder of an upload or export, named alone ("geo_risk_upload_x1y2 holds no layer")
+    return re.sub(r"\bgeo_risk_(?:upload|export)_\w+", "the upload", text)
 
 
 def _shown(value: object, limit: int = 60) -> str:

@@ -141,6 +141,14 @@ def test_upload_errors_name_the_file_and_never_a_server_path(app: Any) -> None:
     assert "/tmp" not in r.text and "geo_risk_upload" not in r.text and "Traceback" not in r.text
 
 
+def test_an_upload_of_no_interchange_layer_names_no_server_folder(app: Any) -> None:
+    with TestClient(app) as c:
+        r = c.post("/api/v1/loads", headers={"X-API-Key": KEY_OF["editor"]},
+                   files=[("files", ("notes.txt", b"hello", "text/plain"))])
+    assert r.status_code == 422, r.text
+    assert "geo_risk_upload" not in r.text and "/tmp" not in r.text
+
+
 def test_an_upload_with_no_file_part_is_a_422(app: Any) -> None:
     with TestClient(app) as c:
         r = c.post("/api/v1/loads", headers={"X-API-Key": KEY_OF["editor"]}, data={"other": "x"})
