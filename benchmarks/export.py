@@ -35,22 +35,10 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import PeakRSS  # noqa: E402 - the benchmarks' shared sampler of peak memory
+from load import PeakRSS, timed  # noqa: E402 - the benchmarks' shared sampler and timer
 
 DRIVERS = {"gpkg": ("GPKG", ".gpkg"), "fgb": ("FlatGeobuf", ".fgb"), "csv": ("CSV", ".csv"),
            "geojson": ("GeoJSON", ".geojson"), "shp": ("ESRI Shapefile", ".shp")}
-
-
-def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    rss = PeakRSS(proc.pid)
-    _, err = proc.communicate()
-    seconds = time.perf_counter() - t0
-    peak = rss.stop() / 1e6
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:3])} failed ({proc.returncode}):\n{err[-3000:]}")
-    return seconds, peak
 
 
 def _free_port() -> int:
@@ -130,7 +118,7 @@ def main() -> None:
                 s_ours, mb_ours = time.perf_counter() - t0, rss.stop() / 1e6
                 theirs = out / f"ogr{suffix}"
                 same = ["-lco", "GEOMETRY=AS_WKT"] if fmt == "csv" else []  # as ours: geometry as WKT
-                s_ogr, mb_ogr = _timed(["ogr2ogr", "-f", driver, str(theirs), pg, "-nln", "residential_areas",
+                s_ogr, mb_ogr, _ = timed(["ogr2ogr", "-f", driver, str(theirs), pg, "-nln", "residential_areas",
                                         *same, "-sql", f"SELECT {fields}, geom FROM residential_areas"], env)
                 n_ours, n_ogr = _features(ours), _features(theirs)
                 if n_ours != args.rows or n_ogr != args.rows:
