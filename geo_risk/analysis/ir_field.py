@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 __all__ = ["IrGrid", "CUMULATIVE_NOTE", "PER_ENTERPRISE_NOTE", "sample_points", "max_over_geometries",
-           "sample_grids", "cumulative", "cumulative_points", "to_grid_crs"]
+           "sample_grids", "cumulative", "cumulative_points", "to_grid_crs", "cells_touched", "area_fraction_above",
+           "summed_grids"]
 
 PER_ENTERPRISE_NOTE = ("单个企业个人风险（监管判定） / individual risk of one enterprise (the regulatory test, "
                        "GB 36894 per installation)")
@@ -121,6 +122,77 @@ def sample_points(grid: IrGrid, x: Any, y: Any, *, projected: bool = False) -> n
     return out
 
 
+def cells_touched(grid: IrGrid, geoms: Any, *, projected: bool = False, positive_only: bool = True,
+                  max_window_cells: int = 4_000_000):  # noqa: ANN201 - a generator of arrays
+    """Batches of (geometry position, row, col, cell box) for every cell each geometry touches.
+
+    ``positive_only``: only cells with IR > 0. Geometries (EPSG:4326 unless ``projected``) whose
+    bounding box lies in one cell yield that cell without a test; the others are tested in one
+    vectorised intersection per batch of at most ``max_window_cells`` candidate cells.
+    """
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return
+    g = geoms if projected else to_grid_crs(grid, geoms)
+    xmin, ymin, xmax, ymax = grid.bounds
+    b = shapely.bounds(g)
+    valid = ~np.isnan(b).any(axis=1)
+    near = valid & (b[:, 2] >= xmin) & (b[:, 0] <= xmax) & (b[:, 3] >= ymin) & (b[:, 1] <= ymax)
+    idx = np.flatnonzero(near)
+    if idx.size == 0:
+        return
+    t = grid.transform
+    rows, cols = grid.array.shape
+    c0 = np.clip(np.floor((b[idx, 0] - t.c) / t.a).astype(np.int64), 0, cols - 1)
+    c1 = np.clip(np.floor((b[idx, 2] - t.c) / t.a).astype(np.int64), 0, cols - 1)
+    r0 = np.clip(np.floor((b[idx, 3] - t.f) / t.e).astype(np.int64), 0, rows - 1)  # t.e < 0: north first
+    r1 = np.clip(np.floor((b[idx, 1] - t.f) / t.e).astype(np.int64), 0, rows - 1)
+    keep = grid.array > 0 if positive_only else np.ones(grid.array.shape, dtype=bool)
+
+    def box(r_: np.ndarray, c_: np.ndarray) -> np.ndarray:
+        x0 = t.c + c_ * t.a
+        y0 = t.f + r_ * t.e
+        return shapely.box(np.minimum(x0, x0 + t.a), np.minimum(y0, y0 + t.e),
+                           np.maximum(x0, x0 + t.a), np.maximum(y0, y0 + t.e))
+
+    single = (c0 == c1) & (r0 == r1)
+    s = np.flatnonzero(single & keep[r0, c0])
+    if s.size:
+        yield idx[s], r0[s], c0[s], box(r0[s], c0[s])
+    multi = np.flatnonzero(~single)
+    sizes = (r1[multi] - r0[multi] + 1) * (c1[multi] - c0[multi] + 1)
+    start = 0
+    while start < multi.size:
+        stop, total = start + 1, int(sizes[start])
+        while stop < multi.size and total + int(sizes[stop]) <= max_window_cells:
+            total += int(sizes[stop])
+            stop += 1
+        owner, rr, cc = [], [], []
+        for k in multi[start:stop]:
+            wr = np.arange(r0[k], r1[k] + 1)
+            wc = np.arange(c0[k], c1[k] + 1)
+            pr, pc = np.nonzero(keep[np.ix_(wr, wc)])
+            if pr.size:
+                owner.append(np.full(pr.size, k))
+                rr.append(wr[pr])
+                cc.append(wc[pc])
+        start = stop
+        if not owner:
+            continue
+        o, r_, c_ = np.concatenate(owner), np.concatenate(rr), np.concatenate(cc)
+        boxes = box(r_, c_)
+        hit = shapely.intersects(g[idx[o]], boxes)
+        if hit.any():
+            yield idx[o[hit]], r_[hit], c_[hit], boxes[hit]
+
+
+def _projected(grid: IrGrid, geoms: Any, projected: bool) -> np.ndarray:
+    geoms = np.asarray(geoms, dtype=object)
+    return geoms if projected else to_grid_crs(grid, geoms)
+
+
 def max_over_geometries(grid: IrGrid, geoms: Any, *, projected: bool = False,
                         max_window_cells: int = 4_000_000) -> np.ndarray:
     """Largest IR (per year) of ``grid`` over each geometry: the maximum of the cells it touches.
@@ -128,68 +200,93 @@ def max_over_geometries(grid: IrGrid, geoms: Any, *, projected: bool = False,
     Points take the cell holding them; polygons and lines every cell their shape intersects (a
     footprint smaller than a cell: the cell it lies in). Geometries off the grid get 0.
     ``geoms``: shapely geometries in EPSG:4326 (default) or, with ``projected=True``, in the grid's
-    CRS. Only cells with IR > 0 are tested, in one vectorised intersection per batch of
-    ``max_window_cells`` (geometry, cell) pairs.
+    CRS. Only cells with IR > 0 are tested (:func:`cells_touched`).
+    """
+    g = _projected(grid, geoms, projected)
+    out = np.zeros(len(g), dtype=float)
+    for owner, r_, c_, _ in cells_touched(grid, g, projected=True, max_window_cells=max_window_cells):
+        np.maximum.at(out, owner, grid.array[r_, c_])
+    return out
+
+
+def area_fraction_above(grid: IrGrid, geoms: Any, threshold_per_year: Any, *, projected: bool = False
+                        ) -> np.ndarray:
+    """Share (0–1) of each polygon's area lying in cells whose IR exceeds its threshold (strictly >).
+
+    ``threshold_per_year``: one value or one per geometry. Points and lines (no area) get 1 when
+    the cell holding them (or a cell they touch) is above the threshold, else 0. Cells are
+    disjoint, so the share is the exact sum of the polygon's intersections with them.
     """
     import shapely
 
-    geoms = np.asarray(geoms, dtype=object)
-    out = np.zeros(len(geoms), dtype=float)
-    if len(geoms) == 0:
-        return out
-    g = geoms if projected else to_grid_crs(grid, geoms)
-    xmin, ymin, xmax, ymax = grid.bounds
-    b = shapely.bounds(g)  # (n, 4)
-    valid = ~np.isnan(b).any(axis=1)
-    near = valid & (b[:, 2] >= xmin) & (b[:, 0] <= xmax) & (b[:, 3] >= ymin) & (b[:, 1] <= ymax)
-    idx = np.flatnonzero(near)
-    if idx.size == 0:
-        return out
-    t = grid.transform
-    rows, cols = grid.array.shape
-    # cell windows of the bounding boxes (t.e < 0: the top edge has the smaller row)
-    c0 = np.clip(np.floor((b[idx, 0] - t.c) / t.a).astype(np.int64), 0, cols - 1)
-    c1 = np.clip(np.floor((b[idx, 2] - t.c) / t.a).astype(np.int64), 0, cols - 1)
-    r0 = np.clip(np.floor((b[idx, 3] - t.f) / t.e).astype(np.int64), 0, rows - 1)
-    r1 = np.clip(np.floor((b[idx, 1] - t.f) / t.e).astype(np.int64), 0, rows - 1)
-    single = (c0 == c1) & (r0 == r1)
-    out[idx[single]] = grid.array[r0[single], c0[single]]
-    multi = np.flatnonzero(~single)
-    if multi.size == 0:
-        return out
-    positive = grid.array > 0
-    # expand each window into (geometry, row, col) pairs of positive cells, in batches
-    sizes = (r1[multi] - r0[multi] + 1) * (c1[multi] - c0[multi] + 1)
-    start = 0
-    while start < multi.size:
-        stop = start + 1
-        total = int(sizes[start])
-        while stop < multi.size and total + int(sizes[stop]) <= max_window_cells:
-            total += int(sizes[stop])
-            stop += 1
-        sel = multi[start:stop]
-        owner, rr, cc = [], [], []
-        for k in sel:
-            wr = np.arange(r0[k], r1[k] + 1)
-            wc = np.arange(c0[k], c1[k] + 1)
-            sub = positive[np.ix_(wr, wc)]
-            if not sub.any():
-                continue
-            pr, pc = np.nonzero(sub)
-            owner.append(np.full(pr.size, k))
-            rr.append(wr[pr])
-            cc.append(wc[pc])
-        start = stop
-        if not owner:
+    g = _projected(grid, geoms, projected)
+    n = len(g)
+    thr = np.broadcast_to(np.asarray(threshold_per_year, dtype=float), (n,))
+    area = shapely.area(g) if n else np.zeros(0)
+    inside = np.zeros(n, dtype=float)
+    touched = np.zeros(n, dtype=bool)
+    for owner, r_, c_, boxes in cells_touched(grid, g, projected=True):
+        above = grid.array[r_, c_] > thr[owner]
+        if not above.any():
             continue
-        o, r_, c_ = np.concatenate(owner), np.concatenate(rr), np.concatenate(cc)
-        x0 = t.c + c_ * t.a
-        y0 = t.f + r_ * t.e
-        boxes = shapely.box(np.minimum(x0, x0 + t.a), np.minimum(y0, y0 + t.e),
-                            np.maximum(x0, x0 + t.a), np.maximum(y0, y0 + t.e))
-        hit = shapely.intersects(g[idx[o]], boxes)
-        if hit.any():
-            np.maximum.at(out, idx[o[hit]], grid.array[r_[hit], c_[hit]])
+        o = owner[above]
+        touched[o] = True
+        polys = area[o] > 0
+        if polys.any():
+            np.add.at(inside, o[polys], shapely.area(shapely.intersection(g[o[polys]], boxes[above][polys])))
+    out = np.where(area > 0, np.divide(inside, area, out=np.zeros(n), where=area > 0), touched.astype(float))
+    return np.clip(out, 0.0, 1.0)
+
+
+def summed_grids(grids: Sequence[IrGrid], *, max_cells: int = 25_000_000) -> list[IrGrid]:
+    """The enterprise-scope grids added up where they align: the cumulative IR field.
+
+    Grids in the same CRS with the same cell size and cell edges on the same lattice (the engine
+    puts every run's cells on multiples of the cell size) are added into one grid over their
+    union, as long as that union stays within ``max_cells`` cells; others form further groups.
+    The sum of the returned grids' values at a point is the cumulative IR there; over a
+    footprint, a single covering group gives the exact maximum of the summed field. Park-scope
+    grids are left out. Returned grids have scope ``sum`` and list every plant they hold.
+    """
+    groups: list[dict[str, Any]] = []
+    for grid in sorted((g for g in grids if g.scope == "enterprise"), key=lambda g: (g.crs, g.cell_m, g.bounds)):
+        t = grid.transform
+        key = (grid.crs, round(t.a, 9), round(t.e, 9), round((t.c / t.a) % 1.0, 6), round((t.f / t.e) % 1.0, 6))
+        xmin, ymin, xmax, ymax = grid.bounds
+        for grp in groups:
+            if grp["key"] != key:
+                continue
+            ux = (min(grp["b"][0], xmin), min(grp["b"][1], ymin), max(grp["b"][2], xmax), max(grp["b"][3], ymax))
+            if ((ux[2] - ux[0]) / grid.cell_m) * ((ux[3] - ux[1]) / grid.cell_m) <= max_cells:
+                grp["b"] = ux
+                grp["members"].append(grid)
+                break
+        else:
+            groups.append({"key": key, "b": (xmin, ymin, xmax, ymax), "members": [grid]})
+    out = []
+    for k, grp in enumerate(groups):
+        first = grp["members"][0]
+        if len(grp["members"]) == 1:
+            out.append(IrGrid(run_id=first.run_id, scope="sum", scope_id=f"sum-{k}",
+                              enterprise_ids=first.enterprise_ids, criteria=None, crs=first.crs,
+                              array=first.array, transform=first.transform))
+            continue
+        t = first.transform
+        cell = first.cell_m
+        xmin, ymin, xmax, ymax = grp["b"]
+        cols = int(round((xmax - xmin) / cell))
+        rows = int(round((ymax - ymin) / cell))
+        total = np.zeros((rows, cols), dtype=float)
+        for grid in grp["members"]:
+            gx0, _, _, gy1 = grid.bounds
+            c0 = int(round((gx0 - xmin) / cell))
+            r0 = int(round((ymax - gy1) / cell))
+            h, w = grid.array.shape
+            total[r0:r0 + h, c0:c0 + w] += grid.array
+        transform = type(t)(t.a, 0.0, xmin, 0.0, t.e, ymax)
+        ids = tuple(sorted({e for g in grp["members"] for e in g.enterprise_ids}))
+        out.append(IrGrid(run_id=-1, scope="sum", scope_id=f"sum-{k}", enterprise_ids=ids, criteria=None,
+                          crs=first.crs, array=total, transform=transform))
     return out
 
 

@@ -74,3 +74,32 @@ def test_cumulative_sums_enterprises_and_leaves_parks_out() -> None:
     np.testing.assert_allclose(cumulative_points([a, b, park], [lon], [lat]), [4e-5 + 8e-5])
     box = _wgs(shapely.box(_LEFT + 140, _TOP - 160, _LEFT + 160, _TOP - 140))
     np.testing.assert_allclose(cumulative([a, b, park], [box]), [1e-6 + 2e-6])
+
+
+def test_the_share_of_a_footprint_above_a_threshold_is_its_area_in_those_cells() -> None:
+    from geo_risk.analysis.ir_field import area_fraction_above
+
+    # a box over the east half of cell (2,1) (3e-6) and the west half of cell (2,2) (4e-5), 100 × 80 m
+    box = shapely.affinity.translate(shapely.box(150, -290, 250, -210), _LEFT, _TOP)
+    got = area_fraction_above(_grid(), [box, box, box], [1e-5, 1e-6, 5e-5], projected=True)
+    np.testing.assert_allclose(got, [0.5, 1.0, 0.0])
+    # exactly at the cell's value is not above it (GB 36894: compliant when IR ≤ the criterion)
+    assert area_fraction_above(_grid(), [box], 4e-5, projected=True)[0] == 0.0  # 3e-6 and 4e-5: neither above
+    point = shapely.Point(_LEFT + 250, _TOP - 250)
+    np.testing.assert_allclose(area_fraction_above(_grid(), [point, point], [3.9e-5, 4e-5], projected=True), [1, 0])
+
+
+def test_aligned_grids_are_added_into_one_field() -> None:
+    from geo_risk.analysis.ir_field import summed_grids
+
+    a = _grid("enterprise", "E1")
+    shifted = IrGrid(run_id=2, scope="enterprise", scope_id="E2", enterprise_ids=("E2",), criteria="new", crs=_UTM,
+                     array=_VALUES, transform=Affine(_CELL, 0, _LEFT + _CELL, 0, -_CELL, _TOP))
+    park = _grid("park", "P1", _VALUES * 100)
+    sums = summed_grids([a, shifted, park])
+    assert len(sums) == 1 and sums[0].array.shape == (4, 5) and sums[0].enterprise_ids == ("E1", "E2")
+    # at A's cell (2,2) B has its cell (2,1): 4e-5 + 3e-6
+    assert sample_points(sums[0], [_LEFT + 250], [_TOP - 250], projected=True)[0] == 4e-5 + 3e-6
+    # over a box spanning A's (2,2) and (2,3): the summed field's maximum, not the sum of maxima (4e-5 + 4e-5)
+    box = shapely.affinity.translate(shapely.box(210, -290, 390, -210), _LEFT, _TOP)
+    assert max_over_geometries(sums[0], [box], projected=True)[0] == 4e-5 + 3e-6
