@@ -351,6 +351,32 @@ def render_map(
     console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
 
 
+@app.command("risk-map")
+def risk_map(
+    out: Annotated[Path, typer.Option("--out", help="Output file: city.pdf or city.png")],
+    title_zh: Annotated[str, typer.Option("--title-zh", help="Title in Chinese")] = "城市安全风险分布图",
+    title_en: Annotated[str, typer.Option("--title-en", help="Title in English")] = "City safety-risk map",
+) -> None:
+    """Write the one-page city risk map (PDF or PNG): zones, hazard sources, parks, conflicts, clusters."""
+    from geo_risk.store.db import migrate
+    from geo_risk.store.features import layer_counts
+    from geo_risk.store.results import assessments_are_current
+    from layers.city_map import check_sheet_path, write_city_map
+
+    try:
+        check_sheet_path(out)
+        url = _url()
+        migrate(url)
+        if layer_counts(url, ["hazard_units"])["hazard_units"] and not assessments_are_current(url):
+            console.print("stored GB 18218 results are missing or stale: grading first")
+            run_grading(url)
+        console.print("drawing the city map…")
+        report = write_city_map(url, out, title_zh=title_zh, title_en=title_en)
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
+
+
 @app.command("export")
 def export_command(
     layer: Annotated[str, typer.Argument(help="Layer id, e.g. hazard_sources, enterprises, chemical_parks")],

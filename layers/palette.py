@@ -12,12 +12,15 @@ RISK_COLOURS: dict[str, tuple[str, str, str]] = {
     "low": ("#1e6fd9", "低风险", "Low risk"),
 }
 
-#: GB 18218 hazard grades of major hazard sources: grade → (colour, 中文, English).
+#: GB 18218 hazard grades of major hazard sources: grade → (colour, 中文, English). The hues follow the
+#: service's grade → four-colour mapping (geo_risk.analysis.colours: 一级 red, 二级 orange, 三级 and 四级
+#: yellow): a grade-4 source is still a major hazard and is never drawn in the "low risk" blue; grade 4
+#: is a paler yellow than grade 3 so the two stay apart.
 HAZARD_GRADE_COLOURS: dict[int, tuple[str, str, str]] = {
     1: ("#b30000", "一级重大危险源", "Grade 1 major hazard"),
     2: ("#ff6600", "二级重大危险源", "Grade 2 major hazard"),
     3: ("#ffcc00", "三级重大危险源", "Grade 3 major hazard"),
-    4: ("#3d85c6", "四级重大危险源", "Grade 4 major hazard"),
+    4: ("#fff176", "四级重大危险源", "Grade 4 major hazard"),
 }
 
 #: GB 36894 protection-target classes: code → (colour, 中文, English).
