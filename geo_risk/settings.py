@@ -83,6 +83,25 @@ class Settings(BaseSettings):
         "Unset: the uniform 16-sector rose, a default and not a measured rose (every output says which).",
     )
 
+    zoning_h3_resolution: int = Field(
+        default=8, ge=5, le=10,
+        description="H3 resolution of the four-colour zoning and heatmap cells (8: about 0.74 km² a cell, "
+        "between the reference's 500 m built-up and 1 km rural cells; a service choice).",
+    )
+    zoning_h3_fine_resolution: int | None = Field(
+        default=9, ge=6, le=11,
+        description="Finer H3 resolution served when zoomed in (layer risk_zones_fine); unset: none.",
+    )
+    zoning_r_kernel: str = Field(
+        default="quartic", pattern="^(quartic|triangular|uniform)$",
+        description="Kernel of the heatmap's distance-weighted sum of GB 18218 R: quartic (1-(d/h)²)², "
+        "triangular 1-d/h, or uniform (1 within the radius).",
+    )
+    zoning_r_radius_m: float = Field(
+        default=1000.0, gt=0, le=20_000,
+        description="Radius h of the heatmap's R kernel, metres (a service choice).",
+    )
+
     @field_validator("wind_rose_file", mode="before")
     @classmethod
     def _empty_rose_is_default(cls, value: object) -> object:

@@ -66,7 +66,7 @@ class LoadReport:
 
 
 def _derive(layer: str, rows: pd.DataFrame, spec_problems: list[Problem]) -> pd.DataFrame:
-    """Add values the store derives: GB 36894 classes, inventory ids."""
+    """Add values the store derives: GB 36894 classes, inventory ids, administrative areas' ids (their codes)."""
     if layer == "protection_targets":
         given = rows["category"].notna()
         kind = rows["kind"].astype("string").str.strip().str.lower()
@@ -106,6 +106,8 @@ def _derive(layer: str, rows: pd.DataFrame, spec_problems: list[Problem]) -> pd.
                     seen[key] = str(exc)
             if seen[key]:
                 spec_problems.append(Problem(layer, int(rows["_row"].iat[pos]), rows["id"].iat[pos], seen[key]))
+    elif layer == "admin_areas":
+        rows["id"] = rows["code"]  # an administrative area is known by its division code
     elif layer == "residential_areas":
         ok = rows["population"].notna()
         cat = pd.Series([None] * len(rows), index=rows.index, dtype=object)

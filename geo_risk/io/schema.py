@@ -25,6 +25,8 @@ __all__ = [
     "INVENTORY_STATES",
     "PARK_RISK_GRADES",
     "TARGET_CATEGORIES",
+    "ADMIN_LEVELS",
+    "ADMIN_CODE_PATTERN",
     "SHAPEFILE_ALIASES",
     "to_shapefile_name",
     "from_shapefile_name",
@@ -48,6 +50,10 @@ FIRE_CLASSES = ("甲", "乙", "丙", "丁", "戊")
 INVENTORY_STATES = ("gas", "liquefied_pressurized", "liquefied_refrigerated", "liquid", "solid")
 PARK_RISK_GRADES = ("A", "B", "C", "D")
 TARGET_CATEGORIES = ("high_sensitive", "important", "general_1", "general_2", "general_3")
+ADMIN_LEVELS = ("province", "city", "county", "township")
+#: 行政区划代码: 6 digits (GB/T 2260: province, city, county) or 9/12 digits (township, village; the
+#: statistical division codes that extend it).
+ADMIN_CODE_PATTERN = r"\d{6}(\d{3}(\d{3})?)?"
 
 # Upper bounds that no real record reaches: a value above them is a typing or unit error
 # (kg entered as t, say), rejected with the row named. Not from a standard: project choices.
@@ -77,6 +83,8 @@ class FieldSpec:
     maximum: float | None = None
     exclusive_minimum: bool = False
     shp: str | None = None  # Shapefile name (≤ 10 characters) when ``name`` is longer
+    pattern: str | None = None  # a text value must match this regular expression whole
+    hint: str | None = None  # what a valid value is, for the message naming a bad row (pattern, range)
 
     @property
     def shapefile_name(self) -> str:
@@ -93,6 +101,7 @@ class LayerSpec:
     fields: tuple[FieldSpec, ...]
     geometry: frozenset[str] | None  # shapely geom_type names; None for a table without geometry
     references: dict[str, str] = field(default_factory=dict)  # field → referenced layer
+    key: str = "id"  # the field that identifies a row (its id in the store and in messages)
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:
@@ -141,6 +150,9 @@ LAYERS: dict[str, LayerSpec] = {
                 FieldSpec("industry_code", shp="ind_code"),
                 FieldSpec("park_id"),
                 FieldSpec("status", required=True, choices=ENTERPRISE_STATUS),
+                # 应急〔2018〕19号 enterprise diagnosis score (points of 100), when the regulator gave one.
+                FieldSpec("risk_score", "float", minimum=0, maximum=100, shp="risk_score",
+                          hint="a 应急〔2018〕19号 diagnosis score is 0–100 points"),
             ),
             _POINT_OR_POLY,
             {"park_id": "chemical_parks"},
@@ -253,6 +265,19 @@ LAYERS: dict[str, LayerSpec] = {
             ),
             _POINT_OR_POLY,
         ),
+        LayerSpec(
+            "admin_areas",
+            "行政区",
+            "Administrative areas",
+            (
+                FieldSpec("code", required=True, pattern=ADMIN_CODE_PATTERN,
+                          hint="行政区划代码: 6 digits (GB/T 2260), or 9 or 12 for townships and villages"),
+                FieldSpec("name", required=True),
+                FieldSpec("level", choices=ADMIN_LEVELS),
+            ),
+            _POLY,
+            key="code",
+        ),
     )
 }
 
@@ -264,6 +289,7 @@ LOAD_ORDER: tuple[str, ...] = (
     "inventory",
     "residential_areas",
     "protection_targets",
+    "admin_areas",
 )
 
 #: The one Shapefile alias table (long name → ≤ 10-character name), used on import and export.

@@ -122,6 +122,9 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
         if f.choices:
             bad = present & ~values.isin(f.choices).fillna(False).to_numpy()
             col.add(bad, lambda p: f"{name} {values.iat[p]!r} is not one of {', '.join(f.choices)}")
+        if f.pattern:
+            bad = present & ~values.str.fullmatch(f.pattern).fillna(False).to_numpy(dtype=bool)
+            col.add(bad, lambda p: f"{name} {values.iat[p]!r} is not valid: {f.hint or 'expected ' + f.pattern}")
         return values.astype(object).where(values.notna(), None)
     if f.kind == "bool":
         text = _as_text(raw).str.lower()
@@ -151,6 +154,11 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
     finite = np.isfinite(arr)
     col.add(present & ~finite & ~np.isnan(arr), lambda p: f"{name} {arr[p]:g} is not a finite number")
     present = present & finite
+    if f.hint and f.minimum is not None and f.maximum is not None:  # a bounded scale: one message
+        outside = present & ((arr <= f.minimum) if f.exclusive_minimum else (arr < f.minimum)) | (
+            present & (arr > f.maximum))
+        col.add(outside, lambda p: f"{name} {arr[p]:g} is outside {f.minimum:g}–{f.maximum:g}: {f.hint}")
+        present = present & ~outside
     if f.minimum is not None:
         below = present & ((arr <= f.minimum) if f.exclusive_minimum else (arr < f.minimum))
         if f.minimum == 0:
@@ -290,7 +298,7 @@ def validate_chunk(
     n = len(attrs)
     attrs = attrs.reset_index(drop=True)
     row_numbers = np.arange(first_row, first_row + n, dtype=np.int64)
-    ids = _as_text(attrs["id"]) if "id" in attrs else pd.Series([pd.NA] * n, dtype="string")
+    ids = _as_text(attrs[spec.key]) if spec.key in attrs else pd.Series([pd.NA] * n, dtype="string")
     col = _Collector(spec, row_numbers, ids)
     out = pd.DataFrame(index=attrs.index)
     out["_row"] = row_numbers

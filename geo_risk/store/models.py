@@ -42,6 +42,7 @@ __all__ = [
     "InventoryItem",
     "ResidentialArea",
     "ProtectionTarget",
+    "AdminArea",
     "DataVersion",
     "HazardAssessment",
     "ENTITY_TABLES",
@@ -109,9 +110,12 @@ class Enterprise(_Entity, Base):
         index=True,
     )
     status: Mapped[str] = mapped_column(Text)
+    # 应急〔2018〕19号 diagnosis score (0–100 points) when the regulator supplied one.
+    risk_score: Mapped[float | None] = mapped_column(Float)
     geom = _geom()
     __table_args__ = (
         CheckConstraint(_in("status", s.ENTERPRISE_STATUS), name="status_valid"),
+        CheckConstraint("risk_score IS NULL OR risk_score BETWEEN 0 AND 100", name="risk_score_range"),
         CheckConstraint(_geom_types(s.LAYERS["enterprises"].geometry), name="geom_type"),
     )
 
@@ -206,6 +210,21 @@ class ProtectionTarget(_Entity, Base):
     )
 
 
+class AdminArea(_Entity, Base):
+    """行政区: an administrative area (province, city, county, township) known by its division code."""
+
+    __tablename__ = "admin_areas"
+    code: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    level: Mapped[str | None] = mapped_column(Text)
+    geom = _geom()
+    __table_args__ = (
+        CheckConstraint(f"code ~ '^{s.ADMIN_CODE_PATTERN}$'", name="code_valid"),
+        CheckConstraint(_in("level", s.ADMIN_LEVELS), name="level_valid"),
+        CheckConstraint(_geom_types(s.LAYERS["admin_areas"].geometry), name="geom_type"),
+    )
+
+
 class DataVersion(Base):
     """One row: a counter that every write to an entity table increments (by trigger).
 
@@ -280,4 +299,5 @@ ENTITY_TABLES: dict[str, type[Base]] = {
     "inventory": InventoryItem,
     "residential_areas": ResidentialArea,
     "protection_targets": ProtectionTarget,
+    "admin_areas": AdminArea,
 }

@@ -9,6 +9,7 @@ from geo_risk.store.models import ENTITY_TABLES
 
 EXPECTED = set(ENTITY_TABLES) | {"data_version", "hazard_assessments", "audit_log", "risk_runs", "risk_contours",
                                  "external_distances"}
+EXPECTED |= {"zoning_runs", "zoning_cells", "zoning_areas", "zoning_enterprises", "zoning_units"}  # 0009
 
 
 def _tables(url: str) -> set[str]:
@@ -37,7 +38,7 @@ def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: st
             )
         }
     assert gist == EXPECTED - {"inventory", "data_version", "hazard_assessments", "audit_log", "risk_runs",
-                               "external_distances"}
+                               "external_distances", "zoning_runs", "zoning_enterprises", "zoning_units"}
     assert {s for _, s in srids} == {4326}
     for table in ENTITY_TABLES:
         for col in ("id", "source", "created_at", "updated_at"):
