@@ -31,6 +31,11 @@ Tables
 ``weather_classes.csv``        The six Purple Book weather classes (UNCONFIRMED).
 ``model_constants.csv``        Scalars: lethality rules, exposure caps, fireball, TNT, pool and jet
                                fire, dense-gas thresholds, physical constants, project choices.
+``gas_reactivity.csv``         Purple Book reactivity list: the flammable gases of LOW reactivity
+                               (Table 4.5's low row); every other gas takes the average/high row
+                               (all UNCONFIRMED: the list is recalled).
+``outcome_capability.csv``     Outcomes a substance cannot produce (ammonia: no BLEVE fireball, no
+                               explosion) and the outcome its branch goes to instead (UNCONFIRMED).
 =============================  ==================================================================
 
 :func:`unconfirmed_values` lists every UNCONFIRMED row (for the README and result metadata);
@@ -75,6 +80,8 @@ __all__ = [
     "LocFrequency",
     "HoleSize",
     "WeatherClassRow",
+    "GasReactivity",
+    "OutcomeCapability",
     "RiskParameters",
     "UnconfirmedValue",
     "UnknownProbitSubstance",
@@ -87,13 +94,15 @@ __all__ = [
     "puff_sigma_coefficients",
     "wind_profile_exponent",
     "direct_ignition_probability",
+    "gas_reactivity",
+    "outcome_capability",
     "unconfirmed_values",
     "parameters_digest",
     "model_metadata",
 ]
 
 #: Version of the consequence models and their parameter tables; goes into every result's metadata.
-MODEL_VERSION = "geo_risk.risk consequence models 1.0.0 (data tables v1)"
+MODEL_VERSION = "geo_risk.risk consequence models 2.0.0 (data tables v2, issue 13)"
 
 STABILITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
 """Pasquill stability classes, A (very unstable) to F (stable)."""
@@ -113,6 +122,8 @@ _TABLE_FILES = (
     "hole_sizes.csv",
     "weather_classes.csv",
     "model_constants.csv",
+    "gas_reactivity.csv",
+    "outcome_capability.csv",
 )
 
 
@@ -298,6 +309,38 @@ class WeatherClassRow:
 
 
 @dataclass(frozen=True)
+class GasReactivity:
+    """A flammable gas's Purple Book reactivity class (``"low"``), by CAS number (UNCONFIRMED list)."""
+
+    cas: str
+    name_zh: str
+    name_en: str
+    reactivity: Literal["low", "average_high"]
+    status: str
+    source: str
+    note: str
+
+    @property
+    def ignition_category(self) -> str:
+        """The ``direct_ignition.csv`` category of this class."""
+        return "gas_low_reactivity" if self.reactivity == "low" else "gas_average_high_reactivity"
+
+
+@dataclass(frozen=True)
+class OutcomeCapability:
+    """Whether a substance (CAS) can produce an outcome kind; if not, the kind its branch takes ``instead``."""
+
+    cas: str
+    name_en: str
+    outcome: str
+    possible: bool
+    instead: str
+    status: str
+    source: str
+    note: str
+
+
+@dataclass(frozen=True)
 class UnconfirmedValue:
     """One UNCONFIRMED number: where it lives, its value and why it is unconfirmed."""
 
@@ -331,6 +374,8 @@ class RiskParameters:
     loc_frequencies: tuple[LocFrequency, ...]
     hole_sizes: tuple[HoleSize, ...]
     weather_classes: tuple[WeatherClassRow, ...]
+    gas_reactivity: Mapping[str, GasReactivity]
+    outcome_capability: Mapping[tuple[str, str], OutcomeCapability]
 
 
 # =============================================================================================
@@ -460,6 +505,24 @@ def load_parameters() -> RiskParameters:
         WeatherClassRow(r["label"], r["stability"], float(r["wind_speed_10m_m_s"]), r["status"])
         for r in _read("weather_classes.csv")
     )
+    reactivity = {
+        r["cas"]: GasReactivity(
+            r["cas"], r["name_zh"], r["name_en"], r["reactivity"], r["status"], r["source"], r["note"]  # type: ignore[arg-type]
+        )
+        for r in _read("gas_reactivity.csv")
+    }
+    for cas, row in reactivity.items():
+        if row.reactivity not in ("low", "average_high"):
+            raise InvalidInput(
+                f"geo_risk/risk/data/gas_reactivity.csv {cas}: reactivity {row.reactivity!r} is not low/average_high"
+            )
+    capability = {
+        (r["cas"], r["outcome"]): OutcomeCapability(
+            r["cas"], r["name_en"], r["outcome"], r["possible"] == "1", r["instead"], r["status"], r["source"],
+            r["note"],
+        )
+        for r in _read("outcome_capability.csv")
+    }
     return RiskParameters(
         constants=MappingProxyType(constants),
         toxic_set_a=_toxic_table("toxic_probits_set_a.csv", ToxicProbitTable.SET_A_PURPLE_BOOK),
@@ -473,6 +536,8 @@ def load_parameters() -> RiskParameters:
         loc_frequencies=locs,
         hole_sizes=holes,
         weather_classes=weathers,
+        gas_reactivity=MappingProxyType(reactivity),
+        outcome_capability=MappingProxyType(capability),
     )
 
 
@@ -646,6 +711,29 @@ def direct_ignition_probability(category: str, release_type: str, amount: float)
     raise InvalidInput(f"no Table 4.5 band contains {amount!r} for {category}/{release_type}")  # pragma: no cover
 
 
+def gas_reactivity(cas_numbers: tuple[str, ...] | list[str]) -> GasReactivity | None:
+    """The reactivity row of the first listed CAS number found in ``gas_reactivity.csv``, else None.
+
+    None means the gas is not on the (recalled) low-reactivity list: Table 4.5's average/high row
+    applies.
+    """
+    table = load_parameters().gas_reactivity
+    for cas in cas_numbers:
+        if cas and str(cas).strip() in table:
+            return table[str(cas).strip()]
+    return None
+
+
+def outcome_capability(cas_numbers: tuple[str, ...] | list[str], outcome: str) -> OutcomeCapability | None:
+    """The row saying the substance (any of its CAS numbers) cannot produce ``outcome``, else None (it can)."""
+    table = load_parameters().outcome_capability
+    for cas in cas_numbers:
+        row = table.get((str(cas).strip(), outcome)) if cas else None
+        if row is not None:
+            return row
+    return None
+
+
 def unconfirmed_values() -> tuple[UnconfirmedValue, ...]:
     """Every UNCONFIRMED number in the parameter tables, for the README and result metadata.
 
@@ -668,6 +756,8 @@ def unconfirmed_values() -> tuple[UnconfirmedValue, ...]:
         "hole_sizes.csv": ("key",),
         "weather_classes.csv": ("label",),
         "model_constants.csv": ("key",),
+        "gas_reactivity.csv": ("cas", "name_en"),
+        "outcome_capability.csv": ("cas", "outcome"),
     }
     value_cols = {
         "toxic_probits_set_a.csv": ("a", "b", "n"),
@@ -682,6 +772,8 @@ def unconfirmed_values() -> tuple[UnconfirmedValue, ...]:
         "hole_sizes.csv": ("min_mm", "max_mm", "representative_mm"),
         "weather_classes.csv": ("stability", "wind_speed_10m_m_s"),
         "model_constants.csv": ("value",),
+        "gas_reactivity.csv": ("reactivity",),
+        "outcome_capability.csv": ("possible", "instead"),
     }
     unit_cols = {
         "model_constants.csv": "unit",

@@ -17,8 +17,13 @@ regenerates it). The word-valued choices are the constants :data:`EQUIPMENT_RULE
 
 Rules (each is also listed in :attr:`ScenarioSet.assumptions`)
 ---------------------------------------------------------------
-1. **One containment per inventory item**, at its unit's position (x, y in the caller's projected
-   CRS, m). No piping, no loading arms or hoses, no domino effects.
+1. **Vessels of an inventory item**, at its unit's position (x, y in the caller's projected CRS,
+   m): ``vessel_count`` n and/or ``vessel_capacity_t`` c (t). Both absent → n =
+   ``default_vessel_count`` (1: the whole quantity in one vessel); count only → each vessel holds
+   q/n; capacity only → n = ⌈q/c⌉ vessels of q/n each; both → n vessels of q/n each (n·c < q is a
+   problem, not modelled). The LOCs and their consequences are those of ONE vessel's contents;
+   every LOC frequency is the per-vessel frequency × n (the n vessels are lumped at the unit's
+   position: qra-fidelity §7). No piping, no loading arms or hoses, no domino effects.
 2. **Equipment → LOC set** (:data:`EQUIPMENT_RULES`): pressure vessel and cylinder store →
    pressure vessel (a cylinder store is ONE vessel holding the whole stored quantity); process
    vessel → process vessel (``scenario_process_vessel_g*_frequency``: recalled Purple Book values,
@@ -47,9 +52,14 @@ Rules (each is also listed in :attr:`ScenarioSet.assumptions`)
    rain-out; conservative). A toxic liquid or refrigerated liquid needs pool evaporation, which is
    not implemented → problem. A toxic substance (J codes or Table 3) without a probit → problem.
 7. **Flammable gases and liquefied flammable gases** (W2, or W5 in a gas / pressurised phase):
-   direct ignition P_d from Table 4.5 with ``gas_reactivity_default`` (average/high: the reactivity
-   class is not known); instantaneous → BLEVE :class:`~geo_risk.risk.lethality.Fireball` for a
-   pressurised liquefied gas, else a flash fire of the puff; continuous →
+   direct ignition P_d from Table 4.5 with the substance's Purple Book reactivity class
+   (``gas_reactivity.csv``: ammonia, methane, CO … are LOW → 0.02 / 0.04 / 0.09; every gas not
+   listed takes the average/high row); instantaneous → BLEVE
+   :class:`~geo_risk.risk.lethality.Fireball` for a pressurised liquefied gas (SEP from the
+   Roberts fraction F_s = 0.27·P^0.32 of the combustion energy, kept within 200–350 kW/m²), else a
+   flash fire of the puff; an outcome the substance cannot produce (``outcome_capability.csv``:
+   ammonia has no fireball and no explosion) goes to the outcome named there (flash fire), so the
+   branch keeps its frequency; continuous →
    :class:`~geo_risk.risk.lethality.JetFire`. A refrigerated liquefied flammable gas is at
    atmospheric pressure: no jet and no BLEVE, direct ignition → pool fire. Delayed ignition
    P_del = (1 − P_d) × ``delayed_ignition_given_no_direct`` (1: every cloud meets a source;
@@ -60,9 +70,16 @@ Rules (each is also listed in :attr:`ScenarioSet.assumptions`)
    pool fire with the direct-ignition probability of the liquid's K class (from the flash point
    with ``k*_max_flash_point``, K1 at or above the flash point; from the W5 code when no flash
    point is tabulated). Pool: unconfined, ``pool_depth`` 1 cm, diameter capped at
-   ``pool_max_diameter`` (100 m) — the schema's containment field gives no bund area. The rest of
-   the tree (no direct ignition) is not modelled: the delayed ignition of the evaporating pool
-   needs the pool-evaporation model (stated in the event's notes).
+   ``pool_max_diameter`` (100 m) — the schema's containment field gives no bund area. **K1
+   liquids, delayed ignition** (UNCONFIRMED tree): P_del = (1 − P_d) ×
+   ``k1_delayed_ignition_given_no_direct`` (1); the vapour evaporating from the pool
+   (Mackay–Matsugu, :func:`~geo_risk.risk.source_term.pool_evaporation_rate_kg_s`, at
+   ``pool_evaporation_wind_speed``, for min(pool mass / rate, ``max_release_duration``)) is ignited:
+   flash fire 0.6 / explosion 0.4 (Purple Book §4.8; the explosion's flammable mass as in rule 7),
+   each followed by the pool fire (``k1_pool_fire_after_delayed_ignition``: one event of lethality
+   1 − (1 − P_cloud)(1 − P_pool)). Without vapour data the delayed branch is the pool fire alone.
+   The fire tree of a K1 liquid then sums to the LOC frequency. K2–K4 liquids: direct ignition
+   only (their vapour pressure at ambient is too low for a flammable cloud; UNCONFIRMED).
 9. **Toxic and flammable**: both trees, the toxic one with the full LOC frequency (Purple Book:
    "treat separately").
 10. **Explosives** (W1.x) are not QRA'd here: GB/T 37243 uses the consequence method → problem.
@@ -91,6 +108,8 @@ import pandas as pd
 from geo_risk.chemicals import chemical_properties, resolve
 from geo_risk.disclosure import restricted
 from geo_risk.errors import GeoRiskError, InvalidInput
+from geo_risk.risk.dispersion import reach_box_m
+from geo_risk.risk.fires import fireball_diameter_m, fireball_duration_s
 from geo_risk.risk.grid import Event, Source
 from geo_risk.risk.lethality import (
     ContinuousRelease,
@@ -113,11 +132,14 @@ from geo_risk.risk.parameters import (
     UnknownProbitSubstance,
     constant,
     direct_ignition_probability,
+    gas_reactivity,
     load_parameters,
+    outcome_capability,
     parameters_digest,
     toxic_probit_constants,
 )
-from geo_risk.risk.source_term import gas_release, liquid_release_rate_kg_s
+from geo_risk.risk.source_term import gas_release, liquid_release_rate_kg_s, pool_evaporation_rate_kg_s
+from geo_risk.risk.weather import Weather
 from geo_risk.standards.gbt37243 import SUBSTANCE_ROLES
 
 __all__ = [
@@ -133,8 +155,8 @@ RELEASE_PROPERTIES_FILE = ("substances", "release_properties.csv")
 
 #: Stated choices that are words, not numbers (UNCONFIRMED; also in ``ScenarioSet.assumptions``).
 GAS_REACTIVITY_DEFAULT = "gas_average_high_reactivity"
-"""Purple Book Table 4.5 row for every flammable gas: the reactivity class (Table 4.7) is unknown,
-so the average/high row is taken (conservative)."""
+"""Purple Book Table 4.5 row for every flammable gas NOT on the low-reactivity list
+(``gas_reactivity.csv``): the average/high row (conservative)."""
 TOXIC_PROBIT_TABLE = ToxicProbitTable.SET_A_PURPLE_BOOK
 """Toxic probits of the toxic branch: Purple Book Table 5.2 (mg/m³, min)."""
 K_CLASS_BY_CODE: Mapping[str, str] = MappingProxyType({
@@ -203,6 +225,7 @@ SCENARIO_COLUMNS: tuple[str, ...] = (
     "unit_id", "inventory_id", "source_index", "event_index", "chemical", "phase", "loc_equipment", "loc",
     "loc_code", "loc_name", "loc_frequency_per_year", "tree", "branch", "outcome", "branch_probability",
     "frequency_per_year", "release_type", "release_mass_kg", "release_rate_kg_s", "release_duration_s", "notes",
+    "vessel_count", "loc_frequency_per_vessel_per_year",
 )  # fmt: skip
 
 _PHASES = ("gas", "liquefied_pressurized", "liquefied_refrigerated", "liquid", "solid")
@@ -481,6 +504,10 @@ class _Item:
         self.locs_used: set[tuple[str, str]] = set()
         self.ignition_used: set[str] = set()
         self.probits_used: set[str] = set()
+        self.vessels = 1
+        self.p_abs, self.t_k = 101325.0, 293.15
+        self.cas_numbers: tuple[str, ...] = ()
+        self.tables_used: set[str] = set()  # UNCONFIRMED rows of gas_reactivity / outcome_capability used
 
     # -- reporting ------------------------------------------------------------------------------
 
@@ -519,8 +546,9 @@ class _Item:
                 p = 0.0
                 self.default("pressure_mpa", 0.0, "no pressure given: atmospheric")
         pa = constant("standard_atmosphere")
-        p_abs = p * 1e6 + (pa if _num("pressure_is_gauge") else 0.0)
-        return t + 273.15, max(p_abs, pa)
+        p_abs = max(p * 1e6 + (pa if _num("pressure_is_gauge") else 0.0), pa)
+        self.p_abs, self.t_k = p_abs, t + 273.15
+        return t + 273.15, p_abs
 
     def phase(self, props: _Props | None, t_k: float, p_abs: float) -> str | None:
         state = _text(self.rec.get("state"))
@@ -613,19 +641,21 @@ class _Item:
     def add(self, case: _Case, outcome: Outcome, tree: str, branch: str, probability: float, notes: list[str]) -> None:
         """One event: ``case``'s LOC frequency (/a) × ``probability`` (branch of the ``tree``)."""
         loc, rel = case.loc, case.release
-        freq = loc.frequency * probability
+        loc_frequency = loc.frequency * self.vessels
+        freq = loc_frequency * probability
         name = f"{self.uid}/{self.iid} {case.generic} {tree}:{branch} {outcome.kind}"
         self.events.append(as_event(outcome, freq, name))
         self.locs_used.add((loc.equipment, loc.loc_code))
         self.rows.append({
             "unit_id": self.uid, "inventory_id": self.iid, "chemical": self.chemical, "phase": case.phase,
             "loc_equipment": case.loc_equipment, "loc": case.generic, "loc_code": loc.loc_code,
-            "loc_name": loc.loc_name, "loc_frequency_per_year": loc.frequency, "tree": tree, "branch": branch,
+            "loc_name": loc.loc_name, "loc_frequency_per_year": loc_frequency, "tree": tree, "branch": branch,
             "outcome": outcome.kind, "branch_probability": probability, "frequency_per_year": freq,
             "release_type": rel.release_type, "release_mass_kg": rel.mass_kg,
             "release_rate_kg_s": rel.rate_kg_s if rel.rate_kg_s else math.nan,
             "release_duration_s": rel.duration_s if rel.duration_s else math.nan,
             "notes": "; ".join(n for n in [*self.notes, rel.note, *notes] if n),
+            "vessel_count": self.vessels, "loc_frequency_per_vessel_per_year": loc.frequency,
         })  # fmt: skip
 
     def pool_fire(self, mass_kg: float, rho: float | None, props: _Props, notes: list[str]) -> PoolFire | None:
@@ -647,21 +677,35 @@ class _Item:
     def gas_fire_tree(self, case: _Case, props: _Props) -> None:
         """Flammable gas or liquefied gas: direct ignition, then delayed flash fire 0.6 / explosion 0.4."""
         rel, phase = case.release, case.phase
-        category = GAS_REACTIVITY_DEFAULT
+        reactive = gas_reactivity(self.cas_numbers)
+        if reactive is not None:
+            category = reactive.ignition_category
+            why = (f"Purple Book reactivity {reactive.reactivity} ({reactive.name_en}, gas_reactivity.csv, "
+                   f"{reactive.status})")
+            if reactive.status == "UNCONFIRMED":
+                self.tables_used.add(f"gas_reactivity.csv {reactive.cas} {reactive.name_en} = {reactive.reactivity} "
+                                     "(UNCONFIRMED: recalled Purple Book list)")
+        else:
+            category = GAS_REACTIVITY_DEFAULT
+            why = "not on the low-reactivity list: average/high (GAS_REACTIVITY_DEFAULT)"
         p_direct = direct_ignition_probability(category, rel.release_type, rel.amount)
         self.ignition_used.add(category)
         p_delayed = (1.0 - p_direct) * _num("delayed_ignition_given_no_direct")
         missing: list[str] = []
-        notes = [f"direct ignition {p_direct:g} (Table 4.5, {category}: reactivity class unknown)"]
+        notes = [f"direct ignition {p_direct:g} (Table 4.5, {category}: {why})"]
         direct: Outcome | None = None
+        fireball_instead = self.cannot("fireball") if rel.instantaneous and phase == "liquefied_pressurized" else None
         if phase == "liquefied_refrigerated":  # atmospheric pressure: no jet, no BLEVE, a boiling pool
             direct = self.pool_fire(rel.mass_kg, props.liquid_density_tb_kg_m3, props, notes)
             if direct is None:
                 missing.append("direct ignition pool fire (liquid density / heat of combustion / vaporisation)")
-        elif rel.instantaneous and phase == "liquefied_pressurized":
-            direct = Fireball(rel.mass_kg)
-            notes.append("BLEVE fireball of the whole release")
+        elif rel.instantaneous and phase == "liquefied_pressurized" and fireball_instead is None:
+            sep = _fireball_sep_w_m2(rel.mass_kg, props, max(self.p_abs, _vapour_pressure_pa(props, self.t_k) or 0.0))
+            direct = Fireball(rel.mass_kg, sep_w_m2=sep)
+            notes.append(f"BLEVE fireball of the whole release, SEP {sep / 1000:.0f} kW/m² (Roberts fraction)")
         elif rel.instantaneous:
+            if fireball_instead is not None:
+                notes.append(f"no BLEVE fireball ({fireball_instead}): direct ignition burns the puff as a flash fire")
             direct = _flash(rel, props)
             if direct is None:
                 missing.append("direct ignition flash fire (LFL / molar mass)")
@@ -678,12 +722,18 @@ class _Item:
             delayed += "; vapour source = the liquid release (all evaporates at once: conservative)"
         f_ff = constant("delayed_ignition_flash_fire_fraction")
         f_vce = constant("delayed_ignition_explosion_fraction")
+        vce_instead = self.cannot("vce")
+        if vce_instead is not None:
+            f_ff, f_vce = f_ff + f_vce, 0.0
+            delayed += f"; no explosion ({vce_instead}): the whole delayed branch is a flash fire"
         flash = _flash(rel, props)
         if flash is not None:
             self.add(case, flash, "fire", "delayed_flash_fire", p_delayed * f_ff, [delayed, f"flash fire {f_ff:g}"])
         else:
             missing.append("delayed flash fire (LFL / molar mass)")
-        if props.heat_of_combustion_j_kg:
+        if vce_instead is not None:
+            pass
+        elif props.heat_of_combustion_j_kg:
             mass = rel.mass_kg
             if not rel.instantaneous:  # the cloud built up over min(duration, build-up time)
                 mass = rel.amount * min(float(rel.duration_s or 0.0), _num("vce_cloud_build_up_time"))
@@ -699,18 +749,24 @@ class _Item:
                 f"{case.generic} fire branches not modelled for missing properties: {'; '.join(missing)}",
             )
 
+    def cannot(self, outcome: str) -> str | None:
+        """Why the substance cannot produce ``outcome`` (outcome_capability.csv), or None if it can."""
+        row = outcome_capability(self.cas_numbers, outcome)
+        if row is None or row.possible:
+            return None
+        self.tables_used.add(f"outcome_capability.csv {row.cas} {row.name_en}: no {row.outcome}, {row.instead} "
+                             f"instead ({row.status}: {row.source})")
+        return f"{row.name_en} cannot produce a {outcome} (outcome_capability.csv, {row.status})"
+
     def pool_fire_tree(self, case: _Case, props: _Props, t_k: float, codes: tuple[str, ...]) -> None:
-        """Flammable liquid: pool fire with the K-class direct-ignition probability (the rest not modelled)."""
+        """Flammable liquid: pool fire with the K-class direct-ignition probability; K1: the delayed branch."""
         rel = case.release
         category, why = _k_class(props, t_k, codes)
         p_direct = direct_ignition_probability(category, rel.release_type, rel.amount)
         self.ignition_used.add(category)
-        notes = [
-            f"direct ignition {p_direct:g} (Table 4.5, {category}: {why})",
-            f"no direct ignition ({1 - p_direct:g}) not modelled: the delayed ignition of the evaporating "
-            "pool needs a pool-evaporation model",
-        ]
-        fire = self.pool_fire(rel.mass_kg, props.liquid_density_20c_kg_m3, props, notes)
+        notes = [f"direct ignition {p_direct:g} (Table 4.5, {category}: {why})"]
+        pool_notes: list[str] = []
+        fire = self.pool_fire(rel.mass_kg, props.liquid_density_20c_kg_m3, props, pool_notes)
         if fire is None:
             self.problem(
                 f"{case.generic}：缺少液体密度、燃烧热或汽化热，池火未建模",
@@ -718,7 +774,137 @@ class _Item:
                 "modelled",
             )
             return
-        self.add(case, fire, "fire", "direct_ignition", p_direct, notes)
+        self.add(case, fire, "fire", "direct_ignition", p_direct, notes + pool_notes)
+        if category != "k1_liquid":
+            return
+        p_delayed = (1.0 - p_direct) * _num("k1_delayed_ignition_given_no_direct")
+        delayed = (f"K1 delayed ignition {p_delayed:g} = (1 - {p_direct:g}) x "
+                   f"{_num('k1_delayed_ignition_given_no_direct'):g} (UNCONFIRMED tree)")
+        then_pool = bool(_num("k1_pool_fire_after_delayed_ignition"))
+        cloud = self.evaporation(fire, props, t_k, rel.mass_kg)
+        if cloud is None:
+            self.add(case, fire, "fire", "delayed_pool_fire", p_delayed,
+                     [delayed, "no vapour data (vapour pressure / LFL / molar mass): the delayed branch is the "
+                      "pool fire alone", *pool_notes])
+            return
+        source, evap_note = cloud
+        f_ff = constant("delayed_ignition_flash_fire_fraction")
+        f_vce = constant("delayed_ignition_explosion_fraction")
+        flash = FlashFire(source, props.lfl_vol_pct, props.molar_mass_g_per_mol)  # type: ignore[arg-type]
+        branches: list[tuple[str, Outcome, float, list[str]]] = []
+        if props.heat_of_combustion_j_kg:
+            mass = source.rate_kg_s * min(source.duration_s, _num("vce_cloud_build_up_time"))
+            mass *= _num("vce_flammable_mass_fraction")
+            vce = VapourCloudExplosion.from_flammable_mass(mass, props.heat_of_combustion_j_kg)
+            tnt = restricted(f"flammable mass {mass:.4g} kg, TNT {vce.tnt_mass_kg:.4g} kg", "TNT equivalence")
+            branches = [("delayed_flash_fire", flash, f_ff, [f"flash fire {f_ff:g}"]),
+                        ("delayed_explosion", vce, f_vce, [f"explosion {f_vce:g}", tnt])]
+        else:
+            branches = [("delayed_flash_fire", flash, f_ff + f_vce,
+                         [f"flash fire {f_ff + f_vce:g} (no heat of combustion: no explosion)"])]
+        for branch, outcome, fraction, extra in branches:
+            if then_pool:
+                outcome = ThenPoolFire(outcome, fire)
+                extra = [*extra, "then the pool fire (one event: 1 - (1 - P_cloud)(1 - P_pool))", *pool_notes]
+            self.add(case, outcome, "fire", branch, p_delayed * fraction, [delayed, evap_note, *extra])
+
+    def evaporation(
+        self, fire: PoolFire, props: _Props, t_k: float, mass_kg: float
+    ) -> tuple[ContinuousRelease, str] | None:
+        """The pool's vapour source (Mackay–Matsugu) and a note; None without vapour pressure, LFL or molar mass."""
+        if props.lfl_vol_pct is None or props.molar_mass_g_per_mol is None:
+            return None
+        pv = _vapour_pressure_pa(props, t_k)
+        if pv is None or pv <= 0:
+            return None
+        pv = min(pv, 0.99 * constant("standard_atmosphere"))  # a pool above its boiling point: boiling (capped)
+        u = _num("pool_evaporation_wind_speed")
+        rate = pool_evaporation_rate_kg_s(fire.pool_diameter_m, pv, props.molar_mass_g_per_mol / 1000.0, t_k, u)
+        if rate <= 0:
+            return None
+        duration = min(mass_kg / rate, _num("max_release_duration"))
+        note = (f"pool evaporation {rate:.4g} kg/s for {duration:.4g} s (Mackay–Matsugu at {u:g} m/s, "
+                f"P_v {pv / 1000:.3g} kPa)")
+        return ContinuousRelease(rate, duration, _num("release_height")), note
+
+
+@cache
+def _then_box(outcome: ThenPoolFire, weather: Weather) -> Any:
+    return outcome._box(weather)
+
+
+@dataclass(frozen=True)
+class ThenPoolFire:
+    """A delayed-ignition outcome of a K1 pool's vapour cloud, then the pool fire: one event.
+
+    Lethality 1 − (1 − P_first)(1 − P_pool) (outdoor, unprotected: the IR convention); ``kind`` and
+    ``directional`` are those of ``first`` (the flash fire or the explosion); ``parts`` names both
+    for the caller that treats effects apart (e.g. indoor factors per effect).
+    """
+
+    first: Outcome
+    pool: PoolFire
+
+    @property
+    def kind(self) -> str:
+        return self.first.kind
+
+    @property
+    def parts(self) -> tuple[Outcome, PoolFire]:
+        return (self.first, self.pool)
+
+    @property
+    def directional(self) -> bool:
+        return bool(self.first.directional)
+
+    def lethality(self, dx_downwind_m: Any, dy_crosswind_m: Any, weather: Weather) -> Any:
+        """1 − (1 − P_first)(1 − P_pool) at (dx, dy) m in the wind frame."""
+        a = self.first.lethality(dx_downwind_m, dy_crosswind_m, weather)
+        b = self.pool.lethality(dx_downwind_m, dy_crosswind_m, weather)
+        return 1.0 - (1.0 - a) * (1.0 - b)
+
+    def effects(
+        self, dx_downwind_m: Any, dy_crosswind_m: Any, weather: Weather, indoor_factors: Any = None
+    ) -> tuple[Any, Any, Any]:
+        """(P_E, FE_in, FE_out) of the two effects combined as independent: 1 − (1 − a)(1 − b) each.
+
+        Each part's own ``effects`` when it has one (indoor/outdoor rules per effect), else its
+        lethality for all three.
+        """
+        out = []
+        for part in (self.first, self.pool):
+            fn = getattr(part, "effects", None)
+            if fn is None:
+                p = part.lethality(dx_downwind_m, dy_crosswind_m, weather)
+                out.append((p, p, p))
+            else:
+                out.append(fn(dx_downwind_m, dy_crosswind_m, weather, indoor_factors))
+        return tuple(1.0 - (1.0 - a) * (1.0 - b) for a, b in zip(out[0], out[1], strict=True))  # type: ignore[return-value]
+
+    def _box(self, weather: Weather) -> Any:
+        return reach_box_m(lambda dx, dy: self.lethality(dx, dy, weather), constant("lethality_floor"),
+                           directional=self.directional)
+
+    def _peak_lethality(self, peak: Any, weather: Weather) -> Any:
+        return peak  # the sampled field is the lethality itself
+
+    def max_distance_m(self, weather: Weather) -> float:
+        """Distance (m) beyond which both lethalities are below ``lethality_floor``."""
+        return float(_then_box(self, weather).reach)
+
+    def flags(self, weather: Weather) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.first.flags(weather), *self.pool.flags(weather))))
+
+
+def _fireball_sep_w_m2(mass_kg: float, props: _Props, p_abs_pa: float) -> float:
+    """Fireball SEP (W/m²): Roberts F_s·M·ΔH_c/(π D² t_d), F_s = 0.27·P^0.32 (P in MPa abs), kept in the band."""
+    lo, hi = constant("fireball_sep_min"), constant("fireball_sep_max")
+    if not props.heat_of_combustion_j_kg:
+        return constant("fireball_sep_default")
+    f_s = constant("fireball_sep_roberts_coefficient") * (p_abs_pa / 1e6) ** constant("fireball_sep_roberts_exponent")
+    d, t = fireball_diameter_m(mass_kg), fireball_duration_s(mass_kg)
+    sep = f_s * mass_kg * props.heat_of_combustion_j_kg / (math.pi * d * d * t)
+    return min(max(sep, lo), hi)
 
 
 def _flash(rel: _Release, props: _Props) -> FlashFire | None:
@@ -745,6 +931,59 @@ def _k_class(props: _Props, t_k: float, codes: tuple[str, ...]) -> tuple[str, st
         return "k1_liquid", "no flash point and no W5 code: K1 (conservative)"
     best = min(found, key=rank.__getitem__)
     return best, f"no flash point tabulated; from {';'.join(c for c in codes if c.startswith('W5'))}"
+
+
+def _cas_numbers(res: Any, item_cas: str | None) -> tuple[str, ...]:
+    """Every CAS number the substance is known by: Table 1 basis, Table 1 row, the item's, the basis of 煤气."""
+    out: list[str] = []
+    if res.substance is not None:
+        if res.substance.properties is not None:
+            out.append(res.substance.properties.cas)
+        out += list(res.substance.cas)
+    if item_cas:
+        out.append(item_cas)
+        extra = _release_properties().get(item_cas)
+        if extra is not None and extra.get("basis_cas"):
+            out.append(extra["basis_cas"])
+    return tuple(dict.fromkeys(c for c in out if c))
+
+
+def _vessels(item: _Item, quantity_t: float) -> float | None:
+    """Set ``item.vessels`` by rule 1 and return one vessel's contents (t); None (a problem) if impossible."""
+    raw_n, raw_c = item.rec.get("vessel_count"), item.rec.get("vessel_capacity_t")
+    n, cap = _number(raw_n), _number(raw_c)
+    if (not _missing(raw_n) and (n is None or n < 1 or n != math.floor(n))) or (
+        not _missing(raw_c) and (cap is None or cap <= 0 or not math.isfinite(cap))
+    ):
+        item.problem(
+            f"容器数{restricted(f' {raw_n!r}')}或单个容器容量{restricted(f' {raw_c!r} t')}无效，未建模",
+            f"vessel_count{restricted(f' {raw_n!r}')} must be a whole number ≥ 1 and vessel_capacity_t"
+            f"{restricted(f' {raw_c!r} t')} a number > 0: not modelled",
+        )
+        return None
+    if n is None and cap is None:
+        count = int(_num("default_vessel_count"))
+        item.default("vessel_count", count, "model_constants.csv scenario_default_vessel_count (neither vessel_count "
+                     "nor vessel_capacity_t given: the whole quantity in one vessel)")
+    elif n is None:
+        count = max(1, math.ceil(quantity_t / float(cap) - 1e-9))  # type: ignore[arg-type]
+        item.default("vessel_count", restricted(str(count), "⌈q / capacity⌉"),
+                     "vessel_count = ⌈max_quantity_t / vessel_capacity_t⌉, each vessel holding q / n")
+    else:
+        count = int(n)
+        if cap is not None and count * cap < quantity_t * (1 - 1e-9):
+            item.problem(
+                f"容器数 × 单个容器容量{restricted(f' {count} × {cap:g} t')} 小于最大存量"
+                f"{restricted(f' {quantity_t:g} t')}，未建模",
+                f"vessel_count × vessel_capacity_t{restricted(f' = {count} × {cap:g} t')} is less than "
+                f"max_quantity_t{restricted(f' {quantity_t:g} t')}: the quantity does not fit, not modelled",
+            )
+            return None
+    item.vessels = count
+    if count > 1:
+        item.notes.append(f"{restricted(f'{count} vessels', 'several vessels')}: LOCs per vessel, consequences of "
+                          "one vessel's contents, frequencies × the count (lumped at the unit's position)")
+    return quantity_t / count
 
 
 def _loc_equipment(unit: Mapping[str, Any], phase: str) -> tuple[str | None, str, bool]:
@@ -828,6 +1067,7 @@ def build_scenarios(
     locs_used: set[tuple[str, str]] = set()
     ignition_used: set[str] = set()
     probits_used: set[str] = set()
+    tables_used: set[str] = set()
     counters: dict[str, int] = {}
     unit_records = {str(k): v for k, v in units.to_dict("index").items()}
     for rec in inventory.to_dict("records"):
@@ -842,13 +1082,15 @@ def build_scenarios(
         locs_used |= item.locs_used
         ignition_used |= item.ignition_used
         probits_used |= item.probits_used
+        tables_used |= item.tables_used
         if item.events and position is not None:
             x, y = position
             for k, row in enumerate(item.rows):
                 rows.append({**row, "source_index": len(sources), "event_index": k})
             sources.append(Source(float(x), float(y), tuple(item.events), name=f"{uid}/{iid}"))
     scenarios = pd.DataFrame.from_records(rows, columns=list(SCENARIO_COLUMNS))
-    return ScenarioSet(sources, scenarios, _assumptions(defaults, locs_used, ignition_used, probits_used), problems)
+    return ScenarioSet(sources, scenarios, _assumptions(defaults, locs_used, ignition_used, probits_used, tables_used),
+                       problems)
 
 
 def _build_item(item: _Item, unit_known: bool, position: tuple[float, float] | None) -> None:
@@ -866,6 +1108,9 @@ def _build_item(item: _Item, unit_known: bool, position: tuple[float, float] | N
             f"max_quantity_t{restricted(f' {quantity_t!r} t')} is not > 0: nothing to release",
         )
         return
+    per_vessel_t = _vessels(item, quantity_t)
+    if per_vessel_t is None:
+        return
     seq = _number(item.rec.get("table1_seq"))
     item_cas = _cas(item.rec.get("cas"))
     try:
@@ -879,6 +1124,7 @@ def _build_item(item: _Item, unit_known: bool, position: tuple[float, float] | N
         item.problem(f"物质无法识别：{exc}", f"substance not resolved: {exc}")
         return
     codes = res.codes
+    item.cas_numbers = _cas_numbers(res, item_cas)
     if SUBSTANCE_ROLES.explosive_codes & set(codes):
         item.problem(
             "爆炸物（W1）：GB/T 37243 采用事故后果法，不在此作定量风险评价",
@@ -904,7 +1150,8 @@ def _build_item(item: _Item, unit_known: bool, position: tuple[float, float] | N
     if probit is not None and not do_toxic:
         item.problem(
             f"有毒液体（{phase}）需液池蒸发模型，毒性分支未建模",
-            f"toxic {phase}: the toxic branch needs a pool-evaporation model (not implemented), not modelled",
+            f"toxic {phase}: the toxic branch of an evaporating pool is not modelled (the pool-evaporation model "
+            "feeds only the flammable cloud of K1 liquids)",
         )
     elif probit is None and toxic_coded:
         item.problem(
@@ -935,7 +1182,7 @@ def _build_item(item: _Item, unit_known: bool, position: tuple[float, float] | N
         return
     item.notes.append(f"LOC set {loc_equipment}; one containment at the unit's position (no piping or loading)")
     item.notes.append(f"properties: {props.basis}")
-    mass_kg = quantity_t * 1000.0
+    mass_kg = per_vessel_t * 1000.0
     for loc in (r for r in _loc_rows() if r.equipment == loc_equipment and r.frequency_unit == "per_year"):
         generic = _GENERIC_LOC.get(loc.loc_code, loc.loc_code)
         rel = item.release(generic, loc, mass_kg, phase, props, t_k, p_abs)
@@ -960,7 +1207,8 @@ _TREE_CONSTANTS = ("delayed_ignition_flash_fire_fraction", "delayed_ignition_exp
 
 
 def _assumptions(
-    defaults: list[dict[str, object]], locs_used: set[tuple[str, str]], ignition_used: set[str], probits_used: set[str]
+    defaults: list[dict[str, object]], locs_used: set[tuple[str, str]], ignition_used: set[str], probits_used: set[str],
+    tables_used: set[str] | None = None,
 ) -> dict[str, object]:
     """The run's metadata: rules, scenario constants with status, UNCONFIRMED rows used, defaults, digests."""
     params = load_parameters()
@@ -978,9 +1226,10 @@ def _assumptions(
         if bands:
             values = ", ".join(f"{b.release_type} {b.probability:g}" for b in bands)
             unconfirmed.append(f"direct_ignition.csv {category}: {values} (UNCONFIRMED)")
+    unconfirmed += sorted(tables_used)
     unconfirmed += [
         "EQUIPMENT_RULES: every equipment → LOC set mapping (UNCONFIRMED project choice)",
-        f"GAS_REACTIVITY_DEFAULT = {GAS_REACTIVITY_DEFAULT} (UNCONFIRMED: reactivity class unknown, conservative)",
+        f"GAS_REACTIVITY_DEFAULT = {GAS_REACTIVITY_DEFAULT} for gases not in gas_reactivity.csv (UNCONFIRMED)",
         "K_CLASS_BY_CODE: K class from the W5 code when no flash point is tabulated (UNCONFIRMED)",
         f"{'/'.join(RELEASE_PROPERTIES_FILE)}: physical data from one library (C1), some by COSTALD / Alibakhshi",
     ]
@@ -993,6 +1242,7 @@ def _assumptions(
         },
         "equipment_rules": [dataclasses.asdict(r) for r in EQUIPMENT_RULES],
         "gas_reactivity_default": GAS_REACTIVITY_DEFAULT,
+        "gas_reactivity_and_outcome_rows_used": sorted(tables_used or ()),
         "k_class_by_code": dict(K_CLASS_BY_CODE),
         "toxic_probit_table": TOXIC_PROBIT_TABLE.value,
         "toxic_probits_used": {k: params.toxic_set_a[k].status for k in sorted(probits_used)},

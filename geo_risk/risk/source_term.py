@@ -12,9 +12,10 @@ the gas model (as in the GasDispersion.jl / CCPS worked example) — the argumen
 * :func:`liquid_release_rate_kg_s` — Bernoulli: ṁ = C_d·A·ρ·√(2(P − Pa)/ρ + 2·g·h).
 * :func:`flash_fraction` — adiabatic flash of a superheated liquid, f = c_p(T − T_b)/h_fg,
   clipped to [0, 1] (the simple CCPS form; it slightly over-predicts f for large superheat).
-* Pool evaporation is **not implemented**: :func:`pool_evaporation_rate_kg_s` raises
-  NotImplementedError with the reason. Pool fires use the Burgess burning rate instead
-  (:mod:`geo_risk.risk.fires`); a toxic pool needs an evaporation model before it can be assessed.
+* :func:`pool_evaporation_rate_kg_s` — Mackay & Matsugu (1973) mass transfer from a non-boiling
+  pool, E = k·A·P_v·M/(R·T), k = 0.0048·u^{7/9}·D^{−1/9}·Sc^{−2/3} (constants UNCONFIRMED, in
+  ``model_constants.csv``). Used for the vapour cloud of a flammable liquid's pool (the delayed
+  ignition branch of K1 liquids); boiling pools (ground heat conduction) are not modelled.
 """
 
 from __future__ import annotations
@@ -200,19 +201,49 @@ def flash_fraction(
     return np.clip(cp * (t - tb) / hv, 0.0, 1.0)
 
 
-def pool_evaporation_rate_kg_s(*_args: object, **_kwargs: object) -> float:
-    """Not implemented: evaporation from a liquid pool.
+def pool_evaporation_rate_kg_s(
+    pool_diameter_m: float,
+    vapour_pressure_pa: float,
+    molar_mass_kg_mol: float,
+    liquid_temperature_k: float,
+    wind_speed_m_s: float,
+) -> float:
+    """Evaporation rate (kg/s) of a non-boiling liquid pool, Mackay & Matsugu (1973) mass transfer.
+
+    E = k·A·P_v·M/(R·T), with k = c·u^a·D^b·Sc^s (m/s) and A = π D²/4 (m²). The constants are
+    ``scenario_pool_evaporation_*`` in ``model_constants.csv`` (c = 0.0048 m/s, a = 7/9, b = −1/9,
+    s = −2/3, Sc = 0.8; all UNCONFIRMED, recalled). A pool below its boiling point only (no
+    ground heat conduction: a boiling, refrigerated pool needs another model).
+
+    Parameters
+    ----------
+    pool_diameter_m : float
+        Pool diameter, m (> 0).
+    vapour_pressure_pa : float
+        Vapour pressure of the liquid at its temperature, Pa (≥ 0; a pool at or above its boiling
+        point would boil: give a value below the ambient pressure).
+    molar_mass_kg_mol : float
+        Molar mass, kg/mol (> 0).
+    liquid_temperature_k : float
+        Liquid temperature, K (> 0).
+    wind_speed_m_s : float
+        Wind speed over the pool (10 m wind), m/s (> 0).
 
     Raises
     ------
-    NotImplementedError
-        Always. A defensible pool-evaporation model needs the pool spreading, ground heat
-        conduction (boiling pools) and mass transfer under wind (e.g. the Purple Book/Yellow Book
-        GASP-type approach); none is in this screening slice. Toxic or flammable pools therefore
-        cannot yet be turned into a dispersion source term — model them as a continuous release
-        of a stated rate, or wait for the evaporation model.
+    InvalidInput
+        A non-positive diameter, molar mass, temperature or wind speed, or a negative vapour pressure.
     """
-    raise NotImplementedError(
-        "pool evaporation is not implemented in geo_risk.risk.source_term (screening slice): give the "
-        "vapour source as a continuous release rate instead"
+    d = _scalar_positive("pool diameter", pool_diameter_m, "m")
+    pv = _scalar_nonnegative("vapour pressure", vapour_pressure_pa, "Pa")
+    m = _scalar_positive("molar mass", molar_mass_kg_mol, "kg/mol")
+    t = _scalar_positive("liquid temperature", liquid_temperature_k, "K")
+    u = _scalar_positive("wind speed", wind_speed_m_s, "m/s")
+    k = (
+        constant("scenario_pool_evaporation_coefficient")
+        * u ** constant("scenario_pool_evaporation_wind_exponent")
+        * d ** constant("scenario_pool_evaporation_diameter_exponent")
+        * constant("scenario_pool_evaporation_schmidt_number") ** constant("scenario_pool_evaporation_schmidt_exponent")
     )
+    area = math.pi * d * d / 4.0
+    return k * area * pv * m / (constant("gas_constant") * t)

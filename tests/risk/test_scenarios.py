@@ -204,7 +204,8 @@ def test_every_frequency_is_loc_frequency_times_branch_probability(plant: Scenar
 
 
 @pytest.mark.parametrize(
-    ("iid", "tree"), [("I-CL2", "toxic"), ("I-LPG", "fire"), ("I-NH3", "toxic"), ("I-NH3", "fire")]
+    ("iid", "tree"),
+    [("I-CL2", "toxic"), ("I-LPG", "fire"), ("I-NH3", "toxic"), ("I-NH3", "fire"), ("I-GSL", "fire")],
 )
 def test_each_tree_sums_to_the_loc_frequency(plant: ScenarioSet, iid: str, tree: str) -> None:
     rows = _rows(plant, iid)
@@ -232,11 +233,14 @@ def test_outcome_kinds_per_substance(plant: ScenarioSet) -> None:
 
     for loc in ("G.1", "G.2", "G.3"):
         assert kinds("I-CL2", loc) == ["toxic"]
-        assert kinds("I-GSL", loc) == ["pool_fire"]
+        # K1: direct pool fire; delayed flash fire / explosion of the evaporated cloud (each then the pool fire)
+        assert kinds("I-GSL", loc) == ["flash_fire", "pool_fire", "vce"]
     assert kinds("I-LPG", "G.1") == ["fireball", "flash_fire", "vce"]  # BLEVE: pressurised liquefied
     assert kinds("I-LPG", "G.2") == ["flash_fire", "jet_fire", "vce"]
     assert kinds("I-LPG", "G.3") == ["flash_fire", "jet_fire", "vce"]
-    assert kinds("I-NH3", "G.1") == ["fireball", "flash_fire", "toxic", "vce"]
+    # ammonia: no BLEVE fireball and no explosion (outcome_capability.csv): flash fires carry those branches
+    assert kinds("I-NH3", "G.1") == ["flash_fire", "flash_fire", "toxic"]
+    assert kinds("I-NH3", "G.2") == ["flash_fire", "jet_fire", "toxic"]
     cl = _rows(plant, "I-CL2")
     assert cl.set_index("loc")["release_type"].to_dict() == {
         "G.1": "instantaneous",
@@ -257,10 +261,42 @@ def test_flammable_gas_direct_ignition_and_the_0_6_0_4_split(plant: ScenarioSet)
     assert rows[("G.3", "delayed_explosion")] == pytest.approx(0.8 * 0.4)
 
 
-def test_gasoline_pool_fire_with_k1_probability(plant: ScenarioSet) -> None:
+def test_gasoline_k1_tree_split_by_hand_and_no_frequency_lost(plant: ScenarioSet) -> None:
     rows = _rows(plant, "I-GSL")
-    assert (rows["branch_probability"] == 0.065).all()  # K1: n-pentane surrogate, flash point −40 °C
-    assert rows["notes"].str.contains("pool-evaporation model").all()  # the unmodelled rest is stated
+    p = rows.set_index(["loc", "branch"])["branch_probability"]
+    f_tank = {r["loc_code"]: float(r["frequency"]) for r in _csv("loc_frequencies.csv")
+              if r["equipment"] == "atmospheric_tank_single"}
+    for loc in ("G.1", "G.2", "G.3"):
+        # K1 (n-pentane surrogate, flash point −40 °C): direct 0.065 → pool fire; the rest (0.935) is
+        # ignited late (UNCONFIRMED tree, P(delayed | no direct) = 1): flash fire 0.6, explosion 0.4
+        assert p[(loc, "direct_ignition")] == pytest.approx(0.065, rel=1e-12)
+        assert p[(loc, "delayed_flash_fire")] == pytest.approx(0.935 * 0.6, rel=1e-12)
+        assert p[(loc, "delayed_explosion")] == pytest.approx(0.935 * 0.4, rel=1e-12)
+    code = {"G.1": "instantaneous", "G.2": "ten_minutes", "G.3": "hole_10mm"}
+    for loc, at in rows.groupby("loc"):
+        # no frequency lost: 5e-6 (G.1, G.2) and 1e-4 (G.3) per year, as in the table
+        assert at["frequency_per_year"].sum() == pytest.approx(f_tank[code[loc]], rel=1e-12)
+    delayed = rows[rows["branch"] != "direct_ignition"]
+    assert delayed["notes"].str.contains("pool evaporation").all()
+    assert delayed["notes"].str.contains("then the pool fire").all()
+
+
+def test_k1_delayed_event_is_the_cloud_then_the_pool_fire(plant: ScenarioSet) -> None:
+    """The delayed event's lethality is 1 − (1 − P_cloud)(1 − P_pool), its reach the larger of the two."""
+    from geo_risk.risk.weather import Weather
+
+    rows = _rows(plant, "I-GSL")
+    row = rows[(rows["loc"] == "G.1") & (rows["branch"] == "delayed_flash_fire")].iloc[0]
+    direct = rows[(rows["loc"] == "G.1") & (rows["branch"] == "direct_ignition")].iloc[0]
+    event = plant.sources[int(row.source_index)].events[int(row.event_index)]
+    pool = plant.sources[int(direct.source_index)].events[int(direct.event_index)]
+    w = Weather("D", 5.0)
+    x = np.array([0.0, 30.0, 80.0, 150.0, 400.0])
+    y = np.zeros_like(x)
+    p_pool = pool.lethality(x, y, w)
+    p_both = event.lethality(x, y, w)
+    assert (p_both >= p_pool - 1e-12).all() and (p_both <= 1.0).all()
+    assert event.max_distance_m(w) >= pool.max_distance_m(w) - 1e-9
 
 
 # ---------------------------------------------------------------------------------------------
@@ -270,7 +306,7 @@ def test_gasoline_pool_fire_with_k1_probability(plant: ScenarioSet) -> None:
 
 def test_missing_equipment_takes_the_stated_default(plant: ScenarioSet) -> None:
     applied = [d for d in plant.assumptions["defaults_applied"] if d["inventory_id"] == "I-NH3"]
-    assert [(d["what"], d["value"]) for d in applied] == [("equipment", "pressure_vessel")]
+    assert [(d["what"], d["value"]) for d in applied] == [("vessel_count", 1), ("equipment", "pressure_vessel")]
     assert _rows(plant, "I-NH3")["notes"].str.contains("default equipment = pressure_vessel").all()
 
 
@@ -285,14 +321,18 @@ def test_unknown_phase_without_properties_and_explosive_are_problems(plant: Scen
 
 def test_assumptions_state_rules_and_unconfirmed_rows(plant: ScenarioSet) -> None:
     a = plant.assumptions
-    assert len(a["rules"]) == 10 and a["rules"][0].startswith("1. **One containment per inventory item**")
+    assert len(a["rules"]) == 10 and a["rules"][0].startswith("1. **Vessels of an inventory item**")
     assert a["toxic_probit_table"] == "set_a_purple_book_mg_m3_min"
     assert "LOC frequency pressure_vessel/G1 = 5e-07 /a (UNCONFIRMED)" in a["unconfirmed"]
     assert "LOC frequency atmospheric_tank_single/hole_10mm = 0.0001 /a (UNCONFIRMED)" in a["unconfirmed"]
     assert a["scenario_constants"]["scenario_delayed_ignition_given_no_direct"]["status"] == "UNCONFIRMED"
     assert "GAS_REACTIVITY_DEFAULT = gas_average_high_reactivity" in " ".join(a["unconfirmed"])
     assert a["toxic_probits_used"] == {"ammonia": "C1", "chlorine": "C1"}
-    assert a["direct_ignition_categories_used"] == ["gas_average_high_reactivity", "k1_liquid"]
+    assert a["direct_ignition_categories_used"] == ["gas_average_high_reactivity", "gas_low_reactivity", "k1_liquid"]
+    used = " ".join(a["unconfirmed"])
+    assert "gas_reactivity.csv 7664-41-7 ammonia = low (UNCONFIRMED" in used
+    assert "outcome_capability.csv 7664-41-7 ammonia: no fireball, flash_fire instead (UNCONFIRMED" in used
+    assert "scenario_k1_delayed_ignition_given_no_direct = 1 (UNCONFIRMED" in used
     json.dumps(a)  # goes into the run's metadata as it is
     assert len(a["release_properties_sha256"]) == 64
 
@@ -321,10 +361,10 @@ def test_other_items_that_cannot_be_modelled_are_reported() -> None:
     assert "no QRA outcome model" in text and "W4" in text  # oxygen: oxidising gas
     assert "Pipe LOCs are per metre" in text
     assert "warehouse fire scenarios are not implemented" in text
-    assert "pool-evaporation model" in text  # HCN liquid: toxic branch needs evaporation
+    assert "evaporating pool is not modelled" in text  # HCN liquid: no toxic pool branch
     assert "has no position" in text and "not in the units table" in text and "nothing to release" in text
-    # HCN is also a W5.1 flammable liquid: its pool fire is still modelled
-    assert set(_rows(s, "HCN")["outcome"]) == {"pool_fire"}
+    # HCN is also a W5.1 flammable liquid: its fire tree (K1, with the delayed branch) is still modelled
+    assert set(_rows(s, "HCN")["outcome"]) == {"pool_fire", "flash_fire", "vce"}
     assert [src.name for src in s.sources] == ["U-HCN/HCN"]
 
 
@@ -393,7 +433,7 @@ def test_k_class_from_flash_point_and_temperature() -> None:
     ]
     s = build_scenarios(*_frames(units, items))
     assert set(_rows(s, "X20")["branch_probability"]) == {0.01}
-    assert set(_rows(s, "X30")["branch_probability"]) == {0.065}
+    assert set(_rows(s, "X30")["branch_probability"].round(12)) == {0.065, 0.935 * 0.6, round(0.935 * 0.4, 12)}
 
 
 def test_process_vessel_uses_its_own_unconfirmed_rows_and_no_outflow_is_reported() -> None:

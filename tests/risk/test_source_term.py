@@ -66,9 +66,18 @@ def test_flash_fraction() -> None:
     assert float(flash_fraction(2000.0, 231.02, 2520.0, 425740.0)) == 1.0
 
 
-def test_pool_evaporation_is_not_implemented() -> None:
-    with pytest.raises(NotImplementedError, match="continuous release rate"):
-        pool_evaporation_rate_kg_s(10.0)
+def test_pool_evaporation_rejects_bad_inputs() -> None:
+    # the value itself is checked by hand in tests/risk/test_scenarios_fidelity.py (Mackay & Matsugu)
+    with pytest.raises(InvalidInput, match="pool diameter"):
+        pool_evaporation_rate_kg_s(0.0, 1e4, 0.1, 293.15, 5.0)
+    with pytest.raises(InvalidInput, match="vapour pressure"):
+        pool_evaporation_rate_kg_s(10.0, -1.0, 0.1, 293.15, 5.0)
+    with pytest.raises(InvalidInput, match="wind speed"):
+        pool_evaporation_rate_kg_s(10.0, 1e4, 0.1, 293.15, 0.0)
+    # twice the vapour pressure, twice the rate; the rate grows as u^(7/9)
+    a = pool_evaporation_rate_kg_s(10.0, 1e4, 0.1, 293.15, 5.0)
+    assert pool_evaporation_rate_kg_s(10.0, 2e4, 0.1, 293.15, 5.0) == pytest.approx(2 * a, rel=1e-12)
+    assert pool_evaporation_rate_kg_s(10.0, 1e4, 0.1, 293.15, 10.0) == pytest.approx(a * 2**0.7778, rel=1e-12)
 
 
 def test_bad_inputs() -> None:
