@@ -639,16 +639,41 @@ class SocietalRiskCriterion:
     note: str
 
     def boundary(self, which: str, n: np.ndarray) -> np.ndarray:
-        """F of the ``upper`` or ``lower`` line at ``n`` (log-log interpolation; slope kept beyond)."""
+        """F (per year) of the ``upper`` or ``lower`` line at ``n`` deaths.
+
+        The line is straight on log-log axes between its vertices: on the segment from
+        (N_i, F_i) to (N_i+1, F_i+1), F = F_i · (N / N_i)^s with s = ln(F_i+1 / F_i) / ln(N_i+1 / N_i);
+        below the first vertex and beyond the last the end segments' slopes go on. Written as a power
+        of N / N_i, a vertex comes out exactly and the default lines (F = 1e-3/N, 1e-5/N) within
+        one unit in the last place of 1e-3/N and 1e-5/N (an interpolation of logarithms drifts by up
+        to 38: the line at N = 10 came out as 9.999999999999991e-05).
+
+        Raises
+        ------
+        InvalidInput
+            ``which`` is neither ``"upper"`` nor ``"lower"``.
+        """
+        if which not in ("upper", "lower"):
+            raise InvalidInput(f"SocietalRiskCriterion.boundary: which = {which!r}; valid: 'upper', 'lower'")
         pts = np.asarray(self.upper if which == "upper" else self.lower, dtype=float)
-        ln_n, ln_f = np.log(pts[:, 0]), np.log(pts[:, 1])
-        x = np.log(np.asarray(n, dtype=float))
-        slope_lo = (ln_f[1] - ln_f[0]) / (ln_n[1] - ln_n[0])
-        slope_hi = (ln_f[-1] - ln_f[-2]) / (ln_n[-1] - ln_n[-2])
-        y = np.interp(x, ln_n, ln_f)
-        y = np.where(x < ln_n[0], ln_f[0] + slope_lo * (x - ln_n[0]), y)
-        y = np.where(x > ln_n[-1], ln_f[-1] + slope_hi * (x - ln_n[-1]), y)
-        return np.exp(y)
+        n_v, f_v = pts[:, 0], pts[:, 1]
+        slopes = np.log(f_v[1:] / f_v[:-1]) / np.log(n_v[1:] / n_v[:-1])
+        n = np.asarray(n, dtype=float)
+        base = np.clip(np.searchsorted(n_v, n, side="right") - 1, 0, len(n_v) - 1)  # the vertex at or below n
+        return f_v[base] * (n / n_v[base]) ** slopes[np.minimum(base, len(slopes) - 1)]
+
+
+#: Tie rule of the F-N criterion (CHOICE; gb36894-2018.md §5 leaves it UNCONFIRMED): a curve point
+#: exactly on a boundary line counts as the worse region, as the individual-risk colours put a
+#: boundary value in the worse colour. "Exactly" is decided with a relative tolerance of 4 units in
+#: the last place (4 × 2.22e-16): F ≥ line × (1 − FN_BOUNDARY_RTOL) is on or above the line. A
+#: frequency given as 1e-4 at N = 10 is on the line 1e-3/N; one 1e-12 (relative) below it is not.
+FN_BOUNDARY_RTOL = 4 * float(np.finfo(float).eps)
+
+
+def on_or_above(f: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Whether each F is on or above its boundary-line value (:data:`FN_BOUNDARY_RTOL`), element-wise."""
+    return np.asarray(f, dtype=float) >= np.asarray(line, dtype=float) * (1.0 - FN_BOUNDARY_RTOL)
 
 
 #: Candidate A of the domain notes: F = 1e-3/N (upper) and 1e-5/N (lower), 1 ≤ N ≤ 1000. C1 — read
@@ -676,7 +701,9 @@ def classify_fn(n: np.ndarray, f: np.ndarray, criterion: SocietalRiskCriterion =
 
     The curve is a step function, so it is checked at every integer N from 1 to its largest N:
     unacceptable if F(N) ≥ the upper line anywhere, ALARP if not and F(N) ≥ the lower line
-    somewhere, acceptable otherwise (a point on a line counts as the worse region).
+    somewhere, acceptable otherwise. A point on a line counts as the worse region, "on" within
+    :data:`FN_BOUNDARY_RTOL` (:func:`on_or_above`). An event killing exactly one person (N = 1)
+    takes part; N < 1 does not.
     """
     n = np.asarray(n, dtype=float)
     f = np.asarray(f, dtype=float)
@@ -690,8 +717,8 @@ def classify_fn(n: np.ndarray, f: np.ndarray, criterion: SocietalRiskCriterion =
     # F(N) at integer N: the frequency of the smallest curve point with n ≥ N (F is non-increasing)
     idx = np.searchsorted(n, grid, side="left")
     f_at = f[np.minimum(idx, len(f) - 1)]
-    if (f_at >= criterion.boundary("upper", grid)).any():
+    if on_or_above(f_at, criterion.boundary("upper", grid)).any():
         return "unacceptable"
-    if (f_at >= criterion.boundary("lower", grid)).any():
+    if on_or_above(f_at, criterion.boundary("lower", grid)).any():
         return "alarp"
     return "acceptable"
