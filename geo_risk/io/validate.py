@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,7 +115,9 @@ def _as_text(values: pd.Series) -> pd.Series:
     return out.mask(out == "")
 
 
-def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
+def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> tuple[pd.Series, NDArray[np.bool_]]:
+    """The typed values of field ``f`` (problems go to ``col``) and the mask of rows where it is absent
+    (missing, or empty once stripped) — what a required field's check reads."""
     name = f.name
     if f.kind == "text":
         values = _as_text(raw)
@@ -125,7 +128,7 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
         if f.pattern:
             bad = present & ~values.str.fullmatch(f.pattern).fillna(False).to_numpy(dtype=bool)
             col.add(bad, lambda p: f"{name} {values.iat[p]!r} is not valid: {f.hint or 'expected ' + f.pattern}")
-        return values.astype(object).where(values.notna(), None)
+        return values.astype(object).where(values.notna(), None), ~present
     if f.kind == "bool":
         text = _as_text(raw).str.lower()
         present = text.notna().to_numpy()
@@ -138,14 +141,16 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
         out = pd.Series(
             np.where(is_true, True, np.where(is_false, False, None)), index=raw.index, dtype=object
         )
-        return out
+        return out, ~present
     # numbers
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         num = raw.astype("float64")
         present = num.notna().to_numpy()
+        absent = ~present
     else:
         text = _as_text(raw)
         present = text.notna().to_numpy()
+        absent = ~present
         num = pd.to_numeric(text, errors="coerce").astype("float64")
         not_number = present & num.isna().to_numpy()
         col.add(not_number, lambda p: f"{name} {_shown(raw.iat[p])} is not a number")
@@ -176,8 +181,8 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> pd.Series:
     if f.kind == "int":
         frac = present & (np.abs(arr - np.round(arr)) > 1e-9)
         col.add(frac, lambda p: f"{name} {arr[p]:g} is not a whole number")
-        return pd.Series(arr, index=raw.index).round().astype("Int64")
-    return pd.Series(arr, index=raw.index, dtype="float64")
+        return pd.Series(arr, index=raw.index).round().astype("Int64"), absent
+    return pd.Series(arr, index=raw.index, dtype="float64"), absent
 
 
 def _check_coordinates(geoms: NDArray, source: SourceCRS, col: _Collector, usable: NDArray[np.bool_]) -> None:
@@ -300,28 +305,28 @@ def validate_chunk(
     row_numbers = np.arange(first_row, first_row + n, dtype=np.int64)
     ids = _as_text(attrs[spec.key]) if spec.key in attrs else pd.Series([pd.NA] * n, dtype="string")
     col = _Collector(spec, row_numbers, ids)
-    out = pd.DataFrame(index=attrs.index)
-    out["_row"] = row_numbers
+    # Columns are gathered in a dict and framed once: a column set on a DataFrame copies its blocks.
+    columns: dict[str, Any] = {"_row": row_numbers}
 
     for f in spec.fields:
         if f.name in attrs:
-            values = _check_field(f, attrs[f.name], col)
+            values, absent = _check_field(f, attrs[f.name], col)
         else:
-            values = pd.Series([None] * n, index=attrs.index, dtype=object)
+            values, absent = pd.Series([None] * n, index=attrs.index, dtype=object), np.ones(n, bool)
         if f.required:
-            raw_missing = _as_text(attrs[f.name]).isna().to_numpy() if f.name in attrs else np.ones(n, bool)
-            col.add(raw_missing, f"missing required field {f.name!r}")
-        out[f.name] = values
+            col.add(absent, f"missing required field {f.name!r}")
+        columns[f.name] = values
 
     extra_cols = [c for c in attrs.columns if c not in spec.field_names and not str(c).startswith("_")]
     if extra_cols:
-        out["extra"] = [
+        extra = [
             json.dumps({k: _jsonable(v) for k, v in rec.items() if not _isna(v)}, ensure_ascii=False)
             for rec in attrs[extra_cols].to_dict("records")
         ]
-        out.loc[out["extra"] == "{}", "extra"] = None
+        columns["extra"] = [None if e == "{}" else e for e in extra]
     else:
-        out["extra"] = None
+        columns["extra"] = None
+    out = pd.DataFrame(columns, index=attrs.index)
 
     if spec.geometry is not None:
         if geoms is None:
@@ -373,7 +378,27 @@ def validate_chunk(
         if rest.any():
             hexes[rest] = ["SRID=4326;" + h for h in shapely.to_wkb(work[rest], hex=True)]
         out["geom"] = hexes
+    _check_vessels(spec, out, col)
     return ValidatedChunk(out, col.problems, col.bad)
+
+
+def _check_vessels(spec: LayerSpec, out: pd.DataFrame, col: _Collector) -> None:
+    """Inventory: ``vessel_count`` vessels of ``vessel_capacity_t`` t must hold ``max_quantity_t`` t."""
+    if spec.name != "inventory" or not {"vessel_count", "vessel_capacity_t", "max_quantity_t"} <= set(out.columns):
+        return
+    n = pd.to_numeric(out["vessel_count"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    cap = pd.to_numeric(out["vessel_capacity_t"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    q = pd.to_numeric(out["max_quantity_t"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        short = np.isfinite(n) & np.isfinite(cap) & np.isfinite(q) & (n * cap < q * (1 - 1e-9))
+    col.add(
+        short,
+        lambda p: (
+            f"vessel_count × vessel_capacity_t = {n[p]:g} × {cap[p]:g} t = {n[p] * cap[p]:g} t is less than "
+            f"max_quantity_t {q[p]:g} t: the quantity does not fit in the vessels (give more vessels, a larger "
+            "capacity, or leave one of the two empty)"
+        ),
+    )
 
 
 def _shown(v: object) -> str:
