@@ -102,7 +102,9 @@
     max_quantity_t: ["最大存量 (t)", "Max quantity (t)"],
     state: ["相态", "State"],
     temperature_c: ["温度 (°C)", "Temperature (°C)"],
-    pressure_mpa: ["压力 (MPa)", "Pressure (MPa)"]
+    pressure_mpa: ["压力 (MPa)", "Pressure (MPa)"],
+    vessel_count: ["容器数", "Vessels"],
+    vessel_capacity_t: ["单个容器容量 (t)", "Capacity per vessel (t)"]
   };
 
   var VALUE_LABELS = {
@@ -153,7 +155,7 @@
       planned: ["拟建（不登记）", "Planned (not registered)"]
     },
     approximate: {
-      "true": ["是（存量不全）", "Yes (inventory incomplete)"],
+      "true": ["是（无厂区边界，按点位 500 米计）", "Yes (no plant boundary: residents counted within 500 m of its point)"],
       "false": ["否", "No"]
     }
   };
