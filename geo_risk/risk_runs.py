@@ -41,7 +41,7 @@ _UNIT_COLUMNS = (
     "safety_distance_general_3_m",
 )
 _INVENTORY_COLUMNS = ("unit_id", "chemical", "cas", "table1_seq", "hazard_categories", "max_quantity_t", "state",
-                      "temperature_c", "pressure_mpa")
+                      "temperature_c", "pressure_mpa", "vessel_count", "vessel_capacity_t")
 
 
 @dataclass

@@ -242,7 +242,7 @@ REGISTRY: dict[str, LayerDef] = {
             "inventory_map",
             "mixed",
             ("id", "unit_id", "unit_name", "enterprise_id", "enterprise_name", "chemical", "cas",
-             "max_quantity_t", "state", "temperature_c", "pressure_mpa"),
+             "max_quantity_t", "state", "temperature_c", "pressure_mpa", "vessel_count", "vessel_capacity_t"),
             ("enterprise_name", "unit_name", "chemical", "cas", "max_quantity_t", "state"),
             Style(fill="#6d4c41", stroke="#3e2723", fill_opacity=0.8, weight=1.0, radius_px=4),
             tier="restricted",

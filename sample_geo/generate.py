@@ -30,7 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
 from sample_geo import _names
-from sample_geo._catalogue import ARCHETYPES, CHEMICALS, Archetype, UnitTemplate
+from sample_geo._catalogue import ARCHETYPES, CHEMICALS, LIQUEFIABLE_GAS, LIQUID, SOLID, Archetype, UnitTemplate
 from sample_geo._layout import (
     fill_lots,
     irregular_plant,
@@ -501,6 +501,48 @@ def _inventory_rows(rng: np.random.Generator, tmpl: UnitTemplate) -> tuple[list[
     if tmpl.unit_type == "production" or unit_tp is None:
         return rows, t_u, p_u
     return rows, unit_tp[0], unit_tp[1]
+
+
+#: Capacity of one vessel (t) by how a substance is held: the sample city fills ``vessel_count`` and
+#: ``vessel_capacity_t`` with these (issue 13). Typical Chinese practice, rounded: LPG and other
+#: liquefied flammable gases in bullets or spheres of 400–2 000 m³ (about 0.5 t/m³ at 85 % fill),
+#: liquid ammonia in 100 m³ bullets or 1 000 m³ spheres, liquid chlorine in 50–100 t tanks and
+#: 1 t ton-containers, flammable liquids in 500–5 000 m³ tanks, process inventories in 20–50 t vessels.
+_LPG_LIKE = {"LPG", "C3H6", "C4H8", "DME", "BD", "VCM"}
+
+
+def _vessel_capacity_t(key: str, equipment: str, q_t: float) -> float | None:
+    """One vessel's capacity (t) for ``q_t`` t of chemical ``key`` in ``equipment``; None: not filled."""
+    chem = CHEMICALS[key]
+    if equipment in ("pipeline", "warehouse"):
+        return None
+    if equipment == "refrigerated_tank":
+        return float(max(q_t, 1.0))  # one large refrigerated tank
+    if equipment == "process_vessel":
+        return 50.0 if chem.phase in (LIQUID, SOLID) else 20.0
+    if equipment == "cylinder_store":
+        per = 1.0 if chem.phase == LIQUEFIABLE_GAS else 0.05  # ton containers; gas cylinder packs
+        return max(per, q_t / 10_000.0)
+    if equipment == "pressure_vessel":
+        if key in _LPG_LIKE:  # 100 m³ bullet 42 t; 400 m³ sphere 170 t; 1 000 m³ 425 t; 2 000 m³ 850 t
+            return 42.0 if q_t <= 100 else 170.0 if q_t <= 400 else 425.0 if q_t <= 3000 else 850.0
+        if key == "NH3":  # 100 m³ bullet 52 t; 1 000 m³ sphere 520 t
+            return 52.0 if q_t <= 200 else 520.0
+        if key == "CL2":  # 50 t tanks up to 100 t held, 100 t tanks above
+            return 50.0 if q_t <= 100 else 100.0
+        if chem.phase == LIQUEFIABLE_GAS:
+            return 50.0
+        return 1.0 if key == "H2" else 5.0  # compressed gas receivers
+    # atmospheric tanks (t at 0.8 t/m³, 90 % fill): 500 m³ 360 t, 2 000 m³ 1 440 t, 5 000 m³ 3 600 t
+    return 360.0 if q_t <= 1000 else 1440.0 if q_t <= 10000 else 3600.0
+
+
+def _vessels(key: str, equipment: str, q_t: float) -> dict:
+    """``vessel_count`` and ``vessel_capacity_t`` of one inventory row (None and NaN when not filled)."""
+    cap = _vessel_capacity_t(key, equipment, q_t)
+    if cap is None or q_t <= 0:
+        return {"vessel_count": None, "vessel_capacity_t": None}
+    return {"vessel_count": int(math.ceil(q_t / cap - 1e-9)), "vessel_capacity_t": float(cap)}
 
 
 def _unit_area_m2(
@@ -1001,12 +1043,15 @@ def generate_city(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame | pd.D
                     "state": r["state"],
                     "temperature_c": r["temperature_c"],
                     "pressure_mpa": r["pressure_mpa"],
+                    **_vessels(r["key"], u["equipment"], r["max_quantity_t"]),
                 }
             )
     hazard_units = gpd.GeoDataFrame(pd.DataFrame(hu_rows), geometry=_to_output(unit_geoms, origin))
     hazard_units["special_process"] = hazard_units["special_process"].astype(bool)
     inventory = pd.DataFrame(inv_rows)
     inventory["table1_seq"] = inventory["table1_seq"].astype("Int64")
+    inventory["vessel_count"] = inventory["vessel_count"].astype("Int64")
+    inventory["vessel_capacity_t"] = inventory["vessel_capacity_t"].astype("float64")
     inventory["hazard_categories"] = inventory["hazard_categories"].astype("object")
 
     # --- parks

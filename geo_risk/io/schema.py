@@ -58,6 +58,7 @@ ADMIN_CODE_PATTERN = r"\d{6}(\d{3}(\d{3})?)?"
 # Upper bounds that no real record reaches: a value above them is a typing or unit error
 # (kg entered as t, say), rejected with the row named. Not from a standard: project choices.
 MAX_QUANTITY_T = 1.0e7  # one unit holding 10 Mt is beyond the largest crude tank farms
+MAX_VESSELS = 10_000  # vessels of one inventory item (a cylinder store's cylinders included)
 MAX_POPULATION = 1_000_000  # one residential area or target with a million people
 # Populations and households are head counts ("int" fields): a file may write 12.0, never 12.5.
 # Apportioning people to the part of an area inside a ring is the engine's job, not the file's.
@@ -234,6 +235,17 @@ LAYERS: dict[str, LayerSpec] = {
                     shp="temp_c",
                 ),
                 FieldSpec("pressure_mpa", "float", minimum=0, maximum=MAX_PRESSURE_MPA, shp="press_mpa"),
+                # How the item is held (optional; RESTRICTED like max_quantity_t): the number of vessels
+                # and one vessel's capacity (t). Absent → one vessel (geo_risk.risk.scenarios rule 1).
+                FieldSpec("vessel_count", "int", minimum=1, maximum=MAX_VESSELS, shp="vessel_n"),
+                FieldSpec(
+                    "vessel_capacity_t",
+                    "float",
+                    minimum=0,
+                    exclusive_minimum=True,
+                    maximum=MAX_QUANTITY_T,
+                    shp="vessel_cap",
+                ),
             ),
             None,
             {"unit_id": "hazard_units"},

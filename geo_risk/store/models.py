@@ -170,8 +170,13 @@ class InventoryItem(_Entity, Base):
     state: Mapped[str | None] = mapped_column(Text)
     temperature_c: Mapped[float | None] = mapped_column(Float)
     pressure_mpa: Mapped[float | None] = mapped_column(Float)
+    # How the item is held (issue 13; restricted like max_quantity_t): vessels and one vessel's capacity, t.
+    vessel_count: Mapped[int | None] = mapped_column(Integer)
+    vessel_capacity_t: Mapped[float | None] = mapped_column(Float)
     __table_args__ = (
         CheckConstraint("max_quantity_t >= 0", name="quantity_nonnegative"),
+        CheckConstraint("vessel_count IS NULL OR vessel_count >= 1", name="vessel_count_positive"),
+        CheckConstraint("vessel_capacity_t IS NULL OR vessel_capacity_t > 0", name="vessel_capacity_positive"),
         CheckConstraint(_in("state", s.INVENTORY_STATES), name="state_valid"),
     )
 
