@@ -166,7 +166,9 @@ def _check_field(f: FieldSpec, raw: pd.Series, col: _Collector) -> tuple[pd.Seri
         present = present & ~outside
     if f.minimum is not None:
         below = present & ((arr <= f.minimum) if f.exclusive_minimum else (arr < f.minimum))
-        if f.minimum == 0:
+        if f.minimum == 0 and f.exclusive_minimum:
+            col.add(below, lambda p: f"{name} {arr[p]:g} is not positive; it must be > 0")
+        elif f.minimum == 0:
             col.add(below, lambda p: f"{name} {arr[p]:g} is negative; it must be ≥ 0")
         else:
             col.add(below, lambda p: f"{name} {arr[p]:g} is below the smallest valid value {f.minimum:g}")
