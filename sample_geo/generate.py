@@ -7,7 +7,8 @@ River. Geometry is built in metres in EPSG:4551 (CGCS2000 / 3-degree Gauss-Kruge
 and written in EPSG:4490 (CGCS2000 geographic). The same seed gives identical layers.
 
 Layers (the project's interchange format): ``enterprises``, ``hazard_units``,
-``inventory`` (no geometry), ``chemical_parks``, ``residential_areas``, ``protection_targets``.
+``inventory`` (no geometry), ``chemical_parks``, ``residential_areas``, ``protection_targets``, ``admin_areas``
+(four synthetic districts); some enterprises carry an official 应急〔2018〕19号 ``risk_score``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ LAYER_NAMES = (
     "chemical_parks",
     "residential_areas",
     "protection_targets",
+    "admin_areas",
 )
 
 _TARGET_POPULATION = 1_500_000  # residents in residential_areas (people)
@@ -124,6 +126,19 @@ _ADMIN_CODES = {
     "PARK-02": ("220271",),
     None: ("220202", "220204", "220211", "220203"),
 }
+
+# Administrative areas (districts of 吉林市, synthetic outlines): code, name, and the sector around the
+# city centre (degrees counter-clockwise from east, local metres) each covers, out to _ADMIN_RADIUS_M.
+_ADMIN_AREAS = (
+    ("220203", "龙潭区", (10.0, 100.0)),
+    ("220202", "昌邑区", (100.0, 175.0)),
+    ("220204", "船营区", (175.0, 280.0)),
+    ("220211", "丰满区", (280.0, 370.0)),
+)
+_ADMIN_RADIUS_M = 32_000.0
+# Official 应急〔2018〕19号 diagnosis scores (0–100) on a few enterprises: (share of operating plants
+# in parks, share outside), drawn with their own generator so the other layers do not change.
+_SCORE_SHARE = (0.3, 0.08)
 
 # --- protection targets ----------------------------------------------------------------------
 # kind: (count, of which polygons, population range in people, polygon size range in metres)
@@ -951,6 +966,33 @@ def _alpha(people: float) -> float:
     return 0.5
 
 
+def _admin_areas(origin: tuple[float, float]) -> gpd.GeoDataFrame:
+    """The synthetic districts: wedges of a disc around the city centre (local metres → EPSG:4490)."""
+    geoms = []
+    for _, _, (a0, a1) in _ADMIN_AREAS:
+        angles = np.radians(np.linspace(a0, a1, 64))
+        ring = [(0.0, 0.0), *zip(_ADMIN_RADIUS_M * np.cos(angles), _ADMIN_RADIUS_M * np.sin(angles), strict=True)]
+        geoms.append(Polygon(ring))
+    return gpd.GeoDataFrame(
+        pd.DataFrame({"code": [c for c, _, _ in _ADMIN_AREAS], "name": [n for _, n, _ in _ADMIN_AREAS],
+                      "level": "county"}),
+        geometry=_to_output(geoms, origin),
+    )
+
+
+def _risk_scores(seed: int, plants: list[_Plant]) -> list[float]:
+    """Official diagnosis scores for some operating plants (NaN elsewhere), from their own generator."""
+    rng = np.random.default_rng(seed + 19)  # 应急〔2018〕19号
+    out = []
+    for p in plants:
+        share = _SCORE_SHARE[0] if p.park_id else _SCORE_SHARE[1]
+        if p.status == "operating" and rng.random() < share:
+            out.append(float(round(rng.uniform(45.0, 98.0), 1)))
+        else:
+            out.append(float("nan"))
+    return out
+
+
 def generate_city(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Generate the synthetic Jilin City layers.
 
@@ -1010,6 +1052,7 @@ def generate_city(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame | pd.D
         pd.DataFrame(ent_rows).astype({"park_id": "object"}),
         geometry=_to_output([p.geom for p in plants], origin),
     )
+    enterprises["risk_score"] = _risk_scores(seed, plants)
 
     # --- hazard units and inventory
     hu_rows, inv_rows = [], []
@@ -1112,6 +1155,7 @@ def generate_city(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame | pd.D
         "chemical_parks": chemical_parks,
         "residential_areas": residential_areas,
         "protection_targets": protection_targets,
+        "admin_areas": _admin_areas(origin),
     }
 
 
