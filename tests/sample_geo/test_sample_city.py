@@ -40,7 +40,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "inventory": (
         "unit_id", "chemical", "cas", "max_quantity_t", "table1_seq", "hazard_categories", "state",
-        "temperature_c", "pressure_mpa",
+        "temperature_c", "pressure_mpa", "vessel_count", "vessel_capacity_t",
     ),
     "chemical_parks": ("id", "name", "level", "risk_grade", "safety_control_line_wkt"),
     "residential_areas": ("id", "name", "population", "households"),
@@ -482,3 +482,26 @@ def test_generator_is_deterministic_and_matches_committed_file(tmp_path: Path) -
         if "geometry" in fresh:
             same = shapely.equals_exact(fresh.geometry.values, committed.geometry.values, tolerance=1e-7)
             assert same.all(), f"{name}: committed geometry differs; rerun python -m sample_geo.generate"
+
+
+# --- vessels (issue 13 item 7) -------------------------------------------------------------------
+
+
+def test_stored_items_are_held_in_realistic_vessels_that_hold_them(layers: dict[str, pd.DataFrame]) -> None:
+    hu = layers["hazard_units"].set_index("id")
+    inv = layers["inventory"].join(hu[["equipment"]], on="unit_id")
+    held = inv[~inv["equipment"].isin(["pipeline", "warehouse"])]
+    assert held["vessel_count"].notna().all() and held["vessel_capacity_t"].notna().all()
+    assert (held["vessel_count"] >= 1).all() and (held["vessel_capacity_t"] > 0).all()
+    # n vessels of capacity c hold q, and one vessel fewer would not
+    n, c, q = held["vessel_count"].astype(float), held["vessel_capacity_t"], held["max_quantity_t"]
+    assert (n * c >= q * (1 - 1e-9)).all() and ((n - 1) * c < q).all()
+    # LPG in pressure vessels: 100 m³ bullets or spheres of 400-2 000 m³ (0.5 t/m³ at 85 % fill)
+    lpg = held[held["chemical"].str.contains("液化石油气") & (held["equipment"] == "pressure_vessel")]
+    assert len(lpg) and (lpg["vessel_capacity_t"] / (0.5 * 0.85)).round(-1).isin([100, 400, 1000, 2000]).all()
+    big = lpg[lpg["max_quantity_t"] >= 1000]
+    assert len(big) and (big["vessel_count"] > 1).all()  # 2 000 t is no longer one 2 000 t vessel
+    # liquid chlorine in pressure vessels: 50-100 t tanks
+    cl = held[held["cas"].eq("7782-50-5") & (held["equipment"] == "pressure_vessel")]
+    assert len(cl) and cl["vessel_capacity_t"].between(50, 100).all()
+    assert layers["inventory"].loc[inv["equipment"].isin(["pipeline", "warehouse"]), "vessel_count"].isna().all()
