@@ -780,6 +780,11 @@ def overpressure_thresholds_kpa() -> dict[str, float]:
 # =============================================================================================
 
 
+#: Halvings of the bisection at most: 200 halve any float interval to adjacent floats, so a tolerance
+#: of 0 (or below the floats' spacing) ends too.
+_MAX_HALVINGS = 200
+
+
 def consequence_distances_m(
     overpressure_kpa_at: Callable[[float], float],
     *,
@@ -803,7 +808,8 @@ def consequence_distances_m(
         Search interval, metres. A threshold already met at ``min_distance_m`` gives that distance.
     tolerance_m
         Bisection tolerance, metres; the distance returned is the upper end of the final bracket
-        (the overpressure there is ≤ the threshold).
+        (the overpressure there is ≤ the threshold). The bracket is halved until it is no wider than
+        this (at most 200 times).
 
     Returns
     -------
@@ -850,7 +856,9 @@ def consequence_distances_m(
                 f"the overpressure is still {p_hi:g} kPa at {hi:g} m, above the {threshold:g} kPa threshold of "
                 f"{cls}: raise max_distance_m or check the scenario"
             )
-        while hi - lo > tolerance_m:
+        for _ in range(_MAX_HALVINGS):
+            if hi - lo <= tolerance_m:
+                break
             mid = 0.5 * (lo + hi)
             if p(mid) > threshold:
                 lo = mid

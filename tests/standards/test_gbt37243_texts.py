@@ -324,6 +324,7 @@ def test_bad_quantities_message_shows_the_value_to_analysts_only() -> None:
     with pytest.raises(InvalidInput, match="expected a number, got True"):
         gbt37243._dec(True)
     assert gbt37243._dec(0.1) == gbt37243.Decimal("0.1") and gbt37243._dec(3) == 3
+    assert gbt37243._dec(10**17 + 1) == gbt37243.Decimal("100000000000000001")  # ints stay exact
 
 
 # =============================================================================================
@@ -368,6 +369,18 @@ def test_frames_list_every_enterprise_that_cannot_be_assessed() -> None:
         "  - unit U1 item 1: quantity -1.0 must be a finite number of tonnes ≥ 0\n"
         "enterprise E2: the inventory cannot be used for method selection:\n"
         "  - unit U2 item 1: quantity -2.0 must be a finite number of tonnes ≥ 0")
+
+
+def test_frames_list_at_most_fifty_enterprises_that_cannot_be_assessed() -> None:
+    ids = [f"E{i:02d}" for i in range(51)]
+    units = pd.DataFrame({"enterprise_id": ids}, index=[f"U{i:02d}" for i in range(51)])
+    inventory = pd.DataFrame({"unit_id": list(units.index), "chemical": ["氯"] * 51, "max_quantity_t": [-1.0] * 51})
+    with pytest.raises(InvalidInput) as err:
+        select_methods(pd.DataFrame(index=ids), units, inventory)
+    lines = str(err.value).split("\n")
+    assert lines[0] == "51 enterprise(s) cannot be assessed:"
+    named = [line.split(":")[0] for line in lines if line.startswith("enterprise ")]
+    assert named == [f"enterprise E{i:02d}" for i in range(50)]
 
 
 def test_frames_name_at_most_twenty_missing_enterprises() -> None:
@@ -447,7 +460,8 @@ def test_class_a_warehouse_basis_names_the_items_and_tonnes_for_analysts() -> No
     [([("丙酮", 10)], 25.0), ([("丙酮", 10.01)], 30.0),  # items 1, 2, 5, 6: ≤ 10 t / > 10 t
      ([("碳化钙", 5)], 30.0), ([("碳化钙", 5.01)], 40.0),  # items 3, 4: ≤ 5 t / > 5 t
      ([("碳化钙", 3), ("碳化钙", 3)], 40.0),  # the tonnes of a group are summed: 6 t
-     ([("丙酮", 6), ("丙酮", 6)], 30.0)],
+     ([("丙酮", 6), ("丙酮", 6)], 30.0),
+     ([("白磷", 6)], 40.0)],  # W8 → 甲 item 3: with items 3, 4, > 5 t
 )
 def test_class_a_warehouse_columns_at_their_edges(inventory, general_m) -> None:
     d = code_distances(_unit(equipment="warehouse"), inventory)
@@ -615,10 +629,10 @@ def test_missing_values_of_every_kind() -> None:
 
 def test_consequence_distance_below_the_default_start() -> None:
     # p = 1 kPa·m / r: 2 kPa at 0.5 m (below 1.1 m), 10 kPa at exactly 0.1 m, the default start.
-    d = consequence_distances_m(lambda r: 1.0 / r, thresholds_kpa={"high_sensitive": 2.0, "general_3": 10.0})
-    assert d["high_sensitive"] == pytest.approx(0.5, abs=0.01) and d["high_sensitive"] >= 0.5
+    d = consequence_distances_m(lambda r: 1.0 / r, thresholds_kpa={"general_3": 10.0, "high_sensitive": 2.0})
     assert d["general_3"] == 0.1  # the threshold is met (equal) at the start of the search
-    assert list(d) == ["high_sensitive", "general_3"]
+    assert d["high_sensitive"] == pytest.approx(0.5, abs=0.01) and d["high_sensitive"] >= 0.5
+    assert list(d) == ["general_3", "high_sensitive"]
 
 
 def test_consequence_distance_at_the_end_of_the_search() -> None:
@@ -635,6 +649,22 @@ def test_consequence_distance_bisects_to_the_tolerance() -> None:
     assert 200.0 <= d["general_2"] <= 200.0 + 1e-6
     coarse = consequence_distances_m(lambda r: 1000.0 / r, thresholds_kpa={"general_2": 5.0}, tolerance_m=5.0)
     assert 200.0 <= coarse["general_2"] <= 205.0
+
+
+def test_bisection_brackets_by_hand() -> None:
+    # Search 1 … 1025 m (width 1024 = 2^10), tolerance 4 m: eight halvings; p = 1000/r kPa.
+    # Crossing at 198 m: the brackets' upper ends go 513, 257, 257, 257, 225, 209, 201, 201 → 201.
+    def curve(r: float) -> float:
+        return 1000.0 / r
+
+    kw = {"min_distance_m": 1.0, "max_distance_m": 1025.0, "tolerance_m": 4.0}
+    assert consequence_distances_m(curve, thresholds_kpa={"general_2": 1000.0 / 198}, **kw) == {"general_2": 201.0}
+    # Crossing exactly at the fourth midpoint, 193 m: p(193) is not above the threshold, so 193 becomes the
+    # upper end and stays: 193.
+    assert consequence_distances_m(curve, thresholds_kpa={"general_2": 1000.0 / 193}, **kw) == {"general_2": 193.0}
+    # a tolerance of 0 ends (at adjacent floats) instead of halving for ever
+    exact = consequence_distances_m(curve, thresholds_kpa={"general_2": 5.0}, tolerance_m=0.0)["general_2"]
+    assert exact == pytest.approx(200.0, rel=1e-15) and curve(exact) <= 5.0
 
 
 def test_a_flat_curve_is_not_rising() -> None:
