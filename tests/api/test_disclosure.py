@@ -5,7 +5,8 @@ of four enterprises given seven-significant-figure quantities (a QRA plant, a cl
 also gets an explosive, a design-code plant holding gases below the trigger and a substance of unknown
 category), graded and run through the risk engine. Every GET operation of the OpenAPI document is
 requested as an anonymous caller and as a viewer, and the whole body (zip members unpacked) is searched
-for any of those figures — each design maximum quantity (t and kg), each q/Q, each unit's S, each
+for any of those figures — each design maximum quantity (t and kg), each vessel capacity and one
+vessel's contents (t and kg), each q/Q, each unit's S, each
 enterprise's Σq/Q over gases and each TNT mass — rounded to five or more significant figures. The same
 search over an analyst's answers must find them: that proves the search sees what it looks for.
 """
@@ -36,6 +37,8 @@ QRA, WAREHOUSE, BELOW, = "ENT-0006", "ENT-0007", "ENT-0011"
 CHOSEN = (QRA, WAREHOUSE, BELOW)
 #: Every quantity of the chosen enterprises × this: seven significant figures no other number shares.
 SCALE = 1.0123457
+#: Every vessel capacity of the chosen enterprises × this (larger than SCALE: the vessels still hold q).
+VESSEL_SCALE = 1.0234567
 TNT_T = 3.141593  # 2,4,6-trinitrotoluene (GB 18218 Table 1 row 35) added to the class 甲 warehouse
 UNKNOWN_T = 7.654321  # a substance the catalogue cannot class, added to the design-code plant
 
@@ -50,6 +53,11 @@ def leak_store(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
             text("UPDATE inventory SET max_quantity_t = round((max_quantity_t * :k)::numeric, 6) WHERE unit_id IN "
                  "(SELECT id FROM hazard_units WHERE enterprise_id = ANY(:e))"),
             {"k": SCALE, "e": list(CHOSEN)},
+        )
+        conn.execute(  # vessel capacities are quantities too (issue 13): restricted like max_quantity_t
+            text("UPDATE inventory SET vessel_capacity_t = round((vessel_capacity_t * :k)::numeric, 6) "
+                 "WHERE unit_id IN (SELECT id FROM hazard_units WHERE enterprise_id = ANY(:e))"),
+            {"k": VESSEL_SCALE, "e": list(CHOSEN)},
         )
         unit = conn.execute(text("SELECT id FROM hazard_units WHERE enterprise_id = :e AND equipment = 'warehouse' "
                                  "ORDER BY id LIMIT 1"), {"e": WAREHOUSE}).scalar_one()
@@ -82,7 +90,8 @@ def secrets(leak_store: str) -> list[float]:
 
     with get_engine(leak_store).connect() as conn:
         rows = conn.execute(text(
-            "SELECT u.enterprise_id, i.unit_id, i.chemical, i.cas, i.table1_seq, i.max_quantity_t "
+            "SELECT u.enterprise_id, i.unit_id, i.chemical, i.cas, i.table1_seq, i.max_quantity_t, "
+            "i.vessel_count, i.vessel_capacity_t "
             "FROM inventory i JOIN hazard_units u ON u.id = i.unit_id WHERE u.enterprise_id = ANY(:e)"),
             {"e": list(CHOSEN)}).mappings().all()
     out: set[float] = set()
@@ -91,6 +100,10 @@ def secrets(leak_store: str) -> list[float]:
     for r in rows:
         q = float(r["max_quantity_t"])
         out |= {q, q * 1000.0}
+        if r["vessel_capacity_t"] is not None:  # one vessel's capacity, and one vessel's contents (t, kg)
+            cap = float(r["vessel_capacity_t"])
+            n = r["vessel_count"] or math.ceil(q / cap - 1e-9)
+            out |= {cap, cap * 1000.0, q / n, q / n * 1000.0}
         try:
             sub = resolve(r["chemical"], r["cas"], r["table1_seq"])
         except Exception:  # noqa: BLE001 - the substance of unknown category: its quantity is still a secret
