@@ -192,6 +192,10 @@ def _bbox_as_polygon(arg: Any) -> Any:
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (x0, y0, x1, y1)):
         raise InvalidInput("CQL2-JSON: a bbox is [minx, miny, maxx, maxy] (or six numbers with heights)")
     _envelope(x0, y0, x1, y1)  # the same range checks and message as a text BBOX
+    if x0 == x1 and y0 == y1:  # a degenerate box is the point or line it covers (see box_geometry)
+        return {"type": "Point", "coordinates": [x0, y0]}
+    if x0 == x1 or y0 == y1:
+        return {"type": "LineString", "coordinates": [[x0, y0], [x1, y1]]}
     return {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
 
 
@@ -678,10 +682,19 @@ def _envelope(minx: Any, miny: Any, maxx: Any, maxy: Any) -> Any:
         raise InvalidInput("BBOX takes four numbers: lon_min, lat_min, lon_max, lat_max") from None
     if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
         raise InvalidInput(f"BBOX {x0},{y0},{x1},{y1} is not lon_min ≤ lon_max (±180), lat_min ≤ lat_max (±90)")
-    return func.ST_MakeEnvelope(
-        bindparam(None, x0, Float), bindparam(None, y0, Float), bindparam(None, x1, Float),
-        bindparam(None, y1, Float), 4326,
-    )
+    return box_geometry(bindparam(None, x0, Float), bindparam(None, y0, Float), bindparam(None, x1, Float),
+                        bindparam(None, y1, Float))
+
+
+def box_geometry(x0: Any, y0: Any, x1: Any, y1: Any) -> Any:
+    """A bounding box (degrees, EPSG:4326) as SQL geometry that a degenerate box also matches by.
+
+    ``ST_MakeEnvelope`` turns a box of zero width or height into a zero-area polygon, which no point
+    intersects: ``bbox=x,y,x,y`` on the point at (x, y) matched nothing. The envelope of the line
+    between the corners is that polygon for a proper box, and the point or line itself otherwise.
+    """
+    return func.ST_SetSRID(func.ST_Envelope(func.ST_MakeLine(func.ST_MakePoint(x0, y0), func.ST_MakePoint(x1, y1))),
+                           4326)
 
 
 def _instant(value: Any) -> dt.datetime:

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, cast, column, func, literal, select,
 from sqlalchemy.dialects.postgresql import JSONB
 
 from geo_risk.errors import InvalidInput
-from geo_risk.store.cql2 import to_sql
+from geo_risk.store.cql2 import box_geometry, to_sql
 from geo_risk.store.db import get_engine
 
 __all__ = ["ItemsQuery", "column_kinds", "query_items", "get_item", "parse_datetime", "COORDINATE_DECIMALS"]
@@ -121,7 +121,7 @@ def _where(url: str, layer: Any, q: ItemsQuery) -> tuple[Any, list[ColumnElement
     t, kinds, cols = _layer_table(url, layer, q.include_history)
     conditions: list[ColumnElement] = []
     if q.bbox is not None:
-        conditions.append(func.ST_Intersects(t.c.geom, func.ST_MakeEnvelope(*map(float, q.bbox), 4326)))
+        conditions.append(func.ST_Intersects(t.c.geom, box_geometry(*map(float, q.bbox))))
     if q.datetime is not None:
         if not layer.time_field:
             raise InvalidInput(f"layer {layer.id!r} has no time: the datetime parameter does not apply")
