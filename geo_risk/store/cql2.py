@@ -368,9 +368,13 @@ class _Translator:
             return not_(expr) if node.not_ else expr
         if isinstance(node, ast.Like):
             col, kind = self.scalar_column(node.lhs)
-            if kind != "text" or not isinstance(node.pattern, str):
+            raw = node.pattern
+            if isinstance(raw, ast.Function) and raw.name == "lower" and len(raw.arguments) == 1 \
+                    and isinstance(raw.arguments[0], str):  # CASEI('a%'): the pattern in lower case
+                raw = raw.arguments[0].lower()
+            if kind != "text" or not isinstance(raw, str):
                 raise InvalidInput("LIKE needs a text property and a quoted pattern")
-            pattern = _like_pattern(_storable_text(node.pattern))
+            pattern = _like_pattern(_storable_text(raw))
             expr = col.ilike(pattern, escape="\\") if node.nocase else col.like(pattern, escape="\\")
             return not_(expr) if node.not_ else expr
         if isinstance(node, ast.In):

@@ -128,6 +128,7 @@ CASES: list[tuple[str, Callable[[Row], bool | None]]] = [
     ("name LIKE 'Gamma\\%plant'", lambda r: _cmp(lambda s: s == "Gamma%plant")(r.name)),
     ("name LIKE 'Gamma\\plant'", lambda r: _cmp(lambda s: s == "Gammaplant")(r.name)),  # \p is just p
     ("CASEI(name) LIKE 'alpha%'", lambda r: _cmp(lambda s: s.lower().startswith("alpha"))(r.name)),
+    ("CASEI(name) LIKE CASEI('ALPHA%')", lambda r: _cmp(lambda s: s.lower().startswith("alpha"))(r.name)),
     ("CASEI(name) = CASEI('ALPHA WORKS')", lambda r: _cmp(lambda s: s.lower() == "alpha works")(r.name)),
     ("name = 'ALPHA Depot'", lambda r: _cmp(lambda s: s == "ALPHA Depot")(r.name)),
     # NULL tests and booleans
