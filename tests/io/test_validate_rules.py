@@ -377,3 +377,29 @@ def test_a_repaired_geometry_is_not_passed_through_as_read() -> None:
 def test_a_layer_without_geometries_given_has_every_row_missing_one() -> None:
     checked = validate_chunk(POINTS, pd.DataFrame({"id": ["A", "B"]}), None, SourceCRS(WGS84), 1)
     assert [(p.row, p.reason) for p in checked.problems] == [(1, "missing geometry"), (2, "missing geometry")]
+
+
+def test_a_repair_of_exactly_one_percent_is_kept() -> None:
+    # A figure-eight ring in units of 1/256° (exact in binary): a 201-unit² triangle turning one way and a
+    # 1-unit² triangle turning the other. The ring's own area is 200, the repaired MultiPolygon's 202:
+    # exactly 1 % (2/200 is 0.01 in floating point too), which is still within the limit.
+    u = 1 / 256
+    ring = [(0, 0), (201, 0), (0, 2), (0, 0), (0, -2), (-1, 0), (0, 0)]
+    eight = shapely.Polygon([(126 + x * u, 43 + y * u) for x, y in ring])
+    problems, rows, bad = _areas([eight])
+    assert bad == [False]
+    assert problems == [(1, "warning", "invalid geometry (Ring Self-intersection[126 43]) repaired with make_valid; "
+                                       "area changed by 1.00 %")]
+    stored = shapely.from_wkb(rows["geom"].iloc[0].split(";")[1])
+    assert stored.geom_type == "MultiPolygon" and stored.area == 202 * u * u
+
+
+def test_the_polygonal_part_of_a_collection_is_flattened() -> None:
+    from geo_risk.io.validate import _polygonal
+
+    a, b, c = shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1), shapely.box(4, 0, 5, 1)
+    mixed = shapely.GeometryCollection([shapely.MultiPolygon([a, b]), shapely.LineString([(0, 0), (9, 9)]), c])
+    got = _polygonal(mixed)
+    assert got.geom_type == "MultiPolygon" and [g.bounds for g in got.geoms] == [a.bounds, b.bounds, c.bounds]
+    assert _polygonal(shapely.GeometryCollection([shapely.MultiPolygon([a, b])])).equals(shapely.MultiPolygon([a, b]))
+    assert _polygonal(shapely.GeometryCollection([shapely.Point(0, 0)])).is_empty
