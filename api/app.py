@@ -41,6 +41,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     errors.install(app)
     for module in (health, layers, loads, hazard_sources, exports, risk):
         app.include_router(module.router)
+    from api.routes import clusters as cluster_routes  # joint-prevention clusters (issue 12)
+
+    app.include_router(cluster_routes.router)
     webmap.install(app)
     apidocs.install(app)
     ogc.install(app, settings, app.state.database_url)

@@ -321,6 +321,52 @@ def register(
     )
 
 
+@app.command()
+def clusters(
+    out: Annotated[Path | None, typer.Option("--out", help="Output file: clusters.gpkg, .csv or .xlsx (the table a "
+                                             "park committee sets up a joint emergency plan from)")] = None,
+    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Only the cluster of this enterprise")] = None,
+    park: Annotated[str | None, typer.Option("--park", help="Only the clusters with a member in this park")] = None,
+    recompute: Annotated[bool, typer.Option("--recompute", help="Analyse again even if the stored result is current")
+                         ] = False,
+) -> None:
+    """Joint-prevention clusters (联防联控): domino, fallback and policy links, analysing first if stale."""
+    from geo_risk.cluster_runs import export_clusters, run_clusters
+    from geo_risk.store.clusters import clusters_are_current, latest_run, list_clusters
+    from geo_risk.store.db import migrate
+
+    try:
+        if enterprise and park:
+            raise GeoRiskError("give --enterprise or --park, not both")
+        url = _url()
+        migrate(url)
+        if recompute or not clusters_are_current(url):
+            console.print("stored clusters are missing or stale: analysing" if not recompute else "analysing")
+            console.print(_operator_text(run_clusters(url)), highlight=False, markup=False, soft_wrap=True)
+        run = latest_run(url)
+        rows, total = list_clusters(url, enterprise_id=enterprise, park_id=park, min_members=1, limit=20)
+        paths = export_clusters(url, out, enterprise_id=enterprise, park_id=park) if out else []
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(f"{run['summary']} (computed {run['computed_at']:%Y-%m-%d %H:%M})", highlight=False, markup=False,
+                  soft_wrap=True)
+    for r in rows:
+        if r["n_members"] < 2 and not (enterprise or park):
+            continue
+        people = "—" if r["people"] is None else f"{r['people']:,.0f}"
+        console.print(f"  {r['id']}: {r['n_members']} enterprise(s), {r['n_links']} link(s) [{r['kinds']}], lead "
+                      f"{r['lead_enterprise_id']} {r['lead_enterprise_name']}, ΣR {r['combined_r']:g}, "
+                      f"people {people}, worst colour {r['worst_colour']}{', cross-park' if r['cross_park'] else ''}",
+                      highlight=False, markup=False, soft_wrap=True)
+    if total > len(rows):
+        console.print(f"  … {total - len(rows)} more (see --out)", highlight=False, markup=False)
+    from geo_risk.cluster_runs import rules_text
+
+    console.print(rules_text(run["settings"]), highlight=False, markup=False, soft_wrap=True)
+    if paths:
+        console.print(f"wrote {', '.join(str(p) for p in paths)}", highlight=False, markup=False, soft_wrap=True)
+
+
 @app.command("render-map")
 def render_map(
     out: Annotated[Path, typer.Option("--out", help="Output file, e.g. map.html")],

@@ -83,6 +83,32 @@ class Settings(BaseSettings):
         "Unset: the uniform 16-sector rose, a default and not a measured rose (every output says which).",
     )
 
+    clusters_heat_thresholds_kw_m2: tuple[float, float] = Field(
+        default=(15.0, 45.0),
+        description="Joint-prevention clusters: heat-flux escalation thresholds, kW/m², of atmospheric and "
+        "pressurised equipment (Cozzani et al. 2006 as cited, UNCONFIRMED); JSON, e.g. [15, 45].",
+    )
+    clusters_blast_thresholds_kpa: tuple[float, float, float, float] = Field(
+        default=(22.0, 16.0, 31.0, 37.0),
+        description="Joint-prevention clusters: overpressure escalation thresholds, kPa, of atmospheric, "
+        "pressurised, elongated and small equipment (as cited, UNCONFIRMED); JSON.",
+    )
+    clusters_fallback_m: tuple[float, float] = Field(
+        default=(200.0, 500.0),
+        description="Joint-prevention clusters, units without consequence data: nearest hazardous units within the "
+        "first distance, or plant boundaries within the second when both hold a major hazard; metres (CHOICE).",
+    )
+    clusters_policy_distance_m: float = Field(
+        default=1000.0, gt=0, le=20_000,
+        description="Joint-prevention clusters: policy neighbours are in one park or within this distance, metres "
+        "(CHOICE).",
+    )
+    clusters_policy_min_weight: float = Field(
+        default=0.25, ge=0, le=1,
+        description="Joint-prevention clusters: policy links weaker than this are pruned; weight = shared traits/2 "
+        "× proximity (CHOICE).",
+    )
+
     zoning_h3_resolution: int = Field(
         default=8, ge=5, le=10,
         description="H3 resolution of the four-colour zoning and heatmap cells (8: about 0.74 km² a cell, "

@@ -202,6 +202,8 @@ class ClusterResult:
         :meth:`ClusterRules.describe` plus the scenario builder's digests.
     notes : list of str
         Stated limits met in this run (units left to the fallback, members without contours …).
+    fallback_units : list of str
+        Units holding an item the scenario builder could not model (their links use the fallback rule).
     """
 
     clusters: gpd.GeoDataFrame
@@ -209,6 +211,15 @@ class ClusterResult:
     members: pd.DataFrame
     settings: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    fallback_units: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: clusters by size, links by kind."""
+        sizes = self.clusters["n_members"] if len(self.clusters) else pd.Series(dtype=int)
+        kinds = self.links["kind"].value_counts().to_dict() if len(self.links) else {}
+        return (f"{len(self.clusters)} cluster(s) of {int(sizes.sum())} enterprise(s) ({int((sizes > 1).sum())} "
+                f"with two or more, largest {int(sizes.max()) if len(sizes) else 0}); links: "
+                + (", ".join(f"{k} {kinds[k]}" for k in ("domino", "fallback", "policy") if k in kinds) or "none"))
 
 
 # =============================================================================================
@@ -758,7 +769,7 @@ def find_clusters(
                 "not_modelled": "BLEVE blast, fragments, jet impingement and direction; every modelled scenario "
                                 "counts whatever its frequency",
                 "scenario_problems": len(problems)}
-    return ClusterResult(clusters, links, members, settings, notes)
+    return ClusterResult(clusters, links, members, settings, notes, sorted(lacking & set(unit_ids)))
 
 
 def _business_forms(assessments: pd.DataFrame, unit_ent: Mapping[str, str], major_units: set[str]

@@ -72,6 +72,9 @@ def leak_store(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
                           "VALUES (:i, :u, '未名物质X', :q)"), {"i": f"{other}/x", "u": other, "q": UNKNOWN_T})
     for ent in CHOSEN:
         run_risk(db_url, enterprise_id=ent, data_dir=tmp_path_factory.mktemp("risk"))
+    from geo_risk.cluster_runs import run_clusters
+
+    run_clusters(db_url)  # links whose heat flux or overpressure follows from the quantities (restricted)
     return db_url
 
 
@@ -189,6 +192,7 @@ def _urls(client: TestClient, leak_store: str) -> dict[str, list[str]]:
                                    for e in CHOSEN] + ["/api/v1/hazard-sources?limit=10000"],
         "/api/v1/hazard-sources/{unit_id}": [f"/api/v1/hazard-sources/{u}" for u in units],
         "/api/v1/risk/runs": ["/api/v1/risk/runs"],
+        "/api/v1/clusters": ["/api/v1/clusters", f"/api/v1/clusters?enterprise_id={QRA}"],
         "/api/v1/risk/{scope}/{scope_id}": [f"/api/v1/risk/enterprise/{QRA}", "/api/v1/risk/enterprise/NO-SUCH"],
         "/api/v1/risk/{scope}/{scope_id}/contours": [f"/api/v1/risk/enterprise/{QRA}/contours"],
         "/api/v1/risk/{scope}/{scope_id}/fn-curve.png": [f"/api/v1/risk/enterprise/{QRA}/fn-curve.png"],
