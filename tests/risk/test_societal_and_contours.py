@@ -103,3 +103,11 @@ def test_fn_plot_is_written(tmp_path: Path) -> None:
                    tmp_path / "fn.png", "F-N 曲线 F-N curve", "uniform 16-sector rose")
     assert path.stat().st_size > 10_000
     assert plot_fn({}, tmp_path / "fn.svg", "empty").read_text().startswith("<?xml")
+
+
+def test_an_event_with_exactly_one_death_is_on_the_curve_and_the_line() -> None:
+    # N = 1 exactly is a death (N ≥ 1); with F(1) = 1e-3 the curve touches the upper line there: unacceptable.
+    n, f = fn_curve(np.array([6e-4, 4e-4, 5e-3]), np.array([1.0, 1.0, 0.99]))
+    assert n.tolist() == [1.0] and f.tolist() == [1e-3]
+    assert classify_fn(n, f) == "unacceptable"
+    assert fn_region(np.array([1.0]), np.array([1e-5]))["region"] == "alarp"
