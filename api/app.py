@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import errors, input_guard, methods, openapi
 from api.disclosure import DiscloseTexts
 from api.heavy import HeavyWork
-from api.routes import apidocs, exports, hazard_sources, health, layers, loads, ogc, risk, webmap
+from api.routes import apidocs, conflicts, exports, hazard_sources, health, layers, loads, ogc, risk, webmap
 from geo_risk import __version__
 from geo_risk.settings import Settings, get_settings
 
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.heavy = HeavyWork({"public": settings.heavy_public, "restricted": settings.heavy_restricted},
                                 settings.heavy_wait_s)
     errors.install(app)
-    for module in (health, layers, loads, hazard_sources, exports, risk):
+    for module in (health, layers, loads, hazard_sources, exports, risk, conflicts):
         app.include_router(module.router)
     from api.routes import clusters as cluster_routes  # joint-prevention clusters (issue 12)
 

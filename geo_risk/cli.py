@@ -292,6 +292,70 @@ def risk(
 
 
 @app.command()
+def analyse(
+    only: Annotated[list[str] | None, typer.Option("--only", help="Only this analysis (repeatable), e.g. conflicts")
+                    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Recompute even the analyses whose results are current")
+                     ] = False,
+) -> None:
+    """Recompute every stale spatial analysis (proximity conflicts …) with a progress bar."""
+    from geo_risk.analyse import analyse as run_analyses
+    from geo_risk.store.db import migrate
+
+    try:
+        url = _url()
+        migrate(url)
+        with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("analyses", total=None)
+
+            def progress(what: str, done: int, total: int) -> None:
+                bar.update(task, description=what, completed=done, total=total)
+
+            outcomes = run_analyses(url, only=only, force=force, progress=progress)
+        _audit(url, "analyse", ",".join(only or []) or "all", "ok",
+               {o.name: o.summary[:500] for o in outcomes if o.ran})
+    except GeoRiskError as exc:
+        _fail(exc)
+    for o in outcomes:
+        took = f" ({o.seconds:.1f} s)" if o.ran else ""
+        console.print(f"{o.name}{took}: {_operator_text(o.summary)}", highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def conflicts(
+    out: Annotated[Path, typer.Option("--out", help="Output file: conflicts.gpkg, .csv or .xlsx")],
+    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Only this enterprise's conflicts")] = None,
+    park: Annotated[str | None, typer.Option("--park", help="Only the conflicts of this park's enterprises")] = None,
+) -> None:
+    """Write the proximity conflicts (analysing first if they are missing or stale) with the settings used."""
+    import json
+
+    from geo_risk.analyse import export_conflicts, run_conflicts
+    from geo_risk.store.conflicts import conflicts_are_current, latest_run
+    from geo_risk.store.db import migrate
+
+    try:
+        if enterprise and park:
+            raise GeoRiskError("give --enterprise or --park, not both")
+        url = _url()
+        migrate(url)
+        if not conflicts_are_current(url):
+            console.print("stored conflicts are missing or stale: analysing first")
+            console.print(_operator_text(run_conflicts(url)), highlight=False, markup=False, soft_wrap=True)
+        paths = export_conflicts(url, out, enterprise_id=enterprise, park_id=park)
+        run = latest_run(url)
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(f"wrote {', '.join(str(p) for p in paths)}: {run['summary']}", highlight=False, markup=False,
+                  soft_wrap=True)
+    console.print("settings used: " + json.dumps({k: v for k, v in run["settings"].items() if k != "tags"},
+                                                 ensure_ascii=False), highlight=False, markup=False, soft_wrap=True)
+    for k, v in run["settings"].get("tags", {}).items():
+        console.print(f"  {k}: {v}", highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
 def register(
     out: Annotated[Path, typer.Option("--out", help="Output file: .xlsx (register, planned, notes) or .csv")],
 ) -> None:

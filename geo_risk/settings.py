@@ -128,6 +128,18 @@ class Settings(BaseSettings):
         description="Radius h of the heatmap's R kernel, metres (a service choice).",
     )
 
+    conflicts_shortfall_bands: tuple[float, float, float] = Field(
+        default=(0.5, 0.25, 0.1),
+        description="Proximity-conflict colours (a service choice): a distance conflict is red when it falls short "
+        "by at least the first share of the required distance, orange the second, yellow the third, else blue; "
+        'JSON, e.g. [0.5, 0.25, 0.1].',
+    )
+    conflicts_cumulative: bool = Field(
+        default=True,
+        description="Also report conflicts of the cumulative individual risk summed over all enterprises (the "
+        "regional view) beside the per-enterprise test.",
+    )
+
     @field_validator("wind_rose_file", mode="before")
     @classmethod
     def _empty_rose_is_default(cls, value: object) -> object:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from layers.palette import HAZARD_GRADE_COLOURS, IR_CONTOUR_COLOURS, TARGET_CLASS_COLOURS
+from layers.palette import HAZARD_GRADE_COLOURS, IR_CONTOUR_COLOURS, RISK_COLOURS, TARGET_CLASS_COLOURS
 
 __all__ = ["Style", "Aggregate", "LayerDef", "REGISTRY", "get_layer", "HEXAGONS_PER_TILE", "POPULATION_RAMP"]
 
@@ -22,6 +22,17 @@ POPULATION_RAMP: tuple[tuple[float, str], ...] = (
 COUNT_RAMP: tuple[tuple[float, str], ...] = (
     (1, "#f2f0f7"), (5, "#cbc9e2"), (20, "#9e9ac8"), (100, "#756bb1"), (float("inf"), "#54278f"),
 )
+
+
+#: Severity of proximity conflicts in the four colours (红橙黄蓝), the service's classification
+#: (geo_risk.analysis.conflicts: shortfall share or IR band): colour → (hex, 中文, English).
+CONFLICT_COLOURS: dict[str, tuple[str, str, str]] = {
+    colour: (RISK_COLOURS[level][0], f"{zh}（服务分级）", f"{en} (service classification)")
+    for colour, level, zh, en in (("red", "major", "重大风险（红）", "Major risk (red)"),
+                                  ("orange", "high", "较大风险（橙）", "Larger risk (orange)"),
+                                  ("yellow", "moderate", "一般风险（黄）", "General risk (yellow)"),
+                                  ("blue", "low", "低风险（蓝）", "Low risk (blue)"))
+}
 
 
 @dataclass(frozen=True)
@@ -234,6 +245,68 @@ REGISTRY: dict[str, LayerDef] = {
             min_zoom=0,
             time_field="computed_at",
             history_table="risk_contours_history",
+        ),
+        LayerDef(
+            "conflicts", "邻近冲突（服务分级）", "Proximity conflicts (service classification)", "conflicts_map",
+            "line",
+            ("id", "rule", "rule_label", "view", "unit_id", "unit_name", "enterprise_id", "enterprise_name", "park_id",
+             "target_id", "target_name", "target_class", "class_label", "criteria", "actual_distance_m",
+             "required_distance_m", "shortfall_m", "ir_per_year", "criterion_per_year", "ir_ratio",
+             "cumulative_ir_per_year", "people_affected", "colour", "colour_label", "basis", "admin_code", "current"),
+            ("rule_label", "enterprise_name", "unit_name", "target_name", "class_label", "actual_distance_m",
+             "required_distance_m", "shortfall_m", "ir_per_year", "criterion_per_year", "ir_ratio",
+             "cumulative_ir_per_year", "people_affected", "colour_label"),
+            Style(fill="#e60000", stroke="#7f0000", fill_opacity=0.9, weight=2.5, classify_by="colour",
+                  classes=CONFLICT_COLOURS),
+            min_zoom=0,
+            time_field="computed_at",
+        ),
+        LayerDef(
+            "conflict_targets", "冲突防护目标（服务分级）", "Targets in conflict (service classification)",
+            "conflict_targets_map", "mixed",
+            ("id", "target_name", "target_layer", "target_kind", "target_class", "class_label", "population",
+             "conflicts", "rules", "enterprises", "people_affected", "max_shortfall_m", "max_ir_ratio",
+             "cumulative_ir_per_year", "colour", "colour_label", "admin_code", "current"),
+            ("target_name", "class_label", "population", "conflicts", "rules", "enterprises", "people_affected",
+             "max_shortfall_m", "max_ir_ratio", "cumulative_ir_per_year", "colour_label"),
+            Style(fill="#e60000", stroke="#263238", fill_opacity=0.75, weight=1.0, radius_px=6, classify_by="colour",
+                  marker_below_zoom=14, classes=CONFLICT_COLOURS),
+            min_zoom=0,
+            time_field="computed_at",
+        ),
+        LayerDef(
+            "clusters", "联防联控集群（服务规则）", "Joint-prevention clusters (service rules)", "clusters_map",
+            "polygon",
+            ("id", "n_members", "members", "member_names", "n_links", "kinds", "lead_enterprise_id",
+             "lead_enterprise_name", "lead_reason", "combined_r", "people", "worst_colour", "parks", "cross_park"),
+            ("member_names", "n_members", "kinds", "lead_enterprise_name", "lead_reason", "combined_r", "people",
+             "worst_colour", "parks", "cross_park"),
+            Style(fill="#9e9e9e", stroke="#4a148c", fill_opacity=0.15, weight=2.5, classify_by="worst_colour",
+                  classes={c: (_palette.RISK_COLOURS[level][0], f"成员最高风险：{zh}", f"Worst member: {en}")
+                           for c, level, zh, en in (("red", "major", "重大风险（红）", "major risk (red)"),
+                                                    ("orange", "high", "较大风险（橙）", "larger risk (orange)"),
+                                                    ("yellow", "moderate", "一般风险（黄）", "general risk (yellow)"),
+                                                    ("blue", "low", "低风险（蓝）", "low risk (blue)"))}),
+            min_zoom=0,
+            time_field="computed_at",
+        ),
+        LayerDef(
+            "cluster_links", "联防联控联系（服务规则）", "Joint-prevention links (service rules)", "cluster_links_map",
+            "line",
+            ("id", "cluster_id", "enterprise_a", "enterprise_a_name", "enterprise_b", "enterprise_b_name", "kind",
+             "kind_label", "vector", "equipment_class", "threshold", "value_unit", "scenario", "distance_m", "weight",
+             "cross_park", "evidence_count", "reason"),
+            ("kind_label", "enterprise_a_name", "enterprise_b_name", "vector", "threshold", "value_unit", "distance_m",
+             "cross_park", "reason"),
+            Style(fill="#4a148c", stroke="#4a148c", fill_opacity=0.9, weight=2.0, classify_by="kind",
+                  classes={
+                      "domino": ("#b71c1c", "多米诺（物理，热辐射或超压达阈值）", "Domino (heat or overpressure at threshold)"),
+                      "fallback": ("#ef6c00", "后备距离规则（无后果数据）", "Fallback distance rule (no consequence data)"),
+                      "policy": ("#1565c0", "政策（位置相邻、行业相近、业态相似）",
+                                 "Policy (adjacent, similar industry or form)"),
+                  }),
+            min_zoom=0,
+            time_field="computed_at",
         ),
         LayerDef(
             "inventory",

@@ -413,6 +413,11 @@ def find_conflicts(
 
     conflicts = _assemble(parts, lines, targets, units, ents, t_pop, cumulative)
     target_frame = _targets_frame(conflicts, targets, cumulative, admin_areas)
+    if len(conflicts):
+        conflicts["admin_code"] = conflicts["target_id"].map(
+            dict(zip(target_frame["target_id"], target_frame["admin_code"], strict=True)))
+    else:
+        conflicts["admin_code"] = pd.Series(dtype=object)
     totals = _totals(conflicts, target_frame, ents, admin_areas)
     return ConflictResult(conflicts, target_frame, totals, settings.describe(), notes)
 
@@ -542,7 +547,7 @@ def _group_totals(c: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _totals(conflicts: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, ents: pd.DataFrame,
             admin_areas: gpd.GeoDataFrame | None) -> dict[str, pd.DataFrame]:
-    c = pd.DataFrame(conflicts.drop(columns="geometry"))
+    c = pd.DataFrame(conflicts.drop(columns=["geometry", "admin_code"]))
     per_ent = c[c["view"] != "cumulative"]
     totals = {"enterprise": _group_totals(per_ent, "enterprise_id"), "park": _group_totals(per_ent, "park_id")}
     if len(totals["enterprise"]):

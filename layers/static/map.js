@@ -231,8 +231,10 @@
 
   function pathStyle(def, feature) {
     var s = def.style;
+    var props = (feature && feature.properties) || {};
+    var line = feature && feature.geometry && /LineString/.test(feature.geometry.type);
     return {
-      color: s.stroke,
+      color: line && s.classify_by ? classColour(s, props) : s.stroke,  // a line's colour is its class
       weight: s.weight,
       opacity: 1,
       fillColor: classColour(s, (feature && feature.properties) || {}),

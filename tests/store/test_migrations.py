@@ -11,6 +11,7 @@ EXPECTED = set(ENTITY_TABLES) | {"data_version", "hazard_assessments", "audit_lo
                                  "external_distances"}
 EXPECTED |= {"zoning_runs", "zoning_cells", "zoning_areas", "zoning_enterprises", "zoning_units"}  # 0009
 EXPECTED |= {"cluster_runs", "clusters", "cluster_links"}  # 0008
+EXPECTED |= {"conflict_runs", "conflicts", "conflict_targets"}  # 0007
 
 
 def _tables(url: str) -> set[str]:
@@ -40,7 +41,8 @@ def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: st
         }
     assert gist == EXPECTED - {"inventory", "data_version", "hazard_assessments", "audit_log", "risk_runs",
                                "cluster_runs",
-                               "external_distances", "zoning_runs", "zoning_enterprises", "zoning_units"}
+                               "external_distances", "zoning_runs", "zoning_enterprises", "zoning_units",
+                               "conflict_runs"}
     assert {s for _, s in srids} == {4326}
     for table in ENTITY_TABLES:
         for col in ("id", "source", "created_at", "updated_at"):
