@@ -75,7 +75,7 @@ def _read(url: str) -> dict[str, Any]:
         "units": read_layer(url, "hazard_units", _UNIT_COLUMNS),
         "inventory": read_table(url, "inventory", _INVENTORY_COLUMNS, index=False),
         "residential": read_layer(url, "residential_areas", ("population",)),
-        "targets": read_layer(url, "protection_targets", ("population",)),
+        "targets": read_layer(url, "protection_targets", ("population", "kind")),
     }
 
 
@@ -84,7 +84,7 @@ def _scope_inputs(data: dict[str, Any], scope: str, scope_id: str, enterprise_id
     """The inputs of one scope; with ``cell_m``, the city's populated places too, built once per CRS
     and cell size and kept in ``data`` (every scope of a run shares them)."""
     from geo_risk.risk.run import ScopeInputs, utm_crs_for
-    from geo_risk.risk.societal import population_points
+    from geo_risk.risk.population import presence_places
 
     units = data["units"][data["units"]["enterprise_id"].isin(enterprise_ids)]
     centre = units.geometry.union_all().centroid
@@ -95,7 +95,7 @@ def _scope_inputs(data: dict[str, Any], scope: str, scope_id: str, enterprise_id
     if cell_m is not None:
         cache = data.setdefault("_places", {})
         if (crs, cell_m) not in cache:
-            cache[(crs, cell_m)] = (*population_points([residential, targets], cell_m), cell_m)
+            cache[(crs, cell_m)] = (*presence_places(residential, targets, cell_m), cell_m)
         places = cache[(crs, cell_m)]
     return ScopeInputs(scope, scope_id, crs, criteria, units.to_crs(crs), inv, residential, targets, places)
 

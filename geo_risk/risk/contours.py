@@ -17,7 +17,14 @@ import numpy as np
 
 from geo_risk.risk.grid import Grid
 
-__all__ = ["iso_risk_polygons", "write_cog", "reach_of_polygon"]
+__all__ = ["iso_risk_polygons", "write_cog", "reach_of_polygon", "ir_level_label"]
+
+
+def ir_level_label(level_per_year: float) -> str:
+    """``3×10⁻⁶`` for 3e-6: the label of an iso-risk level on maps, legends and exports."""
+    mantissa, exponent = f"{level_per_year:.0e}".split("e")
+    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    return f"{mantissa}×10{str(int(exponent)).translate(sup)}"
 
 
 def iso_risk_polygons(grid: Grid, ir: np.ndarray, levels: Sequence[float]) -> list[tuple[float, Any]]:

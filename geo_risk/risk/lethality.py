@@ -15,6 +15,10 @@ Every outcome has
   or broadcastable) shape; never loops over cells. Rotation of the wind into (dx, dy) is the
   grid engine's job.
 * ``flags(weather)`` — caveats to attach to results, e.g. :data:`~geo_risk.risk.dispersion.DENSE_GAS_FLAG`.
+* ``effects(dx_downwind_m, dy_crosswind_m, weather, indoor_factors=None)`` — (P_E, FE_in, FE_out):
+  the IR lethality above and the societal-risk lethality of a person indoors and outdoors
+  (Purple Book Figures 5.2–5.5; :mod:`geo_risk.risk.population`). ``indoor_factors`` overrides
+  ``{"toxic": 0.1, "flash_fire": 1.0}`` (the table values).
 
 Lethality rules (``model_constants.csv``): heat — 1 where q ≥ 35 kW/m², else the Tsao & Perry
 probit (no 0.14 clothing factor: that belongs to societal risk outdoors); toxic — the substance's
@@ -27,6 +31,7 @@ explosion — the Purple Book 0.3 bar rule by default.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal, Protocol, runtime_checkable
@@ -206,6 +211,15 @@ def _dense_flags(
     return (check.flag,) if check.flag else ()
 
 
+def _indoor_factor(kind: str, indoor_factors: Mapping[str, float] | None) -> float:
+    """FE_in / FE_out of a toxic cloud or a flash fire: the run's setting, else the table's value."""
+    from geo_risk.risk.population import population_constant
+
+    if indoor_factors is not None and kind in indoor_factors:
+        return float(indoor_factors[kind])
+    return population_constant("toxic_indoor_factor" if kind == "toxic" else "flash_fire_indoor_factor")
+
+
 # -- toxic ----------------------------------------------------------------------------------------
 
 
@@ -280,6 +294,14 @@ class ToxicCloud:
             toxic_probit_from_load(self.probit, self.toxic_load(dx_downwind_m, dy_crosswind_m, weather))
         )
 
+    def effects(
+        self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather,
+        indoor_factors: Mapping[str, float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(P_E, FE_in, FE_out): P, ``toxic_indoor_factor`` · P (0.1, PB Figure 5.2), P."""
+        p = self.lethality(dx_downwind_m, dy_crosswind_m, weather)
+        return p, _indoor_factor("toxic", indoor_factors) * p, p
+
     def _box(self, weather: Weather) -> ReachBox:
         pr = float(probability_to_probit(_floor()))
         load_threshold = math.exp((pr - self.probit.a) / self.probit.b)
@@ -344,6 +366,15 @@ class FlashFire:
             self.concentration_kg_m3(dx_downwind_m, dy_crosswind_m, weather), self._lfl(weather)
         )
 
+    def effects(
+        self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather,
+        indoor_factors: Mapping[str, float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(P_E, FE_in, FE_out): 1 inside the envelope outdoors; indoors × ``flash_fire_indoor_factor``
+        (UNCONFIRMED: 1 in the PB transcription, 0 in common recollection)."""
+        p = self.lethality(dx_downwind_m, dy_crosswind_m, weather)
+        return p, _indoor_factor("flash_fire", indoor_factors) * p, p
+
     def _box(self, weather: Weather) -> ReachBox:
         limit = self._lfl(weather) * constant("flash_fire_lfl_fraction")
         return reach_box_m(lambda dx, dy: self.concentration_kg_m3(dx, dy, weather), limit)
@@ -387,6 +418,21 @@ class _Omnidirectional:
         _check_weather(weather)
         x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
         return self.lethality_at_radius(np.hypot(x, y))
+
+    def effects(
+        self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather,
+        indoor_factors: Mapping[str, float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(P_E, FE_in, FE_out) at r = hypot(dx, dy) (PB Figure 5.4): engulfed or q ≥ 35 kW/m² → 1, 1, 1;
+        below, P_heat, 0 indoors and 0.14 · P_heat outdoors (clothing)."""
+        _check_weather(weather)
+        x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
+        exp = self._exposure(np.hypot(x, y))
+        q, t = exp.heat_flux_w_m2, exp.exposure_s
+        p_e = np.where(exp.engulfed, 1.0, heat_lethality(q, t, self.heat_model, protection="unprotected"))
+        fe_in = np.where(exp.engulfed, 1.0, heat_lethality(q, t, self.heat_model, protection="indoor"))
+        fe_out = np.where(exp.engulfed, 1.0, heat_lethality(q, t, self.heat_model, protection="outdoor_clothed"))
+        return p_e, fe_in, fe_out
 
     def _box(self, weather: Weather) -> ReachBox:
         return reach_box_m(lambda dx, dy: self.lethality_at_radius(np.hypot(dx, dy)), _floor(), directional=False)
@@ -538,13 +584,38 @@ class VapourCloudExplosion:
         x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
         return self.lethality_at_radius(np.hypot(x - self.centre_downwind_m, y), w.air_pressure_pa)
 
+    def effects(
+        self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather,
+        indoor_factors: Mapping[str, float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(P_E, FE_in, FE_out): outdoors the run's rule; indoors the PB rule (PB Figure 5.5): 1 at
+        ≥ 0.3 bar, 0.025 from 0.1 bar (collapsing buildings: worse than outdoors), else 0."""
+        w = _check_weather(weather)
+        x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
+        r = np.hypot(x - self.centre_downwind_m, y)
+        p_e = self.lethality_at_radius(r, w.air_pressure_pa)
+        fe_in = overpressure_lethality(kinney_graham_overpressure_pa(r, self.tnt_mass_kg, w.air_pressure_pa),
+                                       "purple_book_indoor")
+        return p_e, fe_in, p_e
+
     def _box(self, weather: Weather) -> ReachBox:
-        """Around the explosion centre, ``c`` downwind: radii and peaks are relative to the centre."""
-        around = reach_box_m(
-            lambda dx, dy: self.lethality_at_radius(np.hypot(dx, dy), weather.air_pressure_pa),
-            _floor(),
-            directional=False,
-        )
+        """Around the explosion centre, ``c`` downwind: radii and peaks are relative to the centre.
+
+        The reach covers the indoor lethality too (PB: 0.025 indoors from 0.1 bar, beyond the
+        outdoor rule's 0.3 bar), so that societal risk sees the people indoors in that band."""
+
+        def any_lethality(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+            r = np.hypot(dx, dy)
+            indoor = overpressure_lethality(
+                kinney_graham_overpressure_pa(r, self.tnt_mass_kg, weather.air_pressure_pa), "purple_book_indoor")
+            return np.maximum(self.lethality_at_radius(r, weather.air_pressure_pa), indoor)
+
+        around = reach_box_m(any_lethality, _floor(), directional=False)
+        outdoor = reach_box_m(lambda dx, dy: self.lethality_at_radius(np.hypot(dx, dy), weather.air_pressure_pa),
+                              _floor(), directional=False)
+        # the reach of every effect, the peaks (envelope bounding the IR grid) of the IR lethality alone
+        around = ReachBox(around.reach, around.down_min, around.down_max, around.cross_max, outdoor.radii,
+                          outdoor.peak)
         if around.reach <= 0:
             return around
         c, radius = self.centre_downwind_m, around.reach
@@ -569,4 +640,5 @@ def as_event(outcome: Outcome, frequency_per_year: float, name: str = "") -> Eve
     return Event(
         f, outcome.lethality, outcome.max_distance_m, directional=outcome.directional, name=name or outcome.kind,
         footprint_m=footprint, envelope_m=lambda weather: _envelope(outcome, weather),
+        effects=getattr(outcome, "effects", None), kind=str(outcome.kind),
     )

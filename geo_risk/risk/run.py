@@ -14,8 +14,12 @@ GB 18218 threshold, or every QRA enterprise of a park together):
    在役 for operating and suspended ones);
 5. the QRA distance per protection-target class: how far the class's contour reaches beyond the
    installations (the largest distance from a contour vertex to the nearest unit footprint);
-6. societal risk: people of residential areas and protection targets on the grid, the F-N curve
+6. societal risk: people of residential areas and protection targets present by day and at night,
+   indoors and outdoors (:mod:`geo_risk.risk.population`, Purple Book ch. 5/6), the F-N curve
    and its GB 36894 region (advisory: the F-N lines are C1).
+
+Wind sectors are smoothed by default (:data:`geo_risk.risk.grid.SMOOTHED`: each sector's
+probability uniform over its width), so contours and the distances read off them are not spokes.
 """
 
 from __future__ import annotations
@@ -31,12 +35,19 @@ import numpy as np
 import pandas as pd
 
 from geo_risk.errors import InvalidInput
-from geo_risk.risk.contours import iso_risk_polygons
-from geo_risk.risk.grid import MAX_GRID_CELLS, ROSE_CONVENTION, Grid, WindRose, risk_field, societal_events
+from geo_risk.risk.contours import ir_level_label, iso_risk_polygons
+from geo_risk.risk.grid import (
+    MAX_GRID_CELLS,
+    ROSE_CONVENTION,
+    Grid,
+    SectorSmoothing,
+    WindRose,
+    risk_field,
+)
+from geo_risk.risk.population import ENGINE_VERSION, PopulationModel, population_assumptions, presence_places
 from geo_risk.risk.rose import CityWindRose, read_wind_rose
-from geo_risk.risk.societal import fn_curve, fn_region, population_points
+from geo_risk.risk.societal import fn_curve, fn_region
 from geo_risk.standards.gb36894 import TARGET_CLASSES, individual_risk_criterion_per_year
-from layers.palette import ir_level_label
 
 __all__ = ["RiskSettings", "ScopeInputs", "ScopeResult", "utm_crs_for", "assess_scope"]
 
@@ -55,8 +66,14 @@ class RiskSettings:
     class with the wind blowing FROM each sector), read and checked when the settings are made;
     its rows then set the weather-class frequencies, so ``weather_weights`` must be None. Unset:
     the uniform ``n_sectors`` rose (default; not a measured rose) with the classes weighted by
-    ``weather_weights`` (equal when None). Raises InvalidInput for a cell size that is not a finite
-    number of metres in (0, :attr:`MAX_CELL_M`], a bad rose file, or both a file and weights.
+    ``weather_weights`` (equal when None). ``sector_smoothing``: ``"exact"`` (default: each sector's
+    probability uniform over its width) or ``"rays"`` (the old spokes). ``population_treatment``:
+    ``"purple_book"`` (default: day/night presence, indoors/outdoors, indoor lethality per effect)
+    or ``"outdoor_everyone"`` (conservative screening: everyone present at the busier period,
+    outdoors, IR lethality). ``day_fraction`` and ``flash_fire_indoor_factor`` override the
+    UNCONFIRMED table values (None: the table's). Raises InvalidInput for a cell size that is not
+    a finite number of metres in (0, :attr:`MAX_CELL_M`], a bad rose file, both a file and
+    weights, or a bad smoothing, treatment or fraction.
     """
 
     #: Largest grid cell a user may ask for (m); the API's limit too. Larger cells blur contours.
@@ -68,6 +85,10 @@ class RiskSettings:
     weather_weights: tuple[float, ...] | None = None
     max_cells: int = MAX_GRID_CELLS // 4
     rose_file: Path | None = None
+    sector_smoothing: str = "exact"
+    population_treatment: str = "purple_book"
+    day_fraction: float | None = None
+    flash_fire_indoor_factor: float | None = None
     city_rose: CityWindRose | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -80,11 +101,25 @@ class RiskSettings:
             raise InvalidInput(f"the uniform wind rose needs a whole number of sectors ≥ 1; got {self.n_sectors!r}")
         if isinstance(self.max_cells, bool) or not isinstance(self.max_cells, int) or self.max_cells < 1:
             raise InvalidInput(f"max_cells must be a whole number ≥ 1; got {self.max_cells!r}")
+        self.smoothing()  # raises InvalidInput for a bad mode
+        if self.population_treatment not in ("purple_book", "outdoor_everyone"):
+            raise InvalidInput(f"population treatment must be 'purple_book' or 'outdoor_everyone'; got "
+                               f"{self.population_treatment!r}")
+        self.population_model()  # raises InvalidInput for a fraction outside [0, 1]
         if self.rose_file is not None:
             if self.weather_weights is not None:
                 raise InvalidInput("give weather weights or a wind rose file, not both: the rose file's rows are "
                                    "the weather-class frequencies")
             object.__setattr__(self, "city_rose", read_wind_rose(self.rose_file, self.weathers()))
+
+    def smoothing(self) -> SectorSmoothing:
+        """How wind sectors are spread (the polar raster's rings half a cell apart)."""
+        return SectorSmoothing(self.sector_smoothing, radial_step_m=float(self.cell_m) / 2)
+
+    def population_model(self) -> PopulationModel:
+        """The societal-risk population treatment."""
+        return PopulationModel(day_fraction=self.day_fraction, flash_fire_indoor_factor=self.flash_fire_indoor_factor,
+                               outdoor_everyone=self.population_treatment == "outdoor_everyone")
 
     def weathers(self) -> tuple[Any, ...]:
         from geo_risk.risk.weather import purple_book_weather_classes
@@ -122,7 +157,11 @@ class RiskSettings:
             "terrain": self.terrain,
             "grid_cell_m": self.cell_m,
             "individual_risk": "outdoor, unprotected, always present (GB 36894)",
-            "societal_risk": "same outdoor lethality for everyone (conservative: no indoor protection)",
+            "societal_risk": (
+                "Purple Book: people present by day/night, indoors/outdoors, indoor lethality per effect"
+                if self.population_treatment == "purple_book" else
+                "everyone outdoors at the busier period, IR lethality (conservative screening)"),
+            "sector_smoothing": self.smoothing().describe(),
         }
 
 
@@ -143,8 +182,9 @@ class ScopeInputs:
     inventory: pd.DataFrame
     residential: gpd.GeoDataFrame | None = None
     targets: gpd.GeoDataFrame | None = None
-    #: population_points(residential + targets, cell, origin (0, 0)) when the caller already has them
-    #: (they are the same for every scope of a run in one CRS): (x m, y m, people) and the cell (m).
+    #: presence_places(residential, targets, cell, origin (0, 0)) when the caller already has them
+    #: (they are the same for every scope of a run in one CRS): (x m, y m, presence n × 4) and the
+    #: cell (m).
     places: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
 
 
@@ -265,8 +305,12 @@ def assess_scope(inputs: ScopeInputs, settings: RiskSettings | None = None) -> S
         raise InvalidInput(f"criteria must be 'new' or 'existing'; got {inputs.criteria!r}")
     positions = {uid: (g.centroid.x, g.centroid.y) for uid, g in inputs.units.geometry.items()}
     built = build_scenarios(inputs.units.drop(columns="geometry"), inputs.inventory, positions)
+    model_meta = model_metadata()
+    # the risk-field engine's version is part of the model version stamped on every output
+    model_meta = {**model_meta, "model_version": f"{model_meta['model_version']}; {ENGINE_VERSION}",
+                  "risk_engine_version": ENGINE_VERSION}
     assumptions: dict[str, Any] = {**settings.describe(), "scenarios": built.assumptions,
-                                   "model": model_metadata(), "crs": inputs.crs,
+                                   "model": model_meta, "crs": inputs.crs,
                                    "criteria": inputs.criteria}
     if not built.sources:
         return ScopeResult(inputs.scope, inputs.scope_id, inputs.crs, inputs.criteria, None, None, [],
@@ -275,16 +319,21 @@ def assess_scope(inputs: ScopeInputs, settings: RiskSettings | None = None) -> S
     levels = _levels_by_class(inputs.criteria)
     grid, grid_note = _grid_for(built.sources, rose, settings, inputs.crs, min(levels))
     assumptions["grid"] = {"cell_m": grid.cell_m, "nx": grid.nx, "ny": grid.ny, **grid_note}
-    ir = risk_field(grid, built.sources, rose).ir
     # Societal risk over each event's whole reach, from the populated places (cells of cell_m).
     if inputs.places is not None and inputs.places[3] == settings.cell_m:
-        px, py, people = inputs.places[:3]
+        px, py, presence = inputs.places[:3]
     else:
-        px, py, people = population_points([f for f in (inputs.residential, inputs.targets) if f is not None],
-                                           settings.cell_m)
-    fn_frequency, fn_deaths = societal_events(px, py, people, built.sources, rose)
+        px, py, presence = presence_places(inputs.residential, inputs.targets, settings.cell_m)
+    model = settings.population_model()
+    field_ = risk_field(grid, built.sources, rose, smoothing=settings.smoothing(),
+                        places=(px, py, model.split(presence)), population_model=model)
+    ir, fn_frequency, fn_deaths = field_.ir, field_.fn_frequency, field_.fn_deaths
     assumptions["societal_grid"] = (f"people apportioned to {settings.cell_m:g} m cells over each event's whole reach "
                                     f"(up to {grid_note['max_reach_m']:,.0f} m), not limited to the IR grid")
+    kinds = ["residential"] if inputs.residential is not None and len(inputs.residential) else []
+    if inputs.targets is not None and "kind" in inputs.targets.columns:
+        kinds += [str(k) for k in inputs.targets["kind"].dropna().unique()]
+    assumptions["societal_population"] = population_assumptions(model, kinds)
     polygons = iso_risk_polygons(grid, ir, list(levels))
     installations = inputs.units.geometry.union_all()
     contours = []

@@ -75,7 +75,8 @@ Rules (each is also listed in :attr:`ScenarioSet.assumptions`)
    ``k1_delayed_ignition_given_no_direct`` (1); the vapour evaporating from the pool
    (Mackay–Matsugu, :func:`~geo_risk.risk.source_term.pool_evaporation_rate_kg_s`, at
    ``pool_evaporation_wind_speed``, for min(pool mass / rate, ``max_release_duration``)) is ignited:
-   flash fire 0.6 / explosion 0.4 (Purple Book §4.8; the explosion's flammable mass as in rule 7),
+   flash fire 0.6 / explosion 0.4 (Purple Book §4.8; the explosion's flammable mass is the plume's
+   mass up to its LFL distance in class D at that wind, rate × x_LFL / u, at most rule 7's),
    each followed by the pool fire (``k1_pool_fire_after_delayed_ignition``: one event of lethality
    1 − (1 − P_cloud)(1 − P_pool)). Without vapour data the delayed branch is the pool fire alone.
    The fire tree of a K1 liquid then sums to the LOC frequency. K2–K4 liquids: direct ignition
@@ -108,7 +109,7 @@ import pandas as pd
 from geo_risk.chemicals import chemical_properties, resolve
 from geo_risk.disclosure import restricted
 from geo_risk.errors import GeoRiskError, InvalidInput
-from geo_risk.risk.dispersion import reach_box_m
+from geo_risk.risk.dispersion import advection_speed_m_s, reach_box_m
 from geo_risk.risk.fires import fireball_diameter_m, fireball_duration_s
 from geo_risk.risk.grid import Event, Source
 from geo_risk.risk.lethality import (
@@ -792,13 +793,22 @@ class _Item:
         f_vce = constant("delayed_ignition_explosion_fraction")
         flash = FlashFire(source, props.lfl_vol_pct, props.molar_mass_g_per_mol)  # type: ignore[arg-type]
         branches: list[tuple[str, Outcome, float, list[str]]] = []
+        mass = 0.0
         if props.heat_of_combustion_j_kg:
-            mass = source.rate_kg_s * min(source.duration_s, _num("vce_cloud_build_up_time"))
+            # the steady plume's mass up to its LFL distance in D at the evaporation wind (CHOICE), at
+            # most the gas rule's rate × min(duration, build-up time)
+            w = Weather("D", _num("pool_evaporation_wind_speed"))
+            travel_s = flash.max_distance_m(w) / advection_speed_m_s(w, source.height_m)
+            mass = source.rate_kg_s * min(source.duration_s, _num("vce_cloud_build_up_time"), travel_s)
             mass *= _num("vce_flammable_mass_fraction")
+        if props.heat_of_combustion_j_kg and mass > 0:
             vce = VapourCloudExplosion.from_flammable_mass(mass, props.heat_of_combustion_j_kg)
             tnt = restricted(f"flammable mass {mass:.4g} kg, TNT {vce.tnt_mass_kg:.4g} kg", "TNT equivalence")
             branches = [("delayed_flash_fire", flash, f_ff, [f"flash fire {f_ff:g}"]),
                         ("delayed_explosion", vce, f_vce, [f"explosion {f_vce:g}", tnt])]
+        elif props.heat_of_combustion_j_kg:
+            branches = [("delayed_flash_fire", flash, f_ff + f_vce,
+                         [f"flash fire {f_ff + f_vce:g} (the plume never reaches its LFL: no explosive mass)"])]
         else:
             branches = [("delayed_flash_fire", flash, f_ff + f_vce,
                          [f"flash fire {f_ff + f_vce:g} (no heat of combustion: no explosion)"])]

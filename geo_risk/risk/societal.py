@@ -26,7 +26,8 @@ __all__ = ["pyplot_with_cjk_fonts", "population_points", "population_on_grid", "
 
 
 def population_points(
-    frames: Sequence[Any], cell_m: float, origin: tuple[float, float] = (0.0, 0.0), column: str = "population"
+    frames: Sequence[Any], cell_m: float, origin: tuple[float, float] = (0.0, 0.0),
+    column: str | Sequence[str] = "population",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Populated places (x m, y m, people) from GeoDataFrames in a projected CRS (metres).
 
@@ -34,6 +35,8 @@ def population_points(
     ``origin``) it overlaps, by area (vectorised per polygon over the cells of its bounding box),
     its people placed at those cell centres; points and polygons smaller than a cell's hundredth
     put all their people at their point on surface. Rows with no population count as 0.
+    ``column``: one column (people 1-D) or several (people n × columns, split alike; a row
+    counts when any of them is positive).
     """
     import shapely
 
@@ -47,19 +50,22 @@ def population_points(
     for frame in frames:
         if frame is None or len(frame) == 0:
             continue
-        people = np.nan_to_num(np.asarray(frame[column], dtype=float), nan=0.0)
-        if (people < 0).any():
-            raise InvalidInput(f"population must be ≥ 0; {int((people < 0).sum())} rows are negative")
+        columns = [column] if isinstance(column, str) else list(column)
+        table = np.nan_to_num(np.asarray(frame[columns], dtype=float).reshape(len(frame), len(columns)), nan=0.0)
+        if (table < 0).any():
+            raise InvalidInput(f"population must be ≥ 0; {int((table < 0).any(axis=1).sum())} rows are negative")
+        people = table[:, 0] if isinstance(column, str) else table
+        positive = table.max(axis=1) > 0
         geoms = np.asarray(frame.geometry.values)
         areas = shapely.area(geoms)
-        small = (areas < (cell_m**2) / 100) & (people > 0)
+        small = (areas < (cell_m**2) / 100) & positive
         if small.any():
             where = shapely.get_coordinates(shapely.point_on_surface(geoms[small]))
             xs.append(where[:, 0])
             ys.append(where[:, 1])
             ns.append(people[small])
         bounds = shapely.bounds(geoms)
-        for k in np.flatnonzero(~small & (people > 0)):
+        for k in np.flatnonzero(~small & positive):
             minx, miny, maxx, maxy = bounds[k]
             j0, j1 = math.floor((minx - x0 + half) / cell_m), math.floor((maxx - x0 + half) / cell_m)
             i0, i1 = math.floor((miny - y0 + half) / cell_m), math.floor((maxy - y0 + half) / cell_m)
@@ -69,9 +75,10 @@ def population_points(
             keep = share > 0
             xs.append(bx[keep])
             ys.append(by[keep])
-            ns.append(people[k] * share[keep])
+            ns.append(np.multiply.outer(share[keep], people[k]) if people.ndim == 2 else people[k] * share[keep])
     if not xs:
-        return np.zeros(0), np.zeros(0), np.zeros(0)
+        width = () if isinstance(column, str) else (len(column),)
+        return np.zeros(0), np.zeros(0), np.zeros((0, *width))
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(ns)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point, box
 
-from geo_risk.risk.grid import Grid, Source, WindRose, individual_risk, risk_field, societal_events
+from geo_risk.risk.grid import Grid, SectorSmoothing, Source, WindRose, individual_risk, risk_field, societal_events
 from geo_risk.risk.lethality import (
     ContinuousRelease,
     Fireball,
@@ -103,11 +103,12 @@ def test_societal_events_from_places_equal_the_grid_computation() -> None:
     assert people.sum() == pytest.approx(3000 + 800 + 600 + 40)
     assert pop.sum() == pytest.approx(3000 + 800 + 600)  # the school 5 km west is off the grid
     on_grid = (np.abs(x) <= 1500) & (np.abs(y) <= 1500)
-    f, n = societal_events(x[on_grid], y[on_grid], people[on_grid], sources, rose)
+    same_rings = SectorSmoothing(radial_step_m=grid.cell_m / 2)  # the grid computation's polar raster
+    f, n = societal_events(x[on_grid], y[on_grid], people[on_grid], sources, rose, smoothing=same_rings)
     np.testing.assert_allclose(f, field.fn_frequency, rtol=1e-12)
     np.testing.assert_allclose(n, field.fn_deaths, rtol=1e-9, atol=1e-9)
     # with every place: the far school counts wherever an event reaches it, and nowhere else
-    f_all, n_all = societal_events(x, y, people, sources, rose)
+    f_all, n_all = societal_events(x, y, people, sources, rose, smoothing=same_rings)
     np.testing.assert_allclose(f_all, f, rtol=1e-12)
     assert np.all(n_all >= n - 1e-9)
     far_reach = max(e.max_distance_m(w) for s in sources for e in s.events for w in rose.weathers)

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from geo_risk.errors import InvalidInput
 from geo_risk.risk.grid import (
+    RAYS,
+    SMOOTHED,
     Event,
     Grid,
     Source,
@@ -84,7 +86,7 @@ def test_wind_from_the_north_carries_risk_south_by_hand() -> None:
     north (upwind), east and west it is zero."""
     grid = Grid(-1000.0, -1000.0, 10.0, 201, 201)  # cell (i, j) at (x0 + 10 j, y0 + 10 i)
     f = 1e-4
-    ir = individual_risk(grid, [Source(0.0, 0.0, [toxic_event(f)])], NORTH_ONLY)
+    ir = individual_risk(grid, [Source(0.0, 0.0, [toxic_event(f)])], NORTH_ONLY, smoothing=RAYS)
 
     def at(x: float, y: float) -> float:
         return float(ir[round((y - grid.y0) / 10), round((x - grid.x0) / 10)])
@@ -102,28 +104,30 @@ def test_wind_from_the_north_carries_risk_south_by_hand() -> None:
 def test_wind_from_the_east_carries_risk_west() -> None:
     rose = WindRose(("D3",), np.array([[0.0, 0.0, 0.0, 0.0, 1.0] + [0.0] * 11]))  # sector 4 = 90°, from east
     grid = Grid(-500.0, -500.0, 10.0, 101, 101)
-    ir = individual_risk(grid, [Source(0.0, 0.0, [toxic_event()])], rose)
-    west, east = ir[50, 50 - 20], ir[50, 50 + 20]
-    assert west > 0 and east == 0.0
+    for smoothing in (RAYS, SMOOTHED):
+        ir = individual_risk(grid, [Source(0.0, 0.0, [toxic_event()])], rose, smoothing=smoothing)
+        west, east = ir[50, 50 - 20], ir[50, 50 + 20]
+        assert west > 0 and east == 0.0
 
 
 @pytest.mark.parametrize("n_sectors", [1, 4, 16])
-def test_vectorised_equals_the_slow_reference(n_sectors: int) -> None:
+def test_rays_equal_the_slow_reference(n_sectors: int) -> None:
     rng = np.random.default_rng(n_sectors)
     p = rng.random((2, n_sectors))
     rose = WindRose(("D3", "F1.5"), p / p.sum())
     grid = Grid(-205.0, -195.0, 15.0, 27, 25)
     sources = [Source(0.0, 0.0, [toxic_event(2e-4, 250.0), disc_event(60.0)]),
                Source(80.0, -40.0, [toxic_event(5e-5, 180.0)])]
-    fast = individual_risk(grid, sources, rose)
-    slow = individual_risk_reference(grid, sources, rose)
+    fast = individual_risk(grid, sources, rose, smoothing=RAYS)
+    slow = individual_risk_reference(grid, sources, rose, smoothing=RAYS)
     np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-20)
     assert fast.max() > 0
 
 
 def test_omnidirectional_event_gives_exact_circles() -> None:
     grid = Grid(-300.0, -300.0, 5.0, 121, 121)
-    ir = individual_risk(grid, [Source(0.0, 0.0, [disc_event(150.0, 1e-5)])], WindRose.uniform(("D3",)))
+    ir = individual_risk(grid, [Source(0.0, 0.0, [disc_event(150.0, 1e-5)])], WindRose.uniform(("D3",)),
+                         smoothing=RAYS)
     xs, ys = np.meshgrid(grid.xs, grid.ys)
     r = np.hypot(xs, ys)
     assert np.all(ir[r <= 150] == pytest.approx(1e-5)) and np.all(ir[r > 150] == 0)

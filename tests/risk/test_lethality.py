@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from geo_risk.errors import InvalidInput
 from geo_risk.risk.dispersion import DENSE_GAS_FLAG
-from geo_risk.risk.grid import Grid, Source, WindRose, individual_risk, individual_risk_reference
+from geo_risk.risk.grid import RAYS, Grid, Source, WindRose, individual_risk, individual_risk_reference
 from geo_risk.risk.lethality import (
     ContinuousRelease,
     Fireball,
@@ -255,7 +255,7 @@ def test_grid_with_a_toxic_plume_wind_from_the_north() -> None:
     grid = Grid(-300.0, -3000.0, 50.0, 13, 67)  # y from −3000 to +300 m
     rose = WindRose((D5,), np.array([[1.0] + [0.0] * 15]))
     f = 1e-5
-    ir = individual_risk(grid, [Source(0.0, 0.0, [as_event(CHLORINE_A, f)])], rose)
+    ir = individual_risk(grid, [Source(0.0, 0.0, [as_event(CHLORINE_A, f)])], rose, smoothing=RAYS)
     xs, ys = np.meshgrid(grid.xs, grid.ys)
     expected = f * CHLORINE_A.lethality(-ys, xs, D5) * (np.hypot(xs, ys) <= CHLORINE_A.max_distance_m(D5))
     # Lethality below the floor may be left out (outside the footprint box); all else is exact.
@@ -280,8 +280,8 @@ def test_footprint_boxes_agree_with_the_slow_reference(seed: int) -> None:
               as_event(VapourCloudExplosion(500.0, centre_downwind_m=60.0), 1e-7)]
     assert all(e.footprint_m is not None for e in events)
     sources = [Source(0.0, 0.0, events[:2]), Source(60.0, -40.0, events[2:])]
-    fast = individual_risk(grid, sources, rose)
-    slow = individual_risk_reference(grid, sources, rose)
+    fast = individual_risk(grid, sources, rose, smoothing=RAYS)
+    slow = individual_risk_reference(grid, sources, rose, smoothing=RAYS)
     floor = constant("lethality_floor") * sum(e.frequency for e in events)
     assert fast.max() > 1e3 * floor
     assert np.all(np.abs(fast - slow) <= floor)

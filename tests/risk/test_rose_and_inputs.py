@@ -20,7 +20,7 @@ from risk.test_grid import lethality_by_hand, plume_conc_mg_m3, toxic_event
 from typer.testing import CliRunner
 
 from geo_risk.errors import InvalidInput
-from geo_risk.risk.grid import Grid, Source, individual_risk
+from geo_risk.risk.grid import RAYS, Grid, Source, individual_risk
 from geo_risk.risk.rose import COMPASS_16, parse_wind_rose, read_wind_rose
 from geo_risk.risk.run import RiskSettings
 from geo_risk.risk.weather import purple_book_weather_classes
@@ -171,7 +171,7 @@ def test_wind_from_the_north_puts_risk_south_not_north(tmp_path: Path) -> None:
     rose = settings.rose()
     grid = Grid(-700.0, -700.0, 10.0, 141, 141)  # cell (i, j) centred at (-700 + 10 j, -700 + 10 i)
     f = 2e-5  # per year
-    ir = individual_risk(grid, [Source(0.0, 0.0, [toxic_event(f, reach=800.0)])], rose)
+    ir = individual_risk(grid, [Source(0.0, 0.0, [toxic_event(f, reach=800.0)])], rose, smoothing=RAYS)
 
     def at(x: float, y: float) -> float:
         return float(ir[round((y + 700) / 10), round((x + 700) / 10)])
@@ -193,7 +193,7 @@ def test_each_column_is_the_bearing_the_wind_comes_from(tmp_path: Path) -> None:
     rose = RiskSettings(rose_file=_write(tmp_path / "ne.csv", lines)).rose()
     grid = Grid(-400.0, -400.0, 10.0, 81, 81)
     f = 1e-5
-    ir = individual_risk(grid, [Source(0.0, 0.0, [toxic_event(f, reach=500.0)])], rose)
+    ir = individual_risk(grid, [Source(0.0, 0.0, [toxic_event(f, reach=500.0)])], rose, smoothing=RAYS)
     p300 = lethality_by_hand(plume_conc_mg_m3(300.0, 0.0))
     assert ir[40 - 30, 40] == pytest.approx(0.7 * f * p300, rel=1e-9)  # 300 m south
     assert ir[40, 40 - 30] == pytest.approx(0.3 * f * p300, rel=1e-9)  # 300 m west
