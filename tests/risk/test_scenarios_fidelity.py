@@ -171,3 +171,20 @@ def test_no_vessel_fields_is_the_stated_one_vessel_default() -> None:
     assert (_rows(s, "I-P")["vessel_count"] == 1).all()
     both_absent = _build([_lpg(100.0)], vessel_count=pd.NA, vessel_capacity_t=None)
     assert (_rows(both_absent, "I-P")["vessel_count"] == 1).all()
+
+
+def test_k1_explosion_mass_is_at_most_the_gas_rule() -> None:
+    """The evaporating pool's explosive mass: the plume up to its LFL distance, ≤ rate × min(duration, 600 s)."""
+    import re
+
+    from geo_risk.disclosure import disclose
+
+    units = [{"id": "U-G", "equipment": "atmospheric_tank", "containment": "single", "unit_type": "storage",
+              "operating_temperature_c": 20.0, "operating_pressure_mpa": 0.0, "name": "U-G", "enterprise_id": "E1"}]
+    s = build_scenarios(*_frames(units, [_item("U-G", "I-G", "汽油", 5000.0, "liquid", 20.0, 0.0)]))
+    rows = _rows(s, "I-G")
+    for note in rows.loc[rows["branch"] == "delayed_explosion", "notes"]:
+        text = disclose(note, "restricted")
+        rate, duration = map(float, re.search(r"pool evaporation ([\d.e+-]+) kg/s for ([\d.e+-]+) s", text).groups())
+        mass = float(re.search(r"flammable mass ([\d.e+-]+) kg", text).group(1))
+        assert 0 < mass <= rate * min(duration, 600.0) * (1 + 1e-3)
