@@ -78,6 +78,8 @@ def conflict_distances(url: str, units: pd.DataFrame, enterprises: pd.DataFrame,
 
     notes: list[str] = []
     have = set(stored["unit_id"]) if len(stored) else set()
+    assessed = enterprises.index[enterprises["status"].isin(["operating", "suspended", "planned"])]
+    units = units[units["enterprise_id"].isin(assessed)]  # closed plants are left out of the analysis
     missing = units.index[~units.index.isin(list(have))]
     if len(missing) == 0:
         return stored, notes

@@ -20,8 +20,12 @@ AMONG_HOMES = ("ENT-0101", "ENT-0102", "ENT-0103", "ENT-0104", "ENT-0105", "ENT-
 
 
 @pytest.fixture(scope="module")
-def city(db_url: str) -> str:
+def city(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    from geo_risk.risk_runs import run_risk
+
     load(SAMPLE_CITY, db_url)
+    # one QRA (the chlor-alkali plant among homes, next to kindergarten PT-0002): its grid gives IR conflicts
+    run_risk(db_url, enterprise_id="ENT-0101", data_dir=tmp_path_factory.mktemp("risk"))
     outcomes = analyse(db_url, only=["conflicts"])
     assert [o.name for o in outcomes if o.ran] == ["conflicts"]
     return db_url
@@ -35,6 +39,38 @@ def test_plants_among_homes_show_as_red_conflicts(city: str) -> None:
     homes = [r for r in rows if r["enterprise_id"] in AMONG_HOMES and r["target_layer"] == "residential_areas"]
     assert homes and all(r["people_affected"] <= r["population"] for r in homes)
     assert all(r["geometry"]["type"] == "LineString" for r in rows)
+
+
+def test_the_school_by_the_park_boundary_shows(city: str) -> None:
+    rows, total = store.list_conflicts(city, target_id="PT-0001", limit=100)
+    assert total > 0 and {r["target_class"] for r in rows} == {"high_sensitive"}
+    assert {r["enterprise_id"] for r in rows} & {"ENT-0001", "ENT-0003"}  # park plants (sample_geo README, item 2)
+
+
+def test_individual_risk_at_the_kindergarten_is_read_from_the_stored_grid(city: str) -> None:
+    """The per-enterprise IR of ENT-0101 at kindergarten PT-0002 (a point) is the value of the COG cell
+    holding it, read here with rasterio's own index() and the criterion the GB 36894 table's (在役, 3×10⁻⁶)."""
+    import pyproj
+    import rasterio
+
+    rows, _ = store.list_conflicts(city, target_id="PT-0002", rule="individual_risk", limit=10)
+    with get_engine(city).connect() as conn:
+        path = conn.execute(text("SELECT grid_path FROM risk_runs WHERE scope_id = 'ENT-0101'")).scalar_one()
+        lon, lat = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM protection_targets WHERE id = 'PT-0002'")
+                                ).one()
+    with rasterio.open(path) as src:
+        x, y = pyproj.Transformer.from_crs(4326, src.crs, always_xy=True).transform(lon, lat)
+        row, col = src.index(x, y)
+        ir = float(src.read(1)[row, col])
+    if ir <= 3e-6:
+        assert rows == []
+        return
+    assert len(rows) == 1
+    r = rows[0]
+    assert r["enterprise_id"] == "ENT-0101" and r["view"] == "per_enterprise" and r["criteria"] == "existing"
+    assert r["ir_per_year"] == pytest.approx(ir, rel=1e-6) and r["criterion_per_year"] == 3e-6
+    assert r["ir_ratio"] == pytest.approx(ir / 3e-6, rel=1e-6)
+    assert r["cumulative_ir_per_year"] == pytest.approx(ir, rel=1e-6)  # the only grid
 
 
 def test_the_conflict_set_equals_the_same_analysis_in_postgis_sql(city: str) -> None:
