@@ -139,6 +139,9 @@ EXPORT_SHAPEFILE_ALIASES: dict[str, str] = {
     "model_version": "model_ver",
     "register_label": "reg_label",
 }
+for _long, _short in {"colour_label": "col_label", "basis_label": "basis_lbl", "worst_unit_colour": "unit_col",
+                      "target_ir_colour": "tgt_ir_col"}.items():  # the zoning layers (issue 12)
+    EXPORT_SHAPEFILE_ALIASES.setdefault(_long, _short)
 
 
 class EmptyLayer(InvalidInput):

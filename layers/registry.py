@@ -138,6 +138,16 @@ class LayerDef:
         }
 
 
+def four_colour_classes(note_zh: str = "服务分级", note_en: str = "service classification"
+                        ) -> dict[str, tuple[str, str, str]]:
+    """The four risk colours (红橙黄蓝) as style classes keyed by colour code, each label saying its basis."""
+    from geo_risk.analysis.colours import COLOURS
+    from layers.palette import RISK_COLOURS
+
+    hexes = dict(zip(COLOURS, (v[0] for v in RISK_COLOURS.values()), strict=True))  # same order: worst first
+    return {c: (hexes[c], f"{zh}（{note_zh}）", f"{en} ({note_en})") for c, (_, zh, en) in COLOURS.items()}
+
+
 REGISTRY: dict[str, LayerDef] = {
     d.id: d
     for d in (
@@ -288,6 +298,57 @@ REGISTRY: dict[str, LayerDef] = {
             min_zoom=12,
             visible=False,
             aggregate=Aggregate("count", None, "存量条目数", "Inventory items per hexagon"),
+        ),
+        # -- four-colour zoning and the risk heatmap (geo_risk/analysis/zoning.py; current results only)
+        LayerDef(
+            "risk_zones", "四色风险分区与热力图（服务分级）",
+            "Four-colour risk zones and heatmap (service classification)", "risk_zones_map", "polygon",
+            ("id", "resolution", "colour", "colour_label", "ir_max", "ir_colour", "raised_by", "r_heat", "population"),
+            ("colour_label", "ir_max", "ir_colour", "raised_by", "r_heat", "population"),
+            Style(fill="#1e6fd9", stroke="#ffffff", fill_opacity=0.45, weight=0.3, classify_by="colour",
+                  classes=four_colour_classes()),
+            time_field="computed_at",
+        ),
+        LayerDef(
+            "risk_zones_fine", "四色风险分区（细网格，服务分级）",
+            "Four-colour risk zones, fine cells (service classification)", "risk_zones_fine_map", "polygon",
+            ("id", "resolution", "colour", "colour_label", "ir_max", "ir_colour", "raised_by", "r_heat", "population"),
+            ("colour_label", "ir_max", "ir_colour", "raised_by", "r_heat", "population"),
+            Style(fill="#1e6fd9", stroke="#ffffff", fill_opacity=0.45, weight=0.3, classify_by="colour",
+                  classes=four_colour_classes()),
+            min_zoom=13,
+            visible=False,
+            time_field="computed_at",
+        ),
+        LayerDef(
+            "risk_areas", "园区与行政区风险（最差单元格，服务分级）",
+            "Parks and administrative areas by their worst cell (service classification)", "risk_areas_map", "polygon",
+            ("id", "kind", "area_id", "name", "park_grade", "colour", "colour_label", "n_cells", "n_red", "n_orange",
+             "n_yellow", "n_blue", "population"),
+            ("name", "kind", "park_grade", "colour_label", "n_red", "n_orange", "n_yellow", "n_blue", "population"),
+            Style(fill="#1e6fd9", stroke="#37474f", fill_opacity=0.08, weight=2.5, classify_by="colour",
+                  classes=four_colour_classes("最差单元格，服务分级", "worst cell, service classification")),
+            visible=False,
+            time_field="computed_at",
+        ),
+        LayerDef(
+            "risk_enterprises", "企业风险四色（官方或推算）", "Enterprise risk colours (official or derived)",
+            "risk_enterprises_map", "mixed",
+            ("id", "name", "park_id", "colour", "colour_label", "basis", "basis_label", "risk_score",
+             "worst_unit_colour", "target_ir", "target_ir_colour", "reason"),
+            ("name", "colour_label", "basis_label", "risk_score", "worst_unit_colour", "target_ir_colour", "reason"),
+            Style(fill="#1e6fd9", stroke="#263238", fill_opacity=0.8, weight=1.0, radius_px=5, classify_by="colour",
+                  marker_below_zoom=14, classes=four_colour_classes("官方19号评分或服务分级",
+                                                                    "official 19号 score or service classification")),
+            visible=False,
+            time_field="computed_at",
+        ),
+        LayerDef(
+            "admin_areas", "行政区", "Administrative areas", "admin_areas", "polygon",
+            ("id", "code", "name", "level"),
+            ("name", "code", "level"),
+            Style(fill="#607d8b", stroke="#455a64", fill_opacity=0.0, weight=1.5),
+            visible=False,
         ),
     )
 }

@@ -75,6 +75,9 @@ def leak_store(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     from geo_risk.cluster_runs import run_clusters
 
     run_clusters(db_url)  # links whose heat flux or overpressure follows from the quantities (restricted)
+    from geo_risk.zoning_run import run_zoning  # the zoning layers and heatmap are searched too (coarse cells only)
+
+    run_zoning(db_url, settings=Settings(zoning_h3_fine_resolution=None), data_dir=tmp_path_factory.mktemp("zoning"))
     return db_url
 
 
@@ -197,6 +200,8 @@ def _urls(client: TestClient, leak_store: str) -> dict[str, list[str]]:
         "/api/v1/risk/{scope}/{scope_id}/contours": [f"/api/v1/risk/enterprise/{QRA}/contours"],
         "/api/v1/risk/{scope}/{scope_id}/fn-curve.png": [f"/api/v1/risk/enterprise/{QRA}/fn-curve.png"],
         "/api/v1/risk/{scope}/{scope_id}/ir.tif": [f"/api/v1/risk/enterprise/{QRA}/ir.tif"],
+        "/api/v1/zoning": ["/api/v1/zoning"],
+        "/api/v1/zoning/heatmap.tif": ["/api/v1/zoning/heatmap.tif"],
         "/api/v1/risk/distances": ["/api/v1/risk/distances"] + [f"/api/v1/risk/distances?enterprise_id={e}"
                                                                 for e in CHOSEN],
         c: [f"/collections/{lay}?f={f}" for lay in LAYERS for f in ("json", "html")],
