@@ -22,26 +22,41 @@ Models (qra-method.md §4–§5):
 * **Reach**: :func:`max_reach_m` — the largest distance from the source at which a field reaches
   a threshold, for limiting each outcome's grid window.
 
-Dense gases
------------
-:func:`check_dense_gas_continuous` and :func:`check_dense_gas_instantaneous` apply the Britter &
-McQuaid (1988) criteria (thresholds 0.15 and 0.20, UNCONFIRMED) to FLAG dense releases. The model
-does not switch: the passive-Gaussian result is kept and flagged :data:`DENSE_GAS_FLAG`.
-**Whether that is conservative is not established in general**, and this code does not claim it:
-gravity spreading makes a dense cloud wider and shallower than the Gaussian near the source (the
-Gaussian under-predicts the crosswind extent there), the stable density stratification damps
-vertical mixing so ground-level concentrations can stay higher for longer than the Gaussian
-predicts (non-conservative downwind of the slumping zone), while the strong initial
-gravity-driven entrainment can make the Gaussian over-predict the centreline distance for some
-releases. The direction of the error depends on release size, density and weather. Flagged
-results are screening values, not certified ones (qra-method.md §5.3).
+Bounded clouds (issue 13)
+-------------------------
+:func:`cloud_model` is what the outcomes call. It picks, per release and weather:
+
+* **Dense gas** (Britter–McQuaid criterion at the source, :mod:`geo_risk.risk.dense_gas`): the
+  Britter–McQuaid plume or puff near the source, then a passive Gaussian from a virtual source
+  that matches the concentration at the transition x_t. A continuous release of duration t_d is
+  continuous where u10·t_d/x ≥ 2.5 (C1); farther it is also computed as a puff of its whole mass
+  and the lower of the two is kept (both bound a finite release from above; the workbook's
+  "instantaneous below 0.6" is then the puff wherever the puff is the lower, and the result has no
+  jump there).
+* **Passive puff with a finite initial volume** V0 = M/c_s (c_s the source concentration, kg/m³):
+  σ0 = (2V0/(2π)^{3/2})^{1/3} so that the ground-level peak starts at c_s, each σ from its own
+  virtual source σ_i(x + x_vi) (qra-fidelity §2.1, a derived project choice), along-wind spread
+  σx = max(CCPS σy, 0.13·x + σ0) (Yellow Book σx, C1), and c ≤ c_s as a guard.
+* **Passive plume**: the Briggs Gaussian, c ≤ c_s.
+* A **distance limit** per weather class: nothing beyond min(10 km, u·1 h) (Briggs validity C2;
+  one hour of one weather class, project choice), stated in the flags when it bounds a reach.
+* The **terrain** (Briggs rural or urban) is the outcome's, chosen from the land use around the
+  source by :func:`terrain_from_built_up_fraction` when the caller gives it, else the weather's.
+
+The legacy point-source functions stay (``initial_volume_m3=0`` is a point puff) for the
+published test vectors. :data:`DENSE_GAS_FLAG` still labels a dense release computed with the
+passive model (``dispersion="passive"``).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from importlib import resources
 from typing import NamedTuple
 
 import numpy as np
@@ -49,6 +64,8 @@ from scipy.special import erf
 
 from geo_risk.errors import InvalidInput
 from geo_risk.risk.parameters import (
+    STATUSES,
+    Constant,
     _check_finite,
     _check_nonnegative,
     _check_stability,
@@ -80,10 +97,48 @@ __all__ = [
     "gas_density_kg_m3",
     "check_dense_gas_continuous",
     "check_dense_gas_instantaneous",
+    "DISPERSION_CONSTANTS_FILE",
+    "dispersion_constant",
+    "dispersion_constants",
+    "finite_puff_initial_sigma_m",
+    "CloudSpec",
+    "Cloud",
+    "cloud_model",
+    "distance_limit_m",
+    "TerrainChoice",
+    "terrain_from_built_up_fraction",
+    "terrain_by_land_use",
 ]
 
 DENSE_GAS_FLAG = "passive-Gaussian approximation (dense gas)"
 _REACH_MIN_M = 0.1
+DISPERSION_CONSTANTS_FILE = "dispersion_constants.csv"
+
+
+@cache
+def _dispersion_constants() -> dict[str, Constant]:
+    text = resources.files("geo_risk.risk").joinpath("data").joinpath(DISPERSION_CONSTANTS_FILE).read_text("utf-8")
+    out: dict[str, Constant] = {}
+    for i, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        if None in r or any(v is None for v in r.values()) or r["status"] not in STATUSES:
+            raise InvalidInput(f"geo_risk/risk/data/{DISPERSION_CONSTANTS_FILE} line {i}: malformed row")
+        out[r["key"]] = Constant(
+            r["key"], float(r["value"]), r["unit"], r["source"], r["reference"], r["status"], r["note"], r["version"]
+        )
+    return out
+
+
+def dispersion_constant(key: str) -> float:
+    """A value of ``dispersion_constants.csv`` (Britter–McQuaid geometry, puff spread, limits, terrain rule)."""
+    try:
+        return _dispersion_constants()[key].value
+    except KeyError as exc:
+        raise InvalidInput(f"no dispersion constant {key!r} in {DISPERSION_CONSTANTS_FILE}") from exc
+
+
+def dispersion_constants() -> dict[str, Constant]:
+    """Every row of ``dispersion_constants.csv`` with its status (for result metadata)."""
+    return dict(_dispersion_constants())
 
 
 def _briggs(x_m: np.ndarray | float, stability: str, terrain: str, axis: str) -> np.ndarray:
@@ -115,13 +170,42 @@ def briggs_sigma_z_m(x_m: np.ndarray | float, stability: str, terrain: str = "ru
     return _briggs(x_m, stability, terrain, "z")
 
 
-def puff_sigmas_m(x_m: np.ndarray | float, stability: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """CCPS puff (σx, σy, σz) in m at distance ``x_m`` (m) travelled by the puff centre; σx = σy."""
+def finite_puff_initial_sigma_m(initial_volume_m3: float) -> float:
+    """σ0 (m) of a ground-level puff of initial volume V0 (m³): σ0 = (2V0/(2π)^{3/2})^{1/3} ≈ 0.5026 V0^{1/3}.
+
+    With σx = σy = σz = σ0 the ground-reflected peak 2M/((2π)^{3/2} σ0³) equals M/V0, the source
+    concentration (qra-fidelity §2.1, derived). 0 for a point puff.
+
+    Examples
+    --------
+    >>> round(finite_puff_initial_sigma_m(1000.0), 3)
+    5.026
+    """
+    v0 = _scalar_nonnegative("initial cloud volume", initial_volume_m3, "m³")
+    return (2.0 * v0 / (2.0 * math.pi) ** 1.5) ** (1.0 / 3.0)
+
+
+def puff_sigmas_m(
+    x_m: np.ndarray | float, stability: str, initial_sigma_m: float = 0.0, along_wind: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CCPS puff (σx, σy, σz) in m at distance ``x_m`` (m) travelled by the puff centre.
+
+    Point puff (``initial_sigma_m`` = 0, ``along_wind`` False): σx = σy = a x^b, σz = a x^b.
+    With σ0 > 0 each σ starts at σ0 from its own virtual source: σ_i(x + x_vi), x_vi = (σ0/a_i)^{1/b_i}.
+    ``along_wind``: σx = max(σy, k·x + σ0) with k = ``puff_sigma_x_along_wind_coefficient`` (0.13,
+    the Yellow Book's along-wind spread).
+    """
     x = np.maximum(_check_finite("puff travel distance", x_m, "m"), 0.0)
+    s0 = _scalar_nonnegative("initial puff sigma", initial_sigma_m, "m")
     cxy = puff_sigma_coefficients(stability, "xy")
     cz = puff_sigma_coefficients(stability, "z")
-    sy = cxy.a * x**cxy.b
-    return sy, sy.copy(), cz.a * x**cz.b
+    xvy = (s0 / cxy.a) ** (1.0 / cxy.b) if s0 > 0 else 0.0
+    xvz = (s0 / cz.a) ** (1.0 / cz.b) if s0 > 0 else 0.0
+    sy = cxy.a * (x + xvy) ** cxy.b
+    sx = sy.copy()
+    if along_wind:
+        sx = np.maximum(sx, dispersion_constant("puff_sigma_x_along_wind_coefficient") * x + s0)
+    return sx, sy, cz.a * (x + xvz) ** cz.b
 
 
 def wind_speed_at_height_m_s(
@@ -221,10 +305,14 @@ def puff_concentration_kg_m3(
     time_s: np.ndarray | float,
     stability: str,
     release_height_m: float = 0.0,
+    initial_volume_m3: float = 0.0,
+    along_wind: bool = False,
 ) -> np.ndarray:
     """Gaussian puff concentration (kg/m³) at time ``time_s`` (s) after an instantaneous release.
 
-    σ from the CCPS puff set at the centre's travel distance u·t; 0 for t ≤ 0 and for x ≤ 0.
+    σ from the CCPS puff set at the centre's travel distance u·t (:func:`puff_sigmas_m`, with the
+    finite initial size of ``initial_volume_m3`` m³ and the ``along_wind`` σx when given); 0 for
+    t ≤ 0 and for x ≤ 0. A finite puff is capped at its source concentration M/V0.
     """
     m = _scalar_nonnegative("released mass", mass_kg, "kg")
     u = _scalar_positive("wind speed", wind_speed_m_s, "m/s")
@@ -233,7 +321,8 @@ def puff_concentration_kg_m3(
     x, y, z, t = np.broadcast_arrays(x, y, z, _check_finite("time", time_s, "s"))
     travel = u * t
     ok = (travel > 0) & (x > 0)
-    sx, sy, sz = puff_sigmas_m(np.where(ok, travel, 1.0), stability)
+    s0 = finite_puff_initial_sigma_m(initial_volume_m3)
+    sx, sy, sz = puff_sigmas_m(np.where(ok, travel, 1.0), stability, s0, along_wind)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         c = (
             m / ((2 * np.pi) ** 1.5 * sx * sy * sz)
@@ -241,7 +330,8 @@ def puff_concentration_kg_m3(
             * np.exp(-(y**2) / (2 * sy**2))
             * _vertical(z, h, sz)
         )  # fmt: skip
-    return np.where(ok, np.nan_to_num(c, nan=0.0), 0.0)
+    c = np.where(ok, np.nan_to_num(c, nan=0.0), 0.0)
+    return np.minimum(c, m / initial_volume_m3) if initial_volume_m3 > 0 else c
 
 
 def puff_peak_concentration_kg_m3(
@@ -251,16 +341,24 @@ def puff_peak_concentration_kg_m3(
     z_m: np.ndarray | float,
     stability: str,
     release_height_m: float = 0.0,
+    initial_volume_m3: float = 0.0,
+    along_wind: bool = False,
 ) -> np.ndarray:
-    """Peak concentration (kg/m³) as the puff centre passes (σ at the receptor's x); 0 for x ≤ 0."""
+    """Peak concentration (kg/m³) as the puff centre passes (σ at the receptor's x); 0 for x ≤ 0.
+
+    ``initial_volume_m3`` > 0: finite puff (virtual sources, capped at M/V0); ``along_wind``: the
+    Yellow Book σx (see :func:`puff_sigmas_m`).
+    """
     m = _scalar_nonnegative("released mass", mass_kg, "kg")
     h = _scalar_nonnegative("release height", release_height_m, "m")
     x, y, z = _xyz(x_m, y_m, z_m)
     down = x > 0
-    sx, sy, sz = puff_sigmas_m(np.where(down, x, 1.0), stability)
+    s0 = finite_puff_initial_sigma_m(initial_volume_m3)
+    sx, sy, sz = puff_sigmas_m(np.where(down, x, 1.0), stability, s0, along_wind)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         c = m / ((2 * np.pi) ** 1.5 * sx * sy * sz) * np.exp(-(y**2) / (2 * sy**2)) * _vertical(z, h, sz)
-    return np.where(down, np.nan_to_num(c, nan=0.0), 0.0)
+    c = np.where(down, np.nan_to_num(c, nan=0.0), 0.0)
+    return np.minimum(c, m / initial_volume_m3) if initial_volume_m3 > 0 else c
 
 
 def puff_dose(
@@ -275,6 +373,8 @@ def puff_dose(
     n: float = 1.0,
     concentration_scale: float = 1.0,
     max_duration_s: float = math.inf,
+    initial_volume_m3: float = 0.0,
+    along_wind: bool = False,
 ) -> np.ndarray:
     """Dose ∫(s·c)ⁿ dt of a passing puff at a receptor, closed form, in (s·kg/m³)ⁿ·s.
 
@@ -291,6 +391,8 @@ def puff_dose(
         s, converts kg/m³ to the probit's unit before the power (1e6 for mg/m³).
     max_duration_s : float
         Exposure window T, s (the toxic cap, 1800 s, ``toxic_exposure_cap``).
+    initial_volume_m3, along_wind
+        Finite puff and along-wind σx, as in :func:`puff_peak_concentration_kg_m3`.
 
     Returns
     -------
@@ -306,8 +408,9 @@ def puff_dose(
         raise InvalidInput(f"max_duration_s must be > 0 s (or inf); got {max_duration_s!r}")
     x, _, _ = _xyz(x_m, y_m, z_m)
     down = x > 0
-    peak = puff_peak_concentration_kg_m3(m, x_m, y_m, z_m, stability, release_height_m)
-    sx, _, _ = puff_sigmas_m(np.where(down, x, 1.0), stability)
+    peak = puff_peak_concentration_kg_m3(m, x_m, y_m, z_m, stability, release_height_m, initial_volume_m3, along_wind)
+    sx, _, _ = puff_sigmas_m(np.where(down, x, 1.0), stability, finite_puff_initial_sigma_m(initial_volume_m3),
+                             along_wind)
     window = 1.0 if math.isinf(t_cap) else erf(u * t_cap * math.sqrt(n) / (2 * math.sqrt(2) * sx))
     with np.errstate(over="ignore"):
         dose = (s * peak) ** n * math.sqrt(2 * math.pi / n) * sx / u * window
@@ -481,3 +584,359 @@ def check_dense_gas_instantaneous(
     thr = constant("dense_gas_instantaneous_threshold")
     dense = value >= thr
     return DenseGasCheck("britter_mcquaid_instantaneous", value, thr, dense, DENSE_GAS_FLAG if dense else None)
+
+
+# -- bounded clouds: the model the outcomes call -----------------------------------------------------
+
+
+def distance_limit_m(weather: Weather, release_height_m: float = 0.0) -> tuple[float, str]:
+    """(r_max m, why): no dispersion result farther from the source than min(``dispersion_max_distance``,
+    u·``dispersion_max_travel_time``).
+
+    u is the advection speed (:func:`advection_speed_m_s`). F1.5: 1.5 m/s × 3600 s = 5.4 km; D5: 10 km.
+    """
+    d_max = dispersion_constant("dispersion_max_distance")
+    t_max = dispersion_constant("dispersion_max_travel_time")
+    travel = advection_speed_m_s(weather, release_height_m) * t_max
+    if travel < d_max:
+        return travel, f"{travel:,.0f} m = one hour of travel ({t_max:g} s) in {weather.label}"
+    return d_max, f"{d_max:,.0f} m, the end of the Briggs sigma fits"
+
+
+@dataclass(frozen=True)
+class CloudSpec:
+    """A release as the dispersion models see it (hashable: cached per spec and weather).
+
+    ``instantaneous``: ``amount`` is a mass (kg), else a rate (kg/s) for ``duration_s`` (s).
+    ``source_density_kg_m3``: density of the released cloud (mixture density with aerosol); None
+    → the pure vapour at ``source_temperature_k`` (None → the air temperature).
+    ``mode``: ``"auto"`` (Britter–McQuaid when dense, bounded passive otherwise) or ``"passive"``.
+    ``terrain``: Briggs set for the passive parts; None → the weather's.
+    """
+
+    instantaneous: bool
+    amount: float
+    duration_s: float
+    height_m: float
+    molar_mass_g_per_mol: float
+    source_density_kg_m3: float | None = None
+    source_temperature_k: float | None = None
+    mode: str = "auto"
+    terrain: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("auto", "passive"):
+            raise InvalidInput(f"dispersion mode must be 'auto' or 'passive'; got {self.mode!r}")
+
+
+def _bisect_log(f: Callable[[float], float], target: float, lo: float, hi: float) -> float:
+    """s in [lo, hi] with f(s) = target for f decreasing (log bisection; clamps at the ends)."""
+    if f(lo) <= target:
+        return lo
+    if f(hi) >= target:
+        return hi
+    a, b = math.log(lo), math.log(hi)
+    for _ in range(100):
+        mid = 0.5 * (a + b)
+        if f(math.exp(mid)) > target:
+            a = mid
+        else:
+            b = mid
+    return math.exp(0.5 * (a + b))
+
+
+@dataclass
+class Cloud:
+    """One release in one weather: concentration footprint, toxic load and the statement of the model.
+
+    Built by :func:`cloud_model`; ``model`` is ``"passive_plume"``, ``"passive_puff"``,
+    ``"dense_plume"`` or ``"dense_puff"``. Distances in m, concentrations in kg/m³, loads in
+    (unit)ⁿ·s. Every field is zero farther than ``limit_m`` from the source.
+    """
+
+    spec: CloudSpec
+    weather: Weather
+    model: str
+    terrain: str
+    u: float
+    limit_m: float
+    limit_reason: str
+    source_concentration_kg_m3: float
+    #: kg/m³ of the substance at C/C0 = 1 after the non-isothermal correction: ρ_gas(T_a) × max(1, ρ_s/ρ_vap(T_s))
+    ambient_gas_density_kg_m3: float
+    dense: object | None = None
+    transition_m: float = 0.0
+    transition_reason: str = ""
+    virtual_distance_m: float = 0.0
+    puff_version: Cloud | None = None
+    _cumulative: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    # -- statements --------------------------------------------------------------------------
+
+    def statement(self) -> str:
+        """One line: model, terrain, transition and limit (for flags and result notes)."""
+        if self.model.startswith("dense"):
+            kind = "plume" if self.model == "dense_plume" else "puff"
+            text = (f"Britter–McQuaid dense-gas {kind} to {self.transition_m:,.0f} m ({self.transition_reason}), "
+                    f"then passive Gaussian ({self.terrain}) from a virtual source")
+            if self.puff_version is not None:
+                text += "; as a puff of the whole release where u10·t_d/x < 2.5 (the lower kept)"
+        elif self.model == "passive_puff":
+            text = ("passive Gaussian puff (CCPS puff sigmas, no urban variant) with a finite initial volume "
+                    f"(source concentration {self.source_concentration_kg_m3:.3g} kg/m³) and along-wind spread")
+        else:
+            text = f"passive Gaussian plume (Briggs {self.terrain})"
+        return f"{text}; nothing beyond {self.limit_reason}"
+
+    # -- passive pieces -----------------------------------------------------------------------
+
+    def _v0(self) -> float:
+        return self.spec.amount / self.source_concentration_kg_m3
+
+    def _passive_plume(self, x: np.ndarray, y: np.ndarray, z: float, shift: float = 0.0) -> np.ndarray:
+        c = plume_concentration_kg_m3(self.spec.amount, self.u, x + shift, y, z, self.weather.stability,
+                                      self.terrain, self.spec.height_m)
+        return np.where(x > 0, c, 0.0)
+
+    def _gauss_puff_sigmas(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.model == "dense_puff":  # far field: one virtual distance for every σ
+            return puff_sigmas_m(x + self.virtual_distance_m, self.weather.stability, 0.0, True)
+        return puff_sigmas_m(x, self.weather.stability, finite_puff_initial_sigma_m(self._v0()), True)
+
+    def _gauss_puff_peak(self, x: np.ndarray, y: np.ndarray, z: float) -> np.ndarray:
+        down = x > 0
+        sx, sy, sz = self._gauss_puff_sigmas(np.where(down, x, 1.0))
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            c = (self.spec.amount / ((2 * np.pi) ** 1.5 * sx * sy * sz) * np.exp(-(y**2) / (2 * sy**2))
+                 * _vertical(np.asarray(z, dtype=float), self.spec.height_m, sz))
+        return np.where(down, np.minimum(np.nan_to_num(c, nan=0.0), self.source_concentration_kg_m3), 0.0)
+
+    def _gauss_puff_load(self, x: np.ndarray, y: np.ndarray, z: float, n: float, scale: float, cap: float
+                         ) -> np.ndarray:
+        down = x > 0
+        sx, _, _ = self._gauss_puff_sigmas(np.where(down, x, 1.0))
+        peak = self._gauss_puff_peak(x, y, z)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            window = erf(self.u * cap * math.sqrt(n) / (2 * math.sqrt(2) * sx)) if math.isfinite(cap) else 1.0
+            dose = (scale * peak) ** n * math.sqrt(2 * math.pi / n) * sx / self.u * window
+        return np.where(down, dose, 0.0)
+
+    # -- dense pieces -------------------------------------------------------------------------
+
+    def _dense_plume_conc(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        from geo_risk.risk.dense_gas import DensePlume
+
+        d: DensePlume = self.dense  # type: ignore[assignment]
+        near = (x >= -d.upwind_extent_m) & (x <= self.transition_m) & (np.abs(y) <= d.half_width_m(x))
+        c_near = self.ambient_gas_density_kg_m3 * d.ratio(np.maximum(x, 0.0))
+        far = self._passive_plume(x, y, constant("receptor_height"), self.virtual_distance_m)
+        c = np.where(x > self.transition_m, far, np.where(near, c_near, 0.0))
+        return np.minimum(c, self.source_concentration_kg_m3)
+
+    def _puff_cumulative(self, n: float, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """(t s, ∫0^t (scale·c(t′))ⁿ dt′) of the dense puff's cloud-mean history, on a fine time grid."""
+        key = (n, scale)
+        if key not in self._cumulative:
+            from geo_risk.risk.dense_gas import DensePuff
+
+            d: DensePuff = self.dense  # type: ignore[assignment]
+            t_end = float(d.cover_times_s(np.array(self.transition_m), np.array(0.0))[1])
+            t_end = max(t_end if math.isfinite(t_end) else 0.0, 1.0) * 1.05 + constant("toxic_exposure_cap")
+            t = np.concatenate([[0.0], np.geomspace(1e-2, t_end, 4000)])
+            c = self.ambient_gas_density_kg_m3 * d.ratio_at_edge(d.leading_edge_m(t))
+            c = np.minimum(c, self.source_concentration_kg_m3)
+            g = (scale * c) ** n
+            cum = np.concatenate([[0.0], np.cumsum(0.5 * (g[1:] + g[:-1]) * np.diff(t))])
+            self._cumulative[key] = (t, cum)
+        return self._cumulative[key]
+
+    def _dense_puff_near(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from geo_risk.risk.dense_gas import DensePuff
+
+        d: DensePuff = self.dense  # type: ignore[assignment]
+        t_in, t_out = d.cover_times_s(x, y)
+        return t_in, t_out
+
+    # -- public -------------------------------------------------------------------------------
+
+    def concentration_kg_m3(self, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
+        """Footprint concentration (kg/m³) at the receptor height: the plume's, or a puff's largest as it passes."""
+        x, y = np.broadcast_arrays(np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float))
+        z = constant("receptor_height")
+        if self.model == "passive_plume":
+            c = np.minimum(self._passive_plume(x, y, z), self.source_concentration_kg_m3)
+        elif self.model == "passive_puff":
+            c = self._gauss_puff_peak(x, y, z)
+        elif self.model == "dense_plume":
+            c = self._dense_plume_conc(x, y)
+            if self.puff_version is not None:
+                c = self._blend(x, c, self.puff_version.concentration_kg_m3(x, y))
+        else:
+            from geo_risk.risk.dense_gas import DensePuff
+
+            d: DensePuff = self.dense  # type: ignore[assignment]
+            t_in, _ = self._dense_puff_near(x, y)
+            covered = np.isfinite(t_in)
+            near = self.ambient_gas_density_kg_m3 * d.ratio_at_edge(d.leading_edge_m(np.where(covered, t_in, 0.0)))
+            near = np.where(covered, np.minimum(near, self.source_concentration_kg_m3), 0.0)
+            c = np.where(x > self.transition_m, self._gauss_puff_peak(x, y, z), near)
+        return np.where(np.hypot(x, y) <= self.limit_m, c, 0.0)
+
+    def toxic_load(self, x_m: np.ndarray, y_m: np.ndarray, n: float, scale: float, cap_s: float) -> np.ndarray:
+        """∫(scale·c)ⁿ dt (unit^n·s) at the receptors over at most ``cap_s`` s of exposure."""
+        x, y = np.broadcast_arrays(np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float))
+        z = constant("receptor_height")
+        if self.model in ("passive_plume", "dense_plume"):
+            c = (np.minimum(self._passive_plume(x, y, z), self.source_concentration_kg_m3)
+                 if self.model == "passive_plume" else self._dense_plume_conc(x, y))
+            with np.errstate(over="ignore"):
+                load = (scale * c) ** n * min(self.spec.duration_s, cap_s)
+            if self.puff_version is not None:
+                load = self._blend(x, load, self.puff_version.toxic_load(x, y, n, scale, cap_s))
+        elif self.model == "passive_puff":
+            load = self._gauss_puff_load(x, y, z, n, scale, cap_s)
+        else:
+            t_in, t_out = self._dense_puff_near(x, y)
+            covered = np.isfinite(t_in)
+            t_grid, cum = self._puff_cumulative(n, scale)
+            a = np.where(covered, t_in, 0.0)
+            b = np.where(covered, np.minimum(t_out, a + cap_s), 0.0)
+            near = np.where(covered, np.interp(b, t_grid, cum) - np.interp(a, t_grid, cum), 0.0)
+            load = np.where(x > self.transition_m, self._gauss_puff_load(x, y, z, n, scale, cap_s), near)
+        return np.where(np.hypot(x, y) <= self.limit_m, load, 0.0)
+
+    def _blend(self, x: np.ndarray, plume: np.ndarray, puff: np.ndarray) -> np.ndarray:
+        """Continuous where u10·t_d/x ≥ 2.5; farther, the lower of the steady plume and the puff of the
+        whole release (each bounds a release of finite duration from above)."""
+        with np.errstate(divide="ignore"):
+            ratio = np.where(x > 0, self.weather.wind_speed_10m_m_s * self.spec.duration_s / np.maximum(x, 1e-9),
+                             np.inf)
+        return np.where(ratio >= dispersion_constant("dense_continuous_min_ratio"), plume, np.minimum(plume, puff))
+
+
+def _source_density(spec: CloudSpec, weather: Weather) -> tuple[float, float]:
+    """(source cloud density kg/m³, source temperature K)."""
+    t_s = weather.air_temperature_k if spec.source_temperature_k is None else spec.source_temperature_k
+    if spec.source_density_kg_m3 is not None:
+        return _scalar_positive("source density", spec.source_density_kg_m3, "kg/m³"), t_s
+    return gas_density_kg_m3(spec.molar_mass_g_per_mol, t_s, weather.air_pressure_pa), t_s
+
+
+@lru_cache(maxsize=4096)
+def cloud_model(spec: CloudSpec, weather: Weather) -> Cloud:
+    """The dispersion model of ``spec`` in ``weather`` (see the module docstring); cached."""
+    from geo_risk.risk.dense_gas import DensePlume, DensePuff
+
+    if not isinstance(weather, Weather):
+        raise InvalidInput(f"weather must be a geo_risk.risk.weather.Weather; got {type(weather).__name__}")
+    terrain = weather.terrain if spec.terrain is None else spec.terrain
+    if terrain not in ("rural", "urban"):
+        raise InvalidInput(f"unknown terrain {terrain!r}; valid: rural, urban")
+    rho_s, t_s = _source_density(spec, weather)
+    rho_a = air_density_kg_m3(weather.air_temperature_k, weather.air_pressure_pa)
+    rho_gas = gas_density_kg_m3(spec.molar_mass_g_per_mol, weather.air_temperature_k, weather.air_pressure_pa)
+    u = advection_speed_m_s(weather, spec.height_m)
+    limit, why = distance_limit_m(weather, spec.height_m)
+    # the source concentration: the released cloud's density, never below the pure vapour at ambient
+    c_s = max(rho_s, rho_gas)
+    # v/v of the Britter–McQuaid correlation → kg/m³: the pure gas at ambient, times the aerosol's share
+    # (ρ_s over the vapour alone at T_s) so that the far field C_iso·ρ_s conserves the released mass
+    rho_vap_s = gas_density_kg_m3(spec.molar_mass_g_per_mol, t_s, weather.air_pressure_pa)
+    base = dict(spec=spec, weather=weather, terrain=terrain, u=u, limit_m=limit, limit_reason=why,
+                source_concentration_kg_m3=c_s, ambient_gas_density_kg_m3=rho_gas * max(1.0, rho_s / rho_vap_s))
+    u10 = weather.wind_speed_10m_m_s
+    dense: DensePlume | DensePuff | None = None
+    if spec.mode == "auto" and rho_s > rho_a:
+        if spec.instantaneous:
+            dense = DensePuff(spec.amount, rho_s, t_s, u10, weather.air_temperature_k, rho_a)
+        else:
+            dense = DensePlume(spec.amount, rho_s, t_s, u10, weather.air_temperature_k, rho_a)
+        if not dense.is_dense:
+            dense = None
+    if dense is None:
+        return Cloud(model="passive_puff" if spec.instantaneous else "passive_plume", **base)  # type: ignore[arg-type]
+    x_t, reason = dense.transition_m()
+    c_t = rho_gas * float(dense.ratio(x_t) if isinstance(dense, DensePlume) else dense.ratio_at_edge(x_t))
+    z = 0.0  # the virtual source matches the ground-level centreline
+    if isinstance(dense, DensePlume):
+        def centre(s: float) -> float:
+            sy = float(briggs_sigma_y_m(s, weather.stability, terrain))
+            sz = float(briggs_sigma_z_m(s, weather.stability, terrain))
+            return spec.amount / (math.pi * u * sy * sz)
+    else:
+        def centre(s: float) -> float:
+            sx, sy, sz = puff_sigmas_m(s, weather.stability, 0.0, True)
+            return float(2 * spec.amount / ((2 * math.pi) ** 1.5 * sx * sy * sz))
+    s_t = _bisect_log(centre, c_t, 1e-3, 1e8) if c_t > 0 else x_t
+    del z
+    cloud = Cloud(model="dense_puff" if spec.instantaneous else "dense_plume", dense=dense, transition_m=x_t,
+                  transition_reason=reason, virtual_distance_m=s_t - x_t, **base)  # type: ignore[arg-type]
+    if not spec.instantaneous and math.isfinite(spec.duration_s):
+        whole = CloudSpec(True, spec.amount * spec.duration_s, math.inf, spec.height_m, spec.molar_mass_g_per_mol,
+                          spec.source_density_kg_m3, spec.source_temperature_k, spec.mode, spec.terrain)
+        cloud.puff_version = cloud_model(whole, weather)
+    return cloud
+
+
+# -- terrain from land use --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TerrainChoice:
+    """Briggs rural or urban for one source, and why (``built_up_fraction`` in [0, 1] within ``radius_m``)."""
+
+    terrain: str
+    built_up_fraction: float
+    radius_m: float
+    threshold: float
+    note: str
+
+
+def terrain_from_built_up_fraction(built_up_fraction: float | None, default: str = "rural") -> TerrainChoice:
+    """Urban when the built-up fraction around the source reaches ``terrain_urban_built_up_fraction`` (0.5).
+
+    ``built_up_fraction`` None (no land-use layer): ``default``, stated. The fraction is the area
+    of built-up land (residential polygons) within ``terrain_land_use_radius`` (1 km) of the source
+    over the disc's area; computing it is the caller's job (it holds the layers).
+    """
+    radius = dispersion_constant("terrain_land_use_radius")
+    thr = dispersion_constant("terrain_urban_built_up_fraction")
+    if built_up_fraction is None:
+        return TerrainChoice(default, math.nan, radius, thr, f"no land-use layer: {default} (the run's setting)")
+    f = float(built_up_fraction)
+    if not (math.isfinite(f) and 0.0 <= f <= 1.0 + 1e-9):
+        raise InvalidInput(f"built-up fraction must be a number in [0, 1]; got {built_up_fraction!r}")
+    terrain = "urban" if f >= thr else "rural"
+    sign = "≥" if terrain == "urban" else "<"
+    return TerrainChoice(terrain, min(f, 1.0), radius, thr,
+                         f"{terrain}: built-up fraction {f:.2f} within {radius:g} m {sign} {thr:g} "
+                         "(Briggs urban sigmas for the passive dispersion; Britter–McQuaid has no urban term)")
+
+
+def terrain_by_land_use(
+    positions: dict[str, tuple[float, float]], built_up: object | None, default: str = "rural"
+) -> dict[str, TerrainChoice]:
+    """Briggs rural or urban per source from the built-up fraction within ``terrain_land_use_radius`` of it.
+
+    ``positions``: id → (x, y) in m of a projected CRS; ``built_up``: polygons of built-up land
+    (a GeoSeries / GeoDataFrame or a sequence of shapely geometries, e.g. the residential layer) in the
+    same CRS, or None (every source takes ``default``, stated).
+    """
+    import shapely
+
+    geoms = None
+    if built_up is not None:
+        seq = getattr(built_up, "geometry", built_up)
+        arr = np.asarray([g for g in seq if g is not None and not g.is_empty], dtype=object)
+        polys = arr[[g.geom_type in ("Polygon", "MultiPolygon") for g in arr]] if arr.size else arr
+        geoms = shapely.union_all(polys) if polys.size else None
+    radius = dispersion_constant("terrain_land_use_radius")
+    out: dict[str, TerrainChoice] = {}
+    for key, (x, y) in positions.items():
+        if built_up is None:
+            out[key] = terrain_from_built_up_fraction(None, default)
+            continue
+        disc = shapely.Point(float(x), float(y)).buffer(radius, quad_segs=32)
+        area = 0.0 if geoms is None else float(shapely.intersection(disc, geoms).area)
+        out[key] = terrain_from_built_up_fraction(min(area / disc.area, 1.0), default)
+    return out

@@ -40,15 +40,14 @@ import numpy as np
 
 from geo_risk.errors import InvalidInput
 from geo_risk.risk.dispersion import (
+    Cloud,
+    CloudSpec,
     ReachBox,
-    advection_speed_m_s,
     air_density_kg_m3,
     check_dense_gas_continuous,
     check_dense_gas_instantaneous,
+    cloud_model,
     gas_density_kg_m3,
-    plume_concentration_kg_m3,
-    puff_dose,
-    puff_peak_concentration_kg_m3,
     reach_box_m,
 )
 from geo_risk.risk.explosions import (
@@ -121,30 +120,48 @@ class Outcome(Protocol):
     def flags(self, weather: Weather) -> tuple[str, ...]: ...
 
 
+def _check_source(density: float | None, temperature: float | None) -> None:
+    if density is not None:
+        _scalar_positive("source cloud density", density, "kg/m³")
+    if temperature is not None:
+        _scalar_positive("source cloud temperature", temperature, "K")
+
+
 @dataclass(frozen=True)
 class ContinuousRelease:
-    """A steady release: ``rate_kg_s`` (kg/s) for ``duration_s`` (s) from ``height_m`` (m) above ground."""
+    """A steady release: ``rate_kg_s`` (kg/s) for ``duration_s`` (s) from ``height_m`` (m) above ground.
+
+    ``source_density_kg_m3`` / ``source_temperature_k``: the released cloud's density (kg/m³; the
+    mixture's for a flashing liquid with aerosol, :func:`geo_risk.risk.dense_gas.flashing_source`)
+    and temperature (K); None → the pure vapour at the air temperature.
+    """
 
     rate_kg_s: float
     duration_s: float
     height_m: float = 0.0
+    source_density_kg_m3: float | None = None
+    source_temperature_k: float | None = None
 
     def __post_init__(self) -> None:
         _scalar_positive("release rate", self.rate_kg_s, "kg/s")
         _scalar_positive("release duration", self.duration_s, "s")
         _scalar_nonnegative("release height", self.height_m, "m")
+        _check_source(self.source_density_kg_m3, self.source_temperature_k)
 
 
 @dataclass(frozen=True)
 class InstantaneousRelease:
-    """A puff: ``mass_kg`` (kg) released at once from ``height_m`` (m) above ground."""
+    """A puff: ``mass_kg`` (kg) released at once from ``height_m`` (m) above ground (source as above)."""
 
     mass_kg: float
     height_m: float = 0.0
+    source_density_kg_m3: float | None = None
+    source_temperature_k: float | None = None
 
     def __post_init__(self) -> None:
         _scalar_positive("released mass", self.mass_kg, "kg")
         _scalar_nonnegative("release height", self.height_m, "m")
+        _check_source(self.source_density_kg_m3, self.source_temperature_k)
 
 
 Release = ContinuousRelease | InstantaneousRelease
@@ -198,11 +215,47 @@ def _footprint(outcome: Outcome, weather: Weather) -> tuple[float, float, float]
     return box.down_min, box.down_max, box.cross_max
 
 
+def _cloud(
+    release: Release, molar_mass: float, cloud_temperature_k: float | None, mode: str, terrain: str | None,
+    weather: Weather,
+) -> Cloud:
+    """The dispersion model of ``release`` (:func:`geo_risk.risk.dispersion.cloud_model`, cached)."""
+    t_s = release.source_temperature_k if release.source_temperature_k is not None else cloud_temperature_k
+    if isinstance(release, ContinuousRelease):
+        spec = CloudSpec(False, release.rate_kg_s, release.duration_s, release.height_m, molar_mass,
+                         release.source_density_kg_m3, t_s, mode, terrain)
+    else:
+        spec = CloudSpec(True, release.mass_kg, math.inf, release.height_m, molar_mass,
+                         release.source_density_kg_m3, t_s, mode, terrain)
+    return cloud_model(spec, weather)
+
+
+def _dispersion_flags(
+    release: Release, molar_mass: float, cloud_temperature_k: float | None, mode: str, terrain: str | None,
+    weather: Weather, reach_m: float,
+) -> tuple[str, ...]:
+    """What the dispersion model says about itself: the dense-gas model (or the passive approximation of
+    a dense release, :data:`DENSE_GAS_FLAG`) and the distance limit when it bounds the reach."""
+    cloud = _cloud(release, molar_mass, cloud_temperature_k, mode, terrain, weather)
+    out: list[str] = []
+    if cloud.model.startswith("dense"):
+        out.append(cloud.statement())
+    else:
+        out += _dense_flags(release, molar_mass, cloud_temperature_k, weather)
+    if reach_m >= 0.98 * cloud.limit_m:
+        out.append(f"reach limited to {cloud.limit_reason}")
+    return tuple(out)
+
+
 def _dense_flags(
     release: Release, molar_mass: float, cloud_temperature_k: float | None, weather: Weather
 ) -> tuple[str, ...]:
     t_cloud = weather.air_temperature_k if cloud_temperature_k is None else cloud_temperature_k
+    if release.source_temperature_k is not None:
+        t_cloud = release.source_temperature_k
     rho = gas_density_kg_m3(molar_mass, t_cloud, weather.air_pressure_pa)
+    if release.source_density_kg_m3 is not None:
+        rho = release.source_density_kg_m3
     rho_a = air_density_kg_m3(weather.air_temperature_k, weather.air_pressure_pa)
     if isinstance(release, ContinuousRelease):
         check = check_dense_gas_continuous(release.rate_kg_s, rho, rho_a, weather.wind_speed_10m_m_s)
@@ -236,17 +289,27 @@ class ToxicCloud:
     molar_mass_g_per_mol : float, optional
         For the ppm conversion and the dense-gas check; default: from ``geo_risk/chemicals``.
     cloud_temperature_k : float, optional
-        Cloud temperature for the dense-gas check (K); default the air temperature.
+        Cloud temperature for the dense-gas check (K); default the release's source temperature,
+        else the air temperature.
+    dispersion : {"auto", "passive"}
+        ``"auto"`` (default): Britter–McQuaid near the source when the release is dense, a bounded
+        passive Gaussian otherwise (:func:`geo_risk.risk.dispersion.cloud_model`); ``"passive"``:
+        the passive Gaussian even for a dense release (flagged :data:`DENSE_GAS_FLAG`).
+    terrain : {"rural", "urban"}, optional
+        Briggs set of the passive parts, chosen from the land use around the source; None → the
+        weather's.
 
-    Exposure: a plume for min(release duration, 30 min); a puff over a window of 30 min centred
-    on its peak (closed form, :func:`geo_risk.risk.dispersion.puff_dose`). Receptor at
-    ``receptor_height`` (1 m, UNCONFIRMED).
+    Exposure: a plume for min(release duration, 30 min); a puff over at most 30 min of its
+    passage. Receptor at ``receptor_height`` (1 m, UNCONFIRMED). Nothing beyond the distance
+    limit of the weather class (:func:`geo_risk.risk.dispersion.distance_limit_m`).
     """
 
     probit: ToxicProbit
     release: Release
     molar_mass_g_per_mol: float | None = None
     cloud_temperature_k: float | None = None
+    dispersion: str = "auto"
+    terrain: str | None = None
     kind: OutcomeKind = field(default="toxic", init=False)
 
     @property
@@ -268,25 +331,8 @@ class ToxicCloud:
         """Toxic load ∫Cⁿ dt at the receptors, in the probit's unit^n·min."""
         w = _check_weather(weather)
         x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
-        u = advection_speed_m_s(w, self.release.height_m)
-        z = constant("receptor_height")
-        cap_s = constant("toxic_exposure_cap")
-        n = self.probit.n
-        if isinstance(self.release, ContinuousRelease):
-            c = (
-                plume_concentration_kg_m3(
-                    self.release.rate_kg_s, u, x, y, z, w.stability, w.terrain, self.release.height_m
-                )
-                * self._scale()
-            )
-            t_min = min(self.release.duration_s, cap_s) / 60.0
-            with np.errstate(over="ignore"):
-                return c**n * t_min
-        dose_s = puff_dose(
-            self.release.mass_kg, u, x, y, z, w.stability, self.release.height_m,
-            n=n, concentration_scale=self._scale(), max_duration_s=cap_s,
-        )  # fmt: skip
-        return dose_s / 60.0
+        cloud = _cloud(self.release, self._molar_mass(), self.cloud_temperature_k, self.dispersion, self.terrain, w)
+        return cloud.toxic_load(x, y, self.probit.n, self._scale(), constant("toxic_exposure_cap")) / 60.0
 
     def lethality(self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather) -> np.ndarray:
         """Φ(a + b ln L − 5) with L the toxic load; in [0, 1]."""
@@ -315,8 +361,10 @@ class ToxicCloud:
         return _cached_reach(self, _check_weather(weather))
 
     def flags(self, weather: Weather) -> tuple[str, ...]:
-        """The dense-gas flag when the Britter–McQuaid criterion says the release is dense."""
-        return _dense_flags(self.release, self._molar_mass(), self.cloud_temperature_k, _check_weather(weather))
+        """The dense-gas model used (or :data:`DENSE_GAS_FLAG` in passive mode) and a binding distance limit."""
+        w = _check_weather(weather)
+        return _dispersion_flags(self.release, self._molar_mass(), self.cloud_temperature_k, self.dispersion,
+                                 self.terrain, w, self.max_distance_m(w))
 
 
 # -- flash fire -----------------------------------------------------------------------------------
@@ -335,6 +383,8 @@ class FlashFire:
     lfl_vol_pct: float
     molar_mass_g_per_mol: float
     cloud_temperature_k: float | None = None
+    dispersion: str = "auto"
+    terrain: str | None = None
     kind: OutcomeKind = field(default="flash_fire", init=False)
 
     @property
@@ -344,16 +394,12 @@ class FlashFire:
     def concentration_kg_m3(
         self, dx_downwind_m: np.ndarray, dy_crosswind_m: np.ndarray, weather: Weather
     ) -> np.ndarray:
-        """Concentration (kg/m³) of the footprint: plume, or peak of the passing puff."""
+        """Concentration (kg/m³) of the footprint: plume, or the largest of the passing puff (as ToxicCloud)."""
         w = _check_weather(weather)
         x, y = _dxdy(dx_downwind_m, dy_crosswind_m)
-        z = constant("receptor_height")
-        if isinstance(self.release, ContinuousRelease):
-            u = advection_speed_m_s(w, self.release.height_m)
-            return plume_concentration_kg_m3(
-                self.release.rate_kg_s, u, x, y, z, w.stability, w.terrain, self.release.height_m
-            )
-        return puff_peak_concentration_kg_m3(self.release.mass_kg, x, y, z, w.stability, self.release.height_m)
+        cloud = _cloud(self.release, self.molar_mass_g_per_mol, self.cloud_temperature_k, self.dispersion,
+                       self.terrain, w)
+        return cloud.concentration_kg_m3(x, y)
 
     def _lfl(self, weather: Weather) -> float:
         return lfl_kg_m3(
@@ -387,8 +433,10 @@ class FlashFire:
         return _cached_reach(self, _check_weather(weather))
 
     def flags(self, weather: Weather) -> tuple[str, ...]:
-        """The dense-gas flag when the Britter–McQuaid criterion says the release is dense."""
-        return _dense_flags(self.release, self.molar_mass_g_per_mol, self.cloud_temperature_k, _check_weather(weather))
+        """The dense-gas model used (or :data:`DENSE_GAS_FLAG` in passive mode) and a binding distance limit."""
+        w = _check_weather(weather)
+        return _dispersion_flags(self.release, self.molar_mass_g_per_mol, self.cloud_temperature_k, self.dispersion,
+                                 self.terrain, w, self.max_distance_m(w))
 
 
 # -- omnidirectional heat outcomes ----------------------------------------------------------------

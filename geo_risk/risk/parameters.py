@@ -31,6 +31,10 @@ Tables
 ``weather_classes.csv``        The six Purple Book weather classes (UNCONFIRMED).
 ``model_constants.csv``        Scalars: lethality rules, exposure caps, fireball, TNT, pool and jet
                                fire, dense-gas thresholds, physical constants, project choices.
+``britter_mcquaid.csv``        Britter–McQuaid dense-gas correlations (CCPS 1999 digitisation, C2), read
+                               by :mod:`geo_risk.risk.dense_gas`.
+``dispersion_constants.csv``   Britter–McQuaid geometry, finite-puff spread, the distance limit and the
+                               urban/rural land-use rule, read by :mod:`geo_risk.risk.dispersion`.
 ``gas_reactivity.csv``         Purple Book reactivity list: the flammable gases of LOW reactivity
                                (Table 4.5's low row); every other gas takes the average/high row
                                (all UNCONFIRMED: the list is recalled).
@@ -124,6 +128,8 @@ _TABLE_FILES = (
     "model_constants.csv",
     "gas_reactivity.csv",
     "outcome_capability.csv",
+    "britter_mcquaid.csv",
+    "dispersion_constants.csv",
 )
 
 
@@ -758,6 +764,8 @@ def unconfirmed_values() -> tuple[UnconfirmedValue, ...]:
         "model_constants.csv": ("key",),
         "gas_reactivity.csv": ("cas", "name_en"),
         "outcome_capability.csv": ("cas", "outcome"),
+        "britter_mcquaid.csv": ("kind", "ratio", "segment"),
+        "dispersion_constants.csv": ("key",),
     }
     value_cols = {
         "toxic_probits_set_a.csv": ("a", "b", "n"),
@@ -774,9 +782,12 @@ def unconfirmed_values() -> tuple[UnconfirmedValue, ...]:
         "model_constants.csv": ("value",),
         "gas_reactivity.csv": ("reactivity",),
         "outcome_capability.csv": ("possible", "instead"),
+        "britter_mcquaid.csv": ("alpha_max", "slope", "intercept"),
+        "dispersion_constants.csv": ("value",),
     }
     unit_cols = {
         "model_constants.csv": "unit",
+        "dispersion_constants.csv": "unit",
         "overpressure_probits.csv": "unit",
         "loc_frequencies.csv": "frequency_unit",
     }

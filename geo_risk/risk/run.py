@@ -304,14 +304,23 @@ def assess_scope(inputs: ScopeInputs, settings: RiskSettings | None = None) -> S
     if inputs.criteria not in ("new", "existing"):
         raise InvalidInput(f"criteria must be 'new' or 'existing'; got {inputs.criteria!r}")
     positions = {uid: (g.centroid.x, g.centroid.y) for uid, g in inputs.units.geometry.items()}
-    built = build_scenarios(inputs.units.drop(columns="geometry"), inputs.inventory, positions)
+    # Briggs rural/urban per unit from the built-up land around it (issue 13 item 8; dispersion.py)
+    from geo_risk.risk.dispersion import terrain_by_land_use
+
+    terrains = terrain_by_land_use(positions, inputs.residential, settings.terrain)
+    units = inputs.units.drop(columns="geometry").assign(
+        dispersion_terrain=[terrains[u].terrain for u in inputs.units.index],
+        dispersion_terrain_note=[terrains[u].note for u in inputs.units.index])
+    built = build_scenarios(units, inputs.inventory, positions)
     model_meta = model_metadata()
     # the risk-field engine's version is part of the model version stamped on every output
     model_meta = {**model_meta, "model_version": f"{model_meta['model_version']}; {ENGINE_VERSION}",
                   "risk_engine_version": ENGINE_VERSION}
     assumptions: dict[str, Any] = {**settings.describe(), "scenarios": built.assumptions,
                                    "model": model_meta, "crs": inputs.crs,
-                                   "criteria": inputs.criteria}
+                                   "criteria": inputs.criteria,
+                                   "dispersion_terrain": {str(u): {"terrain": t.terrain, "note": t.note}
+                                                          for u, t in terrains.items()}}
     if not built.sources:
         return ScopeResult(inputs.scope, inputs.scope_id, inputs.crs, inputs.criteria, None, None, [],
                            {}, np.zeros(0), np.zeros(0), None, built.scenarios, assumptions, list(built.problems))

@@ -462,13 +462,18 @@ class _Release:
     rate_kg_s: float | None = None
     duration_s: float | None = None
     note: str = ""
+    source_density_kg_m3: float | None = None  # the flashing cloud's (aerosol), geo_risk.risk.dense_gas
+    source_temperature_k: float | None = None
+    terrain: str | None = None  # Briggs rural/urban from the land use around the unit (dispersion_terrain)
 
     @property
     def model(self) -> ContinuousRelease | InstantaneousRelease:
         h = _num("release_height")
         if self.instantaneous:
-            return InstantaneousRelease(self.mass_kg, h)
-        return ContinuousRelease(self.rate_kg_s, self.duration_s, h)  # type: ignore[arg-type]
+            return InstantaneousRelease(self.mass_kg, h, self.source_density_kg_m3, self.source_temperature_k)
+        return ContinuousRelease(
+            self.rate_kg_s, self.duration_s, h, self.source_density_kg_m3, self.source_temperature_k  # type: ignore[arg-type]
+        )
 
     @property
     def amount(self) -> float:
@@ -921,7 +926,31 @@ def _flash(rel: _Release, props: _Props) -> FlashFire | None:
     """Flash fire of the release's cloud (LFL footprint); None without the LFL or the molar mass."""
     if props.lfl_vol_pct is None or props.molar_mass_g_per_mol is None:
         return None
-    return FlashFire(rel.model, props.lfl_vol_pct, props.molar_mass_g_per_mol)
+    return FlashFire(rel.model, props.lfl_vol_pct, props.molar_mass_g_per_mol, terrain=rel.terrain)
+
+
+def _with_cloud_source(rel: _Release, unit: Mapping[str, Any], phase: str, props: _Props, t_k: float) -> _Release:
+    """The release's cloud for the dispersion models: a flashing liquefied gas keeps its aerosol (mixture
+    density at T_b, :func:`geo_risk.risk.dense_gas.flashing_source`); the unit's ``dispersion_terrain``."""
+    from geo_risk.risk.dense_gas import flashing_source
+
+    notes = [rel.note] if rel.note else []
+    terrain = _text(unit.get("dispersion_terrain"))
+    if terrain is not None:
+        notes.append(f"dispersion terrain {_text(unit.get('dispersion_terrain_note')) or terrain}")
+    density = temperature = None
+    if (phase == "liquefied_pressurized" and props.boiling_point_c is not None and props.molar_mass_g_per_mol
+            and props.liquid_heat_capacity_j_kg_k and props.heat_of_vaporisation_j_kg
+            and props.liquid_density_20c_kg_m3):
+        src = flashing_source(t_k, props.boiling_point_c + 273.15, props.liquid_heat_capacity_j_kg_k,
+                              props.heat_of_vaporisation_j_kg, props.molar_mass_g_per_mol,
+                              props.liquid_density_20c_kg_m3)
+        density, temperature = src.density_kg_m3, src.temperature_k
+        notes.append(src.note)
+    elif phase == "liquefied_refrigerated" and props.boiling_point_c is not None:
+        temperature = props.boiling_point_c + 273.15  # the boil-off vapour is at T_b
+    return dataclasses.replace(rel, note="; ".join(notes), source_density_kg_m3=density,
+                               source_temperature_k=temperature, terrain=terrain)
 
 
 def _k_class(props: _Props, t_k: float, codes: tuple[str, ...]) -> tuple[str, str]:
@@ -1198,12 +1227,13 @@ def _build_item(item: _Item, unit_known: bool, position: tuple[float, float] | N
         rel = item.release(generic, loc, mass_kg, phase, props, t_k, p_abs)
         if rel is None:
             continue
+        rel = _with_cloud_source(rel, item.unit, phase, props, t_k)
         case = _Case(loc, generic, rel, phase, loc_equipment)
         if do_toxic and probit is not None:
             cloud_k = None  # cloud temperature for the dense-gas flag: a flashing liquefied gas is at T_b
             if phase == "liquefied_pressurized" and props.boiling_point_c is not None:
                 cloud_k = props.boiling_point_c + 273.15
-            cloud = ToxicCloud(probit, rel.model, props.molar_mass_g_per_mol, cloud_k)
+            cloud = ToxicCloud(probit, rel.model, props.molar_mass_g_per_mol, cloud_k, terrain=rel.terrain)
             item.probits_used.add(probit.key)
             airborne = f"toxic probit {probit.key} ({probit.table.value}); whole release airborne (no rain-out)"
             item.add(case, cloud, "toxic", "toxic", 1.0, [airborne])

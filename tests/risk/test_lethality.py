@@ -37,8 +37,10 @@ def phi(pr: float) -> float:
     return 0.5 * (1.0 + math.erf((pr - 5.0) / math.sqrt(2.0)))
 
 
-CHLORINE_A = ToxicCloud(toxic_probit_constants("chlorine", A), ContinuousRelease(5.0, 600.0))
-CHLORINE_B = ToxicCloud(toxic_probit_constants("chlorine", B), ContinuousRelease(5.0, 600.0))
+# dispersion="passive": these pin the Gaussian plume formulas by hand (a chlorine release is dense, so
+# "auto" would use Britter–McQuaid near the source; that path is tested in tests/risk/test_dense_gas.py).
+CHLORINE_A = ToxicCloud(toxic_probit_constants("chlorine", A), ContinuousRelease(5.0, 600.0), dispersion="passive")
+CHLORINE_B = ToxicCloud(toxic_probit_constants("chlorine", B), ContinuousRelease(5.0, 600.0), dispersion="passive")
 AMMONIA_PUFF = ToxicCloud(toxic_probit_constants("ammonia", A), InstantaneousRelease(1000.0))
 PROPANE_FLASH = FlashFire(ContinuousRelease(5.0, 600.0, 1.0), 2.1, 44.096)
 POOL = PoolFire(20.0, 35.0, 40e3, duration_s=900.0)
@@ -81,14 +83,20 @@ def test_chlorine_set_b_uses_ppm_by_hand() -> None:
 
 
 def test_ammonia_puff_lethality_by_hand() -> None:
-    """Closed-form dose with σ frozen at x, a 30 min window (erf ≈ 1 here), Set A n = 2."""
+    """Closed-form dose with σ frozen at x, a 30 min window, Set A n = 2.
+
+    Issue 13: the puff has a finite initial volume V0 = M/ρ (ammonia vapour at 20 °C), each σ grows
+    from σ0 = (2V0/(2π)^{3/2})^{1/3} at its own virtual source, and σx = max(σy, 0.13·x + σ0).
+    """
     x, y, m, u = 300.0, 10.0, 1000.0, 5.0
-    sxy, sz = 0.06 * x**0.92, 0.15 * x**0.70
-    peak = (
-        m / ((2 * math.pi) ** 1.5 * sxy * sxy * sz) * math.exp(-(y**2) / (2 * sxy**2)) * 2 * math.exp(-1 / (2 * sz**2))
-    )
-    window = math.erf(u * 1800 * math.sqrt(2) / (2 * math.sqrt(2) * sxy))
-    load_min = (peak * 1e6) ** 2 * math.sqrt(2 * math.pi / 2) * sxy / u * window / 60
+    rho = 101325 * 17.031e-3 / (8.314462618 * 293.15)
+    s0 = (2 * (m / rho) / (2 * math.pi) ** 1.5) ** (1 / 3)
+    sy = 0.06 * (x + (s0 / 0.06) ** (1 / 0.92)) ** 0.92
+    sz = 0.15 * (x + (s0 / 0.15) ** (1 / 0.70)) ** 0.70
+    sx = max(sy, 0.13 * x + s0)
+    peak = m / ((2 * math.pi) ** 1.5 * sx * sy * sz) * math.exp(-(y**2) / (2 * sy**2)) * 2 * math.exp(-1 / (2 * sz**2))
+    window = math.erf(u * 1800 * math.sqrt(2) / (2 * math.sqrt(2) * sx))
+    load_min = (peak * 1e6) ** 2 * math.sqrt(2 * math.pi / 2) * sx / u * window / 60
     pr = -15.6 + 1.0 * math.log(load_min)
     assert float(AMMONIA_PUFF.lethality(x, y, D5)) == pytest.approx(phi(pr), rel=1e-9)
 
@@ -173,7 +181,9 @@ def test_directional_outcomes_are_symmetric_and_zero_upwind(i: int, x: float, y:
     o = ALL[i]
     a, b = o.lethality(np.array([x, x]), np.array([y, -y]), D5)
     assert a == b
-    assert float(o.lethality(-abs(x), y, D5)) == 0.0
+    # issue 13: a dense plume (PROPANE_FLASH under Britter–McQuaid) spreads upwind by L_U = D/2 + 2 l_b
+    # (< 1 m for 5 kg/s of propane): zero beyond it
+    assert float(o.lethality(-abs(x) - 1.0, y, D5)) == 0.0
 
 
 def test_vectorised_over_any_shape() -> None:
@@ -216,7 +226,11 @@ def test_dense_gas_flag() -> None:
     assert CHLORINE_A.flags(D5) == (DENSE_GAS_FLAG,)
     assert AMMONIA_PUFF.flags(D5) == ()  # lighter than air at ambient temperature
     cold = ToxicCloud(AMMONIA_PUFF.probit, InstantaneousRelease(1000.0), cloud_temperature_k=150.0)
-    assert cold.flags(D5) == (DENSE_GAS_FLAG,)
+    # issue 13: a dense release is computed with Britter–McQuaid ("auto") and says so; "passive" keeps the flag
+    assert cold.flags(D5)[0].startswith("Britter–McQuaid dense-gas puff")
+    cold_passive = ToxicCloud(AMMONIA_PUFF.probit, InstantaneousRelease(1000.0), cloud_temperature_k=150.0,
+                              dispersion="passive")
+    assert cold_passive.flags(D5) == (DENSE_GAS_FLAG,)
     assert POOL.flags(D5) == ()
 
 
