@@ -5,7 +5,7 @@ digitised in CCPS (1999) and coded in GasDispersion.jl; the equations are in
 docs/standards/dense-gas-and-puffs.md. Units: m, s, kg, K, Pa; concentrations are volume fractions
 (v/v, "C/C0" the ratio to the source's) unless the name says kg/m³.
 
-Inputs (qra-fidelity §1.1): ρ_s the density of the released cloud at release conditions (the
+Inputs (docs/standards/dense-gas-and-puffs.md §1.1): ρ_s the density of the released cloud at release conditions (the
 mixture density for a flashing liquid with aerosol, :func:`flashing_source`), ρ_a the air, g0′ =
 g (ρ_s − ρ_a)/ρ_a, u = u10 the 10 m wind (stability enters only through u).
 
@@ -21,7 +21,7 @@ g (ρ_s − ρ_a)/ρ_a, u = u10 the 10 m wind (stability enters only through u).
   extent D/2 + 2 l_b; puff radius R(t)² = R0² + 1.2 √(g0′V0) t, centre at 0.4 u t, correlation
   distance the leading edge 0.4 u t + R(t). The profiles are top-hats (cloud-mean concentration
   inside, zero outside).
-* **Transition to the passive far field** (a stated project choice, qra-fidelity §1.7): at x_t,
+* **Transition to the passive far field** (a stated project choice, dense-gas-and-puffs.md §1.7): at x_t,
   the first of the end of the correlation (the lowest curve) and the first distance where the
   diluted cloud fails the dense test again (with the buoyancy flux conserved the criterion falls
   as (C/C0)^{1/6}), the cloud continues as a passive Gaussian plume or puff from a virtual source

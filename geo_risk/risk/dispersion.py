@@ -35,7 +35,7 @@ Bounded clouds (issue 13)
   jump there).
 * **Passive puff with a finite initial volume** V0 = M/c_s (c_s the source concentration, kg/m³):
   σ0 = (2V0/(2π)^{3/2})^{1/3} so that the ground-level peak starts at c_s, each σ from its own
-  virtual source σ_i(x + x_vi) (qra-fidelity §2.1, a derived project choice), along-wind spread
+  virtual source σ_i(x + x_vi) (docs/standards/dense-gas-and-puffs.md §2.1, a derived project choice), along-wind spread
   σx = max(CCPS σy, 0.13·x + σ0) (Yellow Book σx, C1), and c ≤ c_s as a guard.
 * **Passive plume**: the Briggs Gaussian, c ≤ c_s.
 * A **distance limit** per weather class: nothing beyond min(10 km, u·1 h) (Briggs validity C2;
@@ -174,7 +174,7 @@ def finite_puff_initial_sigma_m(initial_volume_m3: float) -> float:
     """σ0 (m) of a ground-level puff of initial volume V0 (m³): σ0 = (2V0/(2π)^{3/2})^{1/3} ≈ 0.5026 V0^{1/3}.
 
     With σx = σy = σz = σ0 the ground-reflected peak 2M/((2π)^{3/2} σ0³) equals M/V0, the source
-    concentration (qra-fidelity §2.1, derived). 0 for a point puff.
+    concentration (dense-gas-and-puffs.md §2.1, derived). 0 for a point puff.
 
     Examples
     --------
