@@ -72,6 +72,9 @@ def leak_store(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
                           "VALUES (:i, :u, '未名物质X', :q)"), {"i": f"{other}/x", "u": other, "q": UNKNOWN_T})
     for ent in CHOSEN:
         run_risk(db_url, enterprise_id=ent, data_dir=tmp_path_factory.mktemp("risk"))
+    from geo_risk.analyse import run_conflicts
+
+    run_conflicts(db_url)  # conflicts: distances and IR at targets, read from the runs above
     from geo_risk.cluster_runs import run_clusters
 
     run_clusters(db_url)  # links whose heat flux or overpressure follows from the quantities (restricted)
@@ -204,6 +207,9 @@ def _urls(client: TestClient, leak_store: str) -> dict[str, list[str]]:
         "/api/v1/zoning/heatmap.tif": ["/api/v1/zoning/heatmap.tif"],
         "/api/v1/risk/distances": ["/api/v1/risk/distances"] + [f"/api/v1/risk/distances?enterprise_id={e}"
                                                                 for e in CHOSEN],
+        "/api/v1/conflicts": ["/api/v1/conflicts?limit=10000"] + [f"/api/v1/conflicts?enterprise_id={e}"
+                                                                  for e in CHOSEN],
+        "/api/v1/conflicts/totals": ["/api/v1/conflicts/totals"],
         c: [f"/collections/{lay}?f={f}" for lay in LAYERS for f in ("json", "html")],
         c + "/queryables": [f"/collections/{lay}/queryables" for lay in LAYERS],
         c + "/items": [f"/collections/{lay}/items?bbox={bbox}&limit=10000&f={f}" for lay in LAYERS
