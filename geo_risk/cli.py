@@ -561,6 +561,10 @@ def demo(
         console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
         _audit(url, "load", str(SAMPLE_CITY), "ok", {"counts": report.counts})
         run_grading(url)
+        from geo_risk.analyse import analyse as run_analyses
+
+        for o in run_analyses(url, only=["conflicts"]):  # about 1–2 s on the sample city (no QRA grids yet)
+            console.print(f"{o.name}: {_operator_text(o.summary)}", highlight=False, markup=False, soft_wrap=True)
         if not no_serve:
             _serve(url)
     except GeoRiskError as exc:
