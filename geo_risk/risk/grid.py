@@ -476,20 +476,36 @@ def _outcome_key(event: Event) -> Any:
     return owner
 
 
-def _polar_samples(event: Event, weather: Any, reach: float, dr: float, lay: _Layout, want: tuple[str, ...],
-                   factors: Mapping[str, float] | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The event's lethalities ``want`` on the polar raster (rings (k + ½)·dr, bins of ``lay``)
-    inside its footprint box: (flat indices k·M + m into the K × M raster, values per effect).
+def _rings(dr: float, dalpha: float, r_max: float) -> np.ndarray:
+    """Ring radii (m) of the polar raster out to beyond ``r_max``: (k + ½)·dr while dr is at least a
+    bin's arc (r·dα), then growing geometrically (r·(1 + dα): cells about as long as wide). Every
+    list is a prefix of a longer one (the same rings for every event of a source)."""
+    r_u = dr / dalpha
+    uniform = (np.arange(int(max(0.0, min(r_max, r_u)) // dr) + 2) + 0.5) * dr
+    last = float(uniform[-1])
+    if last >= r_max:
+        return uniform
+    n_geo = int(math.ceil(math.log(r_max / last) / math.log1p(dalpha))) + 1
+    return np.concatenate([uniform, last * (1 + dalpha) ** np.arange(1, n_geo + 1)])
+
+
+def _polar_samples(event: Event, weather: Any, reach: float, rings: np.ndarray, dr: float, lay: _Layout,
+                   want: tuple[str, ...], factors: Mapping[str, float] | None
+                   ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The event's lethalities ``want`` on the polar raster (``rings`` up to one beyond its reach,
+    bins of ``lay``) inside its footprint box: (flat indices k·M + m into the K × M raster, values
+    per effect).
 
     Bin m is the direction ``m·dα`` clockwise from the downwind axis (the wind's TO bearing)."""
+    n_rings = min(int(np.searchsorted(rings, reach, side="right")) + 1, rings.size)
     owner = _outcome_key(event)
     fkey = tuple(sorted(factors.items())) if factors else None
-    key = None if owner is None else (owner, weather, dr, lay.m, want, fkey)
+    key = None if owner is None else (owner, weather, dr, lay.m, want, fkey, n_rings)
     if key is not None and key in _cache:
         return _cache[key]
     m_bins = lay.m
-    n_rings = int(math.ceil(reach / dr)) + 1
-    r = (np.arange(n_rings) + 0.5) * dr
+    r = rings[:n_rings]
+    step = np.maximum(dr, r * lay.dalpha)
     box = event.footprint_m(weather) if event.footprint_m is not None else None
     if box is None:
         down_min, down_max, cross_max = -reach, reach, reach
@@ -500,7 +516,7 @@ def _polar_samples(event: Event, weather: Any, reach: float, dr: float, lay: _La
         half = np.where((down_min < 0) | (r <= cross_max), math.pi,
                         np.arcsin(np.clip(cross_max / r, 0.0, 1.0)))
     h = np.minimum(np.floor(half / lay.dalpha).astype(np.int64) + 1, m_bins // 2)
-    h[(r < down_min - dr) | (r > math.hypot(max(abs(down_min), abs(down_max)), cross_max) + dr)] = -1
+    h[(r < down_min - step) | (r > math.hypot(max(abs(down_min), abs(down_max)), cross_max) + step)] = -1
     counts = np.where(h < 0, 0, np.minimum(2 * h + 1, m_bins))
     total = int(counts.sum())
     if total == 0:
@@ -529,11 +545,12 @@ def _polar_samples(event: Event, weather: Any, reach: float, dr: float, lay: _La
     return out
 
 
-def _bilinear(r: np.ndarray, theta: np.ndarray, dr: float, n_rings: int, lay: _Layout
+def _bilinear(r: np.ndarray, theta: np.ndarray, rings: np.ndarray, lay: _Layout
               ) -> tuple[np.ndarray, np.ndarray]:
     """Raster indices (4 per place, flat k·M + m) and weights of places at radius ``r`` (m) and
-    bearing ``theta`` (rad, clockwise from north) on rings (k + ½)·dr and bins m·dα."""
-    kf = np.clip(r / dr - 0.5, 0.0, n_rings - 1.0)
+    bearing ``theta`` (rad, clockwise from north) on ``rings`` (linear in r) and bins m·dα."""
+    n_rings = rings.size
+    kf = np.interp(r, rings, np.arange(n_rings, dtype=float))
     k0 = np.minimum(np.floor(kf).astype(np.int64), n_rings - 1)
     k1 = np.minimum(k0 + 1, n_rings - 1)
     wk = kf - k0
@@ -582,17 +599,31 @@ def _smoothed(
         if not directional:
             continue
         reach_max = max(it[4] for it in directional)
-        n_rings = int(math.ceil(reach_max / dr)) + 1
+        # rings only out to where they are read: the IR grid's far corner, the farthest person in reach
+        needed = 0.0
+        if grid is not None:
+            rows, cols = grid.window(source.x, source.y, reach_max)
+            if rows.start < rows.stop and cols.start < cols.stop:
+                far_x = max(abs(grid.xs[cols.start] - source.x), abs(grid.xs[cols.stop - 1] - source.x))
+                far_y = max(abs(grid.ys[rows.start] - source.y), abs(grid.ys[rows.stop - 1] - source.y))
+                needed = math.hypot(far_x, far_y)
+        near = np.zeros(0, dtype=np.int64)
+        if places is not None:
+            px, py, pp = places
+            rad_all = np.hypot(px - source.x, py - source.y)
+            near = np.flatnonzero(rad_all <= reach_max)
+            if near.size:
+                needed = max(needed, float(rad_all[near].max()))
+        rings = _rings(dr, lay.dalpha, min(reach_max, needed) + dr)
+        n_rings = rings.size
         want: tuple[str, ...] = ("pe",)
         people_hat = None
         if places is not None:
             px, py, pp = places
             want = tuple(sorted(set(pp.effects) | {"pe"}))
-            ex, ey = px - source.x, py - source.y
-            rad = np.hypot(ex, ey)
-            near = np.flatnonzero(rad <= reach_max + dr)
             if near.size:
-                idx, wts = _bilinear(rad[near], np.arctan2(ex[near], ey[near]), dr, n_rings, lay)
+                ex, ey = px[near] - source.x, py[near] - source.y
+                idx, wts = _bilinear(rad_all[near], np.arctan2(ex, ey), rings, lay)
                 vals = pp.take(near)
                 raster = np.zeros((vals.shape[1], n_rings * m_bins))
                 for c in range(vals.shape[1]):
@@ -604,7 +635,7 @@ def _smoothed(
                 people_hat = (rings_with_people, np.fft.rfft(raster[:, rings_with_people, :], axis=-1))
         acc = np.zeros((len(rose.weathers), n_rings * m_bins)) if grid is not None else None
         for event, weather, w, p_sectors, reach in directional:
-            flat, vals = _polar_samples(event, weather, reach, dr, lay, want,
+            flat, vals = _polar_samples(event, weather, reach, rings, dr, lay, want,
                                         None if places is None else places[2].factors)
             if flat.size == 0:
                 continue
@@ -612,9 +643,9 @@ def _smoothed(
                 acc[w] += np.bincount(flat, event.frequency * vals["pe"], minlength=n_rings * m_bins)
             if people_hat is not None and places is not None:
                 pp = places[2]
-                rings, p_hat = people_hat
+                populated, p_hat = people_hat
                 k_e = int(flat.max() // m_bins) + 1
-                sel = rings[rings < k_e]
+                sel = populated[populated < k_e]
                 if sel.size == 0:
                     continue
                 deaths = np.zeros((len(pp.period_p), m_bins))
@@ -643,12 +674,10 @@ def _smoothed(
                 dx, dy = np.broadcast_arrays(grid.xs[cols][None, :] - source.x, grid.ys[rows][:, None] - source.y)
                 rad = np.hypot(dx, dy).ravel()
                 reached = np.flatnonzero(rad <= reach_max)
-                idx, wts = _bilinear(rad[reached], np.arctan2(dx.ravel()[reached], dy.ravel()[reached]), dr,
-                                     n_rings, lay)
+                idx, wts = _bilinear(rad[reached], np.arctan2(dx.ravel()[reached], dy.ravel()[reached]), rings, lay)
                 # r·IR is interpolated, not IR: a plume narrower than a sector gives IR ∝ 1/r, which
                 # linear interpolation between rings near the source would overstate by a few %
-                ring_r = (np.arange(n_rings) + 0.5) * dr
-                flat_polar = (polar * ring_r[:, None]).ravel()
+                flat_polar = (polar * rings[:, None]).ravel()
                 window = ir[rows, cols]
                 window.flat[reached] += (flat_polar[idx] * wts).sum(axis=0) / np.maximum(rad[reached], dr / 2)
     return fn_f, fn_n
