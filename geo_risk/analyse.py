@@ -147,6 +147,9 @@ def _conflicts_current(url: str) -> bool:
 STEPS: list[AnalysisStep] = [
     AnalysisStep("conflicts", "邻近冲突 / proximity conflicts", _conflicts_current, run_conflicts),
 ]
+from geo_risk.cluster_runs import clusters_current, run_clusters  # noqa: E402  (the clusters step)
+
+STEPS.append(AnalysisStep("clusters", "联防联控集群 / joint-prevention clusters", clusters_current, run_clusters))
 STEPS.append(AnalysisStep(  # geo_risk.zoning_run, imported at the end of this module
     "zoning", "四色分区与风险热力图 / four-colour zoning and risk heatmap",
     lambda url: zoning_run.zoning_current(url), lambda url, progress=None: zoning_run.run_zoning(url, progress)))

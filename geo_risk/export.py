@@ -139,6 +139,11 @@ EXPORT_SHAPEFILE_ALIASES: dict[str, str] = {
     "model_version": "model_ver",
     "register_label": "reg_label",
 }
+for _long, _short in {"member_names": "mem_names", "lead_enterprise_id": "lead_id", "lead_enterprise_name": "lead_name",
+                      "lead_reason": "lead_why", "worst_colour": "worst_col", "enterprise_a": "ent_a",
+                      "enterprise_a_name": "ent_a_name", "enterprise_b": "ent_b", "enterprise_b_name": "ent_b_name",
+                      "equipment_class": "equip_cls", "evidence_count": "evidence"}.items():  # cluster layers
+    EXPORT_SHAPEFILE_ALIASES.setdefault(_long, _short)
 for _long, _short in {"target_name": "tgt_name", "target_class": "tgt_class", "class_label": "cls_label",
                       "actual_distance_m": "actual_m", "required_distance_m": "required_m", "shortfall_m": "short_m",
                       "ir_per_year": "ir", "criterion_per_year": "criterion", "cumulative_ir_per_year": "cum_ir",

@@ -353,32 +353,22 @@ def _fireball_radius(p: _Primary) -> float:
     return fireball_diameter_m(p.outcome.mass_kg) / 2.0
 
 
-def _reach_m(p: _Primary, threshold: float) -> float:
-    """Largest distance (m) at which ``p`` still reaches ``threshold`` (or engulfs); values decrease with distance."""
+#: Distances (m) at which a primary's value is sampled to bound its reach: 0.1 m to 50 km, 3 % apart.
+_REACH_GRID = np.geomspace(0.1, 50_000.0, 440)
+
+
+def _reach_m(p: _Primary, thresholds: list[float]) -> float:
+    """An upper bound (m) of the distance at which ``p`` still reaches the lowest of ``thresholds`` (or
+    engulfs): the values decrease with distance, so the next grid distance past the last one reached
+    bounds it. Only a candidate radius: every link is decided on the value at its own distance."""
     if p.kind == "fireball":
         return _fireball_radius(p)
-    engulf = p.outcome.pool_diameter_m / 2.0 if p.kind == "pool_fire" else 0.0
-
-    def ok(r: float) -> bool:
-        _v, val, eng = _value(p, np.array([r]))
-        return bool(eng[0] or val[0] >= threshold)
-
-    lo = 0.0
-    if not ok(max(engulf, 1e-6) + 1e-6):
-        return engulf
-    lo = max(engulf, 1e-6)
-    hi = max(2.0 * lo, 1.0)
-    while ok(hi) and hi < 1e6:
-        lo, hi = hi, hi * 2.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-3:
-            break
-    return hi
+    _vector, values, engulfed = _value(p, _REACH_GRID)
+    reached = engulfed | (values >= min(thresholds))
+    if not reached.any():
+        return float(_REACH_GRID[0])
+    last = int(np.flatnonzero(reached)[-1])
+    return float(_REACH_GRID[min(last + 1, len(_REACH_GRID) - 1)]) * (1.0 if last + 1 < len(_REACH_GRID) else 2.0)
 
 
 def _primaries(units: pd.DataFrame, inventory: pd.DataFrame, positions: Mapping[str, tuple[float, float]]
@@ -528,12 +518,12 @@ def find_clusters(
         reach = 0.0
         for p in plist:
             if p.kind == "vce":
-                r = max(_reach_m(p, rules.blast_threshold_kpa(c))
-                        for c in ("atmospheric", "pressurised", "elongated", "small"))
+                r = _reach_m(p, [rules.blast_threshold_kpa(c) for c in ("atmospheric", "pressurised", "elongated",
+                                                                         "small")])
             elif p.kind == "fireball":
                 r = _fireball_radius(p)
             else:
-                r = _reach_m(p, min(rules.heat_atmospheric_kw_m2, rules.heat_pressurised_kw_m2))
+                r = _reach_m(p, [rules.heat_atmospheric_kw_m2, rules.heat_pressurised_kw_m2])
             needs.append((p, r, None))
             reach = max(reach, r)
         if reach <= 0:

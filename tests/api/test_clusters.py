@@ -148,5 +148,9 @@ def test_a_write_makes_the_clusters_stale(analysed: str, city_client: TestClient
     assert city_client.get("/api/v1/clusters").json()["current"] is False
     with get_engine(analysed).connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM clusters_map")).scalar_one() == 0
-    run_clusters(analysed)
+    from geo_risk.analyse import analyse  # the step of geo-risk analyse recomputes it
+
+    outcome = next(o for o in analyse(analysed, only=["clusters"]) if o.name == "clusters")
+    assert outcome.ran and "UNCONFIRMED" in outcome.summary
     assert store.clusters_are_current(analysed)
+    assert not next(o for o in analyse(analysed, only=["clusters"]) if o.name == "clusters").ran
