@@ -25,7 +25,8 @@ Rules (each is also listed in :attr:`ScenarioSet.assumptions`)
    every LOC frequency is the per-vessel frequency × n (the n vessels are lumped at the unit's
    position: qra-fidelity §7). No piping, no loading arms or hoses, no domino effects.
 2. **Equipment → LOC set** (:data:`EQUIPMENT_RULES`): pressure vessel and cylinder store →
-   pressure vessel (a cylinder store is ONE vessel holding the whole stored quantity); process
+   pressure vessel (each cylinder or pack of a cylinder store is one vessel of rule 1; without
+   vessel fields the store is ONE vessel holding the whole stored quantity); process
    vessel → process vessel (``scenario_process_vessel_g*_frequency``: recalled Purple Book values,
    10× the pressure vessel's, UNCONFIRMED); atmospheric and refrigerated tanks → the atmospheric
    tank row of their containment (single when not given). Pipelines and warehouses
@@ -192,8 +193,8 @@ EQUIPMENT_RULES: tuple[EquipmentRule, ...] = (
                   "Purple Book process / reactor vessel (scenario_process_vessel_g*_frequency, recalled, "
                   "10x the pressure vessel's)"),
     EquipmentRule("cylinder_store", "", "", "pressure_vessel",
-                  "a cylinder store taken as ONE pressure vessel holding the whole stored quantity (conservative "
-                  "in consequence; the frequency of many cylinders is not summed)"),
+                  "a cylinder store: each cylinder (or pack) a pressure vessel of rule 1 (vessel_count); without "
+                  "vessel fields ONE pressure vessel holding the whole stored quantity"),
     EquipmentRule("atmospheric_tank", "single", "", "atmospheric_tank_single", f"{_ATM}, single containment"),
     EquipmentRule("atmospheric_tank", "double", "", "atmospheric_tank_double",
                   f"{_ATM}, double containment (the table has no 10 mm hole row: two LOCs)"),
