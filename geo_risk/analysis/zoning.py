@@ -145,8 +145,17 @@ def _project(geoms: np.ndarray, epsg: int) -> np.ndarray:
 
 def cell_polygons(cells: np.ndarray) -> np.ndarray:
     """Shapely polygons (lon/lat, EPSG:4326) of H3 cells."""
-    rings = [[(lng, lat) for lat, lng in h3.cell_to_boundary(c)] for c in cells]
-    return np.array([shapely.Polygon(r) for r in rings], dtype=object) if rings else np.array([], dtype=object)
+    out = np.empty(len(cells), dtype=object)
+    if len(cells) == 0:
+        return out
+    bounds = [h3.cell_to_boundary(c) for c in cells]
+    sizes = np.fromiter((len(b) for b in bounds), dtype=np.int64, count=len(bounds))
+    for n in np.unique(sizes):  # hexagons (6 vertices), pentagons (5), and cells cut by an icosahedron edge
+        idx = np.flatnonzero(sizes == n)
+        latlng = np.array([bounds[i] for i in idx], dtype=float)  # (m, n, 2) lat, lng
+        ring = np.concatenate([latlng, latlng[:, :1]], axis=1)[:, :, ::-1]  # closed, lng first
+        out[idx] = shapely.polygons(ring)
+    return out
 
 
 def _cells_of(lon: np.ndarray, lat: np.ndarray, res: int) -> np.ndarray:
@@ -218,31 +227,36 @@ def apportion_population(geoms: np.ndarray, population: np.ndarray, res: int) ->
         epsg = utm_epsg(shapely.get_x(rep[cross]), shapely.get_y(rep[cross]))
         for zone in np.unique(epsg):
             idx = cross[epsg == zone]
-            # candidate cells: those of the vertices and their neighbours (a part of an area in a
-            # cell holds a vertex there or crosses from a neighbouring one)
-            coords, owner = shapely.get_coordinates(geoms[idx], return_index=True)
-            vcell = _cells_of(coords[:, 0], coords[:, 1], res)
-            cand: dict[int, set[str]] = {}
-            for o, c in zip(owner, vcell, strict=True):
-                cand.setdefault(int(o), set()).add(c)
-            g_idx, c_ids = [], []
-            for o, cs in cand.items():
-                ring: set[str] = set()
-                for c in cs:
-                    ring.update(h3.grid_disk(c, 1))
-                g_idx.extend([o] * len(ring))
-                c_ids.extend(ring)
-            g_idx_a = np.asarray(g_idx, dtype=int)
-            c_ids_a = np.asarray(c_ids, dtype=object)
-            cu, cinv = np.unique(c_ids_a, return_inverse=True)
-            cpoly = _project(cell_polygons(cu), int(zone))
             gm = _project(geoms[idx], int(zone))
             whole = shapely.area(gm)
-            a = shapely.area(shapely.intersection(gm[g_idx_a], cpoly[cinv]))
-            keep = a > 0
-            pair_area.append(a[keep] / whole[g_idx_a[keep]])
-            pair_cell.append(c_ids_a[keep])
-            pair_geom.append(idx[g_idx_a[keep]])
+            # First the cells holding a vertex of the area; an area whose parts there do not add up
+            # to its whole crosses a cell without a vertex in it: then the neighbours of those cells too.
+            coords, owner = shapely.get_coordinates(geoms[idx], return_index=True)
+            pairs = pd.DataFrame({"o": owner, "c": _cells_of(coords[:, 0], coords[:, 1], res)}).drop_duplicates()
+            done = np.zeros(len(idx))
+            for attempt in range(2):
+                if attempt:
+                    short = np.flatnonzero(done < 1.0 - 1e-9)
+                    if short.size == 0:
+                        break
+                    seen = pairs[pairs["o"].isin(short)]
+                    ring = [(o, n) for o, c in zip(seen["o"], seen["c"], strict=True) for n in h3.grid_disk(c, 1)]
+                    pairs = pd.DataFrame(ring, columns=["o", "c"]).drop_duplicates()
+                    pairs = pairs.merge(seen, how="left", indicator=True)
+                    pairs = pairs[pairs["_merge"] == "left_only"][["o", "c"]]
+                    if pairs.empty:
+                        break
+                g_idx = pairs["o"].to_numpy(dtype=np.int64)
+                c_ids = pairs["c"].to_numpy(dtype=object)
+                cu, cinv = np.unique(c_ids, return_inverse=True)
+                cpoly = _project(cell_polygons(cu), int(zone))
+                a = shapely.area(shapely.intersection(gm[g_idx], cpoly[cinv]))
+                keep = a > 0
+                share = a[keep] / whole[g_idx[keep]]
+                np.add.at(done, g_idx[keep], share)
+                pair_area.append(share)
+                pair_cell.append(c_ids[keep])
+                pair_geom.append(idx[g_idx[keep]])
         share = np.concatenate(pair_area)
         gidx = np.concatenate(pair_geom)
         np.add.at(placed, gidx, share)
