@@ -70,10 +70,16 @@ def conflict_settings(settings: Any = None):  # noqa: ANN201 - a ConflictSetting
 def conflict_distances(url: str, units: pd.DataFrame, enterprises: pd.DataFrame, stored: pd.DataFrame
                        ) -> tuple[pd.DataFrame, list[str]]:
     """Required distances per unit and class: the stored current ones, and for units without them
-    the declared distances (from the unit) and design-code distances; with notes saying how many."""
-    from geo_risk.analysis.methods import INVENTORY_COLUMNS, method_rows
+    the declared distances (from the unit) and design-code distances; with notes saying how many.
+
+    Design-code distances come from :func:`geo_risk.standards.gbt37243.code_distances`. Only a
+    pressurised or refrigerated store (the liquefied-hydrocarbon test) and a warehouse or cylinder
+    store (class 甲 storage items and tonnes) depend on the inventory; every other unit's distances
+    depend on its type, equipment and fire class alone and are computed once per combination.
+    """
+    from geo_risk.analysis.methods import INVENTORY_COLUMNS
     from geo_risk.standards.gb36894 import TARGET_CLASSES
-    from geo_risk.standards.gbt37243 import declared_distances
+    from geo_risk.standards.gbt37243 import code_distances
     from geo_risk.store.read import read_table
 
     notes: list[str] = []
@@ -85,21 +91,52 @@ def conflict_distances(url: str, units: pd.DataFrame, enterprises: pd.DataFrame,
         return stored, notes
     notes.append(f"{len(missing)} of {len(units)} unit(s) have no current GB/T 37243 external distances stored "
                  "(run `geo-risk risk --all`): for them only the declared and design-code distances are checked")
-    inv = read_table(url, "inventory", INVENTORY_COLUMNS, index=False, where_in=("unit_id", list(missing)))
     u = units.loc[missing]
-    table = method_rows(enterprises[["name", "status"]],
-                        u[["enterprise_id", "name", "unit_type", "equipment", "fire_class"]], inv)
-    code = table[table["level"] == "unit"].set_index("unit_id")
-    rows = []
-    for uid, rec in u.iterrows():
-        declared = declared_distances(rec.to_dict())
-        for cls in TARGET_CLASSES:
-            k = code.loc[uid, f"code_distance_{cls}_m"] if uid in code.index else None
-            rows.append({"unit_id": uid, "target_class": cls, "method": None, "final_distance_m": np.nan,
-                         "declared_distance_m": declared[cls] if declared[cls] is not None else np.nan,
-                         "code_distance_m": np.nan if k is None or pd.isna(k) else float(k)})
-    extra = pd.DataFrame(rows)
+    by_inventory = u["equipment"].isin(["pressure_vessel", "refrigerated_tank", "warehouse", "cylinder_store"])
+    inv_by_unit: dict[str, list[dict]] = {}
+    if by_inventory.any():
+        inv = read_table(url, "inventory", INVENTORY_COLUMNS, index=False,
+                         where_in=("unit_id", list(u.index[by_inventory])))
+        for rec in inv.to_dict("records"):
+            inv_by_unit.setdefault(str(rec["unit_id"]), []).append(rec)
+    cache: dict[tuple, dict[str, float | None]] = {}
+    code = np.full((len(u), len(TARGET_CLASSES)), np.nan)
+    keys = u[["unit_type", "equipment", "fire_class"]].astype(object).where(u[["unit_type", "equipment",
+                                                                              "fire_class"]].notna(), None)
+    for k, (uid, key, per_inv) in enumerate(zip(u.index, keys.itertuples(index=False, name=None), by_inventory,
+                                               strict=True)):
+        unit = dict(zip(("unit_type", "equipment", "fire_class"), key, strict=True))
+        if per_inv:
+            dist = code_distances({**unit, "id": uid}, inv_by_unit.get(str(uid), [])).distance_m
+        else:
+            if key not in cache:
+                cache[key] = dict(code_distances(unit).distance_m)
+            dist = cache[key]
+        code[k] = [np.nan if dist.get(c) is None else float(dist[c]) for c in TARGET_CLASSES]
+    single = pd.to_numeric(u["safety_distance_m"], errors="coerce").to_numpy(dtype=float)
+    frames = []
+    for j, cls in enumerate(TARGET_CLASSES):
+        own = pd.to_numeric(u[f"safety_distance_{cls}_m"], errors="coerce").to_numpy(dtype=float)
+        frames.append(pd.DataFrame({"unit_id": u.index.to_numpy(), "target_class": cls, "method": None,
+                                    "final_distance_m": np.nan,
+                                    "declared_distance_m": np.where(np.isnan(own), single, own),
+                                    "code_distance_m": code[:, j]}))
+    extra = pd.concat(frames, ignore_index=True)
     return (pd.concat([stored, extra], ignore_index=True) if len(stored) else extra), notes
+
+
+def required_reach(distances: pd.DataFrame) -> pd.Series:
+    """Unit id → the largest distance (m) any rule requires of it (NaN-free; units with none left out)."""
+    cols = [c for c in ("final_distance_m", "declared_distance_m", "code_distance_m") if c in distances.columns]
+    reach = distances[cols].apply(pd.to_numeric, errors="coerce").max(axis=1)
+    return reach.groupby(distances["unit_id"]).max().dropna()
+
+
+def grid_box(grid: Any) -> tuple[float, float, float, float]:
+    """A grid's extent as a lon/lat box (EPSG:4326), densified so the box holds the whole grid."""
+    import pyproj
+
+    return pyproj.Transformer.from_crs(grid.crs, 4326, always_xy=True).transform_bounds(*grid.bounds, densify_pts=21)
 
 
 def run_conflicts(url: str, progress: Progress | None = None, *, settings: Any = None,
@@ -115,9 +152,10 @@ def run_conflicts(url: str, progress: Progress | None = None, *, settings: Any =
         progress("conflicts: reading", 0, 3)
     version = inputs_version(url)
     basis = store.current_basis(url)
-    data = store.read_inputs(url)
+    data = store.read_inputs(url, targets=False)
     distances, notes = conflict_distances(url, data["units"], data["enterprises"], data["distances"])
     grids = read_grids(url, data_dir=data_dir)
+    data["targets"] = store.read_targets(url, required_reach(distances), [grid_box(g) for g in grids])
     if progress:
         progress("conflicts: analysing", 1, 3)
     result = find_conflicts(data["targets"], data["units"], data["enterprises"], distances, grids,

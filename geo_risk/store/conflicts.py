@@ -15,12 +15,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from psycopg2.extras import execute_values
 from sqlalchemy import text
 
 from geo_risk.store.db import get_engine
 
-__all__ = ["read_inputs", "save_conflicts", "current_basis", "latest_run", "conflicts_are_current", "list_conflicts",
-           "conflicts_frame", "targets_frame", "admin_areas_exist"]
+__all__ = ["read_inputs", "read_targets", "save_conflicts", "current_basis", "latest_run", "conflicts_are_current",
+           "list_conflicts", "conflicts_frame", "targets_frame", "admin_areas_exist"]
 
 _CURRENT = ("r.inputs_version = (SELECT inputs_version FROM data_version) "
             "AND r.basis = (SELECT conflicts_basis())")
@@ -38,12 +39,39 @@ def _read_geo(url: str, sql: str, params: dict | None = None) -> gpd.GeoDataFram
     return frame.set_index("id").rename_geometry("geometry")
 
 
-def read_inputs(url: str) -> dict[str, Any]:
+_TARGETS_SQL = "SELECT id, name, kind, category, population, source_layer AS layer, geom FROM all_protection_targets"
+
+#: Targets near the units: per unit, each target table by its GiST index (``&&`` against the unit's
+#: envelope expanded by its reach in degrees, metres per degree taken at their smallest at the box's
+#: highest latitude, as :data:`geo_risk.store.read.NEAR_PLANT_SQL`), and targets in any grid's box.
+_NEAR_SQL = """
+WITH box AS (
+  SELECT u.id, ST_Expand(u.geom,
+           r.reach_m / (111319.0 * cos(radians(least(89.0, greatest(abs(ST_YMin(u.geom)), abs(ST_YMax(u.geom)))
+                                                           + r.reach_m / 110574.0)))),
+           r.reach_m / 110574.0) AS b
+    FROM _conflict_reach r JOIN hazard_units u ON u.id = r.unit_id),
+near AS (
+  SELECT x.id FROM box CROSS JOIN LATERAL (
+    SELECT a.id FROM residential_areas a WHERE a.geom && box.b
+    UNION ALL
+    SELECT p.id FROM protection_targets p WHERE p.geom && box.b) x
+  UNION
+  SELECT a.id FROM residential_areas a
+    JOIN _conflict_boxes g ON a.geom && ST_MakeEnvelope(g.x0, g.y0, g.x1, g.y1, 4326)
+  UNION
+  SELECT p.id FROM protection_targets p
+    JOIN _conflict_boxes g ON p.geom && ST_MakeEnvelope(g.x0, g.y0, g.x1, g.y1, 4326))
+SELECT t.id, t.name, t.kind, t.category, t.population, t.source_layer AS layer, t.geom
+  FROM all_protection_targets t WHERE t.id IN (SELECT id FROM near) ORDER BY t.id
+"""
+
+
+def read_inputs(url: str, *, targets: bool = True) -> dict[str, Any]:
     """What the conflict analysis reads: targets (protection targets and residential areas, with
-    ``layer``), hazard units, enterprises, the current stored external distances, and the
-    administrative areas when that table exists (else None)."""
-    targets = _read_geo(url, "SELECT id, name, kind, category, population, source_layer AS layer, geom "
-                             "FROM all_protection_targets")
+    ``layer``; with ``targets=False`` none: read them with :func:`read_targets`), hazard units,
+    enterprises, the current stored external distances, and the administrative areas when that
+    table exists (else None)."""
     units = _read_geo(url, "SELECT id, enterprise_id, name, unit_type, equipment, fire_class, safety_distance_m, "
                            "safety_distance_high_sensitive_m, safety_distance_important_m, "
                            "safety_distance_general_1_m, safety_distance_general_2_m, safety_distance_general_3_m, "
@@ -58,8 +86,35 @@ def read_inputs(url: str) -> dict[str, Any]:
     admin = None
     if admin_areas_exist(url):
         admin = _read_geo(url, "SELECT id::text AS id, code, name, geom FROM admin_areas")
-    return {"targets": targets, "units": units, "enterprises": enterprises, "distances": distances,
-            "admin_areas": admin}
+    return {"targets": _read_geo(url, _TARGETS_SQL) if targets else None, "units": units,
+            "enterprises": enterprises, "distances": distances, "admin_areas": admin}
+
+
+def read_targets(url: str, reach_m: pd.Series | None = None,
+                 boxes: list[tuple[float, float, float, float]] = ()) -> gpd.GeoDataFrame:
+    """Protection targets and residential areas (EPSG:4326, index id, ``layer``): all of them, or with
+    ``reach_m`` (unit id → metres) only those whose box comes within a unit's reach, plus those in
+    any of ``boxes`` (lon/lat boxes: the IR grids' extents). Chosen in the database by the GiST
+    indexes, so a province's million homes are not read to check a few plants."""
+    if reach_m is None:
+        return _read_geo(url, _TARGETS_SQL)
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TEMP TABLE _conflict_reach (unit_id text, reach_m float8) ON COMMIT DROP"))
+        conn.execute(text("CREATE TEMP TABLE _conflict_boxes (x0 float8, y0 float8, x1 float8, y1 float8) "
+                          "ON COMMIT DROP"))
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            reach = reach_m[reach_m > 0]
+            execute_values(cur, "INSERT INTO _conflict_reach VALUES %s",
+                           [(str(u), float(r)) for u, r in reach.items()], page_size=5000)
+            if boxes:
+                execute_values(cur, "INSERT INTO _conflict_boxes VALUES %s", [tuple(map(float, b)) for b in boxes])
+        finally:
+            cur.close()
+        conn.execute(text("ANALYZE _conflict_reach"))
+        frame = gpd.read_postgis(text(_NEAR_SQL), conn, geom_col="geom", crs="EPSG:4326")
+    return frame.set_index("id").rename_geometry("geometry")
 
 
 def _clean(v: Any) -> Any:
@@ -75,13 +130,16 @@ def _clean(v: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """Rows of ``frame`` as plain Python values (NaN → None) with ``wkb`` the geometry's WKB."""
     import shapely
 
+    if not len(frame):
+        return []
+    plain = frame[columns].astype(object).where(frame[columns].notna(), None)
+    wkb = shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object))
     out = []
-    geoms = frame.geometry.values if len(frame) else []
-    wkb = shapely.to_wkb(np.asarray(geoms, dtype=object)) if len(frame) else []
-    for (_, row), w in zip(frame[columns].iterrows(), wkb, strict=True):
-        rec = {c: _clean(row[c]) for c in columns}
+    for values, w in zip(plain.itertuples(index=False, name=None), wkb, strict=True):
+        rec = {c: _clean(v) for c, v in zip(columns, values, strict=True)}
         rec["wkb"] = w
         out.append(rec)
     return out
@@ -117,20 +175,19 @@ def save_conflicts(url: str, result: Any, *, inputs_version: int, basis: str, gr
             {"iv": inputs_version, "basis": basis, "settings": json.dumps(result.settings, ensure_ascii=False),
              "notes": json.dumps(result.notes, ensure_ascii=False), "totals": json.dumps(totals, ensure_ascii=False),
              "summary": result.summary(), "grids": grids, "seconds": seconds}).scalar_one()
-        if len(conflicts):
-            cols = ", ".join(_CONFLICT_COLS)
-            vals = ", ".join(f":{c}" for c in _CONFLICT_COLS)
-            rows = [{**r, "id": cid, "run": run_id} for r, cid in
-                    zip(_records(conflicts, _CONFLICT_COLS), conflicts["id"], strict=True)]
-            conn.execute(text(f"INSERT INTO conflicts (id, run_id, {cols}, geom) VALUES (:id, :run, {vals}, "  # noqa: S608
-                              "ST_GeomFromWKB(:wkb, 4326))"), rows)
-        if len(targets):
-            cols = ", ".join(_TARGET_COLS)
-            vals = ", ".join(f":{c}" for c in _TARGET_COLS)
-            rows = [{**r, "id": tid, "run": run_id} for r, tid in
-                    zip(_records(targets, _TARGET_COLS), targets["id"], strict=True)]
-            conn.execute(text(f"INSERT INTO conflict_targets (id, run_id, {cols}, geom) VALUES (:id, :run, "  # noqa: S608
-                              f"{vals}, ST_GeomFromWKB(:wkb, 4326))"), rows)
+        cur = conn.connection.dbapi_connection.cursor()  # the same transaction; many rows in few statements
+        try:
+            for table, frame, cols, key in (("conflicts", conflicts, _CONFLICT_COLS, "id"),
+                                            ("conflict_targets", targets, _TARGET_COLS, "id")):
+                if not len(frame):
+                    continue
+                rows = [(rid, run_id, *(r[c] for c in cols), r["wkb"])
+                        for r, rid in zip(_records(frame, cols), frame[key], strict=True)]
+                execute_values(cur, f"INSERT INTO {table} (id, run_id, {', '.join(cols)}, geom) VALUES %s",  # noqa: S608
+                               rows, template="(" + ", ".join(["%s"] * (len(cols) + 2)) + ", ST_GeomFromWKB(%s, 4326))",
+                               page_size=2000)
+        finally:
+            cur.close()
     return int(run_id)
 
 
