@@ -299,6 +299,10 @@ def run_case(grid: Any, sources: list[Any], rose: Any, with_full: bool, with_ref
     row["ours"]["lethality_evaluations"] = count.evaluations // row["ours"]["runs"]
     row["ours"]["lethality_s"] = count.seconds / row["ours"]["runs"]
     row["max_ir_per_year"] = float(ours.max())
+    # the old treatment (rays: every sector along its centre bearing, exact at the cells), same run
+    from geo_risk.risk.grid import RAYS
+
+    _, row["rays"] = _timed(lambda: risk_field(grid, sources, rose, smoothing=RAYS).ir)
     full = add_full(row, grid, sources, rose, ours) if with_full else None
     if with_ref:
         add_ref(row, grid, sources, rose, ours, full)
@@ -336,8 +340,16 @@ def add_ref(row: dict[str, Any], grid: Any, sources: list[Any], rose: Any, ours:
     ref, row["ref"] = _timed(lambda: individual_risk_reference(grid, ref_src, rose), repeat_below_s=0)
     row["ref"]["lethality_evaluations"] = count.evaluations
     row["ref"]["lethality_s"] = count.seconds
-    row["ours_vs_ref_max_abs"] = float(np.abs(ours - ref).max())
-    row["ours_vs_ref_ok"] = row["ours_vs_ref_max_abs"] <= row["tolerance_per_year"]
+    # Smoothed sectors: ours reads a polar raster (rings half a cell apart), the reference evaluates
+    # 45 sub-bearings per sector exactly at each cell: compared beyond one cell of the sources, as a
+    # share of the largest IR (the raster's interpolation error), 3 % allowed.
+    xs, ys = np.meshgrid(grid.xs, grid.ys)
+    away = np.ones(ours.shape, dtype=bool)
+    for s in sources:
+        away &= np.hypot(xs - s.x, ys - s.y) > 1.01 * grid.cell_m
+    row["ours_vs_ref_max_abs"] = float(np.abs(ours - ref)[away].max())
+    row["ours_vs_ref_rel"] = row["ours_vs_ref_max_abs"] / max(float(ref.max()), 1e-300)
+    row["ours_vs_ref_ok"] = row["ours_vs_ref_rel"] <= 0.03
     if full is not None:
         row["full_vs_ref_max_abs"] = float(np.abs(full - ref).max())
     _per_m(row["ref"])
@@ -371,8 +383,9 @@ def reference_cases(tpl: dict[str, Any], rose: Any, n_cells: int) -> list[dict[s
         row, _ = run_case(grid, src, rose, with_full=True, with_ref=True)
         row["template"] = name
         print(f"ref {row['ref']['seconds']:.1f} s, ours {row['ours']['seconds'] * 1e3:.1f} ms, full "
-              f"{row['full']['seconds'] * 1e3:.1f} ms; ours−ref max {row['ours_vs_ref_max_abs']:.2g} "
-              f"(≤ {row['tolerance_per_year']:.2g}: {'ok' if row['ours_vs_ref_ok'] else 'FAIL'})", flush=True)
+              f"{row['full']['seconds'] * 1e3:.1f} ms, rays {row['rays']['seconds'] * 1e3:.1f} ms; ours−ref max "
+              f"{row['ours_vs_ref_max_abs']:.2g} = {row['ours_vs_ref_rel']:.2%} of the largest IR beyond a cell of the "
+              f"source (≤ 3 %: {'ok' if row['ours_vs_ref_ok'] else 'FAIL'})", flush=True)
         rows.append(row)
     return rows
 
@@ -395,7 +408,7 @@ def series(tpl: dict[str, Any], rose: Any, ns: list[int], cells: list[float], sp
             print(f"  N {n:>2} at {cell:g} m ({grid.nx}×{grid.ny} = {grid.nx * grid.ny:,} cells): ours …", end=" ",
                   flush=True)
             row, ours = run_case(grid, sources, rose, with_full=False, with_ref=False)
-            print(f"{row['ours']['seconds']:.2f} s", end="", flush=True)
+            print(f"{row['ours']['seconds']:.2f} s (rays {row['rays']['seconds']:.2f} s)", end="", flush=True)
             predicted = row["ours"]["seconds"] * max(worst_ratio, 1.0) * 1.2
             if worst_ratio and predicted > max_full_s:
                 row["full_skipped"] = f"predicted {predicted:.0f} s > --max-full-s {max_full_s:g}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from geo_risk.risk.contours import ir_level_label  # the engine's label of an iso-risk level (one definition)
+
 __all__ = ["RISK_COLOURS", "HAZARD_GRADE_COLOURS", "TARGET_CLASS_COLOURS", "IR_CONTOUR_COLOURS", "ir_level_label"]
 
 #: Four-colour risk levels (红橙黄蓝): code → (colour, 中文, English).
@@ -33,11 +35,6 @@ TARGET_CLASS_COLOURS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def ir_level_label(level_per_year: float) -> str:
-    """``3×10⁻⁶`` for 3e-6: the label of an iso-risk level on maps, legends and exports."""
-    mantissa, exponent = f"{level_per_year:.0e}".split("e")
-    sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-    return f"{mantissa}×10{str(int(exponent)).translate(sup)}"
 
 
 #: Iso-risk contours at the GB 36894 individual-risk criteria (per year): label → (colour, 中文, English).

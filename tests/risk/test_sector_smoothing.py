@@ -341,3 +341,20 @@ def test_smoothed_real_outcomes_with_footprint_boxes_equal_the_slow_reference() 
     assert slow.max() > 1e-7
     assert np.all((fast >= lo - slack) & (fast <= hi + slack) | ~far)
     assert fast.sum() == pytest.approx(slow.sum(), rel=0.02)
+
+
+def test_the_engine_imports_nothing_from_layers_api_or_store() -> None:
+    """geo_risk/risk (the engine) is pure: no import of layers/, api/ or geo_risk.store (issue 13)."""
+    import ast
+    from pathlib import Path
+
+    import geo_risk.risk
+
+    bad = []
+    for path in Path(geo_risk.risk.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            bad += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("layers", "api")
+                    or n.startswith("geo_risk.store")]
+    assert bad == []
