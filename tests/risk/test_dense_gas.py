@@ -23,6 +23,7 @@ from geo_risk.risk.dense_gas import (
     bm_table,
     flashing_source,
     plume_ratio,
+    puff_ratio,
 )
 from geo_risk.risk.dispersion import (
     DENSE_GAS_FLAG,
@@ -88,6 +89,12 @@ def test_table_look_ups_t_bm3() -> None:
     assert plume == pytest.approx([1.784, 2.016, 2.21, 2.394, 2.564, 2.714], abs=1e-12)
     puff = [beta_of_curve("puff", r, 0.75) for r in (0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)]
     assert puff == pytest.approx([0.93, 1.03, 1.185, 1.375, 1.525, 1.68, 1.8475], abs=1e-12)
+
+
+def test_segments_are_closed_on_the_right() -> None:
+    """At a breakpoint the left segment holds: 0.10 plume curve at α = −0.55 → 1.75 (not 0.24α + 1.88 = 1.748)."""
+    assert beta_of_curve("plume", 0.1, -0.55) == 1.75
+    assert beta_of_curve("puff", 0.001, -0.10) == 2.075
 
 
 def test_nomogram_samples_against_the_independent_digitisation() -> None:
@@ -302,6 +309,74 @@ def test_a_continuous_release_far_away_is_the_lower_of_plume_and_puff() -> None:
     x_near = np.array([50.0, 1.5 * 600 / 2.5 - 1.0])
     c = plume._dense_plume_conc(x_near, 0 * x_near)
     np.testing.assert_allclose(plume.toxic_load(x_near, 0 * x_near, *args), (1e6 * c) ** 2.75 * 600.0)
+
+
+def test_puff_near_field_before_the_first_curve() -> None:
+    """α = −0.5: the 0.10 curve starts at β = 0.70 (x′ = 5.01); before it C/C0 = 3.24/(3.24 + x′²) > 0.10."""
+    assert float(puff_ratio(4.5, -0.5)) == pytest.approx(3.24 / (3.24 + 4.5**2), rel=1e-12)
+    assert float(puff_ratio(5.0, -0.5)) == pytest.approx(3.24 / (3.24 + 25.0), rel=1e-12)
+    assert float(puff_ratio(8.0, 0.645)) == 0.1  # floored at the first curve
+
+
+def test_dense_threshold_of_a_continuous_release() -> None:
+    """The criterion falls as u^(−5/6): Burro's 0.4492 at 10.9 m/s is 0.18 at 32.6 m/s (dense) and 0.137
+    at 45 m/s (passive: the cloud model takes the Gaussian)."""
+    assert burro(32.6).criterion == pytest.approx(0.4492 * (10.9 / 32.6) ** (5 / 6), rel=1e-3)
+    assert burro(32.6).is_dense and not burro(45.0).is_dense
+    spec = CloudSpec(False, 0.23 * 425.6, 600.0, 0.0, 16.043, 1.76, 111.15)
+    assert cloud_model(spec, Weather("D", 32.6)).model == "dense_plume"
+    assert cloud_model(spec, Weather("D", 45.0)).model == "passive_plume"
+
+
+def test_dense_threshold_of_an_instantaneous_release() -> None:
+    """√(g0′V0^{1/3})/u ∝ 1/u: Potchefstroom's 4.42 at 2 m/s is 0.30 at 29.5 m/s (dense) and 0.177 at 50 m/s."""
+    def at(u: float) -> DensePuff:
+        rho_a = P_ATM * 0.02896 / (R_GAS * 293.15)
+        return DensePuff(7.25e4 * 1.434, 1.434, 293.15, u, 293.15, rho_a)
+
+    assert at(29.5).criterion == pytest.approx(potchefstroom().criterion * 2.0 / 29.5, rel=1e-12)
+    assert 0.2 < at(29.5).criterion < 0.4 and at(29.5).is_dense
+    assert at(50.0).criterion < 0.2 and not at(50.0).is_dense
+
+
+def test_transition_where_the_diluted_cloud_stops_being_dense() -> None:
+    """Criterion₀ 0.2 (isothermal): the local criterion 0.2·(C/C0)^{1/6} reaches 0.15 at C/C0 = 0.75⁶ = 0.178,
+    before the end of the correlation."""
+    rho_a = 1.204
+    p = DensePlume(10.0, 3.0, 293.15, 1.0, 293.15, rho_a)
+    u = (p.criterion / 0.2) ** (6 / 5) * 1.0  # criterion ∝ u^(−5/6)
+    p = DensePlume(10.0, 3.0, 293.15, u, 293.15, rho_a)
+    assert p.criterion == pytest.approx(0.2, rel=1e-9)
+    x_t, why = p.transition_m()
+    assert "no longer dense" in why
+    assert float(plume_ratio(x_t / p.length_d, p.alpha)) == pytest.approx(0.75**6, rel=1e-6)
+
+
+def test_dense_plume_is_a_top_hat_of_half_width_l_h() -> None:
+    cloud = cloud_model(chlorine_spec(False), D5)
+    x = 0.5 * cloud.transition_m
+    lh = float(cloud.dense.half_width_m(x))  # type: ignore[union-attr]
+    inside, outside = cloud._dense_plume_conc(np.array([x, x]), np.array([lh * 0.999, lh * 1.001]))
+    assert inside > 0 and outside == 0.0
+
+
+def test_dense_puff_load_is_the_integral_over_at_most_30_min_of_cover() -> None:
+    """Independent quadrature of the cloud-mean history (DensePuff.ratio at the receptor) over the first
+    1800 s of cover; the cover lasts longer than that here."""
+    from scipy.integrate import quad
+
+    cloud = cloud_model(chlorine_spec(True), F15)
+    d = cloud.dense
+    x, y = 0.6 * cloud.transition_m, 100.0
+    t_in, t_out = (float(v[0]) for v in d.cover_times_s(np.array([x]), np.array([y])))  # type: ignore[union-attr]
+    assert t_out - t_in > 1800.0
+
+    def c(t: float) -> float:
+        return 1e6 * cloud.ambient_gas_density_kg_m3 * float(d.ratio(x, y, t))  # type: ignore[union-attr]
+
+    hand = quad(lambda t: c(t) ** 2.75, t_in * (1 + 1e-9), t_in + 1800.0, limit=200)[0]
+    got = float(cloud.toxic_load(np.array(x), np.array(y), 2.75, 1e6, 1800.0))
+    assert got == pytest.approx(hand, rel=2e-3)
 
 
 def test_issue_13_figures() -> None:
