@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
+from scipy.spatial import cKDTree
 
 from geo_risk.analysis.colours import (
     COLOURS,
@@ -270,8 +271,6 @@ def r_heat(
 ) -> np.ndarray:
     """Σ R · K(d) per cell over the sources within ``radius_m`` of the cell's centre (d in metres,
     UTM zone of each source)."""
-    from scipy.spatial import cKDTree
-
     out = np.zeros(len(cells))
     r = np.asarray(r, dtype=float)
     ok = np.isfinite(r) & (r > 0)
@@ -330,13 +329,14 @@ def cell_ir_max(
     return out
 
 
-def holds(polys: np.ndarray, geoms: np.ndarray) -> np.ndarray:
-    """Per cell polygon: whether any of ``geoms`` (lon/lat) shares more than a boundary with it."""
+def holds(polys: np.ndarray, geoms: np.ndarray, tree: shapely.STRtree | None = None) -> np.ndarray:
+    """Per cell polygon: whether any of ``geoms`` (lon/lat) shares more than a boundary with it
+    (``tree``: an STRtree of ``polys``, built when not given)."""
     out = np.zeros(len(polys), dtype=bool)
     geoms = np.asarray([g for g in geoms if g is not None and not g.is_empty], dtype=object)
     if len(polys) == 0 or len(geoms) == 0:
         return out
-    tree = shapely.STRtree(polys)
+    tree = tree or shapely.STRtree(polys)
     gi, ci = tree.query(geoms, predicate="intersects")
     real = ~shapely.touches(geoms[gi], polys[ci])
     out[ci[real]] = True
@@ -369,7 +369,7 @@ def classify_cells(
 
 def area_colours(
     areas: pd.DataFrame, area_geoms: np.ndarray, polys: np.ndarray, colours: np.ndarray,
-    population: np.ndarray, kind: str, res: int,
+    population: np.ndarray, kind: str, res: int, tree: shapely.STRtree | None = None,
 ) -> pd.DataFrame:
     """Per area: the worst colour of the cells overlapping it (more than a shared boundary) and the
     number of cells of each colour; population = residents of the cells whose centre lies inside."""
@@ -378,7 +378,7 @@ def area_colours(
     if len(areas) == 0:
         return pd.DataFrame(columns=cols)
     area_geoms = np.asarray(area_geoms, dtype=object)
-    tree = shapely.STRtree(polys)
+    tree = tree or shapely.STRtree(polys)
     ai, ci = tree.query(area_geoms, predicate="intersects")
     real = ~shapely.touches(area_geoms[ai], polys[ci])
     ai, ci = ai[real], ci[real]
@@ -544,7 +544,8 @@ def zone(inputs: ZoningInputs, settings: ZoningSettings | None = None) -> Zoning
         ir = cell_ir_max(cells, res, inputs.ir_at, inputs.ir_points)
         t[f"ir_r{res}"] = time.perf_counter() - ts
         ts = time.perf_counter()
-        colour, ir_col, raised = classify_cells(ir, holds(polys, red_geoms), holds(polys, a_parks), rules)
+        tree = shapely.STRtree(polys)
+        colour, ir_col, raised = classify_cells(ir, holds(polys, red_geoms, tree), holds(polys, a_parks, tree), rules)
         pop = pop_by_cell.reindex(cells).fillna(0.0).to_numpy()
         frames.append(pd.DataFrame({
             "h3": cells, "resolution": res, "colour": colour, "colour_label": [colour_label(c) for c in colour],
@@ -554,7 +555,7 @@ def zone(inputs: ZoningInputs, settings: ZoningSettings | None = None) -> Zoning
         if res == settings.resolution:  # areas at the coarse resolution (what a regulator reads)
             for kind, frame, geoms in (("park", inputs.parks, park_geoms),
                                        ("admin", inputs.admin_areas, admin_geoms)):
-                areas.append(area_colours(frame.reset_index(drop=True), geoms, polys, colour, pop, kind, res))
+                areas.append(area_colours(frame.reset_index(drop=True), geoms, polys, colour, pop, kind, res, tree))
         t[f"classify_r{res}"] = time.perf_counter() - ts
     cells_all = pd.concat(frames, ignore_index=True)
     areas_all = pd.concat(areas, ignore_index=True)

@@ -108,7 +108,11 @@ def save(url: str, result: Any, *, inputs_version: int, basis_: str, summary: di
     raw = get_engine(url).raw_connection()
     try:
         cur = raw.cursor()
-        cur.execute("DELETE FROM zoning_runs")
+        # The previous run goes whole; a large grid is copied without its GiST index, built once after.
+        cur.execute("TRUNCATE zoning_runs, zoning_cells, zoning_areas, zoning_enterprises, zoning_units")
+        rebuild = len(result.cells) >= 10_000
+        if rebuild:
+            cur.execute("DROP INDEX IF EXISTS ix_zoning_cells_geom")
         cur.execute("INSERT INTO zoning_runs (inputs_version, basis, settings, summary) VALUES (%s, %s, %s, %s) "
                     "RETURNING id", (inputs_version, basis_, json.dumps(result.settings, ensure_ascii=False),
                                      json.dumps(summary, ensure_ascii=False)))
@@ -116,6 +120,8 @@ def save(url: str, result: Any, *, inputs_version: int, basis_: str, summary: di
         c = result.cells.assign(run_id=run_id, geom=_ewkb(result.cells["geometry"]))
         _copy(cur, "zoning_cells", c, ["run_id", "h3", "resolution", "colour", "colour_label", "ir_max", "ir_colour",
                                         "raised_by", "r_heat", "population", "geom"])
+        if rebuild:
+            cur.execute("CREATE INDEX ix_zoning_cells_geom ON zoning_cells USING gist (geom)")
         if len(result.areas):
             a = result.areas.assign(run_id=run_id, geom=_ewkb(result.areas["geometry"]))
             _copy(cur, "zoning_areas", a, ["run_id", "kind", "area_id", "name", "park_grade", "resolution", "colour",
