@@ -23,7 +23,8 @@ On each, the same database:
 - **PostGIS SQL**: :data:`geo_risk.store.clusters.FALLBACK_POLICY_SQL`, one statement of ST_DWithin
   self-joins in the same UTM CRS computing the fallback links (units ≤ 200 m; boundaries ≤ 500 m with
   two major hazards) and the weighted, pruned policy links (same park or ≤ 1 km; shared division or
-  dominant hazard class from the stored GB 18218 terms). It is given the ids of the units without
+  dominant hazard class from the stored GB 18218 terms; each plant's 4 strongest, by a window
+  function). It is given the ids of the units without
   consequence data (the scenario builder decides that, not SQL). It does not build the graph,
   components, leads, people or outlines, and no domino link: it is the lower bound of what an
   analyst would write in SQL for the distance part. Server memory is not measured.
@@ -162,8 +163,8 @@ def run_sql(url: str, crs: str, lacking: list[str]) -> tuple[float, set[tuple[st
     r = cluster_rules()
     params = {"srid": int(crs.split(":")[1]), "d_unit": r.fallback_unit_distance_m,
               "d_site": r.fallback_boundary_distance_m, "d_policy": r.policy_distance_m,
-              "floor": r.policy_same_park_floor, "minw": r.policy_min_weight, "lacking": lacking,
-              "statuses": list(r.statuses)}
+              "floor": r.policy_same_park_floor, "minw": r.policy_min_weight, "k": r.policy_max_links,
+              "lacking": lacking, "statuses": list(r.statuses)}
     with get_engine(url).connect() as conn:
         t = time.perf_counter()
         rows = conn.execute(text(FALLBACK_POLICY_SQL), params).all()

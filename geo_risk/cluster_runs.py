@@ -35,7 +35,7 @@ def cluster_rules(settings: Any = None):  # noqa: ANN201 - a ClusterRules
                         blast_atmospheric_kpa=blast[0], blast_pressurised_kpa=blast[1], blast_elongated_kpa=blast[2],
                         blast_small_kpa=blast[3], fallback_unit_distance_m=fb[0], fallback_boundary_distance_m=fb[1],
                         policy_distance_m=s.clusters_policy_distance_m,
-                        policy_min_weight=s.clusters_policy_min_weight)
+                        policy_min_weight=s.clusters_policy_min_weight, policy_max_links=s.clusters_policy_max_links)
 
 
 def metric_crs(enterprises: Any) -> str:
@@ -91,7 +91,7 @@ def rules_text(settings: dict[str, Any]) -> str:
             f"engulfment escalate; fallback (CHOICE): units ≤ {v['fallback_unit_distance_m']:g} m, or boundaries ≤ "
             f"{v['fallback_boundary_distance_m']:g} m with two major hazards; policy (CHOICE): same park or ≤ "
             f"{v['policy_distance_m']:g} m, shared GB/T 4754 division or dominant hazard class, weight ≥ "
-            f"{v['policy_min_weight']:g}")
+            f"{v['policy_min_weight']:g}, each plant's {v.get('policy_max_links', 0) or 'all'} strongest")
 
 
 def clusters_current(url: str) -> bool:

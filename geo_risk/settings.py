@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         description="Joint-prevention clusters: policy links weaker than this are pruned; weight = shared traits/2 "
         "× proximity (CHOICE).",
     )
+    clusters_policy_max_links: int = Field(
+        default=4, ge=0, le=1000,
+        description="Joint-prevention clusters: each enterprise keeps its this many strongest policy links (a link "
+        "stays when it is among the strongest of either end; 0: no limit; CHOICE).",
+    )
 
     zoning_h3_resolution: int = Field(
         default=8, ge=5, le=10,

@@ -291,7 +291,7 @@ REGISTRY: dict[str, LayerDef] = {
              "lead_enterprise_name", "lead_reason", "combined_r", "people", "worst_colour", "parks", "cross_park"),
             ("member_names", "n_members", "kinds", "lead_enterprise_name", "lead_reason", "combined_r", "people",
              "worst_colour", "parks", "cross_park"),
-            Style(fill="#9e9e9e", stroke="#4a148c", fill_opacity=0.15, weight=2.5, classify_by="worst_colour",
+            Style(fill="#9e9e9e", stroke="#311b92", fill_opacity=0.3, weight=2.0, classify_by="worst_colour",
                   classes={c: (RISK_COLOURS[level][0], f"成员最高风险：{zh}", f"Worst member: {en}")
                            for c, level, zh, en in (("red", "major", "重大风险（红）", "major risk (red)"),
                                                     ("orange", "high", "较大风险（橙）", "larger risk (orange)"),
@@ -308,7 +308,7 @@ REGISTRY: dict[str, LayerDef] = {
              "cross_park", "evidence_count", "reason"),
             ("kind_label", "enterprise_a_name", "enterprise_b_name", "vector", "threshold", "value_unit", "distance_m",
              "cross_park", "reason"),
-            Style(fill="#4a148c", stroke="#4a148c", fill_opacity=0.9, weight=2.0, classify_by="kind",
+            Style(fill="#4a148c", stroke="#4a148c", fill_opacity=0.9, weight=1.5, classify_by="kind",
                   classes={
                       "domino": ("#b71c1c", "多米诺（物理，热辐射或超压达阈值）",
                                  "Domino (heat or overpressure at threshold)"),

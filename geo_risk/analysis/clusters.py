@@ -37,7 +37,10 @@ of a hazardous unit of B, or — failing that — when the two plant boundaries 
 form: the dominant hazard class of their major hazard installations, by Σβq/Q]. The data carries only
 whether a unit runs a key supervised process (特殊危险化工工艺), not which one, so "the same process" is
 not tested. Weight w = s/2 × p, proximity p = max(1 − gap/``policy_distance_m``, ``policy_same_park_floor``
-for the same park, else 0); links with w < ``policy_min_weight`` are pruned (weak).
+for the same park, else 0); links with w < ``policy_min_weight`` are pruned (weak), and of the rest
+each enterprise keeps its ``policy_max_links`` strongest (by w, then the smaller gap, then the other's
+id): a link stays when it is among the strongest of either end (a park of one trade would otherwise
+be a clique of every pair).
 
 A link is flagged ``cross_park`` when its two enterprises are in different parks, or one is in a park and
 the other outside any (two plants both outside parks: not flagged). Links are undirected: one per
@@ -104,6 +107,7 @@ class ClusterRules:
     policy_distance_m: float = 1000.0
     policy_same_park_floor: float = 0.25
     policy_min_weight: float = 0.25
+    policy_max_links: int = 4
     outline_buffer_m: float = 50.0
     contour_level_per_year: float = 3e-6
     statuses: tuple[str, ...] = ("operating", "suspended")
@@ -120,6 +124,9 @@ class ClusterRules:
             v = getattr(self, name)
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
                 raise InvalidInput(f"cluster rule {name} must be a number ≥ 0; got {v!r}")
+        if not (isinstance(self.policy_max_links, int) and self.policy_max_links >= 0):
+            raise InvalidInput(f"cluster rule policy_max_links must be a whole number ≥ 0 (0: no limit); got "
+                               f"{self.policy_max_links!r}")
         for name in ("policy_same_park_floor", "policy_min_weight"):
             v = getattr(self, name)
             if not (isinstance(v, int | float) and 0 <= v <= 1):
@@ -155,6 +162,7 @@ RULE_TAGS: dict[str, str] = {
     "policy_distance_m": "CHOICE (reference §4.3: same park or within 1 km)",
     "policy_same_park_floor": "CHOICE (proximity given to two plants of one park farther apart than policy_distance_m)",
     "policy_min_weight": "CHOICE (weak links pruned: one shared trait needs a gap ≤ half policy_distance_m)",
+    "policy_max_links": "CHOICE (each enterprise keeps its 4 strongest policy links; 0: no limit)",
     "outline_buffer_m": "CHOICE (drawing only)",
     "contour_level_per_year": "CHOICE (reference §4.3: people inside the members' 3×10⁻⁶/a contours)",
     "statuses": "CHOICE (enterprises in the register: operating and suspended; planned and closed left out)",
@@ -635,6 +643,7 @@ def find_clusters(
             for i, a in enumerate(ms):
                 for b in ms[i + 1:]:
                     pairs.add((a, b))
+    policy: list[tuple[str, str, float, float, int, float, bool, bool, bool]] = []
     for a, b in sorted(pairs):
         same_ind = industry[a] is not None and industry[a] == industry[b]
         same_form = form.get(a) is not None and form.get(a) == form.get(b)
@@ -648,6 +657,9 @@ def find_clusters(
         w = s / 2.0 * p
         if w < rules.policy_min_weight:
             continue
+        policy.append((a, b, w, gap, s, p, same_ind, same_form, same_park))
+    for a, b, w, gap, s, p, same_ind, same_form, same_park in _strongest(policy, rules.policy_max_links):
+        ga, gb = ent_geoms.loc[a], ent_geoms.loc[b]
         shared = []
         if same_ind:
             shared.append(f"行业 {industry[a]} 大类 / industry division {industry[a]}")
@@ -659,7 +671,8 @@ def find_clusters(
             "a": a, "b": b, "kind": "policy", "vector": None, "equipment_class": None, "value": None,
             "value_unit": None, "threshold": rules.policy_min_weight, "ratio": w / rules.policy_min_weight,
             "scenario": None, "primary_unit": None, "target_unit": None, "distance_m": gap, "weight": round(w, 4),
-            "rule": f"{where}; {'; '.join(shared)}; w = {s}/2 × {p:.2f} = {w:.2f} ≥ {rules.policy_min_weight:g}",
+            "rule": f"{where}; {'; '.join(shared)}; w = {s}/2 × {p:.2f} = {w:.2f} ≥ {rules.policy_min_weight:g}"
+                    + (f"; among the {rules.policy_max_links} strongest of one end" if rules.policy_max_links else ""),
             "line": (ga.representative_point(), gb.representative_point()),
         })
 
@@ -760,6 +773,21 @@ def find_clusters(
                                 "counts whatever its frequency",
                 "scenario_problems": len(problems)}
     return ClusterResult(clusters, links, members, settings, notes, sorted(lacking & set(unit_ids)))
+
+
+def _strongest(policy: list[tuple], k: int) -> list[tuple]:
+    """The policy links among the ``k`` strongest of either end (by weight, then the smaller gap, then the
+    other enterprise's id); all of them when ``k`` is 0."""
+    if k <= 0:
+        return policy
+    ranked: dict[str, list[tuple[float, float, str, int]]] = {}
+    for i, (a, b, w, gap, *_rest) in enumerate(policy):
+        ranked.setdefault(a, []).append((-w, gap, b, i))
+        ranked.setdefault(b, []).append((-w, gap, a, i))
+    keep: set[int] = set()
+    for links in ranked.values():
+        keep |= {i for *_key, i in sorted(links)[:k]}
+    return [row for i, row in enumerate(policy) if i in keep]
 
 
 def _business_forms(assessments: pd.DataFrame, unit_ent: Mapping[str, str], major_units: set[str]

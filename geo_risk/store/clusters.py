@@ -230,7 +230,7 @@ def links_frame(url: str, cluster_ids: list[str]) -> gpd.GeoDataFrame:
 
 #: The fallback and policy links written as one PostGIS query — ST_DWithin self-joins in the metric
 #: CRS ``:srid`` — the independent formulation the tests and the benchmark compare the engine with.
-#: Parameters: :srid, :d_unit, :d_site, :d_policy, :floor, :minw (the rules), :lacking (ids of the
+#: Parameters: :srid, :d_unit, :d_site, :d_policy, :floor, :minw, :k (the rules), :lacking (ids of the
 #: units without consequence data: the scenario builder decides that, not SQL), :statuses.
 FALLBACK_POLICY_SQL = r"""
 WITH e AS (
@@ -271,12 +271,18 @@ WITH e AS (
     SELECT a.id AS ea, b.id AS eb,
            coalesce(a.division = b.division, false)::int + coalesce(fa.cls = fb.cls, false)::int AS s,
            greatest(1 - ST_Distance(a.g, b.g) / :d_policy,
-                    CASE WHEN a.park_id IS NOT NULL AND a.park_id = b.park_id THEN :floor ELSE 0 END, 0) AS p
+                    CASE WHEN a.park_id IS NOT NULL AND a.park_id = b.park_id THEN :floor ELSE 0 END, 0) AS p,
+           ST_Distance(a.g, b.g) AS gap
       FROM pe a JOIN pe b ON a.id < b.id
        AND ((a.park_id IS NOT NULL AND a.park_id = b.park_id) OR ST_DWithin(a.g, b.g, :d_policy))
       LEFT JOIN form fa ON fa.enterprise_id = a.id LEFT JOIN form fb ON fb.enterprise_id = b.id
+), kept AS (
+    SELECT ea, eb, s / 2.0 * p AS w, gap FROM policy_pairs WHERE s > 0 AND s / 2.0 * p >= :minw
+), ranked AS (  -- each end's strongest: weight, then the smaller gap, then the other's id (code-point order)
+    SELECT ea, eb, row_number() OVER (PARTITION BY e ORDER BY w DESC, gap, o COLLATE "C") AS rank
+      FROM (SELECT ea AS e, eb AS o, * FROM kept UNION ALL SELECT eb, ea, * FROM kept) ends
 )
 SELECT 'fallback' AS kind, ea, eb FROM (SELECT ea, eb FROM unit_links UNION SELECT ea, eb FROM site_links) f
 UNION ALL
-SELECT 'policy', ea, eb FROM policy_pairs WHERE s > 0 AND s / 2.0 * p >= :minw
+SELECT DISTINCT 'policy', ea, eb FROM ranked WHERE :k = 0 OR rank <= :k
 """

@@ -276,6 +276,19 @@ def test_policy_needs_a_shared_trait_and_weak_links_are_pruned() -> None:
     assert find_clusters(e, u, inv, rules=ClusterRules(policy_distance_m=2000)).links.empty  # 0.5 × 0.25 < 0.25
 
 
+def test_each_enterprise_keeps_its_strongest_policy_links() -> None:
+    """Five plants of one park and trade in a row, boundaries 100 m apart: every pair passes the weight
+    (w = 0.5 × (1 − gap/1000) ≥ 0.27); with 2 links an end, the union of each end's two strongest remains."""
+    e, u, inv = _layout([{"id": k, "units": [(f"{k}-T1", (120.0 * i, 0.0), "tank")], "park": "P1"}
+                         for i, k in enumerate("ABCDE")])
+    everything = find_clusters(e, u, inv, rules=ClusterRules(policy_max_links=0))
+    assert len(_links(everything, "policy")) == 10
+    two = find_clusters(e, u, inv, rules=ClusterRules(policy_max_links=2))
+    # A: B, C; B: A, C (gap tie, then id); C: B, D; D: C, E; E: D, C
+    assert _links(two, "policy") == {("A", "B"), ("A", "C"), ("B", "C"), ("C", "D"), ("D", "E"), ("C", "E")}
+    assert _cluster_sets(two) == [set("ABCDE")]
+
+
 def test_business_form_from_major_hazard_terms() -> None:
     e, u, inv = _two_tanks(300.0, "2614", "2710", None, None)
     terms_a = [{"codes": ["W2"], "beta_q_over_q": 3.0}, {"codes": ["J3"], "beta_q_over_q": 1.0}]

@@ -57,7 +57,7 @@ def test_links_equal_the_postgis_formulation(analysed: str) -> None:
         sql = pd.read_sql(text(store.FALLBACK_POLICY_SQL), conn, params={
             "srid": int(crs.split(":")[1]), "d_unit": rules.fallback_unit_distance_m,
             "d_site": rules.fallback_boundary_distance_m, "d_policy": rules.policy_distance_m,
-            "floor": rules.policy_same_park_floor, "minw": rules.policy_min_weight,
+            "floor": rules.policy_same_park_floor, "minw": rules.policy_min_weight, "k": rules.policy_max_links,
             "lacking": result.fallback_units, "statuses": list(rules.statuses)})
     for kind in ("fallback", "policy"):
         engine = result.links[result.links["kind"] == kind]
