@@ -85,6 +85,9 @@ class Event:
     #: societal-risk lethality indoors and outdoors; None: FE_in = FE_out = P_E (conservative).
     effects: Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
     kind: str = ""
+    #: lethality(dx, dy) == lethality(dx, −dy): the smoothed engine then evaluates one side of the
+    #: wind axis and mirrors it (half the work). Every Outcome is (tests/risk/test_lethality.py).
+    symmetric: bool = False
 
 
 @dataclass(frozen=True)
@@ -517,24 +520,35 @@ def _polar_samples(event: Event, weather: Any, reach: float, rings: np.ndarray, 
                         np.arcsin(np.clip(cross_max / r, 0.0, 1.0)))
     h = np.minimum(np.floor(half / lay.dalpha).astype(np.int64) + 1, m_bins // 2)
     h[(r < down_min - step) | (r > math.hypot(max(abs(down_min), abs(down_max)), cross_max) + step)] = -1
-    counts = np.where(h < 0, 0, np.minimum(2 * h + 1, m_bins))
+    # a symmetric event: bins 0..h on one side, the other side mirrored below
+    counts = np.where(h < 0, 0, h + 1 if event.symmetric else np.minimum(2 * h + 1, m_bins))
     total = int(counts.sum())
     if total == 0:
         out: tuple[np.ndarray, dict[str, np.ndarray]] = (np.zeros(0, dtype=np.int64), {e: np.zeros(0) for e in want})
     else:
-        ring = np.repeat(np.arange(n_rings), counts)
-        starts = np.repeat(np.cumsum(counts) - counts, counts)
-        m = np.arange(total) - starts - np.repeat(np.where(counts == m_bins, m_bins // 2, h), counts)
-        rel = m * lay.dalpha
+        ring = np.repeat(np.arange(n_rings, dtype=np.int32), counts)
+        first = np.cumsum(counts) - counts
+        if not event.symmetric:
+            first = first + np.where(counts == m_bins, m_bins // 2, h)
+        m = np.arange(total, dtype=np.int32) - np.repeat(first.astype(np.int32), counts)
+        m %= m_bins
+        cos_t, sin_t = _trig(lay)
         rr = r[ring]
-        down, cross = rr * np.cos(rel), -rr * np.sin(rel)
+        down, cross = rr * cos_t[m], rr * sin_t[m]
         inside = (down >= down_min) & (down <= down_max) & (np.abs(cross) <= cross_max) & (rr <= reach)
-        flat = ring[inside] * m_bins + np.mod(m[inside], m_bins)
+        flat = ring[inside].astype(np.int64) * m_bins + m[inside]
         vals = _values(event, down[inside], cross[inside], weather, want, factors)
         keep = np.zeros(flat.size, dtype=bool)
         for e in want:
             keep |= vals[e] > 0
-        out = (flat[keep], {e: np.ascontiguousarray(vals[e][keep]) for e in want})
+        flat = flat[keep]
+        vals = {e: vals[e][keep] for e in want}
+        if event.symmetric:
+            mk = flat % m_bins
+            mirror = (mk > 0) & (mk < m_bins // 2)
+            flat = np.concatenate([flat, flat[mirror] - mk[mirror] + (m_bins - mk[mirror])])
+            vals = {e: np.concatenate([v, v[mirror]]) for e, v in vals.items()}
+        out = (flat, {e: np.ascontiguousarray(v) for e, v in vals.items()})
     if key is not None:
         size = out[0].nbytes + sum(v.nbytes for v in out[1].values())
         if _cache_size[0] + size > _CACHE_BYTES:
@@ -543,6 +557,17 @@ def _polar_samples(event: Event, weather: Any, reach: float, rings: np.ndarray, 
         _cache[key] = out
         _cache_size[0] += size
     return out
+
+
+_TRIG: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _trig(lay: _Layout) -> tuple[np.ndarray, np.ndarray]:
+    """cos(m·dα) and −sin(m·dα) of every bin: (downwind, crosswind) of a unit radius in bin m."""
+    if lay.m not in _TRIG:
+        rel = np.arange(lay.m) * lay.dalpha
+        _TRIG[lay.m] = (np.cos(rel), -np.sin(rel))
+    return _TRIG[lay.m]
 
 
 def _bilinear(r: np.ndarray, theta: np.ndarray, rings: np.ndarray, lay: _Layout

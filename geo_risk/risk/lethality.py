@@ -689,4 +689,5 @@ def as_event(outcome: Outcome, frequency_per_year: float, name: str = "") -> Eve
         f, outcome.lethality, outcome.max_distance_m, directional=outcome.directional, name=name or outcome.kind,
         footprint_m=footprint, envelope_m=lambda weather: _envelope(outcome, weather),
         effects=getattr(outcome, "effects", None), kind=str(outcome.kind),
+        symmetric=True,  # every outcome is symmetric about the wind axis (tests/risk/test_lethality.py)
     )

@@ -169,6 +169,10 @@ def test_smoothing_settings_are_checked() -> None:
     lay = SMOOTHED.layout(16)
     assert lay.n_sub % 2 == 1 and 22.5 / lay.n_sub <= 2.0 and lay.m % 2 == 0
     assert SMOOTHED.layout(3).m % 2 == 0  # an odd sector count still puts the opposite bearing on a bin
+    three = SMOOTHED.layout(3)  # an even number of bins per sector: trapezoid, halves at the shared edges
+    rho3 = three.density(np.full(3, 1 / 3))
+    assert three.bins_per_sector % 2 == 0
+    assert rho3.sum() == pytest.approx(1.0) and np.ptp(rho3) == pytest.approx(0.0, abs=1e-15)
     rho = lay.density(np.full(16, 1 / 16))
     assert rho.sum() == pytest.approx(1.0) and np.ptp(rho) == pytest.approx(0.0, abs=1e-15)
 
