@@ -53,7 +53,8 @@ OGC = "{http://www.opengis.net/ogc}"
 KML_FIELDS = {"description", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude",
               "visibility", "drawOrder", "icon"}
 #: A registry field holding Chinese text, per layer, to compare with what GDAL reads back.
-CHINESE_FIELD = {"inventory": "enterprise_name", "hazard_sources": "enterprise_name"}
+CHINESE_FIELD = {"inventory": "enterprise_name", "hazard_sources": "enterprise_name",
+                 "conflicts": "enterprise_name", "conflict_targets": "target_name"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$")
 
 runner = CliRunner()
@@ -61,8 +62,11 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def city(db_url: str) -> str:
+    from geo_risk.analyse import run_conflicts
+
     load(SAMPLE_CITY, db_url)
     grade_store(db_url)
+    run_conflicts(db_url)  # the conflict layers (declared and design-code distances: no QRA here)
     return db_url
 
 
@@ -227,7 +231,7 @@ def _expected_classes(layer: LayerDef) -> list[tuple[str, str, str]]:
 def check_qml(doc: str, layer: LayerDef, kind: str, attr: str | None) -> None:
     root = ET.fromstring(doc.split("\n", 1)[1])  # after the DOCTYPE
     assert root.tag == "qgis"
-    assert root.findtext("layerGeometryType") == {"point": "0", "polygon": "2"}[kind]
+    assert root.findtext("layerGeometryType") == {"point": "0", "line": "1", "polygon": "2"}[kind]
     renderer = root.find("renderer-v2")
     s = layer.style
     symbols = {sym.get("name"): sym for sym in renderer.find("symbols")}
@@ -240,11 +244,15 @@ def check_qml(doc: str, layer: LayerDef, kind: str, attr: str | None) -> None:
     expected = _expected_classes(layer)
     assert [(v, label) for v, label, _ in got] == [(v, label) for v, _, label in expected]
     for (_, _, symbol), (_, colour, _) in zip(got, expected, strict=True):
-        assert symbol.get("type") == {"point": "marker", "polygon": "fill"}[kind]
+        assert symbol.get("type") == {"point": "marker", "line": "line", "polygon": "fill"}[kind]
         sl = symbol.find("layer")
-        assert sl.get("class") == {"point": "SimpleMarker", "polygon": "SimpleFill"}[kind]
+        assert sl.get("class") == {"point": "SimpleMarker", "line": "SimpleLine", "polygon": "SimpleFill"}[kind]
         props = {o.get("name"): o.get("value") for o in sl.find("Option")}
         assert props == {p.get("k"): p.get("v") for p in sl.findall("prop")}
+        if kind == "line":  # a line is drawn in its class colour, opaque
+            assert _rgba(props["line_color"]) == (colour, 255)
+            assert float(props["line_width"]) == s.weight and props["line_width_unit"] == "Pixel"
+            continue
         assert _rgba(props["color"]) == (colour, round(s.fill_opacity * 255))
         assert _rgba(props["outline_color"]) == (s.stroke, 255)
         assert float(props["outline_width"]) == s.weight and props["outline_width_unit"] == "Pixel"
@@ -258,7 +266,7 @@ def check_sld(doc: str, layer: LayerDef, kind: str, attr: str | None) -> None:
     rules = root.findall(f".//{SE}FeatureTypeStyle/{SE}Rule")
     expected = _expected_classes(layer)
     assert len(rules) == len(expected)
-    symbolizer = {"point": "PointSymbolizer", "polygon": "PolygonSymbolizer"}[kind]
+    symbolizer = {"point": "PointSymbolizer", "line": "LineSymbolizer", "polygon": "PolygonSymbolizer"}[kind]
     for rule, (value, colour, label) in zip(rules, expected, strict=True):
         assert rule.findtext(f"{SE}Description/{SE}Title") == label
         flt = rule.find(f"{OGC}Filter")
@@ -273,6 +281,9 @@ def check_sld(doc: str, layer: LayerDef, kind: str, attr: str | None) -> None:
         sym = rule.find(f"{SE}{symbolizer}")
         assert sym is not None
         params = {p.get("name"): p.text for p in sym.iter(f"{SE}SvgParameter")}
+        if kind == "line":  # a line is drawn in its class colour
+            assert params["stroke"] == colour and float(params["stroke-width"]) == layer.style.weight
+            continue
         assert params["fill"] == colour and float(params["fill-opacity"]) == layer.style.fill_opacity
         assert params["stroke"] == layer.style.stroke and float(params["stroke-width"]) == layer.style.weight
         if kind == "point":
