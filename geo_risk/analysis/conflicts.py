@@ -90,6 +90,7 @@ DISTANCE_RULES: dict[str, str] = {
     "design_code_distance": "code_distance_m",
 }
 _CRITERIA_LABEL = {"new": "新建 new", "existing": "在役 existing"}
+_CLASS_LABELS = {k: f"{zh} / {en}" for k, (zh, en) in TARGET_CLASSES.items()}
 _CRITERIA_BY_STATUS = {"planned": "new", "operating": "existing", "suspended": "existing"}
 
 CONFLICT_COLUMNS = (
@@ -269,6 +270,8 @@ def find_conflicts(
         notes.append(f"{len(closed)} closed (or status unknown) enterprise(s) left out: GB 36894 has no column "
                      f"for them ({', '.join(map(str, closed[:10]))}{' …' if len(closed) > 10 else ''})")
     units = units[units["enterprise_id"].isin(ents.index[ents["criteria"].notna()])]
+    u_ids = np.asarray(units.index, dtype=object)  # plain object arrays: no per-item Arrow look-ups
+    u_ents = np.asarray(units["enterprise_id"], dtype=object)
     t_geom = np.asarray(targets.geometry.values, dtype=object)
     t_cls = targets["category"].to_numpy()
     cls_pos = {c: k for k, c in enumerate(TARGET_CLASSES)}
@@ -307,6 +310,7 @@ def find_conflicts(
             t_p = _to(4326, crs, t_geom[tpos])
             tree = shapely.STRtree(t_p)
             qi, qj = tree.query(u_p, predicate="dwithin", distance=reach[upos])
+            convex = _convex(u_p)
             if qi.size == 0:
                 continue
             d = np.round(shapely.distance(u_p[qi], t_p[qj]), 3)  # to the millimetre: coordinates hold no more
@@ -321,22 +325,20 @@ def find_conflicts(
                 res = t_res[ht]
                 if res.any():
                     local = np.flatnonzero(res)
-                    zone_geom = shapely.buffer(u_p[qi[hit[local]]], hr[local], quad_segs=32)
-                    block = t_p[qj[hit[local]]]
-                    area = shapely.area(block)
-                    inter = shapely.area(shapely.intersection(block, zone_geom))
-                    share[local] = np.divide(inter, area, out=np.ones(local.size), where=area > 0)
+                    share[local] = _share_inside(u_p[qi[hit[local]]], convex[qi[hit[local]]],
+                                                 t_p[qj[hit[local]]], hr[local])
                 shortfall = hr - hd
                 colour = _shortfall_colours(np.round(shortfall / hr, 9), settings.shortfall_bands)
                 line = _to(crs, 4326, shapely.shortest_line(u_p[qi[hit]], t_p[qj[hit]]))
-                uid = units.index.to_numpy()[hu]
+                uid = u_ids[hu]
                 parts.append(pd.DataFrame({
                     "rule": rule, "view": "per_unit", "unit_pos": hu, "target_pos": ht,
-                    "unit_id": uid, "enterprise_id": units["enterprise_id"].to_numpy()[hu],
+                    "unit_id": uid, "enterprise_id": u_ents[hu],
                     "actual_distance_m": hd, "required_distance_m": hr, "shortfall_m": shortfall,
                     "ir_per_year": np.nan, "criterion_per_year": np.nan, "share_inside": np.clip(share, 0, 1),
                     "colour": colour,
-                    "basis": [basis.get((u, t_cls[t]), "") for u, t in zip(uid, ht, strict=True)],
+                    "basis": ([basis.get((u, t_cls[t]), "") for u, t in zip(uid, ht, strict=True)] if basis
+                              else ""),
                 }))
                 lines.append(line)
 
@@ -422,6 +424,36 @@ def find_conflicts(
     return ConflictResult(conflicts, target_frame, totals, settings.describe(), notes)
 
 
+def _convex(geoms: np.ndarray) -> np.ndarray:
+    """True for points and convex polygons (their buffers are convex)."""
+    kind = shapely.get_type_id(geoms)
+    polygon = kind == 3
+    hull = shapely.area(shapely.convex_hull(geoms))
+    area = shapely.area(geoms)
+    return (kind == 0) | (polygon & np.isclose(hull, area, rtol=1e-9, atol=1e-6))
+
+
+def _share_inside(units: np.ndarray, convex: np.ndarray, blocks: np.ndarray, radius_m: np.ndarray) -> np.ndarray:
+    """Share (0–1) of each block's area within ``radius_m`` of its unit (projected, metres).
+
+    A block whose vertices all lie within the radius of a convex unit lies wholly inside (the buffer of
+    a convex set is convex): share 1 without building the buffer. The others: area of the block's
+    intersection with the unit buffered by the radius (32 segments per quarter circle) over its area.
+    """
+    out = np.ones(len(blocks))
+    coords, owner = shapely.get_coordinates(blocks, return_index=True)
+    far = np.zeros(len(blocks))
+    if len(coords):
+        np.maximum.at(far, owner, shapely.distance(units[owner], shapely.points(coords)))
+    part = np.flatnonzero(~(convex & (far < radius_m)))
+    if part.size:
+        area = shapely.area(blocks[part])
+        inter = shapely.area(shapely.intersection(blocks[part], shapely.buffer(units[part], radius_m[part],
+                                                                               quad_segs=32)))
+        out[part] = np.divide(inter, area, out=np.ones(part.size), where=area > 0)
+    return out
+
+
 def _targets_on_grid(tree: shapely.STRtree, grid: IrGrid) -> np.ndarray:
     """Positions of the targets (tree of EPSG:4326 geometries) whose box meets the grid's extent."""
     import pyproj
@@ -453,12 +485,12 @@ def _assemble(parts: list[pd.DataFrame], lines: list[np.ndarray], targets: gpd.G
     c = pd.concat(parts, ignore_index=True)
     geom = np.concatenate(lines)
     tp = c["target_pos"].to_numpy()
-    c["target_id"] = targets.index.to_numpy()[tp]
-    c["target_name"] = targets["name"].to_numpy()[tp]
-    c["target_layer"] = targets["layer"].to_numpy()[tp]
-    c["target_kind"] = targets["kind"].to_numpy()[tp]
-    c["target_class"] = targets["category"].to_numpy()[tp]
-    c["class_label"] = [f"{TARGET_CLASSES[k][0]} / {TARGET_CLASSES[k][1]}" for k in c["target_class"]]
+    c["target_id"] = np.asarray(targets.index, dtype=object)[tp]
+    c["target_name"] = np.asarray(targets["name"], dtype=object)[tp]
+    c["target_layer"] = np.asarray(targets["layer"], dtype=object)[tp]
+    c["target_kind"] = np.asarray(targets["kind"], dtype=object)[tp]
+    c["target_class"] = np.asarray(targets["category"], dtype=object)[tp]
+    c["class_label"] = c["target_class"].map(_CLASS_LABELS)
     c["population"] = t_pop[tp]
     c["people_affected"] = np.round(t_pop[tp] * c["share_inside"].to_numpy(), 1)
     c["cumulative_ir_per_year"] = np.where(cumulative[tp] > 0, cumulative[tp], np.nan)
@@ -466,10 +498,12 @@ def _assemble(parts: list[pd.DataFrame], lines: list[np.ndarray], targets: gpd.G
     c["enterprise_name"] = ent.map(ents["name"]).where(ent.notna(), None)
     c["park_id"] = ent.map(ents["park_id"]).where(ent.notna(), None)
     c["criteria"] = ent.map(ents["criteria"]).where(ent.notna(), None)
-    c["unit_name"] = c["unit_id"].map(units["name"]).where(c["unit_id"].notna(), None)
+    c["unit_name"] = c["unit_id"].map(pd.Series(np.asarray(units["name"], dtype=object),
+                                                 index=np.asarray(units.index, dtype=object))
+                                       ).where(c["unit_id"].notna(), None)
     c["ir_ratio"] = c["ir_per_year"] / c["criterion_per_year"]
-    c["rule_label"] = c["rule"].map(lambda r: f"{RULES[r][0]} / {RULES[r][1]}")
-    c["colour_label"] = c["colour"].map(_colour_label)
+    c["rule_label"] = c["rule"].map({r: f"{zh} / {en}" for r, (zh, en) in RULES.items()})
+    c["colour_label"] = c["colour"].map({k: _colour_label(k) for k in COLOURS})
     owner = c["unit_id"].where(c["unit_id"].notna(), c["enterprise_id"]).fillna("all")
     c["conflict_id"] = c["rule"] + ":" + owner.astype(str) + ":" + c["target_id"].astype(str)
     out = gpd.GeoDataFrame(c[list(CONFLICT_COLUMNS)], geometry=gpd.GeoSeries(geom, crs=4326), crs=4326)
@@ -490,31 +524,50 @@ def _admin_of(points: np.ndarray, admin_areas: gpd.GeoDataFrame | None) -> np.nd
     return out
 
 
+def _joined(c: pd.DataFrame, column: str) -> pd.Series:
+    """Per target id: the distinct non-empty values of ``column``, sorted, joined by commas."""
+    pairs = c.loc[c[column].notna(), ["target_id", column]].drop_duplicates().sort_values(["target_id", column])
+    ids = pairs["target_id"].to_numpy(dtype=object)
+    values = pairs[column].astype(str).to_numpy(dtype=object)
+    if not len(ids):
+        return pd.Series(dtype=object)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    groups = np.split(values, starts[1:])
+    return pd.Series([",".join(v) for v in groups], index=ids[starts], dtype=object)
+
+
 def _targets_frame(conflicts: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, cumulative: np.ndarray,
                    admin_areas: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     if len(conflicts) == 0:
         return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in TARGET_COLUMNS},
                                 geometry=gpd.GeoSeries([], crs=4326), crs=4326)
-    c = conflicts.assign(_r=conflicts["colour"].map(RANK))
+    c = pd.DataFrame({"target_id": conflicts["target_id"].to_numpy(dtype=object),
+                      "rule": conflicts["rule"].to_numpy(dtype=object),
+                      "enterprise_id": conflicts["enterprise_id"].to_numpy(dtype=object),
+                      "people_affected": conflicts["people_affected"].to_numpy(dtype=float),
+                      "shortfall_m": conflicts["shortfall_m"].to_numpy(dtype=float),
+                      "ir_ratio": conflicts["ir_ratio"].to_numpy(dtype=float),
+                      "_r": conflicts["colour"].map(RANK).to_numpy()})
     g = c.groupby("target_id", sort=False)
     frame = pd.DataFrame({
         "conflicts": g.size(),
-        "rules": g["rule"].agg(lambda s: ",".join(sorted(set(s)))),
-        "enterprises": g["enterprise_id"].agg(lambda s: ",".join(sorted({str(x) for x in s if x}))),
+        "rules": _joined(c, "rule"),
+        "enterprises": _joined(c, "enterprise_id"),
         "people_affected": g["people_affected"].max(),
         "max_shortfall_m": g["shortfall_m"].max(),
         "max_ir_ratio": g["ir_ratio"].max(),
         "_r": g["_r"].min(),
     })
+    frame["enterprises"] = frame["enterprises"].fillna("")
     frame["colour"] = frame["_r"].map({v: k for k, v in RANK.items()})
     frame["colour_label"] = frame["colour"].map(_colour_label)
     t = targets.loc[frame.index]
-    frame["target_id"] = frame.index
+    frame["target_id"] = frame.index.to_numpy(dtype=object)
     frame["target_name"] = t["name"].to_numpy()
     frame["target_layer"] = t["layer"].to_numpy()
     frame["target_kind"] = t["kind"].to_numpy()
     frame["target_class"] = t["category"].to_numpy()
-    frame["class_label"] = [f"{TARGET_CLASSES[k][0]} / {TARGET_CLASSES[k][1]}" for k in frame["target_class"]]
+    frame["class_label"] = frame["target_class"].map(_CLASS_LABELS)
     frame["population"] = pd.to_numeric(t["population"], errors="coerce").fillna(0).to_numpy()
     pos = targets.index.get_indexer(frame.index)
     frame["cumulative_ir_per_year"] = np.where(cumulative[pos] > 0, cumulative[pos], np.nan)

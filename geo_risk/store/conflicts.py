@@ -8,8 +8,8 @@ serve nothing and ``geo-risk analyse`` recomputes it.
 
 from __future__ import annotations
 
+import io
 import json
-import math
 from typing import Any
 
 import geopandas as gpd
@@ -117,34 +117,6 @@ def read_targets(url: str, reach_m: pd.Series | None = None,
     return frame.set_index("id").rename_geometry("geometry")
 
 
-def _clean(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, float | np.floating):
-        return None if math.isnan(v) else float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if v is pd.NA:
-        return None
-    return v
-
-
-def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    """Rows of ``frame`` as plain Python values (NaN → None) with ``wkb`` the geometry's WKB."""
-    import shapely
-
-    if not len(frame):
-        return []
-    plain = frame[columns].astype(object).where(frame[columns].notna(), None)
-    wkb = shapely.to_wkb(np.asarray(frame.geometry.values, dtype=object))
-    out = []
-    for values, w in zip(plain.itertuples(index=False, name=None), wkb, strict=True):
-        rec = {c: _clean(v) for c, v in zip(columns, values, strict=True)}
-        rec["wkb"] = w
-        out.append(rec)
-    return out
-
-
 _CONFLICT_COLS = [
     "rule", "rule_label", "view", "unit_id", "unit_name", "enterprise_id", "enterprise_name", "park_id", "target_id",
     "target_name", "target_layer", "target_kind", "target_class", "class_label", "criteria", "actual_distance_m",
@@ -156,6 +128,32 @@ _TARGET_COLS = [
     "enterprises", "people_affected", "max_shortfall_m", "max_ir_ratio", "cumulative_ir_per_year", "colour",
     "colour_label", "admin_code",
 ]
+
+
+def _csv(frame: gpd.GeoDataFrame, columns: list[str], run_id: int) -> io.BytesIO:
+    """``frame`` as CSV rows (id, run id, ``columns``, geometry as hex EWKB, SRID 4326) for COPY, written by
+    Arrow's CSV writer; NaN and None become empty unquoted fields (NULL), texts are quoted."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import shapely
+
+    data = {"id": pa.array(frame["id"].astype(str).to_numpy(dtype=object), pa.string()),
+            "run_id": pa.array(np.full(len(frame), run_id, dtype=np.int64))}
+    for c in columns:
+        col = frame[c]
+        if pd.api.types.is_integer_dtype(col.dtype) and not col.isna().any():
+            data[c] = pa.array(col.to_numpy(dtype=np.int64))
+        elif pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+            data[c] = pa.array(col.to_numpy(dtype=float), pa.float64(), from_pandas=True)
+        else:
+            values = col.astype(object).where(col.notna(), None).to_numpy(dtype=object)
+            data[c] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    geoms = shapely.set_srid(np.asarray(frame.geometry.values, dtype=object), 4326)
+    data["geom"] = pa.array(shapely.to_wkb(geoms, hex=True, include_srid=True), pa.string(), from_pandas=True)
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.table(data), buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    buf.seek(0)
+    return buf
 
 
 def save_conflicts(url: str, result: Any, *, inputs_version: int, basis: str, grids: int,
@@ -175,17 +173,13 @@ def save_conflicts(url: str, result: Any, *, inputs_version: int, basis: str, gr
             {"iv": inputs_version, "basis": basis, "settings": json.dumps(result.settings, ensure_ascii=False),
              "notes": json.dumps(result.notes, ensure_ascii=False), "totals": json.dumps(totals, ensure_ascii=False),
              "summary": result.summary(), "grids": grids, "seconds": seconds}).scalar_one()
-        cur = conn.connection.dbapi_connection.cursor()  # the same transaction; many rows in few statements
+        cur = conn.connection.dbapi_connection.cursor()  # the same transaction: COPY, CSV with hex EWKB
         try:
-            for table, frame, cols, key in (("conflicts", conflicts, _CONFLICT_COLS, "id"),
-                                            ("conflict_targets", targets, _TARGET_COLS, "id")):
-                if not len(frame):
-                    continue
-                rows = [(rid, run_id, *(r[c] for c in cols), r["wkb"])
-                        for r, rid in zip(_records(frame, cols), frame[key], strict=True)]
-                execute_values(cur, f"INSERT INTO {table} (id, run_id, {', '.join(cols)}, geom) VALUES %s",  # noqa: S608
-                               rows, template="(" + ", ".join(["%s"] * (len(cols) + 2)) + ", ST_GeomFromWKB(%s, 4326))",
-                               page_size=2000)
+            for table, frame, cols in (("conflicts", conflicts, _CONFLICT_COLS),
+                                       ("conflict_targets", targets, _TARGET_COLS)):
+                if len(frame):
+                    cur.copy_expert(f"COPY {table} (id, run_id, {', '.join(cols)}, geom) FROM STDIN WITH (FORMAT csv)",
+                                    _csv(frame, cols, run_id))
         finally:
             cur.close()
     return int(run_id)

@@ -157,3 +157,17 @@ def test_targets_without_a_class_are_refused() -> None:
     targets.loc["T1", "category"] = None
     with pytest.raises(InvalidInput, match="GB 36894 class"):
         find_conflicts(targets, _unit(), _ents(E1="operating"), None)
+
+
+def test_a_block_near_a_non_convex_unit_is_not_taken_as_wholly_inside() -> None:
+    # an L-shaped unit; a triangle whose three corners are 15 m from it (inside 20 m) while its middle is
+    # 47.5 m away: only part of it lies within 20 m (the buffer of an L is not convex)
+    ell = shapely.union(shapely.box(0, 0, 100, 10), shapely.box(0, 0, 10, 100))
+    units = _gdf([{"id": "U1", "enterprise_id": "E1", "name": "L"}], [ell])
+    tri = shapely.Polygon([(25, 25), (90, 25), (25, 90)])
+    targets = _targets(_target("R1", tri, "general_3", 1000, "residential_areas", "residential"))
+    res = find_conflicts(targets, units, _ents(E1="operating"), _distances(general_3=(20.0, None, None)))
+    local = shapely.affinity.translate(tri, 0, 0)
+    inside = shapely.intersection(local, shapely.buffer(ell, 20.0, quad_segs=32)).area / local.area
+    assert 0.2 < inside < 0.9  # about 0.28
+    assert res.conflicts.iloc[0]["share_inside"] == pytest.approx(inside, rel=1e-3)
