@@ -670,14 +670,22 @@ class Cloud:
     virtual_distance_m: float = 0.0
     puff_version: Cloud | None = None
     _cumulative: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    _memo: dict[str, float] = field(default_factory=dict, repr=False)
 
     # -- statements --------------------------------------------------------------------------
 
     def statement(self) -> str:
-        """One line: model, terrain, transition and limit (for flags and result notes)."""
+        """One line: model, terrain, transition and limit (for flags and result notes).
+
+        The transition distance depends on the released quantity: it is a restricted span
+        (:func:`geo_risk.disclosure.restricted`), shown to analysts only.
+        """
+        from geo_risk.disclosure import restricted
+
         if self.model.startswith("dense"):
             kind = "plume" if self.model == "dense_plume" else "puff"
-            text = (f"Britter–McQuaid dense-gas {kind} to {self.transition_m:,.0f} m ({self.transition_reason}), "
+            where = restricted(f" to {self.transition_m:,.0f} m", " to its transition")
+            text = (f"Britter–McQuaid dense-gas {kind}{where} ({self.transition_reason}), "
                     f"then passive Gaussian ({self.terrain}) from a virtual source")
             if self.puff_version is not None:
                 text += "; as a puff of the whole release where u10·t_d/x < 2.5 (the lower kept)"
@@ -727,10 +735,15 @@ class Cloud:
         from geo_risk.risk.dense_gas import DensePlume
 
         d: DensePlume = self.dense  # type: ignore[assignment]
-        near = (x >= -d.upwind_extent_m) & (x <= self.transition_m) & (np.abs(y) <= d.half_width_m(x))
-        c_near = self.ambient_gas_density_kg_m3 * d.ratio(np.maximum(x, 0.0))
-        far = self._passive_plume(x, y, constant("receptor_height"), self.virtual_distance_m)
-        c = np.where(x > self.transition_m, far, np.where(near, c_near, 0.0))
+        c = np.zeros(np.shape(x))
+        far = x > self.transition_m
+        if far.any():
+            c[far] = self._passive_plume(x[far], y[far], constant("receptor_height"), self.virtual_distance_m)
+        near = ~far & (x >= -d.upwind_extent_m)
+        if near.any():
+            xs, ys = x[near], y[near]
+            inside = np.abs(ys) <= d.half_width_m(xs)
+            c[near] = np.where(inside, self.ambient_gas_density_kg_m3 * d.ratio(np.maximum(xs, 0.0)), 0.0)
         return np.minimum(c, self.source_concentration_kg_m3)
 
     def _puff_cumulative(self, n: float, scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -740,9 +753,7 @@ class Cloud:
             from geo_risk.risk.dense_gas import DensePuff
 
             d: DensePuff = self.dense  # type: ignore[assignment]
-            t_end = float(d.cover_times_s(np.array(self.transition_m), np.array(0.0))[1])
-            t_end = max(t_end if math.isfinite(t_end) else 0.0, 1.0) * 1.05 + constant("toxic_exposure_cap")
-            t = np.concatenate([[0.0], np.geomspace(1e-2, t_end, 4000)])
+            t = self._puff_times()
             c = self.ambient_gas_density_kg_m3 * d.ratio_at_edge(d.leading_edge_m(t))
             c = np.minimum(c, self.source_concentration_kg_m3)
             g = (scale * c) ** n
@@ -759,32 +770,82 @@ class Cloud:
 
     # -- public -------------------------------------------------------------------------------
 
+    def _region(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Where the field can be non-zero: within the distance limit and not upwind of the cloud."""
+        m = x * x + y * y <= self.limit_m**2
+        if self.model.startswith("passive"):
+            return m & (x > 0)
+        if self.model == "dense_plume":
+            return m & (x >= -self.dense.upwind_extent_m)  # type: ignore[union-attr]
+        return m & (x >= -self._puff_upwind_m()) & (np.abs(y) <= self._puff_radius_max_m())
+
+    def _puff_times(self) -> np.ndarray:
+        from geo_risk.risk.dense_gas import DensePuff
+
+        d: DensePuff = self.dense  # type: ignore[assignment]
+        t_end = float(d.cover_times_s(np.array(self.transition_m), np.array(0.0))[1])
+        t_end = max(t_end if math.isfinite(t_end) else 0.0, 1.0) * 1.05 + constant("toxic_exposure_cap")
+        return np.concatenate([[0.0], np.geomspace(1e-2, t_end, 4000)])
+
+    def _puff_upwind_m(self) -> float:
+        """How far upwind the slumping dense puff reaches (m): −min over t of (0.4 u t − R(t))."""
+        if "upwind" not in self._memo:
+            d = self.dense
+            t = self._puff_times()
+            back = -float(np.min(d.advection_m_s * t - d.radius_m(t)))  # type: ignore[union-attr]
+            self._memo["upwind"] = max(0.0, back) * 1.001 + 1e-9
+        return self._memo["upwind"]
+
+    def _puff_radius_max_m(self) -> float:
+        """The dense puff's largest radius while it can still matter (m), beyond the transition time too."""
+        if "radius" not in self._memo:
+            self._memo["radius"] = float(self.dense.radius_m(self._puff_times()[-1])) * 1.001  # type: ignore[union-attr]
+        return self._memo["radius"]
+
     def concentration_kg_m3(self, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
         """Footprint concentration (kg/m³) at the receptor height: the plume's, or a puff's largest as it passes."""
         x, y = np.broadcast_arrays(np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float))
+        out = np.zeros(x.shape)
+        m = self._region(x, y)
+        if m.any():
+            out[m] = self._concentration(x[m], y[m])
+        return out
+
+    def _concentration(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         z = constant("receptor_height")
         if self.model == "passive_plume":
-            c = np.minimum(self._passive_plume(x, y, z), self.source_concentration_kg_m3)
-        elif self.model == "passive_puff":
-            c = self._gauss_puff_peak(x, y, z)
-        elif self.model == "dense_plume":
+            return np.minimum(self._passive_plume(x, y, z), self.source_concentration_kg_m3)
+        if self.model == "passive_puff":
+            return self._gauss_puff_peak(x, y, z)
+        if self.model == "dense_plume":
             c = self._dense_plume_conc(x, y)
             if self.puff_version is not None:
-                c = self._blend(x, c, self.puff_version.concentration_kg_m3(x, y))
-        else:
-            from geo_risk.risk.dense_gas import DensePuff
+                c = self._blend(x, y, c, self.puff_version.concentration_kg_m3)
+            return c
+        from geo_risk.risk.dense_gas import DensePuff
 
-            d: DensePuff = self.dense  # type: ignore[assignment]
-            t_in, _ = self._dense_puff_near(x, y)
+        d: DensePuff = self.dense  # type: ignore[assignment]
+        c = np.zeros(x.shape)
+        far = x > self.transition_m
+        if far.any():
+            c[far] = self._gauss_puff_peak(x[far], y[far], z)
+        if (~far).any():
+            t_in, _ = self._dense_puff_near(x[~far], y[~far])
             covered = np.isfinite(t_in)
             near = self.ambient_gas_density_kg_m3 * d.ratio_at_edge(d.leading_edge_m(np.where(covered, t_in, 0.0)))
-            near = np.where(covered, np.minimum(near, self.source_concentration_kg_m3), 0.0)
-            c = np.where(x > self.transition_m, self._gauss_puff_peak(x, y, z), near)
-        return np.where(np.hypot(x, y) <= self.limit_m, c, 0.0)
+            c[~far] = np.where(covered, np.minimum(near, self.source_concentration_kg_m3), 0.0)
+        return c
 
     def toxic_load(self, x_m: np.ndarray, y_m: np.ndarray, n: float, scale: float, cap_s: float) -> np.ndarray:
         """∫(scale·c)ⁿ dt (unit^n·s) at the receptors over at most ``cap_s`` s of exposure."""
         x, y = np.broadcast_arrays(np.asarray(x_m, dtype=float), np.asarray(y_m, dtype=float))
+        out = np.zeros(x.shape)
+        m = self._region(x, y)
+        if m.any():
+            out[m] = self._load(x[m], y[m], n, scale, cap_s)
+        return out
+
+    def _load(self, x: np.ndarray, y: np.ndarray, n: float, scale: float, cap_s: float) -> np.ndarray:
         z = constant("receptor_height")
         if self.model in ("passive_plume", "dense_plume"):
             c = (np.minimum(self._passive_plume(x, y, z), self.source_concentration_kg_m3)
@@ -792,26 +853,35 @@ class Cloud:
             with np.errstate(over="ignore"):
                 load = (scale * c) ** n * min(self.spec.duration_s, cap_s)
             if self.puff_version is not None:
-                load = self._blend(x, load, self.puff_version.toxic_load(x, y, n, scale, cap_s))
-        elif self.model == "passive_puff":
-            load = self._gauss_puff_load(x, y, z, n, scale, cap_s)
-        else:
-            t_in, t_out = self._dense_puff_near(x, y)
+                puff = self.puff_version
+                load = self._blend(x, y, load, lambda xs, ys: puff.toxic_load(xs, ys, n, scale, cap_s))
+            return load
+        if self.model == "passive_puff":
+            return self._gauss_puff_load(x, y, z, n, scale, cap_s)
+        load = np.zeros(x.shape)
+        far = x > self.transition_m
+        if far.any():
+            load[far] = self._gauss_puff_load(x[far], y[far], z, n, scale, cap_s)
+        if (~far).any():
+            t_in, t_out = self._dense_puff_near(x[~far], y[~far])
             covered = np.isfinite(t_in)
             t_grid, cum = self._puff_cumulative(n, scale)
             a = np.where(covered, t_in, 0.0)
             b = np.where(covered, np.minimum(t_out, a + cap_s), 0.0)
-            near = np.where(covered, np.interp(b, t_grid, cum) - np.interp(a, t_grid, cum), 0.0)
-            load = np.where(x > self.transition_m, self._gauss_puff_load(x, y, z, n, scale, cap_s), near)
-        return np.where(np.hypot(x, y) <= self.limit_m, load, 0.0)
+            load[~far] = np.where(covered, np.interp(b, t_grid, cum) - np.interp(a, t_grid, cum), 0.0)
+        return load
 
-    def _blend(self, x: np.ndarray, plume: np.ndarray, puff: np.ndarray) -> np.ndarray:
+    def _blend(self, x: np.ndarray, y: np.ndarray, plume: np.ndarray,
+               puff: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
         """Continuous where u10·t_d/x ≥ 2.5; farther, the lower of the steady plume and the puff of the
         whole release (each bounds a release of finite duration from above)."""
-        with np.errstate(divide="ignore"):
-            ratio = np.where(x > 0, self.weather.wind_speed_10m_m_s * self.spec.duration_s / np.maximum(x, 1e-9),
-                             np.inf)
-        return np.where(ratio >= dispersion_constant("dense_continuous_min_ratio"), plume, np.minimum(plume, puff))
+        ratio = dispersion_constant("dense_continuous_min_ratio")
+        x_cont = self.weather.wind_speed_10m_m_s * self.spec.duration_s / ratio
+        out = np.array(plume, dtype=float, copy=True)
+        need = x > x_cont
+        if need.any():
+            out[need] = np.minimum(out[need], puff(x[need], y[need]))
+        return out
 
 
 def _source_density(spec: CloudSpec, weather: Weather) -> tuple[float, float]:
