@@ -332,12 +332,13 @@ def conflicts(
     import json
 
     from geo_risk.analyse import export_conflicts, run_conflicts
+    from geo_risk.errors import InvalidInput
     from geo_risk.store.conflicts import conflicts_are_current, latest_run
     from geo_risk.store.db import migrate
 
     try:
         if enterprise and park:
-            raise GeoRiskError("give --enterprise or --park, not both")
+            raise InvalidInput("give --enterprise or --park, not both")
         url = _url()
         migrate(url)
         if not conflicts_are_current(url):
