@@ -403,3 +403,116 @@ def test_the_polygonal_part_of_a_collection_is_flattened() -> None:
     assert got.geom_type == "MultiPolygon" and [g.bounds for g in got.geoms] == [a.bounds, b.bounds, c.bounds]
     assert _polygonal(shapely.GeometryCollection([shapely.MultiPolygon([a, b])])).equals(shapely.MultiPolygon([a, b]))
     assert _polygonal(shapely.GeometryCollection([shapely.Point(0, 0)])).is_empty
+
+
+# -- patterns, bounded scales, positive values, vessels (fields added for zoning and vessels) ----------------
+
+SCALES = LayerSpec(
+    name="scales",
+    title_zh="量表",
+    title_en="scales",
+    fields=(
+        FieldSpec("id", "text", required=True),
+        FieldSpec("code", "text", pattern=r"\d{6}", hint="a six-digit area code"),
+        FieldSpec("tag", "text", pattern=r"[A-Z]{2}"),
+        FieldSpec("score", "float", minimum=0, maximum=100, hint="a score from 0 to 100"),
+        FieldSpec("share", "float", minimum=0, maximum=1, exclusive_minimum=True, hint="a share above 0, at most 1"),
+        FieldSpec("rate", "float", minimum=0, hint="a rate"),
+        FieldSpec("cap", "float", maximum=10, hint="a capped value"),
+        FieldSpec("n", "int", minimum=0, exclusive_minimum=True),
+        FieldSpec("done", "bool", required=True),
+    ),
+    geometry=None,
+)
+
+
+def _scales(**columns: list) -> list[tuple[int, str]]:
+    n = len(next(iter(columns.values())))
+    attrs = pd.DataFrame({"id": [f"S{i}" for i in range(n)], "done": ["yes"] * n, **columns})
+    return [(p.row, p.reason) for p in validate_chunk(SCALES, attrs, None, None, 1).problems]
+
+
+def test_a_text_pattern_names_the_valid_form() -> None:
+    assert _scales(code=["220200", "22020", "2202001", " 220200 ", None]) == [
+        (2, "code '22020' is not valid: a six-digit area code"),
+        (3, "code '2202001' is not valid: a six-digit area code"),
+    ]
+    assert _scales(tag=["AB", "ab", "ABC"]) == [(2, "tag 'ab' is not valid: expected [A-Z]{2}"),
+                                                (3, "tag 'ABC' is not valid: expected [A-Z]{2}")]
+
+
+def test_a_bounded_scale_gets_one_message_per_row() -> None:
+    assert _scales(score=[0, 100, -0.5, 100.5, None]) == [
+        (3, "score -0.5 is outside 0–100: a score from 0 to 100"),
+        (4, "score 100.5 is outside 0–100: a score from 0 to 100"),
+    ]
+    assert _scales(share=[0, 1, 0.5, 1.01]) == [
+        (1, "share 0 is outside 0–1: a share above 0, at most 1"),
+        (4, "share 1.01 is outside 0–1: a share above 0, at most 1"),
+    ]
+
+
+def test_a_hint_with_one_bound_keeps_the_usual_messages() -> None:
+    assert _scales(rate=[-1, 0, 5]) == [(1, "rate -1 is negative; it must be ≥ 0")]
+    assert _scales(cap=[10, 11]) == [
+        (2, "cap 11 exceeds 10, more than any real record holds: check the unit and the digits")]
+
+
+def test_a_strictly_positive_count() -> None:
+    assert _scales(n=[0, 1, -1, 2]) == [(1, "n 0 is not positive; it must be > 0"),
+                                        (3, "n -1 is not positive; it must be > 0")]
+
+
+def test_a_whole_number_within_one_billionth() -> None:
+    rows, problems = _check(count=[1e-9, 2e-9, 3])
+    assert problems == [(8, "R1", "count 2e-09 is not a whole number", "error")]
+    assert rows["count"].tolist()[0] == 0
+
+
+def test_a_required_yes_no_value_that_is_missing() -> None:
+    attrs = pd.DataFrame({"id": ["S0", "S1", "S2"], "done": ["no", None, " "]})
+    problems = [(p.row, p.reason) for p in validate_chunk(SCALES, attrs, None, None, 1).problems]
+    assert problems == [(2, "missing required field 'done'"), (3, "missing required field 'done'")]
+
+
+VESSELS = LayerSpec(
+    name="inventory",
+    title_zh="存量",
+    title_en="inventory",
+    fields=(
+        FieldSpec("id", "text", required=True),
+        FieldSpec("max_quantity_t", "float", minimum=0),
+        FieldSpec("vessel_count", "int", minimum=1),
+        FieldSpec("vessel_capacity_t", "float", minimum=0, exclusive_minimum=True),
+    ),
+    geometry=None,
+)
+
+
+def _vessels(spec: LayerSpec = VESSELS, **columns: list) -> list[tuple[int, str]]:
+    n = len(next(iter(columns.values())))
+    attrs = pd.DataFrame({"id": [f"V{i}" for i in range(n)], **columns})
+    return [(p.row, p.reason) for p in validate_chunk(spec, attrs, None, None, 1).problems]
+
+
+def test_the_vessels_must_hold_the_quantity() -> None:
+    # 2 × 50 t hold 100 t exactly; 2 × 49.99 t do not; 3 × 33.333333333 t = 99.999999999 t is 100 t within
+    # one part in 10⁹; 3 × 33.3333 t is not; an empty count or capacity is not checked.
+    problems = _vessels(max_quantity_t=[100, 100, 100, 100, 100, 100, None],
+                        vessel_count=[2, 2, 3, 3, None, 1, 1],
+                        vessel_capacity_t=[50, 49.99, 33.333333333, 33.3333, 50, None, 5])
+    assert problems == [
+        (2, "vessel_count × vessel_capacity_t = 2 × 49.99 t = 99.98 t is less than max_quantity_t 100 t: the "
+            "quantity does not fit in the vessels (give more vessels, a larger capacity, or leave one of the two "
+            "empty)"),
+        (4, "vessel_count × vessel_capacity_t = 3 × 33.3333 t = 99.9999 t is less than max_quantity_t 100 t: the "
+            "quantity does not fit in the vessels (give more vessels, a larger capacity, or leave one of the two "
+            "empty)"),
+    ]
+
+
+def test_the_vessel_check_is_the_inventory_layers_only() -> None:
+    other = LayerSpec(name="stock", title_zh="库存", title_en="stock", fields=VESSELS.fields, geometry=None)
+    assert _vessels(other, max_quantity_t=[100], vessel_count=[1], vessel_capacity_t=[1]) == []
+    assert _vessels(max_quantity_t=[100], vessel_count=[1]) == []  # no capacity column: nothing to compare
+    assert _vessels(max_quantity_t=[100], vessel_capacity_t=[1]) == []
