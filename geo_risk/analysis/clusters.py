@@ -575,6 +575,7 @@ def find_clusters(
     major_ent = {unit_ent[u] for u in major_units if u in unit_ent}
     ent_geoms = ents.geometry
     ent_tree = shapely.STRtree(ent_geoms.values)
+    geom_of = dict(zip(ents.index.astype(str), ent_geoms.values, strict=True))
     ent_ids = np.array([str(i) for i in ents.index])
     lack_ent: dict[str, list[str]] = {}
     for uid in sorted(lacking & set(unit_ids)):
@@ -607,7 +608,7 @@ def find_clusters(
                 })
         if ent not in major_ent:
             continue
-        eg = ent_geoms.loc[ent]
+        eg = geom_of[ent]
         for k in ent_tree.query(eg, predicate="dwithin", distance=rules.fallback_boundary_distance_m + 1e-6):
             other = ent_ids[int(k)]
             if other == ent or other not in major_ent or other in linked_by_unit:
@@ -628,11 +629,9 @@ def find_clusters(
     industry = {e: industry_division(c) for e, c in ents["industry_code"].items()}
     form = _business_forms(assessments, unit_ent, major_units)
     pairs: set[tuple[str, str]] = set()
-    for k, e in enumerate(ent_ids):
-        for j in ent_tree.query(ent_geoms.iloc[k], predicate="dwithin", distance=rules.policy_distance_m):
-            o = ent_ids[int(j)]
-            if o != e:
-                pairs.add(_pair(e, o))
+    if len(ent_ids):  # every plant against the tree at once
+        src, dst = ent_tree.query(ent_geoms.values, predicate="dwithin", distance=rules.policy_distance_m)
+        pairs |= {_pair(ent_ids[i], ent_ids[j]) for i, j in zip(src.tolist(), dst.tolist(), strict=True) if i != j}
     by_park: dict[str, list[str]] = {}
     for e, p in park.items():
         if p is not None:
@@ -644,14 +643,15 @@ def find_clusters(
                 for b in ms[i + 1:]:
                     pairs.add((a, b))
     policy: list[tuple[str, str, float, float, int, float, bool, bool, bool]] = []
-    for a, b in sorted(pairs):
+    similar = [(a, b) for a, b in sorted(pairs) if (industry[a] is not None and industry[a] == industry[b])
+               or (form.get(a) is not None and form.get(a) == form.get(b))]
+    gaps = shapely.distance(np.array([geom_of[a] for a, _ in similar], dtype=object),
+                            np.array([geom_of[b] for _, b in similar], dtype=object)) if similar else []
+    for (a, b), gap in zip(similar, gaps, strict=True):
         same_ind = industry[a] is not None and industry[a] == industry[b]
         same_form = form.get(a) is not None and form.get(a) == form.get(b)
         s = int(same_ind) + int(same_form)
-        if s == 0:
-            continue
-        ga, gb = ent_geoms.loc[a], ent_geoms.loc[b]
-        gap = float(shapely.distance(ga, gb))
+        gap = float(gap)
         same_park = park[a] is not None and park[a] == park[b]
         p = max(1.0 - gap / rules.policy_distance_m, rules.policy_same_park_floor if same_park else 0.0, 0.0)
         w = s / 2.0 * p
@@ -659,7 +659,7 @@ def find_clusters(
             continue
         policy.append((a, b, w, gap, s, p, same_ind, same_form, same_park))
     for a, b, w, gap, s, p, same_ind, same_form, same_park in _strongest(policy, rules.policy_max_links):
-        ga, gb = ent_geoms.loc[a], ent_geoms.loc[b]
+        ga, gb = geom_of[a], geom_of[b]
         shared = []
         if same_ind:
             shared.append(f"行业 {industry[a]} 大类 / industry division {industry[a]}")
@@ -726,10 +726,14 @@ def find_clusters(
             contour_by_ent[str(e)] = shapely.union_all(g.values)
     names = ents["name"].astype(str).to_dict()
     member_rows: list[dict[str, Any]] = []
+    kinds_of: dict[str, set[str]] = {}
     for comp in components:
-        cid = f"CL-{comp[0]}"
         for e in comp:
-            cluster_of[e] = cid
+            cluster_of[e] = f"CL-{comp[0]}"
+    for row in link_rows:
+        kinds_of.setdefault(cluster_of[row["enterprise_a"]], set()).add(row["kind"])
+    for comp in components:
+        cid = cluster_of[comp[0]]
         sub = graph.subgraph(comp)
         n = len(comp)
         total_r = sum(r_ent.get(e, 0.0) for e in comp)
@@ -738,9 +742,9 @@ def find_clusters(
         worst_basis = "; ".join(sorted({f"{e}: {colour_of[e][1]}" for e in comp if colour_of[e][0] == worst}))[:500]
         people, basis = _people([contour_by_ent.get(e) for e in comp], comp, residential, targets,
                                 contours is not None)
-        geoms = [ent_geoms.loc[e] for e in comp]
+        geoms = [geom_of[e] for e in comp]
         outline = shapely.convex_hull(shapely.union_all(geoms)).buffer(rules.outline_buffer_m)
-        kinds = sorted({r["kind"] for r in link_rows if r["enterprise_a"] in sub and r["enterprise_b"] in sub})
+        kinds = sorted(kinds_of.get(cid, ()))
         parks = sorted({park[e] or "—" for e in comp})  # "—": outside any park
         cluster_rows.append({
             "cluster_id": cid, "members": list(comp), "member_names": "、".join(names[e] for e in comp),
