@@ -34,6 +34,7 @@ SMOKE: dict[str, list[str]] = {
     "risk": ["--skip-city", "--sources", "1,4", "--cells", "50", "--ref-cells", "5"],
     "tiles": ["--quick", "--clients", "1,8", "--bboxes", "20"],
     "export": ["--rows", "100000"],
+    "analyses_clusters": ["--skip-city", "--units", "500", "--residential", "20000"],
     "analyses_conflicts": ["--units", "2000", "--residential", "100000"],
 }
 
