@@ -516,3 +516,24 @@ def test_the_vessel_check_is_the_inventory_layers_only() -> None:
     assert _vessels(other, max_quantity_t=[100], vessel_count=[1], vessel_capacity_t=[1]) == []
     assert _vessels(max_quantity_t=[100], vessel_count=[1]) == []  # no capacity column: nothing to compare
     assert _vessels(max_quantity_t=[100], vessel_capacity_t=[1]) == []
+
+
+def test_geometries_without_a_source_crs_are_all_missing_or_refused() -> None:
+    checked = validate_chunk(POINTS, pd.DataFrame({"id": ["A", "B"]}), None, None, 1)
+    assert [(p.row, p.reason) for p in checked.problems] == [(1, "missing geometry"), (2, "missing geometry")]
+
+
+def test_a_missing_geometry_in_a_projected_file_is_only_missing() -> None:
+    from pyproj import CRS, Transformer
+
+    x, y = Transformer.from_crs(4326, 4551, always_xy=True).transform(126.55, 43.84)
+    geoms = np.array([shapely.Point(x, y), None], dtype=object)
+    checked = validate_chunk(POINTS, pd.DataFrame({"id": ["A", "B"]}), geoms, SourceCRS(CRS.from_epsg(4551)), 1)
+    assert [(p.row, p.reason) for p in checked.problems] == [(2, "missing geometry")]
+    assert checked.bad.tolist() == [False, True]
+
+
+def test_a_list_value_goes_to_extra_as_json() -> None:
+    rows, problems = _check(tags=[["a", "b"], None])
+    assert problems == []
+    assert json.loads(rows["extra"].iloc[0]) == {"tags": ["a", "b"]} and pd.isna(rows["extra"].iloc[1])
