@@ -48,6 +48,7 @@ distance), never from all pairs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -196,10 +197,15 @@ def _utm_epsg(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.where(lat >= 0, 32600, 32700) + zone
 
 
-def _to(crs_from: Any, crs_to: Any, geoms: np.ndarray) -> np.ndarray:
+@functools.lru_cache(maxsize=64)
+def _transformer(crs_from: Any, crs_to: Any):  # noqa: ANN202 - a pyproj Transformer (built once per pair)
     import pyproj
 
-    tr = pyproj.Transformer.from_crs(crs_from, crs_to, always_xy=True)
+    return pyproj.Transformer.from_crs(crs_from, crs_to, always_xy=True)
+
+
+def _to(crs_from: Any, crs_to: Any, geoms: np.ndarray) -> np.ndarray:
+    tr = _transformer(crs_from, crs_to)
     return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
@@ -586,15 +592,24 @@ def _group_totals(c: pd.DataFrame, key: str) -> pd.DataFrame:
     c = c[c[key].notna()]
     if len(c) == 0:
         return pd.DataFrame(columns=[key, *cols])
-    c = c.assign(_r=c["colour"].map(RANK))
-    per_target = c.groupby([key, "target_id"]).agg(people=("people_affected", "max"), r=("_r", "min"),
-                                                   n=("rule", "size")).reset_index()
-    g = per_target.groupby(key)
-    out = pd.DataFrame({"conflicts": g["n"].sum(), "targets": g.size(), "people_affected": g["people"].sum(),
-                        "colour": g["r"].min().map({v: k for k, v in RANK.items()})})
+    c = pd.DataFrame({key: c[key].to_numpy(dtype=object), "target_id": c["target_id"].to_numpy(dtype=object),
+                      "people": c["people_affected"].to_numpy(dtype=float), "r": c["colour"].map(RANK).to_numpy()})
+    per_target = c.groupby([key, "target_id"], sort=False).agg(people=("people", "max"), r=("r", "min"),
+                                                               n=("r", "size")).reset_index()
+    codes, keys = pd.factorize(per_target[key], sort=True)
+    n = len(keys)
+    rank = per_target["r"].to_numpy()
+    counts = np.zeros((n, len(RANK)), dtype=np.int64)
+    np.add.at(counts, (codes, rank - 1), 1)
+    worst = np.full(n, len(RANK) + 1)
+    np.minimum.at(worst, codes, rank)
+    out = pd.DataFrame({"conflicts": np.bincount(codes, per_target["n"].to_numpy(), n).astype(np.int64),
+                        "targets": np.bincount(codes, minlength=n),
+                        "people_affected": np.bincount(codes, per_target["people"].to_numpy(), n),
+                        "colour": [{v: k for k, v in RANK.items()}[int(r)] for r in worst]},
+                       index=pd.Index(keys, name=key))
     for k, r in RANK.items():
-        out[f"targets_{k}"] = per_target[per_target["r"] == r].groupby(key).size().reindex(out.index).fillna(0
-                                                                                                       ).astype(int)
+        out[f"targets_{k}"] = counts[:, r - 1]
     return out.reset_index()
 
 

@@ -23,6 +23,7 @@ whole park) are left out of sums over enterprise runs, or their plants would cou
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,7 +79,8 @@ class IrGrid:
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
 
-def _transformer(crs: str, from_crs: Any = 4326):  # noqa: ANN202
+@functools.lru_cache(maxsize=64)
+def _transformer(crs: str, from_crs: Any = 4326):  # noqa: ANN202 - built once per pair of CRSs
     import pyproj
 
     return pyproj.Transformer.from_crs(from_crs, crs, always_xy=True)
