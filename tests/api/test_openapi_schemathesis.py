@@ -68,6 +68,12 @@ def app(city_url: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN20
 
     run_risk(city_url, enterprise_id=RUN_ENTERPRISE, settings=RiskSettings(cell_m=100.0),
              data_dir=tmp_path_factory.mktemp("risk"))
+    from geo_risk.analyse import analyse
+    from geo_risk.zoning_run import run_zoning
+
+    # Result layers hold features (an empty one cannot be exported as GeoJSON: a 422 for a valid request).
+    analyse(city_url, only=["conflicts", "clusters"])
+    run_zoning(city_url, settings=Settings(zoning_h3_fine_resolution=None), data_dir=tmp_path_factory.mktemp("zoning"))
     return create_app(Settings(database_url=city_url, api_keys=ROLE_KEYS), database_url=city_url)
 
 
