@@ -8,7 +8,8 @@ reach boxes are computed once):
   ``population_treatment="outdoor_everyone"`` (everyone present at the busier period, outdoors,
   IR lethality);
 - **new** (the defaults): sectors spread over their width, the Purple Book population treatment
-  (day/night presence, indoors/outdoors, indoor lethality per effect).
+  (day/night presence, indoors/outdoors, indoor lethality per effect);
+- **new_ff0**: as new with the UNCONFIRMED flash-fire indoor factor at 0 instead of 1 (sensitivity).
 
 It prints, per enterprise, the F-N region and the largest N, and keeps each iso-risk contour's
 reach beyond the installations (m), with the counts of regions; and writes
@@ -51,6 +52,8 @@ def main() -> None:
     treatments = {
         "old": RiskSettings(cell_m=args.cell_m, sector_smoothing="rays", population_treatment="outdoor_everyone"),
         "new": RiskSettings(cell_m=args.cell_m),
+        # sensitivity: the UNCONFIRMED flash-fire indoor factor at the other published value (0)
+        "new_ff0": RiskSettings(cell_m=args.cell_m, flash_fire_indoor_factor=0.0),
     }
     rows = []
     seconds = dict.fromkeys(treatments, 0.0)
@@ -72,9 +75,11 @@ def main() -> None:
             }
         rows.append(row)
         print(f"{e}: old {row['old']['region']:>12} N≤{row['old']['max_n']:>9.1f} | new {row['new']['region']:>12} "
-              f"N≤{row['new']['max_n']:>9.1f}", flush=True)
+              f"N≤{row['new']['max_n']:>9.1f} | flash-fire indoor 0: {row['new_ff0']['region']:>12} "
+              f"N≤{row['new_ff0']['max_n']:>9.1f}", flush=True)
     counts = {name: dict(Counter(r[name]["region"] for r in rows)) for name in treatments}
-    print(f"\nF-N regions of {len(rows)} QRA enterprises: old {counts['old']}; new {counts['new']}")
+    print(f"\nF-N regions of {len(rows)} QRA enterprises: old {counts['old']}; new {counts['new']}; new with the "
+          f"flash-fire indoor factor 0: {counts['new_ff0']}")
     print(f"assess_scope seconds (the first, old, also computes the reach boxes): {seconds}; "
           f"all {time.perf_counter() - t_all:.0f} s")
     out = REPO / "benchmarks" / "out"

@@ -114,6 +114,12 @@ def fn_curve_png(scope: Scope, scope_id: str, url: str = Depends(get_database_ur
     fn = r["fn"] or {"n": [], "f": []}
     a = r["assumptions"]
     note = f"{a.get('wind_rose', '')}; weather {', '.join(a.get('weather', {}))}; model {r['model_version']}"
+    societal = a.get("societal_population") or {}
+    if a.get("societal_risk"):  # the population treatment and the UNCONFIRMED values it used
+        unconfirmed = [u for u in societal.get("unconfirmed_used", []) if not u.startswith("presence_fractions[")]
+        kinds = sum(u.startswith("presence_fractions[") for u in societal.get("unconfirmed_used", []))
+        note += (f"; societal risk: {a['societal_risk']}; {a.get('sector_smoothing', '')}; UNCONFIRMED: "
+                 f"{', '.join(unconfirmed) or '—'}" + (f", presence fractions of {kinds} kinds" if kinds else ""))
     with tempfile.TemporaryDirectory() as tmp:
         path = plot_fn({f"{scope_id}": (np.array(fn["n"]), np.array(fn["f"]))}, Path(tmp) / "fn.png",
                        f"F-N 曲线 F-N curve — {scope_id}（{r['fn_region'] or '—'}）", note)
