@@ -36,6 +36,7 @@ SMOKE: dict[str, list[str]] = {
     "export": ["--rows", "100000"],
     "analyses_clusters": ["--skip-city", "--units", "500", "--residential", "20000"],
     "analyses_conflicts": ["--units", "2000", "--residential", "100000"],
+    "analyses_zoning": ["--skip-city", "--units", "500", "--residential", "20000"],
 }
 
 
