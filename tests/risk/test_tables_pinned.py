@@ -22,11 +22,13 @@ from geo_risk.risk.parameters import (
     ToxicProbitTable,
     briggs_coefficients,
     direct_ignition_probability,
+    gas_reactivity,
     heat_probit_constants,
     load_parameters,
     overpressure_probit_constants,
     puff_sigma_coefficients,
     toxic_probit_constants,
+    wind_profile_exponent,
 )
 
 QRA = TEST_DATA / "qra"
@@ -174,6 +176,40 @@ def test_toxic_probits_equal_the_reference_row_by_row() -> None:
             p = toxic_probit_constants(r["key"], tables[table])
             assert (p.a, p.b, p.n) == (float(r["a"]), float(r["b"]), float(r["n"])), r["printed"]
             assert (p.concentration_unit, p.time_unit) == (r["concentration_unit"], r["time_unit"])
+
+
+# -- weather, wind profile, hole sizes, reactivity: qra-method.md §2.1 and §4, QRA-fidelity notes §4.1 -----------
+
+
+def test_weather_classes_equal_the_reference() -> None:
+    rows = _rows("weather_classes.csv")
+    got = [(w.label, w.stability, w.wind_speed_10m_m_s) for w in load_parameters().weather_classes]
+    assert got == [(r["label"], r["stability"], float(r["wind_speed_10m_m_s"])) for r in rows]
+
+
+def test_wind_profile_exponents_equal_the_reference() -> None:
+    rows = _rows("wind_profile_exponents.csv")
+    assert set(load_parameters().wind_exponents) == {(r["terrain"], r["stability"]) for r in rows}
+    for r in rows:
+        assert wind_profile_exponent(r["terrain"], r["stability"]) == float(r["p"]), r
+
+
+def test_hole_sizes_equal_the_reference() -> None:
+    rows = _rows("hole_sizes.csv")
+    got = [(h.key, h.name_zh, h.min_mm, h.max_mm, h.representative_mm) for h in load_parameters().hole_sizes]
+    assert got == [(r["key"], r["name_zh"], float(r["min_mm"]), float(r["max_mm"]), _opt(r["representative_mm"]))
+                   for r in rows]
+
+
+def test_low_reactivity_gases_are_the_listed_ones() -> None:
+    # The recalled Purple Book list (UNCONFIRMED): the low row of Table 4.5 for these; the average/high row for
+    # everything else, including the gases the notes name as average/high.
+    for r in _rows("gas_reactivity.csv"):
+        row = gas_reactivity([r["cas"]])
+        if r["reactivity"] == "low":
+            assert row is not None and row.reactivity == "low", r["name_en"]
+        else:
+            assert row is None or row.reactivity != "low", r["name_en"]
 
 
 # -- reach_box_m: the box of a region known by hand -------------------------------------------------------------
