@@ -72,7 +72,8 @@ BASIS_LABELS = {
 #: Confidence of the zoning settings' defaults.
 SETTING_TAGS = {
     "resolution": "CHOICE (H3 res 8, about 0.74 km² a cell, between the reference's 500 m and 1 km cells)",
-    "fine_resolution": "CHOICE (H3 res 9, about 0.105 km², served when zoomed in)",
+    "fine_resolution": "CHOICE (H3 res 9, about 0.105 km², served when zoomed in; only cells with people, "
+                       "hazard sources within the R radius, individual risk, enterprises or parks)",
     "r_kernel": "CHOICE (no rule weighs R over space; a reported quantity, not a colour input)",
     "r_radius_m": "CHOICE",
     "area_cells": "CHOICE (an area takes every cell overlapping it: the conservative reading of 'its cells')",
@@ -531,8 +532,12 @@ def zone(inputs: ZoningInputs, settings: ZoningSettings | None = None) -> Zoning
             pts.append(_cells_of(shapely.get_x(epts), shapely.get_y(epts), res))
         if inputs.ir_points is not None and len(inputs.ir_points[0]):
             pts.append(_cells_of(inputs.ir_points[0], inputs.ir_points[1], res))
-        base = cover_cells(res, areas=np.concatenate([park_geoms, admin_geoms]) if len(park_geoms) + len(admin_geoms)
-                           else None, disks=(mlon, mlat, settings.r_radius_m) if len(mlon) else None)
+        # Administrative areas are covered whole at the coarse resolution only (their colour and counts
+        # are read there); the fine cells are where something is: people, sources, risk, parks.
+        cover = [park_geoms, admin_geoms] if res == settings.resolution else [park_geoms]
+        cover_geoms = np.concatenate(cover)
+        base = cover_cells(res, areas=cover_geoms if len(cover_geoms) else None,
+                           disks=(mlon, mlat, settings.r_radius_m) if len(mlon) else None)
         cells = np.array(sorted(set(base).union(*[set(p) for p in pts])), dtype=object)
         polys = cell_polygons(cells)
         t[f"cells_r{res}"] = time.perf_counter() - ts

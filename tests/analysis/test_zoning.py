@@ -217,3 +217,16 @@ def test_settings_are_described_with_tags() -> None:
     assert d["colour_rules"]["values"]["ir_bands_per_year"] == (1e-5, 3e-6, 3e-7)
     with pytest.raises(ValueError, match="unknown R kernel"):
         z.ZoningSettings(r_kernel="cubic")
+
+
+def test_fine_cells_only_where_something_is_and_areas_at_the_coarse_resolution() -> None:
+    admin = [{"id": "220203", "name": "龙潭区", "geometry": _poly(C0).buffer(-1e-6)}]
+    lat, lon = h3.cell_to_latlng(C0)
+    x, y = UTM.transform(lon, lat)
+    block = Polygon([GEO.transform(x + dx, y + dy) for dx, dy in ((-5, -5), (5, -5), (5, 5), (-5, 5))])
+    result = z.zone(_inputs(admin=admin, residential=[{"population": 10, "geometry": block}]),
+                    z.ZoningSettings(resolution=8, fine_resolution=9))
+    by_res = result.cells.groupby("resolution")["h3"].apply(set).to_dict()
+    assert by_res[8] == {C0}  # the whole administrative area
+    assert by_res[9] == {h3.latlng_to_cell(lat, lon, 9)}  # only the fine cell with people
+    assert set(result.areas["resolution"]) == {8}
