@@ -564,7 +564,8 @@ def demo(
         run_grading(url)
         from geo_risk.analyse import analyse as run_analyses
 
-        for o in run_analyses(url, only=["conflicts"]):  # about 1–2 s on the sample city (no QRA grids yet)
+        # about 1–2 s (conflicts) and 3 s (zoning) on the sample city, no QRA grids yet
+        for o in run_analyses(url, only=["conflicts", "zoning"]):
             console.print(f"{o.name}: {_operator_text(o.summary)}", highlight=False, markup=False, soft_wrap=True)
         if not no_serve:
             _serve(url)
