@@ -747,3 +747,39 @@ def test_more_comparisons(engine: sa.Engine) -> None:
     assert _matching(engine, "CASEI('ALPHA WORKS') = CASEI(name)") == {1}
     assert _matching(engine, "population = 9223372036854775807") == set()  # the largest integer is accepted
     assert _matching(engine, "T_EQUALS(built, INTERVAL('..', '..'))") == set()
+
+
+def test_parentheses_depth_goes_back_down_when_a_group_closes() -> None:
+    from geo_risk.store.cql2 import _check_text_nesting
+
+    # sixty groups one after another are one level deep, not sixty
+    parse_cql2("(population = 1) AND " * 60 + "population = 2")
+    # a closed group, then 53 nested: the deepest point is 53 (allowed) …
+    _check_text_nesting("(population = 1) AND " + "(" * 53 + "population = 2" + ")" * 53)
+    # … and inside an outer group, a closed group then 53 nested is 54 (refused): closing counts one level
+    with pytest.raises(InvalidInput, match=r"^the filter nests 54 levels of parentheses"):
+        _check_text_nesting("((population = 1) AND " + "(" * 53 + "population = 2" + ")" * 53 + ")")
+
+
+def test_instants_without_a_zone_are_utc_and_with_one_are_converted() -> None:
+    from geo_risk.store.cql2 import _instant
+
+    utc = dt.UTC
+    assert _instant("2024-01-01T08:00:00+08:00") == dt.datetime(2024, 1, 1, 0, 0, tzinfo=utc)
+    assert _instant("2024-01-01T08:00:00+08:00").utcoffset() == dt.timedelta(hours=8)
+    naive = _instant("2024-01-01T08:00:00")
+    assert naive.tzinfo is dt.UTC and naive == dt.datetime(2024, 1, 1, 8, 0, tzinfo=utc)
+    assert _instant("2024-01-01T08:00:00Z") == dt.datetime(2024, 1, 1, 8, 0, tzinfo=utc)
+    assert _instant(dt.datetime(2024, 1, 1, 8, 0)).tzinfo is dt.UTC
+    assert _instant(dt.date(2024, 1, 1)) == dt.datetime(2024, 1, 1, tzinfo=utc)
+    with pytest.raises(InvalidInput, match=r"^'yesterday' is not an RFC 3339 timestamp$"):
+        _instant("yesterday")
+
+
+def test_a_number_that_is_not_one_is_named() -> None:
+    from geo_risk.store.cql2 import _number
+
+    with pytest.raises(InvalidInput, match=r"^S_DWITHIN takes a distance; got 'far'$"):
+        _number("far", "S_DWITHIN takes a distance")
+    with pytest.raises(InvalidInput, match=r"^S_DWITHIN takes a distance; got True$"):
+        _number(True, "S_DWITHIN takes a distance")
