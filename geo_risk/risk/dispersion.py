@@ -29,8 +29,9 @@ Bounded clouds (issue 13)
 * **Dense gas** (Britter–McQuaid criterion at the source, :mod:`geo_risk.risk.dense_gas`): the
   Britter–McQuaid plume or puff near the source, then a passive Gaussian from a virtual source
   that matches the concentration at the transition x_t. A continuous release of duration t_d is
-  continuous where u10·t_d/x ≥ 2.5 (C1); farther it is also computed as a puff of its whole mass
-  and the lower of the two is kept (both bound a finite release from above; the workbook's
+  continuous where u10·t_d/x ≥ 2.5 (C1) — with x the largest of the downwind distance, the plume's
+  half-width and its upwind extent —; elsewhere it is also computed as a puff of its whole mass and
+  the lower of the two is kept (both bound a finite release from above; the workbook's
   "instantaneous below 0.6" is then the puff wherever the puff is the lower, and the result has no
   jump there).
 * **Passive puff with a finite initial volume** V0 = M/c_s (c_s the source concentration, kg/m³):
@@ -873,12 +874,18 @@ class Cloud:
 
     def _blend(self, x: np.ndarray, y: np.ndarray, plume: np.ndarray,
                puff: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
-        """Continuous where u10·t_d/x ≥ 2.5; farther, the lower of the steady plume and the puff of the
-        whole release (each bounds a release of finite duration from above)."""
+        """Continuous where u10·t_d ≥ 2.5 × the cloud's extent there (the downwind distance x, the plume's
+        half-width L_H(x) and its upwind extent L_U); elsewhere the lower of the steady plume and the puff
+        of the whole release (each bounds a release of finite duration from above). A large release in
+        light wind has a steady-state width (D + 8 l_b) of kilometres that it cannot reach in t_d: there
+        the puff governs."""
+        from geo_risk.risk.dense_gas import DensePlume
+
+        d: DensePlume = self.dense  # type: ignore[assignment]
         ratio = dispersion_constant("dense_continuous_min_ratio")
         x_cont = self.weather.wind_speed_10m_m_s * self.spec.duration_s / ratio
         out = np.array(plume, dtype=float, copy=True)
-        need = x > x_cont
+        need = (x > x_cont) | (d.half_width_m(x) > x_cont) | (d.upwind_extent_m > x_cont)
         if need.any():
             out[need] = np.minimum(out[need], puff(x[need], y[need]))
         return out

@@ -297,16 +297,18 @@ def test_dense_puff_conserves_the_released_mass_in_the_far_field() -> None:
 
 def test_a_continuous_release_far_away_is_the_lower_of_plume_and_puff() -> None:
     """u10·t_d/x ≥ 2.5: continuous (C1); farther: the lower of the steady plume and the puff of the whole
-    release (the workbook's "instantaneous below 0.6" then needs no jump)."""
-    plume = cloud_model(chlorine_spec(False), F15)
-    puff = cloud_model(chlorine_spec(True), F15)
+    release (the workbook's "instantaneous below 0.6" then needs no jump). D5: u10·t_d/2.5 = 1200 m, and the
+    plume's half-width stays below that there."""
+    plume = cloud_model(chlorine_spec(False), D5)
+    puff = cloud_model(chlorine_spec(True), D5)
+    assert float(plume.dense.half_width_m(1200.0)) < 1200.0  # type: ignore[union-attr]
     args = (2.75, 1e6, 1800.0)
-    x_far = np.array([1.5 * 600 / 2.5 + 1.0, 1.5 * 600 / 0.6 + 10.0, 3000.0])
+    x_far = np.array([1201.0, 3000.0, 6000.0])
     steady = (1e6 * plume._dense_plume_conc(x_far, 0 * x_far)) ** 2.75 * 600.0
     whole = puff.toxic_load(x_far, 0 * x_far, *args)
     np.testing.assert_allclose(plume.toxic_load(x_far, 0 * x_far, *args), np.minimum(steady, whole))
-    assert whole[-1] < steady[-1]  # far away the puff is the lower
-    x_near = np.array([50.0, 1.5 * 600 / 2.5 - 1.0])
+    assert whole[0] < steady[0] and whole[-1] > steady[-1]  # each of the two is the lower somewhere
+    x_near = np.array([50.0, 1199.0])
     c = plume._dense_plume_conc(x_near, 0 * x_near)
     np.testing.assert_allclose(plume.toxic_load(x_near, 0 * x_near, *args), (1e6 * c) ** 2.75 * 600.0)
 
@@ -377,6 +379,21 @@ def test_dense_puff_load_is_the_integral_over_at_most_30_min_of_cover() -> None:
     hand = quad(lambda t: c(t) ** 2.75, t_in * (1 + 1e-9), t_in + 1800.0, limit=200)[0]
     got = float(cloud.toxic_load(np.array(x), np.array(y), 2.75, 1e6, 1800.0))
     assert got == pytest.approx(hand, rel=2e-3)
+
+
+def test_a_large_release_in_light_wind_is_no_wider_than_its_puff() -> None:
+    """2,000 t of LPG over 600 s in F1.5: the steady-state plume would be tens of km wide at the source
+    (D + 8 l_b); u10·t_d = 900 m, so nowhere is it continuous and the puff of the whole mass bounds it."""
+    spec = CloudSpec(False, 2e6 / 600, 600.0, 0.0, 44.096, 7.0, 231.0)
+    cloud = cloud_model(spec, F15)
+    assert cloud.model == "dense_plume"
+    assert float(cloud.dense.half_width_m(0.0)) > 10_000.0  # type: ignore[union-attr]
+    x = np.array([100.0, 100.0, -500.0, 2000.0])
+    y = np.array([0.0, 5000.0, 0.0, 300.0])
+    whole = cloud_model(CloudSpec(True, 2e6, math.inf, 0.0, 44.096, 7.0, 231.0), F15)
+    got = cloud.concentration_kg_m3(x, y)
+    np.testing.assert_allclose(got, np.minimum(cloud._dense_plume_conc(x, y), whole.concentration_kg_m3(x, y)))
+    assert got[1] == 0.0 and cloud._dense_plume_conc(x, y)[1] > 0
 
 
 def test_issue_13_figures() -> None:
