@@ -1,7 +1,8 @@
 """Every risk data table compared row by row with its reference (issue 13: only 5 of 24 Briggs rows were pinned).
 
 The references are typed in ``tests/data/qra/`` from ``docs/standards/qra-method.md`` (§2.2 LOCs, §3
-direct ignition, §5.2 Briggs, §6 probits) and the QRA-fidelity notes §2.2 (CCPS puff sigmas); each row
+direct ignition, §5.1 CCPS puff sigmas, §5.2 Briggs, §6 probits) and docs/standards/qra-outcomes-and-vessels.md
+(the low-reactivity list); each row
 keeps the printed form it was typed from (column ``printed``). Provenance: ``tests/data/PROVENANCE.md``.
 The package reads its own copies in ``geo_risk/risk/data/``; a change to one without the other fails here.
 Each table is compared in both directions: every reference row is in the package with the same values,
@@ -76,7 +77,7 @@ def test_briggs_by_hand_at_one_kilometre() -> None:
     assert float(briggs_sigma_z_m(1000.0, "A", "urban")) == pytest.approx(240 * math.sqrt(2.0), rel=1e-12)
 
 
-# -- CCPS (1999) puff sigmas, QRA-fidelity notes §2.2 ------------------------------------------------------------
+# -- CCPS (1999) puff sigmas, qra-method.md §5.1 ---------------------------------------------------------------
 
 
 PUFF = _rows("puff_sigma.csv")
@@ -178,7 +179,7 @@ def test_toxic_probits_equal_the_reference_row_by_row() -> None:
             assert (p.concentration_unit, p.time_unit) == (r["concentration_unit"], r["time_unit"])
 
 
-# -- weather, wind profile, hole sizes, reactivity: qra-method.md §2.1 and §4, QRA-fidelity notes §4.1 -----------
+# -- weather, wind profile, hole sizes, reactivity: qra-method.md §2.1 and §4, qra-outcomes-and-vessels.md ------
 
 
 def test_weather_classes_equal_the_reference() -> None:
