@@ -130,6 +130,8 @@ _TABLE_FILES = (
     "outcome_capability.csv",
     "britter_mcquaid.csv",
     "dispersion_constants.csv",
+    "population_constants.csv",  # geo_risk.risk.population (societal-risk population, sector smoothing)
+    "presence_fractions.csv",  # geo_risk.risk.population (presence by kind of place)
 )
 
 
@@ -766,6 +768,8 @@ def unconfirmed_values() -> tuple[UnconfirmedValue, ...]:
         "outcome_capability.csv": ("cas", "outcome"),
         "britter_mcquaid.csv": ("kind", "ratio", "segment"),
         "dispersion_constants.csv": ("key",),
+        "population_constants.csv": ("key",),
+        "presence_fractions.csv": ("kind",),
     }
     value_cols = {
         "toxic_probits_set_a.csv": ("a", "b", "n"),
@@ -784,10 +788,13 @@ def unconfirmed_values() -> tuple[UnconfirmedValue, ...]:
         "outcome_capability.csv": ("possible", "instead"),
         "britter_mcquaid.csv": ("alpha_max", "slope", "intercept"),
         "dispersion_constants.csv": ("value",),
+        "population_constants.csv": ("value",),
+        "presence_fractions.csv": ("day", "night", "outdoors"),
     }
     unit_cols = {
         "model_constants.csv": "unit",
         "dispersion_constants.csv": "unit",
+        "population_constants.csv": "unit",
         "overpressure_probits.csv": "unit",
         "loc_frequencies.csv": "frequency_unit",
     }
