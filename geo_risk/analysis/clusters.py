@@ -379,25 +379,43 @@ def _reach_m(p: _Primary, thresholds: list[float]) -> float:
     return float(_REACH_GRID[min(last + 1, len(_REACH_GRID) - 1)]) * (1.0 if last + 1 < len(_REACH_GRID) else 2.0)
 
 
+#: Units given to the scenario builder at a time: its event objects and tables are dropped after each
+#: chunk, so the peak memory follows the chunk, not the province.
+SCENARIO_CHUNK_UNITS = 500
+
+
 def _primaries(units: pd.DataFrame, inventory: pd.DataFrame, positions: Mapping[str, tuple[float, float]]
                ) -> tuple[list[_Primary], set[str], dict[str, Any], list[str]]:
-    """The engine's scenarios → primaries; units lacking consequence data; the builder's assumptions; problems."""
+    """The engine's scenarios → primaries (one per distinct outcome of a unit); units lacking consequence data;
+    the builder's assumptions; problems. Built :data:`SCENARIO_CHUNK_UNITS` units at a time."""
     from geo_risk.risk.scenarios import build_scenarios
 
-    ss = build_scenarios(units, inventory, positions)
     prim: list[_Primary] = []
+    seen: set[tuple[str, Any]] = set()
     modelled: set[tuple[str, str]] = set()
-    for row in ss.scenarios.itertuples(index=False):
-        modelled.add((str(row.unit_id), str(row.inventory_id)))
-        if not row.frequency_per_year > 0:  # a branch of probability 0 (e.g. K3/K4 direct ignition) cannot occur
-            continue
-        event = ss.sources[int(row.source_index)].events[int(row.event_index)]
-        outcome = getattr(event.lethality, "__self__", None)  # the outcome whose lethality the event wraps
-        # an outcome made of parts (a cloud's explosion, then the pool fire) is each of its parts
-        for part in getattr(outcome, "parts", None) or ((outcome,) if outcome is not None else ()):
-            kind = getattr(part, "kind", None)
-            if kind in ("pool_fire", "jet_fire", "fireball", "vce"):
-                prim.append(_Primary(str(row.unit_id), str(kind), part, f"{row.unit_id} {row.loc} {kind}"))
+    problems: list[str] = []
+    digest: dict[str, Any] = {}
+    ids = list(units.index)
+    unit_of = inventory["unit_id"].astype(str)
+    for start in range(0, len(ids), SCENARIO_CHUNK_UNITS):
+        chunk = units.loc[ids[start:start + SCENARIO_CHUNK_UNITS]]
+        ss = build_scenarios(chunk, inventory[unit_of.isin({str(u) for u in chunk.index})], positions)
+        for row in ss.scenarios.itertuples(index=False):
+            modelled.add((str(row.unit_id), str(row.inventory_id)))
+            if not row.frequency_per_year > 0:  # a branch of probability 0 (e.g. K3/K4 direct ignition) cannot occur
+                continue
+            event = ss.sources[int(row.source_index)].events[int(row.event_index)]
+            outcome = getattr(event.lethality, "__self__", None)  # the outcome whose lethality the event wraps
+            # an outcome made of parts (a cloud's explosion, then the pool fire) is each of its parts
+            for part in getattr(outcome, "parts", None) or ((outcome,) if outcome is not None else ()):
+                kind = getattr(part, "kind", None)
+                if kind in ("pool_fire", "jet_fire", "fireball", "vce") and (str(row.unit_id), part) not in seen:
+                    seen.add((str(row.unit_id), part))  # G.1 and G.2 of one item often give the same pool
+                    prim.append(_Primary(str(row.unit_id), str(kind), part, f"{row.unit_id} {row.loc} {kind}"))
+        problems += ss.problems
+        digest = {k: ss.assumptions.get(k) for k in ("method", "model_version", "parameters_sha256",
+                                                      "release_properties_sha256")}
+        del ss
     counters: dict[str, int] = {}
     lacking: set[str] = set()
     for rec in inventory.to_dict("records"):
@@ -406,9 +424,7 @@ def _primaries(units: pd.DataFrame, inventory: pd.DataFrame, positions: Mapping[
         iid = str(rec["id"]) if "id" in rec and not _missing(rec.get("id")) else f"{uid}/{counters[uid]}"
         if (uid, iid) not in modelled:
             lacking.add(uid)
-    digest = {k: ss.assumptions.get(k) for k in ("method", "model_version", "parameters_sha256",
-                                                  "release_properties_sha256")}
-    return prim, lacking, digest, list(ss.problems)
+    return prim, lacking, digest, problems
 
 
 # =============================================================================================
