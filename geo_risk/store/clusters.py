@@ -260,21 +260,26 @@ WITH e AS (
      ORDER BY enterprise_id, w DESC, cls
 ), unit_links AS (
     SELECT DISTINCT least(a.enterprise_id, b.enterprise_id) AS ea, greatest(a.enterprise_id, b.enterprise_id) AS eb
-      FROM u a JOIN u b ON a.enterprise_id <> b.enterprise_id AND ST_DWithin(a.g, b.g, :d_unit)
+      FROM u a JOIN u b ON a.enterprise_id <> b.enterprise_id AND a.g && ST_Expand(b.g, :d_unit)
+       AND ST_DWithin(a.g, b.g, :d_unit)
      WHERE a.id = ANY(:lacking)
 ), site_links AS (
     SELECT DISTINCT least(a.id, b.id) AS ea, greatest(a.id, b.id) AS eb
-      FROM pe a JOIN pe b ON a.id <> b.id AND ST_DWithin(a.g, b.g, :d_site)
+      FROM pe a JOIN pe b ON a.id <> b.id AND a.g && ST_Expand(b.g, :d_site) AND ST_DWithin(a.g, b.g, :d_site)
      WHERE a.id IN (SELECT enterprise_id FROM u WHERE id = ANY(:lacking))
        AND a.id IN (SELECT enterprise_id FROM major) AND b.id IN (SELECT enterprise_id FROM major)
+), neighbours AS (  -- one park (a hash join), or boundaries within d_policy (a box test first, then the distance)
+    SELECT a.id AS ea, b.id AS eb FROM pe a JOIN pe b ON a.id < b.id AND a.park_id = b.park_id
+    UNION
+    SELECT a.id, b.id FROM pe a JOIN pe b ON a.id < b.id AND a.g && ST_Expand(b.g, :d_policy)
+       AND ST_DWithin(a.g, b.g, :d_policy)
 ), policy_pairs AS (
     SELECT a.id AS ea, b.id AS eb,
            coalesce(a.division = b.division, false)::int + coalesce(fa.cls = fb.cls, false)::int AS s,
            greatest(1 - ST_Distance(a.g, b.g) / :d_policy,
                     CASE WHEN a.park_id IS NOT NULL AND a.park_id = b.park_id THEN :floor ELSE 0 END, 0) AS p,
            ST_Distance(a.g, b.g) AS gap
-      FROM pe a JOIN pe b ON a.id < b.id
-       AND ((a.park_id IS NOT NULL AND a.park_id = b.park_id) OR ST_DWithin(a.g, b.g, :d_policy))
+      FROM neighbours n JOIN pe a ON a.id = n.ea JOIN pe b ON b.id = n.eb
       LEFT JOIN form fa ON fa.enterprise_id = a.id LEFT JOIN form fb ON fb.enterprise_id = b.id
 ), kept AS (
     SELECT ea, eb, s / 2.0 * p AS w, gap FROM policy_pairs WHERE s > 0 AND s / 2.0 * p >= :minw
