@@ -343,6 +343,7 @@ REGISTRY: dict[str, LayerDef] = {
             ("colour_label", "ir_max", "ir_colour", "raised_by", "r_heat", "population"),
             Style(fill="#1e6fd9", stroke="#ffffff", fill_opacity=0.45, weight=0.3, classify_by="colour",
                   classes=four_colour_classes()),
+            visible=False,
             time_field="computed_at",
         ),
         LayerDef(
