@@ -72,8 +72,8 @@ def test_cell_population_equals_the_same_apportioning_in_postgis(city_url: str, 
     with get_engine(city_url).connect() as conn:
         sql = dict(conn.execute(text(
             "SELECT c.h3, sum(r.population * ST_Area(ST_Intersection(r.geom, c.geom)::geography) "
-            "/ ST_Area(r.geom::geography)) FROM zoning_cells c JOIN residential_areas r ON ST_Intersects(r.geom, c.geom) "
-            "GROUP BY c.h3")).all())
+            "/ ST_Area(r.geom::geography)) FROM zoning_cells c "
+            "JOIN residential_areas r ON ST_Intersects(r.geom, c.geom) GROUP BY c.h3")).all())
         ours = dict(conn.execute(text("SELECT h3, population FROM zoning_cells WHERE population > 0")).all())
         total = conn.execute(text("SELECT sum(population) FROM residential_areas")).scalar_one()
     assert set(ours) == {h for h, v in sql.items() if v > 1e-6}
