@@ -460,6 +460,14 @@ class ReachBox(NamedTuple):
     peak: np.ndarray | None = None
 
 
+@lru_cache(maxsize=64)
+def _radii(max_distance_m: float, n_radii: int) -> np.ndarray:
+    """The sampled radii (m), read-only and shared by every cached box (memory: one array, not one per box)."""
+    r = np.geomspace(_REACH_MIN_M, max_distance_m, n_radii)
+    r.flags.writeable = False
+    return r
+
+
 def reach_box_m(
     field: Callable[[np.ndarray, np.ndarray], np.ndarray],
     threshold: float,
@@ -468,33 +476,109 @@ def reach_box_m(
     directional: bool = True,
     n_radii: int = 800,
     n_angles: int = 360,
+    symmetric: bool = False,
+    coarse: int = 1,
 ) -> ReachBox:
     """:func:`max_reach_m` plus the bounding box of the reached region in the wind frame (m).
 
     The grid engine evaluates a directional outcome only on the cells whose (downwind, crosswind)
     coordinates fall in this box: a narrow plume then costs its own area, not the whole circle of
     its reach. Omnidirectional fields (``directional=False``) get the full disc: ±reach.
+
+    Speed-ups for directional fields (the box is the same as the brute-force polar sampling unless
+    the reached region holds a blob that touches no evaluated sample, see below):
+
+    * ``symmetric``: the field is symmetric about the downwind axis, f(dx, −dy) = f(dx, dy) (every
+      outcome of :mod:`geo_risk.risk.lethality` is): only the half plane dy ≥ 0 (angles 0…180°,
+      both axis directions included) is sampled; the sample set is the mirror image of the other
+      half's, so reach, box and peaks are those of the full circle.
+    * ``coarse`` = k > 1: the polar lattice is cut into blocks of k radii × k angles. Every k-th
+      radius (a *ring*, all angles; the last radius too) and every k-th angle (a *spoke*, all radii;
+      the downwind axis, the last angle and so the upwind axis of a symmetric field too) is
+      evaluated; a block's inner samples are evaluated only when its evaluated border holds both
+      hits and misses. A block whose border is all misses is taken as
+      all misses (a reached blob smaller than a block, ≈ k·1.2 % in distance × k degrees, and
+      touching no ring or spoke would be missed: ``tests/risk/test_reach_box_fast.py`` checks the
+      package's outcomes against the brute force); a block whose border is all hits holds only
+      hits, which lie inside the box of its border (the arc between two spokes bulges by
+      r·(1 − cos(k°/2)), far less than the angular margin). The radial profile ``peak`` at a radius
+      between rings is the largest evaluated value there, raised, where the radius crosses an
+      all-hit block, to that block's largest value on its inner ring (an upper bound for a field
+      that does not grow outwards); values below the threshold between samples are not sought (the
+      envelope built on ``peak`` is cut at the reach, where some sample reaches the threshold).
     """
     thr = float(threshold)
     if not math.isfinite(thr):
         raise InvalidInput(f"threshold must be finite; got {threshold!r}")
-    r = np.geomspace(_REACH_MIN_M, _scalar_positive("max distance", max_distance_m, "m"), n_radii)
-    theta = np.linspace(0.0, 2 * np.pi, n_angles, endpoint=False) if directional else np.zeros(1)
-    dx = r[:, None] * np.cos(theta)[None, :]
-    dy = r[:, None] * np.sin(theta)[None, :]
-    values = np.asarray(field(dx, dy), dtype=float)
+    r = _radii(_scalar_positive("max distance", max_distance_m, "m"), int(n_radii))
+    if not directional:
+        values = np.asarray(field(r[:, None], np.zeros((n_radii, 1))), dtype=float)
+        peak = values.max(axis=1)
+        hit = np.flatnonzero((values >= thr).any(axis=1))
+        if hit.size == 0:
+            return ReachBox(0.0, 0.0, 0.0, 0.0, r, peak)
+        reach = float(r[min(hit[-1] + 1, r.size - 1)])
+        return ReachBox(reach, -reach, reach, reach, r, peak)
+    k = int(coarse)
+    if k < 1:
+        raise InvalidInput(f"coarse must be ≥ 1; got {coarse!r}")
+    if symmetric and n_angles % 2:
+        raise InvalidInput(f"a symmetric field needs an even number of angles; got {n_angles}")
+    n_theta = n_angles // 2 + 1 if symmetric else n_angles
+    theta = np.arange(n_theta) * (2 * np.pi / n_angles)
+    cos_t, sin_t = np.cos(theta), np.sin(theta)
+    values = np.full((n_radii, n_theta), -np.inf)
+    evaluated = np.zeros((n_radii, n_theta), dtype=bool)
+
+    def evaluate(mask: np.ndarray) -> None:
+        ii, jj = np.nonzero(mask & ~evaluated)
+        if ii.size:
+            values[ii, jj] = np.asarray(field(r[ii] * cos_t[jj], r[ii] * sin_t[jj]), dtype=float).reshape(-1)
+            evaluated[ii, jj] = True
+
+    if k == 1:
+        evaluate(np.ones_like(evaluated))
+        peak = values.max(axis=1)
+    else:
+        rings = np.unique(np.r_[np.arange(0, n_radii, k), n_radii - 1])
+        spokes = np.unique(np.r_[np.arange(0, n_theta, k), n_theta - 1])
+        border = np.zeros_like(evaluated)
+        border[rings, :] = True
+        border[:, spokes] = True
+        evaluate(border)
+        hits = values >= thr
+        # per block (a, b) between rings a, a+1 and spokes b, b+1: any hit / any miss on its border
+        rh, rm = hits[rings, :].astype(int), (~hits[rings, :]).astype(int)
+        sh, sm = hits[:, spokes].astype(int), (~hits[:, spokes]).astype(int)
+        ring_h = np.add.reduceat(rh, spokes[:-1], axis=1) > 0  # (rings, blocks across)
+        ring_m = np.add.reduceat(rm, spokes[:-1], axis=1) > 0
+        spoke_h = np.add.reduceat(sh, rings[:-1], axis=0) > 0  # (blocks along, spokes)
+        spoke_m = np.add.reduceat(sm, rings[:-1], axis=0) > 0
+        block_h = ring_h[:-1] | ring_h[1:] | spoke_h[:, :-1] | spoke_h[:, 1:]
+        block_m = ring_m[:-1] | ring_m[1:] | spoke_m[:, :-1] | spoke_m[:, 1:]
+        mixed = block_h & block_m
+        row_block = np.clip(np.searchsorted(rings, np.arange(n_radii), side="right") - 1, 0, rings.size - 2)
+        col_block = np.clip(np.searchsorted(spokes, np.arange(n_theta), side="right") - 1, 0, spokes.size - 2)
+        evaluate(mixed[row_block[:, None], col_block[None, :]])
+        peak = values.max(axis=1)
+        # rows crossing a block whose border is all hits: its inner values are unknown (≥ threshold);
+        # bound them by the block's inner ring (the largest value on that ring between its spokes)
+        full = block_h & ~block_m
+        if full.any():
+            ring_max = np.maximum.reduceat(values[rings, :], spokes[:-1], axis=1)[:-1]  # (blocks along, across)
+            inner = np.where(full, ring_max, -np.inf).max(axis=1)
+            between = ~np.isin(np.arange(n_radii), rings)
+            peak = np.where(between, np.maximum(peak, inner[row_block]), peak)
     reached = values >= thr
     hit = np.flatnonzero(reached.any(axis=1))
-    peak = values.max(axis=1)
     if hit.size == 0:
         return ReachBox(0.0, 0.0, 0.0, 0.0, r, peak)
     reach = float(r[min(hit[-1] + 1, r.size - 1)])
-    if not directional:
-        return ReachBox(reach, -reach, reach, reach, r, peak)
     # Between samples the region can extend one radial step outwards and one angular step of arc
     # sideways; the outermost hit has the widest steps, so its margin serves every hit.
     margin = (reach - float(r[hit[-1]])) + reach * (2 * math.pi / n_angles)
-    hx, hy = dx[reached], dy[reached]
+    ii, jj = np.nonzero(reached)
+    hx, hy = r[ii] * cos_t[jj], r[ii] * sin_t[jj]
     return ReachBox(
         reach,
         min(float(hx.min()), 0.0) - margin,
@@ -899,7 +983,7 @@ def _source_density(spec: CloudSpec, weather: Weather) -> tuple[float, float]:
     return gas_density_kg_m3(spec.molar_mass_g_per_mol, t_s, weather.air_pressure_pa), t_s
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=32768)
 def cloud_model(spec: CloudSpec, weather: Weather) -> Cloud:
     """The dispersion model of ``spec`` in ``weather`` (see the module docstring); cached."""
     from geo_risk.risk.dense_gas import DensePlume, DensePuff

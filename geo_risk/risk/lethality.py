@@ -34,7 +34,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -186,7 +186,14 @@ def _floor() -> float:
     return constant("lethality_floor")
 
 
-@lru_cache(maxsize=4096)
+#: How the directional outcomes' reach boxes are sampled (:func:`geo_risk.risk.dispersion.reach_box_m`):
+#: every outcome is symmetric about the wind axis (tests/risk/test_lethality.py), and blocks of
+#: ``coarse`` radii × angles are refined only across the region's edge. The fast box contains the
+#: brute-force one on the package's outcomes (tests/risk/test_reach_box_fast.py).
+FAST_BOX: dict[str, Any] = {"symmetric": True, "coarse": 8}
+
+
+@lru_cache(maxsize=32768)
 def _cached_box(outcome: Outcome, weather: Weather) -> ReachBox:
     return outcome._box(weather)  # type: ignore[attr-defined]
 
@@ -351,7 +358,7 @@ class ToxicCloud:
     def _box(self, weather: Weather) -> ReachBox:
         pr = float(probability_to_probit(_floor()))
         load_threshold = math.exp((pr - self.probit.a) / self.probit.b)
-        return reach_box_m(lambda dx, dy: self.toxic_load(dx, dy, weather), load_threshold)
+        return reach_box_m(lambda dx, dy: self.toxic_load(dx, dy, weather), load_threshold, **FAST_BOX)
 
     def _peak_lethality(self, peak_load: np.ndarray, weather: Weather) -> np.ndarray:
         return probit_to_probability(toxic_probit_from_load(self.probit, peak_load))
@@ -423,7 +430,7 @@ class FlashFire:
 
     def _box(self, weather: Weather) -> ReachBox:
         limit = self._lfl(weather) * constant("flash_fire_lfl_fraction")
-        return reach_box_m(lambda dx, dy: self.concentration_kg_m3(dx, dy, weather), limit)
+        return reach_box_m(lambda dx, dy: self.concentration_kg_m3(dx, dy, weather), limit, **FAST_BOX)
 
     def _peak_lethality(self, peak_concentration: np.ndarray, weather: Weather) -> np.ndarray:
         return flash_fire_lethality(peak_concentration, self._lfl(weather))

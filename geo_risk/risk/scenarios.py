@@ -898,8 +898,10 @@ class ThenPoolFire:
         return tuple(1.0 - (1.0 - a) * (1.0 - b) for a, b in zip(out[0], out[1], strict=True))  # type: ignore[return-value]
 
     def _box(self, weather: Weather) -> Any:
+        from geo_risk.risk.lethality import FAST_BOX
+
         return reach_box_m(lambda dx, dy: self.lethality(dx, dy, weather), constant("lethality_floor"),
-                           directional=self.directional)
+                           directional=self.directional, **(FAST_BOX if self.directional else {}))
 
     def _peak_lethality(self, peak: Any, weather: Weather) -> Any:
         return peak  # the sampled field is the lethality itself
