@@ -492,20 +492,19 @@ def reach_box_m(
       outcome of :mod:`geo_risk.risk.lethality` is): only the half plane dy ≥ 0 (angles 0…180°,
       both axis directions included) is sampled; the sample set is the mirror image of the other
       half's, so reach, box and peaks are those of the full circle.
-    * ``coarse`` = k > 1: the polar lattice is cut into blocks of k radii × k angles. Every k-th
-      radius (a *ring*, all angles; the last radius too) and every k-th angle (a *spoke*, all radii;
-      the downwind axis, the last angle and so the upwind axis of a symmetric field too) is
-      evaluated; a block's inner samples are evaluated only when its evaluated border holds both
-      hits and misses. A block whose border is all misses is taken as
-      all misses (a reached blob smaller than a block, ≈ k·1.2 % in distance × k degrees, and
-      touching no ring or spoke would be missed: ``tests/risk/test_reach_box_fast.py`` checks the
-      package's outcomes against the brute force); a block whose border is all hits holds only
-      hits, which lie inside the box of its border (the arc between two spokes bulges by
-      r·(1 − cos(k°/2)), far less than the angular margin). The radial profile ``peak`` at a radius
-      between rings is the largest evaluated value there, raised, where the radius crosses an
-      all-hit block, to that block's largest value on its inner ring (an upper bound for a field
-      that does not grow outwards); values below the threshold between samples are not sought (the
-      envelope built on ``peak`` is cut at the reach, where some sample reaches the threshold).
+    * ``coarse`` = k > 1: the polar lattice is cut into blocks of k radii × k angles. Every k-th radius (a
+      *ring*, all angles; the last radius too) and every k-th angle (a *spoke*, all radii; the downwind axis,
+      the last angle and so the upwind axis of a symmetric field too) is evaluated (spokes only out to the
+      ring after the last ring with a hit); a block's inner samples are evaluated only when its evaluated
+      border holds both hits and misses. A block whose border is all misses is taken as all misses (a reached
+      blob smaller than a block, ≈ k·1.2 % in distance × k degrees, and touching no ring or spoke would be
+      missed: ``tests/risk/test_reach_box_fast.py`` checks the package's outcomes against the brute force); a
+      block whose border is all hits holds only hits, which lie inside the box of its border (the arc between
+      two spokes bulges by r·(1 − cos(k°/2)), far less than the angular margin). The radial profile ``peak``
+      at a radius between rings is the largest evaluated value there, raised, where the radius crosses an
+      all-hit block, to that block's largest value on its inner ring (an upper bound for a field that does not
+      grow outwards); values below the threshold between samples are not sought (the envelope built on
+      ``peak`` is cut at the reach, where some sample reaches the threshold).
     """
     thr = float(threshold)
     if not math.isfinite(thr):
@@ -544,7 +543,12 @@ def reach_box_m(
         spokes = np.unique(np.r_[np.arange(0, n_theta, k), n_theta - 1])
         border = np.zeros_like(evaluated)
         border[rings, :] = True
-        border[:, spokes] = True
+        evaluate(border)
+        # spokes up to the ring after the last ring with a hit (all radii if no ring has one): a hit
+        # farther out would be a blob touching no ring, as above
+        ring_hit = np.flatnonzero((values[rings, :] >= thr).any(axis=1))
+        last = n_radii - 1 if ring_hit.size == 0 else int(rings[min(ring_hit[-1] + 1, rings.size - 1)])
+        border[: last + 1, spokes] = True
         evaluate(border)
         hits = values >= thr
         # per block (a, b) between rings a, a+1 and spokes b, b+1: any hit / any miss on its border
@@ -569,6 +573,8 @@ def reach_box_m(
             inner = np.where(full, ring_max, -np.inf).max(axis=1)
             between = ~np.isin(np.arange(n_radii), rings)
             peak = np.where(between, np.maximum(peak, inner[row_block]), peak)
+        # rows beyond the spokes' end were sampled nowhere: their ring inside stands for them
+        peak = np.where(np.isneginf(peak), peak[rings[row_block]], peak)
     reached = values >= thr
     hit = np.flatnonzero(reached.any(axis=1))
     if hit.size == 0:
@@ -721,7 +727,7 @@ def _bisect_log(f: Callable[[float], float], target: float, lo: float, hi: float
     if f(hi) >= target:
         return hi
     a, b = math.log(lo), math.log(hi)
-    for _ in range(100):
+    while b - a > 1e-13:  # s to a relative 1e-13 (~45 halvings of the log range): no change beyond
         mid = 0.5 * (a + b)
         if f(math.exp(mid)) > target:
             a = mid

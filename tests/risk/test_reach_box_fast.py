@@ -54,6 +54,7 @@ def _envelope_holds(fast: ReachBox, brute: ReachBox) -> None:
     """The bound built on ``peak`` (largest value at this radius or beyond) is never lower, within the reach."""
     assert fast.radii is not None and brute.radii is not None and fast.peak is not None and brute.peak is not None
     np.testing.assert_array_equal(fast.radii, brute.radii)
+    assert np.all(np.isfinite(fast.peak))  # every radius has a value, sampled or bounded
     f = np.maximum.accumulate(fast.peak[::-1])[::-1]
     b = np.maximum.accumulate(brute.peak[::-1])[::-1]
     inside = brute.radii <= brute.reach
