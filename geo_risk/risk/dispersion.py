@@ -1091,12 +1091,14 @@ def terrain_by_land_use(
     """
     import shapely
 
-    geoms = None
+    polys = np.empty(0, dtype=object)
     if built_up is not None:
         seq = getattr(built_up, "geometry", built_up)
         arr = np.asarray([g for g in seq if g is not None and not g.is_empty], dtype=object)
         polys = arr[[g.geom_type in ("Polygon", "MultiPolygon") for g in arr]] if arr.size else arr
-        geoms = shapely.union_all(polys) if polys.size else None
+    # only the polygons touching each disc are merged (the union of the whole layer, per scope, was
+    # the slow part): the same area, the disc ∩ the union of the layer
+    tree = shapely.STRtree(polys) if polys.size else None
     radius = dispersion_constant("terrain_land_use_radius")
     out: dict[str, TerrainChoice] = {}
     for key, (x, y) in positions.items():
@@ -1104,6 +1106,7 @@ def terrain_by_land_use(
             out[key] = terrain_from_built_up_fraction(None, default)
             continue
         disc = shapely.Point(float(x), float(y)).buffer(radius, quad_segs=32)
-        area = 0.0 if geoms is None else float(shapely.intersection(disc, geoms).area)
+        near = np.empty(0, dtype=int) if tree is None else tree.query(disc, predicate="intersects")
+        area = float(shapely.intersection(disc, shapely.union_all(polys[near])).area) if near.size else 0.0
         out[key] = terrain_from_built_up_fraction(min(area / disc.area, 1.0), default)
     return out

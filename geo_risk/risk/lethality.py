@@ -202,6 +202,7 @@ def _cached_reach(outcome: Outcome, weather: Weather) -> float:
     return _cached_box(outcome, weather).reach
 
 
+@lru_cache(maxsize=32768)
 def _envelope(outcome: Outcome, weather: Weather) -> tuple[np.ndarray, np.ndarray]:
     """(radii m, bound): an upper bound of the outcome's lethality at distance ≥ each radius.
 
@@ -214,7 +215,9 @@ def _envelope(outcome: Outcome, weather: Weather) -> tuple[np.ndarray, np.ndarra
     lethal = np.clip(np.asarray(outcome._peak_lethality(box.peak, w), dtype=float), 0.0, 1.0)  # type: ignore[attr-defined]
     bound = np.maximum.accumulate(lethal[::-1])[::-1]
     bound[1:] = bound[:-1].copy()
-    return box.radii + getattr(outcome, "centre_downwind_m", 0.0), bound
+    bound.flags.writeable = False  # cached: shared by every caller
+    shift = getattr(outcome, "centre_downwind_m", 0.0)
+    return (box.radii if shift == 0 else box.radii + shift), bound
 
 
 def _footprint(outcome: Outcome, weather: Weather) -> tuple[float, float, float]:

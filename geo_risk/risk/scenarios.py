@@ -844,9 +844,11 @@ class _Item:
         return ContinuousRelease(rate, duration, _num("release_height")), note
 
 
-@cache
 def _then_box(outcome: ThenPoolFire, weather: Weather) -> Any:
-    return outcome._box(weather)
+    """The outcome's reach box, from the cache the footprint and envelope read too (computed once)."""
+    from geo_risk.risk.lethality import _cached_box
+
+    return _cached_box(outcome, weather)
 
 
 @dataclass(frozen=True)
