@@ -2,7 +2,7 @@
 
 No national rule maps GB 18218 grades, individual risk or areas to the four colours; the only
 official number-to-colour rule is the 应急〔2018〕19号 enterprise score. The mappings here are the
-service's classification (docs/standards/risk-colours-and-joint-prevention.md §2.2), every
+service's classification (docs/standards/risk-colours-and-joint-prevention.md Z2), every
 threshold a value of :class:`ColourRules` whose defaults are tagged in :data:`RULE_TAGS`, and every
 legend must say "service classification" (:data:`SERVICE_CLASSIFICATION`).
 
@@ -39,7 +39,7 @@ SERVICE_CLASSIFICATION = ("服务分级（非官方规则，依据见说明） /
 
 @dataclass(frozen=True)
 class ColourRules:
-    """Thresholds of the colour mappings (settings; defaults from the reference, §2.2).
+    """Thresholds of the colour mappings (settings; defaults from the reference, Z2).
 
     ``grade_colours``: GB 18218 grade 1–4 → colour; a unit below the major-hazard threshold is
     ``below_major``. ``ir_bands_per_year``: lower bounds (per year) of red, orange and yellow; IR

@@ -1,7 +1,7 @@
 """Four-colour zoning (红橙黄蓝) and the risk heatmap on an H3 hexagon grid. Pure: frames and arrays in,
 frames out; the store, the IR grids and the map are read and written elsewhere (geo_risk/zoning_run.py).
 
-What is coloured, and by which rule (docs/standards/risk-colours-and-joint-prevention.md §2.2; every
+What is coloured, and by which rule (docs/standards/risk-colours-and-joint-prevention.md Z2; every
 threshold a value of :class:`geo_risk.analysis.colours.ColourRules`, every other number a value of
 :class:`ZoningSettings`, all printed with the results):
 
