@@ -468,6 +468,18 @@ def _radii(max_distance_m: float, n_radii: int) -> np.ndarray:
     return r
 
 
+@lru_cache(maxsize=16)
+def _blocks(n_radii: int, n_theta: int, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ring rows, spoke columns, each row's block, rows between rings) of :func:`reach_box_m`'s lattice."""
+    rings = np.unique(np.r_[np.arange(0, n_radii, k), n_radii - 1])
+    spokes = np.unique(np.r_[np.arange(0, n_theta, k), n_theta - 1])
+    row_block = np.clip(np.searchsorted(rings, np.arange(n_radii), side="right") - 1, 0, rings.size - 2)
+    between = ~np.isin(np.arange(n_radii), rings)
+    for arr in (rings, spokes, row_block, between):
+        arr.flags.writeable = False
+    return rings, spokes, row_block, between
+
+
 def reach_box_m(
     field: Callable[[np.ndarray, np.ndarray], np.ndarray],
     threshold: float,
@@ -527,43 +539,39 @@ def reach_box_m(
     theta = np.arange(n_theta) * (2 * np.pi / n_angles)
     cos_t, sin_t = np.cos(theta), np.sin(theta)
     values = np.full((n_radii, n_theta), -np.inf)
-    evaluated = np.zeros((n_radii, n_theta), dtype=bool)
 
-    def evaluate(mask: np.ndarray) -> None:
-        ii, jj = np.nonzero(mask & ~evaluated)
-        if ii.size:
-            values[ii, jj] = np.asarray(field(r[ii] * cos_t[jj], r[ii] * sin_t[jj]), dtype=float).reshape(-1)
-            evaluated[ii, jj] = True
+    def evaluate(ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
+        return np.asarray(field(r[ii] * cos_t[jj], r[ii] * sin_t[jj]), dtype=float)
 
     if k == 1:
-        evaluate(np.ones_like(evaluated))
+        values[:] = evaluate(np.arange(n_radii)[:, None], np.arange(n_theta)[None, :])
         peak = values.max(axis=1)
     else:
-        rings = np.unique(np.r_[np.arange(0, n_radii, k), n_radii - 1])
-        spokes = np.unique(np.r_[np.arange(0, n_theta, k), n_theta - 1])
-        border = np.zeros_like(evaluated)
-        border[rings, :] = True
-        evaluate(border)
+        rings, spokes, row_block, between = _blocks(n_radii, n_theta, k)
+        values[rings, :] = evaluate(rings[:, None], np.arange(n_theta)[None, :])
         # spokes up to the ring after the last ring with a hit (all radii if no ring has one): a hit
         # farther out would be a blob touching no ring, as above
         ring_hit = np.flatnonzero((values[rings, :] >= thr).any(axis=1))
         last = n_radii - 1 if ring_hit.size == 0 else int(rings[min(ring_hit[-1] + 1, rings.size - 1)])
-        border[: last + 1, spokes] = True
-        evaluate(border)
-        hits = values >= thr
+        rows = np.flatnonzero(between[: last + 1])
+        values[rows[:, None], spokes[None, :]] = evaluate(rows[:, None], spokes[None, :])
+        hits = values[:, spokes] >= thr
+        ring_hits = values[rings, :] >= thr
         # per block (a, b) between rings a, a+1 and spokes b, b+1: any hit / any miss on its border
-        rh, rm = hits[rings, :].astype(int), (~hits[rings, :]).astype(int)
-        sh, sm = hits[:, spokes].astype(int), (~hits[:, spokes]).astype(int)
-        ring_h = np.add.reduceat(rh, spokes[:-1], axis=1) > 0  # (rings, blocks across)
-        ring_m = np.add.reduceat(rm, spokes[:-1], axis=1) > 0
-        spoke_h = np.add.reduceat(sh, rings[:-1], axis=0) > 0  # (blocks along, spokes)
-        spoke_m = np.add.reduceat(sm, rings[:-1], axis=0) > 0
+        ring_h = np.add.reduceat(ring_hits.astype(int), spokes[:-1], axis=1) > 0  # (rings, blocks across)
+        ring_m = np.add.reduceat((~ring_hits).astype(int), spokes[:-1], axis=1) > 0
+        spoke_h = np.add.reduceat(hits.astype(int), rings[:-1], axis=0) > 0  # (blocks along, spokes)
+        spoke_m = np.add.reduceat((~hits).astype(int), rings[:-1], axis=0) > 0
         block_h = ring_h[:-1] | ring_h[1:] | spoke_h[:, :-1] | spoke_h[:, 1:]
         block_m = ring_m[:-1] | ring_m[1:] | spoke_m[:, :-1] | spoke_m[:, 1:]
-        mixed = block_h & block_m
-        row_block = np.clip(np.searchsorted(rings, np.arange(n_radii), side="right") - 1, 0, rings.size - 2)
-        col_block = np.clip(np.searchsorted(spokes, np.arange(n_theta), side="right") - 1, 0, spokes.size - 2)
-        evaluate(mixed[row_block[:, None], col_block[None, :]])
+        ai, bi = np.nonzero(block_h & block_m)
+        if ai.size:  # the inner samples of the mixed blocks
+            step = np.arange(1, k)
+            rr, cc = rings[ai][:, None] + step, spokes[bi][:, None] + step
+            ok = (rr < rings[ai + 1][:, None])[:, :, None] & (cc < spokes[bi + 1][:, None])[:, None, :]
+            ii = np.broadcast_to(rr[:, :, None], ok.shape)[ok]
+            jj = np.broadcast_to(cc[:, None, :], ok.shape)[ok]
+            values[ii, jj] = evaluate(ii, jj)
         peak = values.max(axis=1)
         # rows crossing a block whose border is all hits: its inner values are unknown (≥ threshold);
         # bound them by the block's inner ring (the largest value on that ring between its spokes)
@@ -571,7 +579,6 @@ def reach_box_m(
         if full.any():
             ring_max = np.maximum.reduceat(values[rings, :], spokes[:-1], axis=1)[:-1]  # (blocks along, across)
             inner = np.where(full, ring_max, -np.inf).max(axis=1)
-            between = ~np.isin(np.arange(n_radii), rings)
             peak = np.where(between, np.maximum(peak, inner[row_block]), peak)
         # rows beyond the spokes' end were sampled nowhere: their ring inside stands for them
         peak = np.where(np.isneginf(peak), peak[rings[row_block]], peak)
