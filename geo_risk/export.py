@@ -147,7 +147,7 @@ for _long, _short in {"member_names": "mem_names", "lead_enterprise_id": "lead_i
 for _long, _short in {"target_name": "tgt_name", "target_class": "tgt_class", "class_label": "cls_label",
                       "actual_distance_m": "actual_m", "required_distance_m": "required_m", "shortfall_m": "short_m",
                       "ir_per_year": "ir", "criterion_per_year": "criterion", "cumulative_ir_per_year": "cum_ir",
-                      "people_affected": "people", "colour_label": "col_label", "target_layer": "tgt_layer",
+                      "people_affected": "people_aff", "colour_label": "col_label", "target_layer": "tgt_layer",
                       "target_kind": "tgt_kind", "max_shortfall_m": "max_short", "max_ir_ratio": "max_ir_rat",
                       "enterprises": "ents"}.items():  # the conflict layers (issue 12)
     EXPORT_SHAPEFILE_ALIASES.setdefault(_long, _short)

@@ -54,7 +54,8 @@ KML_FIELDS = {"description", "timestamp", "begin", "end", "altitudeMode", "tesse
               "visibility", "drawOrder", "icon"}
 #: A registry field holding Chinese text, per layer, to compare with what GDAL reads back.
 CHINESE_FIELD = {"inventory": "enterprise_name", "hazard_sources": "enterprise_name",
-                 "conflicts": "enterprise_name", "conflict_targets": "target_name"}
+                 "conflicts": "enterprise_name", "conflict_targets": "target_name", "clusters": "lead_enterprise_name",
+                 "cluster_links": "enterprise_a_name"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$")
 
 runner = CliRunner()
@@ -62,11 +63,11 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def city(db_url: str) -> str:
-    from geo_risk.analyse import run_conflicts
+    from geo_risk.analyse import analyse
 
     load(SAMPLE_CITY, db_url)
     grade_store(db_url)
-    run_conflicts(db_url)  # the conflict layers (declared and design-code distances: no QRA here)
+    analyse(db_url)  # the conflict, cluster and zoning layers (no QRA here: distances and the fallback rules)
     return db_url
 
 
