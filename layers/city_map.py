@@ -109,8 +109,10 @@ def draw_city_map(
     drawn = {k: f for k, f in frames.items() if f is not None and len(f) and k in REGISTRY}
     if not drawn:
         raise InvalidInput("nothing to map: the store holds no features of the sheet's layers (load data first)")
+    # the sheet frames what is in the city; the zones (a grid over whole districts) are cut at its edge
+    framing = {k: f for k, f in drawn.items() if k != "risk_zones"} or drawn
     union = gpd.GeoSeries(
-        [g for f in drawn.values() for g in f.geometry if g is not None and not g.is_empty], crs=4326
+        [g for f in framing.values() for g in f.geometry if g is not None and not g.is_empty], crs=4326
     )
     minx, miny, maxx, maxy = union.total_bounds
     lon0, lat0 = (minx + maxx) / 2, (miny + maxy) / 2
@@ -118,8 +120,8 @@ def draw_city_map(
 
     plt.rcParams["font.family"] = FONT
     fig = plt.figure(figsize=size_in, dpi=150)
-    ax = fig.add_axes((0.02, 0.08, 0.70, 0.82))
-    legend_ax = fig.add_axes((0.74, 0.08, 0.24, 0.82))
+    ax = fig.add_axes((0.02, 0.08, 0.62, 0.82))
+    legend_ax = fig.add_axes((0.655, 0.08, 0.34, 0.82))
     legend_ax.axis("off")
     handles: list[Any] = []
     z = 1
@@ -147,16 +149,21 @@ def draw_city_map(
                                              linewidth=0.3, zorder=z)
         z += 1
         if values is not None and layer.style.classes:
-            handles.append(Patch(facecolor="none", edgecolor="none", label=f"{layer.title_zh} {layer.title_en}"))
+            handles.append(Patch(facecolor="none", edgecolor="none",
+                                 label=_wrap(f"{layer.title_zh} {layer.title_en}", 60)))
             present = set(values)
             for code, (colour, zh, en) in layer.style.classes.items():
                 if code in present:
-                    handles.append(_handle(how, colour, f"  {zh} {en}", Patch, Line2D))
+                    handles.append(_handle(how, colour, _wrap(f"  {_short(zh)} {_short(en)}", 60), Patch, Line2D))
         else:
             handles.append(_handle(how, layer.style.fill if how != "outline" else layer.style.stroke,
-                                   f"{layer.title_zh} {layer.title_en}", Patch, Line2D))
+                                   _wrap(f"{layer.title_zh} {layer.title_en}", 60), Patch, Line2D))
 
     ax.set_aspect("equal")
+    fx0, fy0, fx1, fy1 = gpd.GeoSeries(union, crs=4326).to_crs(crs).total_bounds
+    pad = 0.06 * max(fx1 - fx0, fy1 - fy0, 1000.0)
+    ax.set_xlim(fx0 - pad, fx1 + pad)
+    ax.set_ylim(fy0 - pad, fy1 + pad)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
@@ -188,6 +195,27 @@ def draw_city_map(
             f"arrow shows grid north; true north is {convergence:+.1f}° clockwise of it", *notes]
     fig.text(0.02, 0.015, "\n".join(foot), fontsize=6.5, va="bottom")
     return fig
+
+
+def _short(label: str) -> str:
+    """A class label without the layer-wide basis note the layer's title already carries."""
+    for note in ("（服务分级）", " (service classification)", "（服务规则）", " (service rules)"):
+        label = label.replace(note, "")
+    return label
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` broken into lines of about ``width`` display columns (a CJK character counts two)."""
+    lines, line, used = [], "", 0
+    for word in text.split(" "):
+        w = sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in word) + 1
+        if used + w > width and line:
+            lines.append(line.rstrip())
+            line, used = "    ", 4
+        line += word + " "
+        used += w
+    lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def _handle(how: str, colour: str, label: str, patch: Any, line: Any) -> Any:
