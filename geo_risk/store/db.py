@@ -6,6 +6,7 @@ demand by :func:`resolve_url` when ``start=True``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -26,6 +27,7 @@ __all__ = [
     "session_scope",
     "migrate",
     "downgrade",
+    "code_head_revision",
     "current_revision",
     "ping",
     "data_version",
@@ -87,10 +89,50 @@ def _alembic_config(url: str):
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Upgrade the schema of ``url`` to ``revision`` (Alembic)."""
+    """Upgrade the schema of ``url`` to ``revision`` (Alembic).
+
+    A store already at the head is left alone without starting Alembic: reading its version is one
+    query, while Alembic's environment costs about half a second of every command's start-up.
+    """
+    if revision == "head" and _stored_revision(url) == code_head_revision():
+        return
     from alembic import command
 
     command.upgrade(_alembic_config(url), revision)
+
+
+_REVISION_LINE = re.compile(r'^(down_revision|revision)\s*=\s*["\']?([^"\'\s]+)["\']?', re.MULTILINE)
+
+
+def code_head_revision() -> str:
+    """The head of the migration chain, read from the version files' ``revision``/``down_revision`` lines.
+
+    The same answer as :func:`head_revision` (a test checks it) without importing Alembic. Raises
+    RuntimeError when the files do not form one chain with one head.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict((k, v) for k, v in _REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" in found:
+            revisions.add(found["revision"])
+            if found.get("down_revision", "None") != "None":
+                parents.add(found["down_revision"])
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"the migration files have {len(heads)} heads ({', '.join(sorted(heads))}); expected one")
+    return heads.pop()
+
+
+def _stored_revision(url: str) -> str | None:
+    """The revision stamped in ``url``'s ``alembic_version`` table, or None (unmigrated or unreadable)."""
+    from sqlalchemy.exc import ProgrammingError
+
+    try:
+        with get_engine(url).connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except ProgrammingError:
+        return None
 
 
 def downgrade(url: str, revision: str = "base") -> None:
