@@ -30,11 +30,14 @@ Layout (all distances in metres, converted to lon/lat around each city's centre)
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["GENERATOR_VERSION", "make_province"]
+__all__ = ["GENERATOR_VERSION", "make_province", "province_path", "on_fresh_databases"]
 
 GENERATOR_VERSION = 3
 SEED = 18218
@@ -243,3 +246,40 @@ def make_province(path: Path, units: int = 100_000, residential: int = 400_000) 
         "residential_areas": residential,
         "protection_targets": n_t,
     }
+
+
+def province_path(out: Path, units: int, residential: int) -> Path:
+    """The generated province of ``units`` hazard units and ``residential`` housing polygons under ``out``
+    (made once and kept: the file name carries the generator version and the sizes)."""
+    out.mkdir(exist_ok=True)
+    province = out / f"province_v{GENERATOR_VERSION}_{units}u_{residential}r.gpkg"
+    if not province.exists():
+        print(f"generating the province ({units:,} units, {residential:,} residential areas) …", flush=True)
+        make_province(province, units, residential)
+    return province
+
+
+def on_fresh_databases(
+    prefix: str, sets: Sequence[tuple[str, Path, bool]], bench_one: Callable[[str, Path, str, bool, Path], dict],
+) -> list[dict]:
+    """Run ``bench_one(name, file, url, is_province, root)`` for each (name, file, is_province) of ``sets``,
+    each on its own freshly migrated database of one private PostGIS cluster (under a temporary
+    folder ``root`` named with ``prefix``), destroyed afterwards; return the results in order."""
+    from geo_risk.store.db import get_engine, migrate
+    from geo_risk.store.embedded import EmbeddedCluster
+
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(root, 0o755)
+    cluster = EmbeddedCluster(root, echo=lambda *a: None)
+    runs: list[dict] = []
+    try:
+        cluster.start()
+        for name, path, is_province in sets:
+            cluster.create_database(name)
+            url = cluster.url(name)
+            migrate(url)
+            runs.append(bench_one(name, path, url, is_province, root))
+            get_engine(url).dispose()
+    finally:
+        cluster.destroy()
+    return runs

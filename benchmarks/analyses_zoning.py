@@ -49,7 +49,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -348,31 +347,12 @@ def run(size: str = "small") -> list[dict]:
 
 def main_with(units: int, residential: int, skip_city: bool) -> list[dict]:
     sys.path.insert(0, str(HERE))
-    from _province import GENERATOR_VERSION, make_province
+    from _province import on_fresh_databases, province_path
 
-    from geo_risk.store.db import get_engine, migrate
-    from geo_risk.store.embedded import EmbeddedCluster
-
-    OUT.mkdir(exist_ok=True)
-    province = OUT / f"province_v{GENERATOR_VERSION}_{units}u_{residential}r.gpkg"
-    if not province.exists():
-        print(f"generating the province ({units:,} units, {residential:,} residential areas) …", flush=True)
-        make_province(province, units, residential)
-    root = Path(tempfile.mkdtemp(prefix="geo_risk_bench_zoning_"))
-    os.chmod(root, 0o755)
-    cluster = EmbeddedCluster(root, echo=lambda *a: None)
-    runs = []
-    try:
-        cluster.start()
-        sets = ([] if skip_city else [("city", SAMPLE_CITY, False)]) + [("province", province, True)]
-        for name, path, is_province in sets:
-            cluster.create_database(name)
-            url = cluster.url(name)
-            migrate(url)
-            runs.append(bench(name, path, url, is_province, root))
-            get_engine(url).dispose()
-    finally:
-        cluster.destroy()
+    province = province_path(OUT, units, residential)
+    sets = ([] if skip_city else [("city", SAMPLE_CITY, False)]) + [("province", province, True)]
+    runs = on_fresh_databases("geo_risk_bench_zoning_", sets,
+                              lambda name, path, url, is_province, root: bench(name, path, url, is_province, root))
     report(runs)
     return runs
 
