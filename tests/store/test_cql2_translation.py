@@ -783,3 +783,20 @@ def test_a_number_that_is_not_one_is_named() -> None:
         _number("far", "S_DWITHIN takes a distance")
     with pytest.raises(InvalidInput, match=r"^S_DWITHIN takes a distance; got True$"):
         _number(True, "S_DWITHIN takes a distance")
+
+
+@pytest.mark.parametrize("lang", ["cql2-text", "cql2-json"])
+def test_degenerate_boxes_match_the_points_they_touch(engine: sa.Engine, lang: str) -> None:
+    # A box of zero width or height is the point or line it covers (a zero-area polygon matched nothing).
+    def node(x0: float, y0: float, x1: float, y1: float) -> object:
+        if lang == "cql2-text":
+            return f"S_INTERSECTS(geom, BBOX({x0}, {y0}, {x1}, {y1}))"
+        return {"op": "s_intersects", "args": [{"property": "geom"}, {"bbox": [x0, y0, x1, y1]}]}
+
+    assert _matching(engine, node(126.5, 43.8, 126.5, 43.8), lang) == {1}  # a point on row 1
+    assert _matching(engine, node(126.52, 43.81, 126.52, 43.81), lang) == {6}
+    assert _matching(engine, node(126.5, 43.81, 126.5, 43.81), lang) == set()  # a point on no row
+    assert _matching(engine, node(80, 43.8, 127, 43.8), lang) == {1, 4}  # a horizontal line through rows 1 and 4
+    assert _matching(engine, node(126.45, 43.8, 126.49, 43.8), lang) == set()  # the same line, short of row 1
+    assert _matching(engine, node(126.6, 43, 126.6, 45), lang) == {2}  # a vertical line through row 2
+    assert _matching(engine, node(126.6, 43.95, 126.6, 45), lang) == set()  # the same line, above row 2
