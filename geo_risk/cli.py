@@ -564,8 +564,9 @@ def demo(
         run_grading(url)
         from geo_risk.analyse import analyse as run_analyses
 
-        # about 1–2 s (conflicts) and 3 s (zoning) on the sample city, no QRA grids yet
-        for o in run_analyses(url, only=["conflicts", "zoning"]):
+        # every analysis, when stale: about 2 s (conflicts), 3 s (clusters) and 1–3 s (zoning) on the sample
+        # city on 2 cores; no QRA grids yet (`geo-risk risk --all`, ~40 s, then `geo-risk analyse` adds them)
+        for o in run_analyses(url):
             console.print(f"{o.name}: {_operator_text(o.summary)}", highlight=False, markup=False, soft_wrap=True)
         if not no_serve:
             _serve(url)
