@@ -286,8 +286,12 @@ def equipment_classes(unit: Mapping[str, Any], states: set[str], rules: ClusterR
     elif eq in (None, "process_vessel"):
         pressurised = (p is not None and p >= rules.pressurised_min_mpa) or gaslike
         heat = "pressurised" if pressurised else "atmospheric"
-        why = (f"equipment {eq or 'not given'}, operating pressure {p if p is not None else '?'} MPa, "
-               f"{'gas or pressurised liquefied gas held' if gaslike else 'no gas held'}")
+        # the pressure and the state of what the unit holds are restricted details: the public reads the rule
+        held = restricted("gas or pressurised liquefied gas held" if gaslike else "no gas held",
+                          public="by the state of what it holds")
+        why = (f"equipment {eq or 'not given'}, "
+               f"{restricted(f'operating pressure {p if p is not None else chr(63)} MPa', public='by its pressure')}, "
+               f"{held}")
     else:
         heat, why = "atmospheric", f"equipment {eq}"
     if eq == "process_vessel" and str(unit.get("unit_type")) == "production":

@@ -6,6 +6,7 @@ The fallback and policy links are checked against the same rules written as one 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -93,6 +94,13 @@ def test_api_serves_clusters_and_hides_link_values_below_analyst(analysed: str, 
     if shown["vector"] in ("heat", "overpressure"):
         assert f"{shown['value']:.1f} {shown['value_unit']}" in shown["reason"]
         assert f"{shown['value']:.1f} {shown['value_unit']}" not in hidden["reason"]
+    # a unit's operating pressure and the state of what it holds are restricted: the public reads the rule only
+    assert not re.search(r"operating pressure [0-9?]", public.text) and "liquefied gas held" not in public.text
+    assert "by its pressure" in public.text
+    analyst_text = city_client.get("/api/v1/clusters", params={"enterprise_id": "ENT-0001"},
+                                   headers={"X-API-Key": KEY_OF["analyst"]}).text
+    assert re.search(r"operating pressure [0-9]+(\.[0-9]+)? MPa", analyst_text)
+    assert "by its pressure" not in analyst_text
     big = city_client.get("/api/v1/clusters", params={"min_members": 30}).json()
     assert big["number_matched"] == 2 and all(c["n_members"] >= 30 for c in big["items"])
 
