@@ -25,7 +25,7 @@ from geo_risk.errors import InvalidInput
 from layers.registry import REGISTRY, LayerDef
 
 __all__ = ["CITY_MAP_LAYERS", "CityMapReport", "nice_scale_length_m", "draw_city_map", "write_city_map",
-           "check_sheet_path", "grid_convergence_deg"]
+           "check_sheet_path", "grid_convergence_deg", "SHEET_MAX_FEATURES"]
 
 #: Layers of the sheet, bottom to top, when registered: (layer id, how drawn). Absent ids are skipped,
 #: so the sheet grows as analyses are added; every drawn layer gets legend entries.
@@ -40,6 +40,8 @@ CITY_MAP_LAYERS: tuple[tuple[str, str], ...] = (
 )
 
 FONT = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
+#: A layer with more features than this is left out of the sheet (named in its notes): a page cannot show them.
+SHEET_MAX_FEATURES = 100_000
 _SUFFIXES = {".pdf": "pdf", ".png": "png"}
 
 
@@ -50,10 +52,12 @@ class CityMapReport:
     path: Path
     size_bytes: int
     counts: dict[str, int]
+    left_out: tuple[str, ...] = ()
 
     def summary(self) -> str:
         drawn = ", ".join(f"{k} {v:,}" for k, v in self.counts.items())
-        return f"wrote {self.path} ({self.size_bytes / 1024:,.0f} KiB): {drawn}"
+        skipped = f"; left out (too many features for one sheet): {', '.join(self.left_out)}" if self.left_out else ""
+        return f"wrote {self.path} ({self.size_bytes / 1024:,.0f} KiB): {drawn}{skipped}"
 
 
 def nice_scale_length_m(map_width_m: float) -> float:
@@ -262,11 +266,19 @@ def write_city_map(url: str, out: Path | str, *, title_zh: str, title_en: str) -
     path = check_sheet_path(out)
     frames: dict[str, Any] = {}
     notes: list[str] = []
+    left_out: list[str] = []
     for layer_id, _ in CITY_MAP_LAYERS:
         layer = REGISTRY.get(layer_id)
         if layer is None or layer.tier != "public":
             continue
-        features = read_features(url, layer)["features"]
+        try:
+            features = read_features(url, layer, SHEET_MAX_FEATURES)["features"]
+        except InvalidInput:  # too many to draw on one sheet (a province's homes): left out, and the sheet says so
+            notes.append(f"未绘制 not drawn: {layer.title_zh} {layer.title_en} — more than {SHEET_MAX_FEATURES:,} "
+                         "features for one sheet")
+            frames[layer_id] = None
+            left_out.append(layer_id)
+            continue
         frames[layer_id] = gpd.GeoDataFrame.from_features(features, crs=4326) if features else None
         if layer_id == "risk_zones":
             notes.append("四色分区为服务分级，非官方规则 Four-colour zones: service classification, not an official "
@@ -281,4 +293,4 @@ def write_city_map(url: str, out: Path | str, *, title_zh: str, title_en: str) -
         plt.close(fig)
         tmp.unlink(missing_ok=True)
     counts = {k: len(v) for k, v in frames.items() if v is not None}
-    return CityMapReport(path, path.stat().st_size, counts)
+    return CityMapReport(path, path.stat().st_size, counts, tuple(left_out))

@@ -121,3 +121,17 @@ def test_sample_city_sheet_pdf_and_png(city, tmp_path):
     png = write_city_map(city, tmp_path / "city.png", title_zh="吉林市", title_en="Jilin")
     assert png.path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.size_bytes > 50_000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["city.pdf", "city.png"]  # no temporary file left
+
+
+def test_a_layer_too_large_for_one_sheet_is_left_out_and_named(city, tmp_path, monkeypatch):
+    import layers.city_map as sheet
+
+    with get_engine(city).connect() as conn:
+        homes = conn.execute(text("SELECT count(*) FROM residential_areas")).scalar_one()
+    monkeypatch.setattr(sheet, "SHEET_MAX_FEATURES", homes - 1)  # one fewer than the city's homes
+    report = write_city_map(city, tmp_path / "city.png", title_zh="吉林市", title_en="Jilin")
+    assert report.left_out == ("residential_areas",) and "residential_areas" not in report.counts
+    assert report.counts["hazard_sources"] > 0 and "left out" in report.summary()
+    monkeypatch.setattr(sheet, "SHEET_MAX_FEATURES", homes)  # exactly as many: drawn
+    assert write_city_map(city, tmp_path / "city.png", title_zh="吉林市", title_en="Jilin").counts[
+        "residential_areas"] == homes
