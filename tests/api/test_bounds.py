@@ -27,17 +27,20 @@ CAP = int(CAP_MB * 1e6)
 
 
 class BodyCounter:
-    """ASGI wrapper: counts the request-body bytes the app behind it has pulled through ``receive``."""
+    """ASGI wrapper: counts the request-body bytes the app behind it has pulled through ``receive``
+    (``pulled``) and the size of the last body message it pulled (``last``)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.pulled = 0
+        self.last = 0
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         async def counted() -> dict:
             message = await receive()
             if message["type"] == "http.request":
-                self.pulled += len(message.get("body", b""))
+                self.last = len(message.get("body", b""))
+                self.pulled += self.last
             return message
 
         await self.app(scope, counted, send)
@@ -126,7 +129,9 @@ def test_uploads_are_refused_before_the_body_is_read(
     pulled = counter.pulled - before
     assert got == status, answer[:300]
     if chunked:
-        assert sent > CAP and pulled <= CAP + 2 * 65536, (sent, pulled)  # read to the cap, not beyond
+        # read to the cap, not beyond: the app stops at the first message that crosses it (the server may
+        # coalesce several 64 KiB chunks into one message when the machine is busy, so its size varies)
+        assert sent > CAP and pulled > CAP and pulled - counter.last <= CAP, (sent, pulled, counter.last)
     else:
         assert pulled == 0, pulled  # not a byte of the body read
     assert sent < 64 * CAP  # the client stopped because it had its answer
