@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["GENERATOR_VERSION", "make_province", "province_path", "on_fresh_databases"]
+__all__ = ["GENERATOR_VERSION", "make_province", "province_path", "on_fresh_databases", "peak_mb"]
 
 GENERATOR_VERSION = 3
 SEED = 18218
@@ -283,3 +283,13 @@ def on_fresh_databases(
     finally:
         cluster.destroy()
     return runs
+
+
+def peak_mb() -> float:
+    """This process's peak resident set, MB (``VmHWM``; ru_maxrss would carry a parent's peak across exec);
+    NaN where /proc is not available."""
+    status = Path("/proc/self/status")
+    if not status.exists():
+        return float("nan")
+    return next((int(line.split()[1]) / 1024 for line in status.read_text().splitlines()
+                 if line.startswith("VmHWM:")), float("nan"))

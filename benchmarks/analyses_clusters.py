@@ -52,6 +52,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 SAMPLE_CITY = HERE.parent / "sample_geo" / "jilin_city.gpkg"
+sys.path.insert(0, str(HERE))
+from _province import on_fresh_databases, peak_mb, province_path  # noqa: E402  (benchmarks/ is not a package)
+
 SIZES = {"small": (2_000, 100_000), "full": (20_000, 1_000_000)}
 
 PROVINCE_SETUP_SQL = [
@@ -81,14 +84,6 @@ PROVINCE_SETUP_SQL = [
 # ---------------------------------------------------------------------------------------------
 # Our side, in a child process
 # ---------------------------------------------------------------------------------------------
-
-
-def _peak_mb() -> float:
-    status = Path("/proc/self/status")
-    if not status.exists():
-        return float("nan")
-    return next((int(line.split()[1]) / 1024 for line in status.read_text().splitlines()
-                 if line.startswith("VmHWM:")), float("nan"))
 
 
 def worker(url: str) -> None:
@@ -134,7 +129,7 @@ def worker(url: str) -> None:
     stages["write"] = time.perf_counter() - t
     links = result.links
     print(json.dumps({
-        "seconds": time.perf_counter() - t0, "stages": stages, "peak_mb": _peak_mb(), "crs": crs,
+        "seconds": time.perf_counter() - t0, "stages": stages, "peak_mb": peak_mb(), "crs": crs,
         "enterprises": int(len(result.members)), "units": int(len(units)), "primaries": len(prim),
         "clusters": int(len(result.clusters)), "largest": int(result.clusters["n_members"].max()),
         "kinds": links["kind"].value_counts().to_dict(), "fallback_units": result.fallback_units,
@@ -254,9 +249,6 @@ def run(size: str = "small") -> list[dict]:
 
 
 def main_with(units: int, residential: int, skip_city: bool) -> list[dict]:
-    sys.path.insert(0, str(HERE))
-    from _province import on_fresh_databases, province_path
-
     province = province_path(OUT, units, residential)
     sets = ([] if skip_city else [("city", SAMPLE_CITY, False)]) + [("province", province, True)]
     runs = on_fresh_databases("geo_risk_bench_clusters_", sets,

@@ -57,6 +57,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 SAMPLE_CITY = HERE.parent / "sample_geo" / "jilin_city.gpkg"
+sys.path.insert(0, str(HERE))
+from _province import on_fresh_databases, peak_mb, province_path  # noqa: E402  (benchmarks/ is not a package)
+
 SIZES = {"small": (2_000, 100_000), "full": (20_000, 1_000_000)}
 
 PROVINCE_SETUP_SQL = [
@@ -93,14 +96,6 @@ SELECT r.rule, d.unit_id, d.target_id, d.d, r.required_m, r.required_m - d.d AS 
   FROM d JOIN bench_req r ON r.unit_id = d.unit_id AND r.target_class = d.category
  WHERE d.d < r.required_m
 """
-
-
-def _peak_mb() -> float:
-    status = Path("/proc/self/status")
-    if not status.exists():
-        return float("nan")
-    return next((int(line.split()[1]) / 1024 for line in status.read_text().splitlines()
-                 if line.startswith("VmHWM:")), float("nan"))
 
 
 def worker(url: str, req_path: str) -> None:
@@ -141,7 +136,7 @@ def worker(url: str, req_path: str) -> None:
     long[["unit_id", "target_class", "rule", "required_m"]].to_csv(req_path, index=False)
     c = result.conflicts
     print(json.dumps({
-        "seconds": time.perf_counter() - t0, "stages": stages, "peak_mb": _peak_mb(),
+        "seconds": time.perf_counter() - t0, "stages": stages, "peak_mb": peak_mb(),
         "targets_in": int(len(data["targets"])), "targets_all": _count_targets(url),
         "units": int(len(data["units"])), "conflicts": int(len(c)),
         "targets_hit": int(len(result.targets)), "people": float(c["people_affected"].sum()) if len(c) else 0.0,
@@ -262,9 +257,6 @@ def run(size: str = "small") -> list[dict]:
 
 
 def main_with(units: int, residential: int, skip_city: bool) -> list[dict]:
-    sys.path.insert(0, str(HERE))
-    from _province import on_fresh_databases, province_path
-
     province = province_path(OUT, units, residential)
     sets = ([] if skip_city else [("city", SAMPLE_CITY, False)]) + [("province", province, True)]
     runs = on_fresh_databases("geo_risk_bench_conflicts_", sets,

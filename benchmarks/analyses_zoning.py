@@ -55,6 +55,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 SAMPLE_CITY = HERE.parent / "sample_geo" / "jilin_city.gpkg"
+sys.path.insert(0, str(HERE))
+from _province import on_fresh_databases, peak_mb, province_path  # noqa: E402  (benchmarks/ is not a package)
+
 SIZES = {"small": (2_000, 100_000), "full": (20_000, 1_000_000)}
 HEX_EDGE_M = 532.7  # a hexagon of H3 res 8's average area (737,327 m²): edge = sqrt(2 A / (3 √3))
 RADIUS_M = 1000.0
@@ -153,14 +156,6 @@ H3_CHECK_SQL = [
 ]
 
 
-def _peak_mb() -> float:
-    status = Path("/proc/self/status")
-    if not status.exists():
-        return float("nan")
-    return next((int(line.split()[1]) / 1024 for line in status.read_text().splitlines()
-                 if line.startswith("VmHWM:")), float("nan"))
-
-
 def worker(url: str, cells_out: str) -> None:
     """Read, zone (H3 res 8, no fine cells), store; print one JSON line; write our cells for the check."""
     from geo_risk.analysis.zoning import ZoningInputs, ZoningSettings, zone
@@ -182,7 +177,7 @@ def worker(url: str, cells_out: str) -> None:
     cells[["h3", "population", "r_heat"]].to_csv(cells_out, index=False)
     print(json.dumps({
         "seconds": time.perf_counter() - t0, "stages": stages, "engine_stages": result.timings_s,
-        "peak_mb": _peak_mb(), "cells": int(len(cells)), "residents": float(cells["population"].sum()),
+        "peak_mb": peak_mb(), "cells": int(len(cells)), "residents": float(cells["population"].sum()),
         "raised": int((cells["colour"] != "blue").sum()), "areas": int(len(result.areas)),
         "units": int(len(data["units"])), "residential": int(len(data["residential"])),
         "sources": int(data["units"]["r"].notna().sum()),
@@ -346,9 +341,6 @@ def run(size: str = "small") -> list[dict]:
 
 
 def main_with(units: int, residential: int, skip_city: bool) -> list[dict]:
-    sys.path.insert(0, str(HERE))
-    from _province import on_fresh_databases, province_path
-
     province = province_path(OUT, units, residential)
     sets = ([] if skip_city else [("city", SAMPLE_CITY, False)]) + [("province", province, True)]
     runs = on_fresh_databases("geo_risk_bench_zoning_", sets,
