@@ -38,7 +38,7 @@ target counts all its people (a school is evacuated whole). **Severity** (:class
 CHOICE, printed with every result): a distance conflict takes its colour from the shortfall as a
 share of the required distance (≥ 50 % red, ≥ 25 % orange, ≥ 10 % yellow, else blue); an IR
 conflict the colour of its IR value by the service's IR bands (:func:`geo_risk.analysis.colours.ir_colour`,
-§2.2 (c) of docs/standards/risk-colours-and-joint-prevention.md). A target's colour is the worst of
+Z2 of docs/standards/risk-colours-and-joint-prevention.md). A target's colour is the worst of
 its conflicts.
 
 Distances are metres in the WGS 84 / UTM zone of each unit's centroid, rounded to the millimetre;
@@ -136,7 +136,7 @@ class ConflictSettings:
             "tags": {
                 "shortfall_bands": "CHOICE (shortfall as a share of the required distance: red ≥ 50 %, orange ≥ 25 %, "
                                    "yellow ≥ 10 %, else blue)",
-                "ir_bands_per_year": "CHOICE on the GB 36894 ladder (reference §2.2 (c): red ≥ 1e-5, orange ≥ 3e-6, "
+                "ir_bands_per_year": "CHOICE on the GB 36894 ladder (reference Z2: red ≥ 1e-5, orange ≥ 3e-6, "
                                      "yellow ≥ 3e-7)",
                 "people_affected": "CHOICE (residential blocks: share of the block's area inside the zone; other "
                                    "targets: all their people)",

@@ -5,21 +5,21 @@ What is coloured, and by which rule (docs/standards/risk-colours-and-joint-preve
 threshold a value of :class:`geo_risk.analysis.colours.ColourRules`, every other number a value of
 :class:`ZoningSettings`, all printed with the results):
 
-- **hazard units**: from their GB 18218 grade (§2.2 a);
+- **hazard units**: from their GB 18218 grade (Z2, hazard units);
 - **enterprises**: the official 应急〔2018〕19号 colour when the enterprise carries a ``risk_score``
   (basis ``official``); otherwise the worse of its worst unit colour and the IR band at its worst
-  protection target (§2.2 b), basis ``derived``;
+  protection target (Z2, enterprises), basis ``derived``;
 - **cells** (H3 hexagons): the IR band of the cell's largest individual risk, summed over all
-  enterprises (§2.2 c), raised one level when the cell holds a red enterprise or part of a grade-A
-  park (§2.2 d; red stays red);
+  enterprises (Z2, cells), raised one level when the cell holds a red enterprise or part of a grade-A
+  park (Z2, cells; red stays red);
 - **areas** (parks and administrative areas): the worst colour of the cells they overlap, with the
-  number of cells of each colour (§2.2 d).
+  number of cells of each colour (Z2, areas).
 
 The heatmap carries, per cell, beside the colour: ``ir_max`` (per year), ``r_heat`` — a
 distance-weighted sum of the GB 18218 R of the major hazard units within ``r_radius_m`` of the
 cell's centre (kernel :data:`KERNELS`) — and ``population``, the residents of the residential areas
 apportioned to the cell by the share of each area's surface inside it. ``r_heat`` and population are
-reported, not used in the colour: §2.2 colours cells by individual risk only.
+reported, not used in the colour: Z2 colours cells by individual risk only.
 
 Distances and areas are in metres in the UTM zone of each feature (a projected CRS; never degrees).
 """
@@ -347,8 +347,8 @@ def holds(polys: np.ndarray, geoms: np.ndarray, tree: shapely.STRtree | None = N
 def classify_cells(
     ir_max: np.ndarray, red_enterprise: np.ndarray, grade_a_park: np.ndarray, rules: ColourRules = DEFAULT_RULES
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(colour, IR colour, raised_by) per cell: the IR band (§2.2 c), one level worse when the cell
-    holds a red enterprise or a grade-A park (§2.2 d; red stays red; raised_by says which, or None)."""
+    """(colour, IR colour, raised_by) per cell: the IR band (Z2, cells), one level worse when the cell
+    holds a red enterprise or a grade-A park (Z2, cells; red stays red; raised_by says which, or None)."""
     ir_col = ir_colours(np.asarray(ir_max, dtype=float), rules)
     rank = np.array([RANK[c] for c in ir_col], dtype=int)
     red_e = np.asarray(red_enterprise, dtype=bool)
@@ -364,7 +364,7 @@ def classify_cells(
             why.append("红色企业 / red enterprise")
         if park_a[i]:
             why.append("A级园区 / grade-A park")
-        reasons[i] = "升一级：" + "、".join(why) + " (§2.2 d)"
+        reasons[i] = "升一级：" + "、".join(why) + " (Z2, cells)"
     return colour, ir_col, reasons
 
 
@@ -402,7 +402,7 @@ def area_colours(
 
 
 def unit_colours(units: pd.DataFrame, rules: ColourRules = DEFAULT_RULES) -> pd.DataFrame:
-    """``units`` (id, enterprise_id, grade: 1–4 or missing) with ``colour`` from the grade (§2.2 a)."""
+    """``units`` (id, enterprise_id, grade: 1–4 or missing) with ``colour`` from the grade (Z2, hazard units)."""
     out = units[["id", "enterprise_id", "grade"]].copy()
     out["grade"] = out["grade"].astype("Int64")
     out["colour"] = [grade_colour(None if pd.isna(g) else int(g), rules) for g in out["grade"]]
@@ -413,7 +413,7 @@ def enterprise_colours(
     enterprises: pd.DataFrame, units: pd.DataFrame, target_ir: pd.Series | dict | None = None,
     rules: ColourRules = DEFAULT_RULES,
 ) -> pd.DataFrame:
-    """Colour of each enterprise with its basis (§2.2 b).
+    """Colour of each enterprise with its basis (Z2, enterprises).
 
     ``enterprises``: id, risk_score (None when the regulator gave none). ``units``: the output of
     :func:`unit_colours`. ``target_ir``: enterprise id → the largest IR (per year) of that
@@ -440,7 +440,7 @@ def enterprise_colours(
             parts = [f"最差单元 {COLOURS[u][1]} / worst unit {u}" if u else "无重大危险源单元 / no major hazard unit"]
             parts.append(f"防护目标处个人风险 {ir:.2g}/年 → {ir_col} / IR at worst protection target"
                          if ir_col else "防护目标处无个人风险结果 / no IR at protection targets")
-            reason = "取较差者 worse of: " + "; ".join(parts) + " (§2.2 b, 服务分级 service classification)"
+            reason = "取较差者 worse of: " + "; ".join(parts) + " (Z2, enterprises, 服务分级 service classification)"
         rows.append({"enterprise_id": eid, "colour": colour, "colour_label": colour_label(colour), "basis": basis,
                      "basis_label": BASIS_LABELS[basis], "risk_score": score, "worst_unit_colour": u,
                      "target_ir": ir, "target_ir_colour": ir_col, "reason": reason})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import inspect, text
 
 from geo_risk.store.db import code_head_revision, current_revision, downgrade, get_engine, head_revision, migrate
@@ -18,9 +16,7 @@ def test_a_store_at_the_head_is_not_touched(empty_db_url: str) -> None:
     # a table dropped behind Alembic's back stays dropped: the fast path trusts the stamped revision
     with get_engine(empty_db_url).begin() as conn:
         conn.execute(text("DROP TABLE audit_log"))
-    started = time.perf_counter()
     migrate(empty_db_url)
-    assert time.perf_counter() - started < 0.2
     assert "audit_log" not in inspect(get_engine(empty_db_url)).get_table_names()
 
 
