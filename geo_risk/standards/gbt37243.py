@@ -182,6 +182,14 @@ def _both(zh: str, en: str) -> str:
     return f"{zh} / {en}"
 
 
+def _join_both(parts: list[str], zh_sep: str = "；", en_sep: str = "; ") -> str:
+    """Bilingual texts (each ``zh / en``, as :func:`_both` writes them) joined into one bilingual text,
+    all the Chinese first, then all the English: ``zh1；zh2 / en1; en2`` (not ``zh1 / en1；zh2 / en2``).
+    The Chinese half of a part must not hold " / " (the English half may)."""
+    halves = [p.split(" / ", 1) if " / " in p else [p, p] for p in parts]
+    return _both(zh_sep.join(h[0] for h in halves), en_sep.join(h[1] for h in halves))
+
+
 def _dec(x: Any) -> Decimal:
     """The decimal value of a number as written (0.1 → Decimal('0.1'))."""
     if isinstance(x, Decimal):
@@ -1084,7 +1092,7 @@ def code_distances(unit: Mapping[str, Any], inventory: Iterable[Any] = ()) -> Co
     basis_out: dict[str, str] = {}
     for c in classes:
         if c in best:
-            basis_out[c] = best[c][1] + (f"; {undetermined[c]}" if c in undetermined else "")
+            basis_out[c] = _join_both([best[c][1], undetermined[c]]) if c in undetermined else best[c][1]
         elif c in undetermined:
             basis_out[c] = undetermined[c]
         else:
@@ -1092,7 +1100,7 @@ def code_distances(unit: Mapping[str, Any], inventory: Iterable[Any] = ()) -> Co
             kind_en = f"a {unit_type} unit / {equipment or '—'} / class {fire_class}"
             what = _both(f"参考规范表中无适用于 {kind_zh} 的距离",
                          f"the reference tables give no distance for {kind_en}")
-            basis_out[c] = what + ("；" + "；".join(notes) if notes else "")
+            basis_out[c] = _join_both([what, *notes])
     statuses = tuple(sorted({b[2] for b in best.values()} | ({"CHOICE"} if best else set())))
     if all(v is not None for v in distance.values()):
         shown = ", ".join(f"{c} {distance[c]:g} m" for c in classes)
@@ -1100,8 +1108,9 @@ def code_distances(unit: Mapping[str, Any], inventory: Iterable[Any] = ()) -> Co
     elif all(v is None for v in distance.values()):
         reason = basis_out[classes[0]]
     else:
-        reason = _both("部分类别的规范距离未定", "design-code distances undetermined for some classes") + "; " + \
-            "; ".join(f"{c}: {basis_out[c]}" for c in classes if distance[c] is None)
+        reason = _join_both([_both("部分类别的规范距离未定", "design-code distances undetermined for some classes"),
+                             *(_join_both([_both(c, c), basis_out[c]], "：", ": ") for c in classes
+                               if distance[c] is None)])
     return CodeDistances(MappingProxyType(distance), MappingProxyType(basis_out), reason, tuple(applied), statuses)
 
 

@@ -481,8 +481,11 @@ def test_class_a_warehouse_of_unknown_items_is_undetermined_where_the_columns_di
                     "undetermined: category of 某未知物, 另一未知物 unknown: the class 甲 storage item cannot be "
                     "decided")
     assert [d.basis[c] for c in ("general_1", "general_2", "general_3")] == [undetermined] * 3
-    assert d.reason == ("部分类别的规范距离未定 / design-code distances undetermined for some classes; "
-                        + "; ".join(f"{c}: {undetermined}" for c in ("general_1", "general_2", "general_3")))
+    zh, en = undetermined.split(" / ", 1)
+    assert d.reason == (  # all the Chinese first, then all the English
+        "部分类别的规范距离未定；" + "；".join(f"{c}：{zh}" for c in ("general_1", "general_2", "general_3"))
+        + " / design-code distances undetermined for some classes; "
+        + "; ".join(f"{c}: {en}" for c in ("general_1", "general_2", "general_3")))
     none = code_distances(_unit(equipment="warehouse"), [("硝酸铵(含可燃物≤0.2%)", 1)])
     assert none.basis["general_1"] == (
         "GB 50016 表3.5.1 列未定：无物质对应 GB 50016 第3.1.3条甲类储存物品项别 / GB 50016 Table 3.5.1 column "
@@ -506,9 +509,9 @@ def test_class_a_warehouse_of_unknown_items_is_undetermined_where_the_columns_di
         (_unit("mine", "shaft", "甲"), [], "参考规范表中无适用于 mine/shaft/甲类 的距离 / "
          "the reference tables give no distance for a mine unit / shaft / class 甲"),
         (_unit(equipment="pressure_vessel"), [{"chemical": "氢", "max_quantity_t": 1, "state": "gas"}],
-         "参考规范表中无适用于 储存单元/pressure_vessel/甲类 的距离 / the reference tables give no distance for a "
-         "storage unit / pressure_vessel / class 甲；不储存液化的易燃气体（W2） / holds no liquefied flammable "
-         "gas (W2)"),
+         # all the Chinese first, then all the English (not 中文 / English；中文 / English)
+         "参考规范表中无适用于 储存单元/pressure_vessel/甲类 的距离；不储存液化的易燃气体（W2） / the reference tables "
+         "give no distance for a storage unit / pressure_vessel / class 甲; holds no liquefied flammable gas (W2)"),
         (_unit(equipment="pressure_vessel"), [],
          "液化烃罐组是否适用未定：无存量记录：无法判断是否储存液化烃 / whether the LHC tank-group column applies is "
          "undetermined: no inventory rows: cannot tell whether it holds a liquefied hydrocarbon"),
