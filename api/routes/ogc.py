@@ -547,16 +547,17 @@ def tile_headers(etag: str, tier: str) -> dict[str, str]:
     response_class=Response,
     responses={**ok(MVT, description="The tile (empty where the layer has nothing)"),
                304: {"description": "Not Modified: If-None-Match holds the tile's ETag"},
-               **errors(429, _429="Below the layer's minimum zoom, its hexagon index is being built and every "
-                                  "heavy-work slot of the caller's tier is busy: retry after Retry-After seconds")},
+               **errors(404, 429, _404="No such layer, or no such tile: tileRow or tileCol beyond 2^tileMatrix − 1",
+                        _429="Below the layer's minimum zoom, its hexagon index is being built and every "
+                             "heavy-work slot of the caller's tier is busy: retry after Retry-After seconds")},
 )
 async def tile(
     collection_id: Annotated[str, Path(alias="collectionId")],
     z: Annotated[int, Path(alias="tileMatrix", ge=0, le=24, description="zoom level, 0-24")],
-    y: Annotated[int, Path(alias="tileRow", ge=0, le=(1 << 24) - 1,
-                           description="row, from the north: 0 ≤ tileRow < 2^tileMatrix")],
-    x: Annotated[int, Path(alias="tileCol", ge=0, le=(1 << 24) - 1,
-                           description="column, from the west: 0 ≤ tileCol < 2^tileMatrix")],
+    y: Annotated[int, Path(alias="tileRow", ge=0,
+                           description="row, from the north: 0 ≤ tileRow < 2^tileMatrix (a row beyond is 404)")],
+    x: Annotated[int, Path(alias="tileCol", ge=0,
+                           description="column, from the west: 0 ≤ tileCol < 2^tileMatrix (beyond is 404)")],
     request: Request,
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import text
 
-from geo_risk.errors import InvalidInput
+from geo_risk.errors import InvalidInput, NotFound
 from geo_risk.store.db import get_engine
 from geo_risk.store.items import column_kinds
 
@@ -41,12 +41,16 @@ _MAX_LAT = 85.0511287798066
 
 
 def check_tile(z: int, x: int, y: int) -> None:
-    """Raise InvalidInput unless z/x/y is a tile of WebMercatorQuad (0 ≤ z ≤ 24, 0 ≤ x, y < 2^z)."""
+    """Raise NotFound unless z/x/y is a tile of WebMercatorQuad (0 ≤ z ≤ 24, 0 ≤ x, y < 2^z).
+
+    A tile outside the tile matrix does not exist: OGC API – Tiles (requirement /req/core/tc-error, as its
+    conformance suite checks it) answers such a request 404 or 400, never a success or a 422.
+    """
     if not 0 <= z <= MAX_ZOOM:
-        raise InvalidInput(f"zoom {z} is outside 0–{MAX_ZOOM}")
+        raise NotFound(f"tile matrix {z} does not exist: WebMercatorQuad runs 0–{MAX_ZOOM}")
     n = 1 << z
     if not (0 <= x < n and 0 <= y < n):
-        raise InvalidInput(f"tile {z}/{y}/{x} does not exist: at zoom {z} row and column run 0–{n - 1}")
+        raise NotFound(f"tile {z}/{y}/{x} does not exist: at tile matrix {z} row and column run 0–{n - 1}")
 
 
 def tile_bounds_3857(z: int, x: int, y: int) -> tuple[float, float, float, float]:

@@ -245,3 +245,27 @@ def test_whole_layer_hexagon_index_equals_the_bbox_query(city_url: str, z: int) 
     direct = hexes(hexagon_tile(city_url, layer, z, x, y))
     indexed = hexes(hexagon_tile(city_url, layer, z, x, y, version=data_version(city_url)))
     assert direct == indexed and direct
+
+
+@pytest.mark.parametrize(("z", "y", "x"), [(0, 1, 0), (0, 0, 1), (3, 8, 0), (3, 0, 8), (24, 1 << 24, 0),
+                                           (12, 10**30, 5)])
+def test_a_tile_outside_the_tile_matrix_is_a_404_naming_the_range(city_client: TestClient, z: int, y: int,
+                                                                  x: int) -> None:
+    # OGC API – Tiles /req/core/tc-error: the conformance suite asks for tileRow = maxTileRow + 1 and accepts
+    # only 404 or 400; a row or column of 2^z (or more) names no tile of WebMercatorQuad.
+    r = city_client.get(f"/collections/residential_areas/tiles/WebMercatorQuad/{z}/{y}/{x}")
+    assert r.status_code == 404, (r.status_code, r.text[:300])
+    assert f"run 0–{(1 << z) - 1}" in r.json()["detail"]
+
+
+def test_the_last_tile_of_a_matrix_exists(city_client: TestClient) -> None:
+    n = 1 << 3
+    r = city_client.get(f"/collections/residential_areas/tiles/WebMercatorQuad/3/{n - 1}/{n - 1}")
+    assert r.status_code == 200, r.text[:300]
+
+
+@pytest.mark.parametrize("zyx", ["25/0/0", "3/-1/0", "3/0/-1", "x/0/0"])
+def test_a_malformed_tile_address_is_a_422_naming_the_parameter(city_client: TestClient, zyx: str) -> None:
+    r = city_client.get(f"/collections/residential_areas/tiles/WebMercatorQuad/{zyx}")
+    assert r.status_code == 422, (r.status_code, r.text[:300])
+    assert any(p in r.json()["detail"] for p in ("tileMatrix", "tileRow", "tileCol"))
