@@ -470,7 +470,9 @@ def find_clusters(
         ``operating_temperature_c`` (°C), ``operating_pressure_mpa`` (MPa gauge); geometry.
     inventory : DataFrame
         ``unit_id``, ``chemical``, ``max_quantity_t`` (t), optional ``id``, ``cas``, ``table1_seq``,
-        ``hazard_categories``, ``state``, ``temperature_c``, ``pressure_mpa``.
+        ``hazard_categories``, ``state``, ``temperature_c``, ``pressure_mpa``, ``vessel_count``,
+        ``vessel_capacity_t`` (t): a primary scenario releases ONE vessel's contents (the scenario
+        builder's rule 1), so without the vessel fields a unit is one vessel holding the whole item.
     assessments : DataFrame, optional
         Index unit id; ``is_major_hazard``, ``r``, ``grade``, ``terms`` (list of dicts with ``codes`` and
         ``beta_q_over_q``) — GB 18218 results. Without them no plant holds a major hazard.

@@ -34,7 +34,8 @@ def _read_geo(url: str, sql: str, params: dict | None = None) -> gpd.GeoDataFram
 
 
 def read_inputs(url: str, contour_level_per_year: float = 3e-6) -> dict[str, Any]:
-    """What the cluster analysis reads (EPSG:4326): enterprises, hazard units, inventory, the GB 18218
+    """What the cluster analysis reads (EPSG:4326): enterprises, hazard units, inventory (with the vessel
+    fields ``vessel_count`` / ``vessel_capacity_t``: a domino scenario is one vessel's contents), the GB 18218
     assessments, each enterprise's current IR contour at ``contour_level_per_year`` and the residents and
     protection targets that meet those contours (chosen in the database by the GiST indexes)."""
     ents = _read_geo(url, "SELECT id, name, status, park_id, industry_code, geom FROM enterprises ORDER BY id")
@@ -54,7 +55,7 @@ def read_inputs(url: str, contour_level_per_year: float = 3e-6) -> dict[str, Any
     with get_engine(url).connect() as conn:
         inventory = pd.read_sql(text(
             "SELECT id, unit_id, chemical, cas, table1_seq, hazard_categories, max_quantity_t, state, temperature_c, "
-            "pressure_mpa FROM inventory ORDER BY unit_id, id"), conn)
+            "pressure_mpa, vessel_count, vessel_capacity_t FROM inventory ORDER BY unit_id, id"), conn)
         assessments = pd.read_sql(text(
             "SELECT unit_id, is_major_hazard, r, grade, terms FROM hazard_assessments"), conn).set_index("unit_id")
     return {"enterprises": ents, "units": units, "inventory": inventory, "assessments": assessments,

@@ -37,9 +37,9 @@ TA = 293.15  # K, the engine's ambient 20 °C
 MASS_KG = 600.0  # below 1 035 kg, so the 10 mm hole (0.58 kg/s for ≤ 1 800 s) spills it all, like G.1/G.2
 
 
-def _hand_pool_flux_kw_m2(r: float) -> tuple[float, float]:
-    """(flux kW/m², pool diameter m) at r m from the pool centre, by hand from the correlations."""
-    d = math.sqrt(4.0 * MASS_KG / RHO_L / 0.01 / math.pi)  # 1 cm unconfined pool
+def _hand_pool_flux_kw_m2(r: float, mass_kg: float = MASS_KG) -> tuple[float, float]:
+    """(flux kW/m², pool diameter m) at r m from the pool centre of ``mass_kg`` spilt, by hand from the correlations."""
+    d = math.sqrt(4.0 * mass_kg / RHO_L / 0.01 / math.pi)  # 1 cm unconfined pool
     m2 = 1e-3 * HC / (HV + CP * (TB - TA))  # Burgess, kg/(m²·s)
     rho_a = 101325.0 * 28.9647e-3 / (8.314462618 * TA)
     h = 42.0 * d * (m2 / (rho_a * math.sqrt(9.80665 * d))) ** 0.61  # Thomas
@@ -133,6 +133,37 @@ def test_pool_fire_reaches_the_neighbours_atmospheric_tank(offset_m: float, link
         assert _hand_pool_flux_kw_m2(dist)[0] < 15.0
         assert domino.empty and res.links.empty  # no fallback (both modelled), no policy (other industries)
         assert _cluster_sets(res) == [{"A"}, {"B"}]
+
+
+@pytest.mark.parametrize("vessels, linked", [
+    ({}, True),  # no vessel fields: one vessel holding the whole 1.2 t
+    ({"vessel_count": 2}, False),  # two vessels of 0.6 t: the fire of one is the 600 kg pool
+    ({"vessel_capacity_t": 0.6}, False),  # n = ⌈1.2 / 0.6⌉ = 2, the same
+    ({"vessel_count": 1, "vessel_capacity_t": 1.5}, True),
+])
+def test_vessel_size_decides_a_domino_link(vessels: dict, linked: bool) -> None:
+    """A's item is 1.2 t of xylene; B's tank stands 0.5 m beyond the 15 kW/m² reach of a 600 kg pool. A scenario
+    releases one vessel's contents: in one vessel the 1.2 t pool reaches B, split in two 0.6 t vessels it does not."""
+    dist = _hand_reach_m(DEFAULT_RULES.heat_atmospheric_kw_m2) + 0.5
+    big, _ = _hand_pool_flux_kw_m2(dist, 2 * MASS_KG)
+    assert big > 15.0 > _hand_pool_flux_kw_m2(dist)[0]
+    e, u, inv = _layout([
+        {"id": "A", "units": [("A-T1", (0.0, 0.0), "tank")], "industry": "2511"},
+        {"id": "B", "units": [("B-T1", (dist, 0.0), "tank")], "industry": "2710",
+         "boundary": box(dist - 0.2, -10, dist + 20, 10)},
+    ])
+    e.loc["A", "geometry"] = box(-20, -10, 0.2, 10)
+    a = inv["unit_id"] == "A-T1"
+    inv.loc[a, "max_quantity_t"] = 2 * MASS_KG / 1000.0
+    for k, v in vessels.items():
+        inv.loc[a, k] = v
+    res = find_clusters(e, u, inv)
+    domino = res.links[res.links["kind"] == "domino"]
+    if linked:
+        assert len(domino) == 1 and domino.iloc[0]["target_unit"] == "B-T1"
+        assert domino.iloc[0]["value"] == pytest.approx(big, rel=1e-6)
+    else:
+        assert domino.empty and _cluster_sets(res) == [{"A"}, {"B"}]
 
 
 def test_pressurised_target_needs_the_higher_threshold() -> None:

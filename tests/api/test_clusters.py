@@ -72,6 +72,32 @@ def test_links_equal_the_postgis_formulation(analysed: str) -> None:
                              strict=True))
 
 
+def test_domino_links_use_the_inventory_vessels(analysed: str) -> None:
+    """The store hands the scenario builder each item's vessel_count / vessel_capacity_t (a scenario is one
+    vessel's contents): the stored domino links are those of the inventory with its vessels, and on the sample
+    city (430 items in several vessels) they are not those of whole-inventory releases."""
+    data = store.read_inputs(analysed)
+    with get_engine(analysed).connect() as conn:
+        sql = pd.read_sql(text("SELECT id, vessel_count, vessel_capacity_t FROM inventory ORDER BY id"), conn)
+    inv = data["inventory"].set_index("id").sort_index()
+    assert inv["vessel_count"].tolist() == pytest.approx(sql["vessel_count"].tolist(), nan_ok=True)
+    assert inv["vessel_capacity_t"].tolist() == pytest.approx(sql["vessel_capacity_t"].tolist(), nan_ok=True)
+    assert (sql["vessel_count"] > 1).sum() > 50
+    crs = metric_crs(data["enterprises"])
+    ents, units = data["enterprises"].to_crs(crs), data["units"].to_crs(crs)
+
+    def domino(inventory: pd.DataFrame) -> set[tuple[str, str, str]]:
+        lk = find_clusters(ents, units, inventory, data["assessments"], rules=cluster_rules()).links
+        lk = lk[lk["kind"] == "domino"]
+        return set(zip(lk["enterprise_a"], lk["enterprise_b"], lk["scenario"], strict=True))
+
+    stored = store.links_frame(analysed, list(store.clusters_frame(analysed).index))
+    stored = stored[stored["kind"] == "domino"]
+    with_vessels = domino(data["inventory"])
+    assert set(zip(stored["enterprise_a"], stored["enterprise_b"], stored["scenario"], strict=True)) == with_vessels
+    assert with_vessels != domino(data["inventory"].drop(columns=["vessel_count", "vessel_capacity_t"]))
+
+
 def test_api_serves_clusters_and_hides_link_values_below_analyst(analysed: str, city_client: TestClient) -> None:
     public = city_client.get("/api/v1/clusters", params={"enterprise_id": "ENT-0001"})
     assert public.status_code == 200
