@@ -322,16 +322,23 @@ class StagedLoad:
             plant=sql.SQL(plant), geom=sql.SQL(geom), reach=sql.Literal(float(self.reach_m))
         )
 
-    def _track_direct(self, cur, layer: str) -> None:  # noqa: ANN001
-        """Enterprises a layer copied into its empty table touches: all its rows are this load's."""
+    def _track_written(self, cur, layer: str, changed_only: bool) -> None:  # noqa: ANN001
+        """Enterprises the rows a layer wrote touch: all its rows after a direct copy into an empty table
+        (``changed_only`` False: every row is this load's), else after the upsert the rows it changed
+        (ids in ``_changed_ids``)."""
+        written = " JOIN _changed_ids c ON c.id = t.id" if changed_only else ""
         if layer == "enterprises":
-            cur.execute("INSERT INTO _regrade SELECT id FROM enterprises")
+            cur.execute(f"INSERT INTO _regrade SELECT t.id FROM enterprises t{written}")
         elif layer == "hazard_units":
-            cur.execute("INSERT INTO _regrade SELECT DISTINCT enterprise_id FROM hazard_units")
+            cur.execute(f"INSERT INTO _regrade SELECT DISTINCT t.enterprise_id FROM hazard_units t{written}")
         elif layer == "inventory":
-            cur.execute("INSERT INTO _regrade SELECT DISTINCT u.enterprise_id FROM inventory i "
-                        "JOIN hazard_units u ON u.id = i.unit_id")
-        elif layer in _NEAR_LAYERS:
+            cur.execute(f"INSERT INTO _regrade SELECT DISTINCT u.enterprise_id FROM inventory t{written} "
+                        "JOIN hazard_units u ON u.id = t.unit_id")
+        elif layer in _NEAR_LAYERS and changed_only:
+            cur.execute(sql.SQL(
+                "INSERT INTO _regrade SELECT DISTINCT e.id FROM enterprises e JOIN {t} t ON {near}" + written
+            ).format(t=sql.Identifier(layer), near=self._near("e.geom", "t.geom")))
+        elif layer in _NEAR_LAYERS:  # every row is new: a semi-join, each enterprise once
             cur.execute(sql.SQL(
                 "INSERT INTO _regrade SELECT e.id FROM enterprises e WHERE EXISTS (SELECT 1 FROM {} t WHERE {})"
             ).format(sql.Identifier(layer), self._near("e.geom", "t.geom")))
@@ -349,22 +356,6 @@ class StagedLoad:
                 "JOIN {s} s ON s.id = t.id WHERE {changed}"
             ).format(t=sql.Identifier(layer), s=_stage(layer), near=self._near("e.geom", "t.geom"),
                      changed=changed))
-
-    def _track_after(self, cur, layer: str) -> None:  # noqa: ANN001
-        """After the upsert: enterprises the new values of the rows it wrote (``_changed_ids``) touch."""
-        if layer == "enterprises":
-            cur.execute("INSERT INTO _regrade SELECT id FROM _changed_ids")
-        elif layer == "hazard_units":
-            cur.execute("INSERT INTO _regrade SELECT u.enterprise_id FROM hazard_units u "
-                        "JOIN _changed_ids c ON c.id = u.id")
-        elif layer == "inventory":
-            cur.execute("INSERT INTO _regrade SELECT u.enterprise_id FROM inventory i "
-                        "JOIN _changed_ids c ON c.id = i.id JOIN hazard_units u ON u.id = i.unit_id")
-        elif layer in _NEAR_LAYERS:
-            cur.execute(sql.SQL(
-                "INSERT INTO _regrade SELECT DISTINCT e.id FROM enterprises e JOIN {t} t ON {near} "
-                "JOIN _changed_ids c ON c.id = t.id"
-            ).format(t=sql.Identifier(layer), near=self._near("e.geom", "t.geom")))
 
     def _finish_changes(self, cur) -> None:  # noqa: ANN001
         if self._before is None:
@@ -413,7 +404,7 @@ class StagedLoad:
                     n = self.staged[layer]
                     counts[layer] = {"inserted": n, "updated": 0, "unchanged": 0, "deleted": 0}
                     if tracking:
-                        self._track_direct(cur, layer)
+                        self._track_written(cur, layer, changed_only=False)
                     continue
                 cols = table_columns(layer)
                 col_list = sql.SQL(", ").join(map(sql.Identifier, cols))
@@ -448,7 +439,7 @@ class StagedLoad:
                 inserted, written = (int(v) for v in cur.fetchone())
                 updated = written - inserted
                 if tracking:
-                    self._track_after(cur, layer)
+                    self._track_written(cur, layer, changed_only=True)
                 deleted = 0
                 if layer == "inventory":
                     regrade = sql.SQL(
