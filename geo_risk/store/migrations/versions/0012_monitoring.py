@@ -1,0 +1,18 @@
+"""Live monitoring (issue 15): slot reserved; the monitoring work fills it.
+
+Revision ID: 0012
+Revises: 0010
+"""
+
+revision = "0012"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
