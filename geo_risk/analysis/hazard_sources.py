@@ -12,7 +12,7 @@ import math
 import pandas as pd
 
 from geo_risk.errors import InvalidInput
-from geo_risk.standards.gb18218 import InventoryItem, OperatingConditions, assess_unit
+from geo_risk.standards.gb18218 import InventoryItem, OperatingConditions, TermCache, assess_unit
 
 __all__ = ["REGISTER_BY_STATUS", "REGISTER_LABELS", "METHOD", "assess_units"]
 
@@ -77,54 +77,69 @@ def assess_units(
     """
     register = enterprises["status"].map(REGISTER_BY_STATUS)
     graded = units[units["enterprise_id"].map(register).notna()]
-    by_unit = {uid: rows for uid, rows in inventory.groupby("unit_id", sort=False)} if len(inventory) else {}
+    register_of = dict(zip(register.index.tolist(), register.tolist(), strict=True))
+    # Plain lists, read once: no pandas row or group objects per unit (they cost more than GB 18218 itself).
+    exposure_of = dict(zip(exposure.index.tolist(), zip(
+        *(exposure[c].tolist() for c in ("residents", "residential_areas", "other_people", "other_targets",
+                                         "approximate")), strict=True), strict=True))
+
+    def column(frame: pd.DataFrame, name: str) -> list:
+        return frame[name].tolist() if name in frame.columns else [None] * len(frame)
+
+    inv = {c: column(inventory, c) for c in ("id", "chemical", "cas", "table1_seq", "hazard_categories",
+                                             "temperature_c", "pressure_mpa")}
+    quantity = inventory["max_quantity_t"].tolist() if len(inventory) else []
+    rows_of: dict[object, list[int]] = {}
+    for i, uid in enumerate(column(inventory, "unit_id")):
+        rows_of.setdefault(uid, []).append(i)
+    cache = TermCache()  # each kind of row (substance, categories, conditions) resolved once
     records: list[dict] = []
     problems: list[str] = []
-    for uid, unit in graded.iterrows():
-        ent = unit["enterprise_id"]
-        exp = exposure.loc[ent] if ent in exposure.index else None
-        residents = float(exp["residents"]) if exp is not None else 0.0
+    for uid, ent, temperature, pressure, special in zip(
+        graded.index.tolist(), graded["enterprise_id"].tolist(), column(graded, "operating_temperature_c"),
+        column(graded, "operating_pressure_mpa"), column(graded, "special_process"),
+        strict=True,
+    ):
+        exp = exposure_of.get(ent)
+        residents = float(exp[0]) if exp is not None else 0.0
         items = []
-        rows = by_unit.get(uid)
-        if rows is not None:
-            for rec in rows.to_dict("records"):
-                seq = _num(rec.get("table1_seq"))
-                items.append(InventoryItem(
-                    chemical=_text(rec.get("chemical")), quantity_t=rec["max_quantity_t"], cas=_text(rec.get("cas")),
-                    table1_seq=int(seq) if seq is not None else None,
-                    hazard_categories=_text(rec.get("hazard_categories")),
-                    temperature_c=_num(rec.get("temperature_c")), pressure_mpa=_num(rec.get("pressure_mpa")),
-                    row=f"inventory {rec.get('id') or ''} of unit {uid}".replace("  ", " "),
-                ))
-        special = unit.get("special_process")
+        for i in rows_of.get(uid, ()):
+            seq = _num(inv["table1_seq"][i])
+            items.append(InventoryItem(
+                chemical=_text(inv["chemical"][i]), quantity_t=quantity[i], cas=_text(inv["cas"][i]),
+                table1_seq=int(seq) if seq is not None else None,
+                hazard_categories=_text(inv["hazard_categories"][i]),
+                temperature_c=_num(inv["temperature_c"][i]), pressure_mpa=_num(inv["pressure_mpa"][i]),
+                row=f"inventory {inv['id'][i] or ''} of unit {uid}".replace("  ", " "),
+            ))
         conditions = OperatingConditions(
-            temperature_c=_num(unit.get("operating_temperature_c")),
-            pressure_mpa=_num(unit.get("operating_pressure_mpa")),
+            temperature_c=_num(temperature),
+            pressure_mpa=_num(pressure),
             special_process=bool(special) if special is not None and special == special else False,  # NaN → False
         )
         try:
-            a = assess_unit(items, residents, conditions)
+            a = assess_unit(items, residents, conditions, cache)
         except InvalidInput as exc:
             problems.append(f"unit {uid}: {exc}")
             continue
         notes = []
         if exp is None:
             notes.append("no exposure computed for the enterprise: 0 residents assumed")
-        elif bool(exp["approximate"]):
+        elif bool(exp[4]):
             notes.append("approximate: the enterprise has no boundary polygon; residents counted within 500 m "
                          "of its point")
         records.append({
             "unit_id": uid,
             "enterprise_id": ent,
-            "register": register[ent],
+            "register": register_of[ent],
             "s": a.s,
             "is_major_hazard": a.is_major_hazard,
             "alpha": a.alpha,
             "exposed_residents": residents,
-            "residential_areas": int(exp["residential_areas"]) if exp is not None else 0,
-            "other_people": float(exp["other_people"]) if exp is not None else 0.0,
-            "other_targets": int(exp["other_targets"]) if exp is not None else 0,
-            "approximate": bool(exp["approximate"]) if exp is not None else True,
+            "residential_areas": int(exp[1]) if exp is not None else 0,
+            "other_people": float(exp[2]) if exp is not None else 0.0,
+            "other_targets": int(exp[3]) if exp is not None else 0,
+            "approximate": bool(exp[4]) if exp is not None else True,
             "r": a.r,
             "grade": a.grade,
             "main_substances": "、".join(a.main_substances) or None,

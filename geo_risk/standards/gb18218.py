@@ -47,6 +47,7 @@ __all__ = [
     "InventoryItem",
     "SubstanceTerm",
     "UnitAssessment",
+    "TermCache",
     "alpha_for_population",
     "grade_for_r",
     "assess_unit",
@@ -261,10 +262,74 @@ def _term_inputs(resolved: Resolved, item: InventoryItem,
     return q, beta, codes, basis
 
 
+def _key(value: object) -> tuple[type, object]:
+    """A dictionary key that tells ``1``, ``1.0`` and ``True`` apart (they hash alike)."""
+    return type(value), value
+
+
+class TermCache:
+    """What :func:`assess_unit` works out for an inventory row apart from its quantity, kept per row kind.
+
+    A register repeats the same few substances under the same conditions thousands of times;
+    resolving each row against the catalogue (name normalisation, CAS check digits, aliases) and
+    choosing its Q, β and Table 2 codes is the same work every time. Pass one cache to every
+    :func:`assess_unit` call of a run: a row is resolved once per ``chemical``, ``cas``,
+    ``table1_seq`` and ``hazard_categories``, and its Q, β, codes and basis are kept per resolved row
+    — and, for a flammable liquid only (W5.3/W5.4, the only codes operating conditions move), per
+    row temperature and pressure and unit :class:`OperatingConditions` too. Every value of a key
+    carries its type, so ``1``, ``1.0`` and ``True`` are different keys. Misses are computed by
+    exactly the code :func:`assess_unit` runs without a cache; a row that cannot be resolved keeps
+    its error, raised again for every row like it. Not thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._resolved: dict[tuple, Resolved | InvalidInput | UnknownSubstance] = {}
+        self._terms: dict[tuple, tuple[Decimal, Decimal, tuple[str, ...], str]] = {}
+
+    def __len__(self) -> int:
+        """Distinct row kinds resolved."""
+        return len(self._resolved)
+
+    def term_inputs(self, item: InventoryItem,
+                    conditions: OperatingConditions) -> tuple[Resolved, Decimal, Decimal, tuple[str, ...], str]:
+        """The resolved row, Q (t), β, codes and basis of ``item`` in a unit running under ``conditions``."""
+        key = (_key(item.chemical), _key(item.cas), _key(item.table1_seq), _key(item.hazard_categories))
+        try:
+            resolved = self._resolved.get(key)
+        except TypeError:  # an unhashable value: nothing to share
+            resolved = key = None
+        if resolved is None:
+            try:
+                resolved = resolve(item.chemical, item.cas, item.table1_seq, item.hazard_categories)
+            except (InvalidInput, UnknownSubstance) as exc:
+                resolved = exc
+            if key is not None:
+                self._resolved[key] = resolved
+        if isinstance(resolved, Exception):
+            raise resolved
+        if key is None:
+            return (resolved, *_term_inputs(resolved, item, conditions))
+        if _FLAMMABLE_LIQUID_AMBIENT.isdisjoint(resolved.codes):  # conditions change nothing (_condition_codes)
+            term_key = key
+        else:
+            term_key = (*key, _key(item.temperature_c), _key(item.pressure_mpa), _key(conditions.temperature_c),
+                        _key(conditions.pressure_mpa), _key(conditions.special_process))
+        try:
+            term = self._terms.get(term_key)
+        except TypeError:
+            term, term_key = None, None
+        if term is None:
+            term = _term_inputs(resolved, item, conditions)
+            if term_key is not None:
+                self._terms[term_key] = term
+        return (resolved, *term)
+
+
 def assess_unit(
     inventory: Iterable[InventoryItem | Mapping[str, Any] | tuple],
     exposed_population: float,
     conditions: OperatingConditions | None = None,
+    cache: TermCache | None = None,
 ) -> UnitAssessment:
     """Identify and grade one unit (GB 18218-2018 clauses 4.2 and 4.3).
 
@@ -279,6 +344,9 @@ def assess_unit(
         Residents (常住人口, people) within 500 m outside the plant boundary; sets α (Table 5).
     conditions
         The unit's operating conditions (for flammable liquids, Table 2 W5.1/W5.2).
+    cache
+        A :class:`TermCache` shared by the calls of one run (a whole register): rows of a kind
+        already seen are not resolved again. The result is the same with or without it.
 
     Returns
     -------
@@ -312,8 +380,11 @@ def assess_unit(
             problems.append(f"{where}: quantity {item.quantity_t!r} t must be a finite number ≥ 0")
             continue
         try:
-            resolved = resolve(item.chemical, item.cas, item.table1_seq, item.hazard_categories)
-            big_q, beta, codes, basis = _term_inputs(resolved, item, conditions)
+            if cache is not None:
+                resolved, big_q, beta, codes, basis = cache.term_inputs(item, conditions)
+            else:
+                resolved = resolve(item.chemical, item.cas, item.table1_seq, item.hazard_categories)
+                big_q, beta, codes, basis = _term_inputs(resolved, item, conditions)
         except (InvalidInput, UnknownSubstance) as exc:
             problems.append(f"{where}: {exc}")
             continue
