@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -244,6 +245,20 @@ def grade() -> None:
         _fail(exc)
 
 
+class _SectorSmoothing(StrEnum):
+    """Values of ``geo-risk risk --sector-smoothing``."""
+
+    exact = "exact"
+    rays = "rays"
+
+
+class _PopulationTreatment(StrEnum):
+    """Values of ``geo-risk risk --population-treatment``."""
+
+    purple_book = "purple_book"
+    outdoor_everyone = "outdoor_everyone"
+
+
 @app.command()
 def risk(
     enterprise: Annotated[str | None, typer.Option("--enterprise", help="One enterprise's id")] = None,
@@ -255,14 +270,42 @@ def risk(
         typer.Option("--wind-rose", help="City wind rose CSV: probability of each weather class with the wind "
                      "blowing FROM each sector (default GEO_RISK_WIND_ROSE_FILE; unset: uniform 16-sector rose)"),
     ] = None,
+    sector_smoothing: Annotated[
+        _SectorSmoothing | None,
+        typer.Option("--sector-smoothing",
+                     help="exact: each wind sector uniform over its width (Purple Book, default); rays: the old "
+                     "spokes (default GEO_RISK_RISK_SECTOR_SMOOTHING)"),
+    ] = None,
+    population_treatment: Annotated[
+        _PopulationTreatment | None,
+        typer.Option("--population-treatment",
+                     help="Societal risk: purple_book (day/night, indoors/outdoors; default) or outdoor_everyone "
+                     "(conservative screening) (default GEO_RISK_RISK_POPULATION_TREATMENT)"),
+    ] = None,
+    day_fraction: Annotated[
+        float | None,
+        typer.Option("--day-fraction", min=0.0, max=1.0,
+                     help="Share of the year in the day period, 0-1 (default GEO_RISK_RISK_DAY_FRACTION; unset: "
+                     "0.4375, UNCONFIRMED)"),
+    ] = None,
+    flash_fire_indoor_factor: Annotated[
+        float | None,
+        typer.Option("--flash-fire-indoor-factor", min=0.0, max=1.0,
+                     help="Indoor lethality inside a flash-fire envelope, 0-1 (default "
+                     "GEO_RISK_RISK_FLASH_FIRE_INDOOR_FACTOR; unset: 1, UNCONFIRMED)"),
+    ] = None,
 ) -> None:
     """External safety distances (GB/T 37243) and individual/societal risk (GB 36894) with a progress bar."""
-    from geo_risk.risk.run import RiskSettings
-    from geo_risk.risk_runs import run_risk
+    from geo_risk.risk.run import settings_line
+    from geo_risk.risk_runs import risk_settings, run_risk
     from geo_risk.store.db import migrate
 
     try:
-        settings = RiskSettings(cell_m=cell_m, rose_file=wind_rose or get_settings().wind_rose_file)
+        settings = risk_settings(cell_m=cell_m, rose_file=wind_rose,
+                                 sector_smoothing=sector_smoothing.value if sector_smoothing else None,
+                                 population_treatment=population_treatment.value if population_treatment else None,
+                                 day_fraction=day_fraction,
+                                 flash_fire_indoor_factor=flash_fire_indoor_factor)
         url = _url()
         migrate(url)
         with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -289,6 +332,7 @@ def risk(
     weather = ", ".join(f"{k} {v:.3g}" for k, v in described["weather"].items())
     console.print(f"assumptions: {described['wind_rose']}; weather classes (Purple Book, UNCONFIRMED): {weather} — "
                   "screening-level QRA; see README", highlight=False, markup=False, soft_wrap=True)
+    console.print(settings_line(described["run_settings"]), highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -28,7 +28,7 @@ from geo_risk.disclosure import restricted
 from geo_risk.errors import InvalidInput, NotFound
 from geo_risk.standards.gb36894 import TARGET_CLASSES
 
-__all__ = ["RiskReport", "run_risk", "TNT_EQUIVALENCE_OF_EXPLOSIVES"]
+__all__ = ["RiskReport", "run_risk", "risk_settings", "TNT_EQUIVALENCE_OF_EXPLOSIVES"]
 
 #: TNT equivalence of a GB 18218 explosive (kg TNT per kg): UNCONFIRMED — 1 for every explosive
 #: until the product's own figure is stored.
@@ -67,6 +67,35 @@ class RiskReport:
                 + (f"; {len(self.problems)} problems" if self.problems else ""))
 
 
+def risk_settings(
+    settings: Any = None,
+    *,
+    cell_m: float = 25.0,
+    rose_file: Path | None = None,
+    sector_smoothing: str | None = None,
+    population_treatment: str | None = None,
+    day_fraction: float | None = None,
+    flash_fire_indoor_factor: float | None = None,
+):
+    """The :class:`~geo_risk.risk.run.RiskSettings` of a run: what the caller gave (CLI option or
+    API body field) over the ``GEO_RISK_RISK_*`` settings of ``settings`` (default: the process's),
+    over the engine's defaults. Raises InvalidInput naming a bad value (the CLI and the API check
+    ranges first and name their own parameter)."""
+    from geo_risk.risk.run import RiskSettings
+    from geo_risk.settings import get_settings
+
+    env = settings or get_settings()
+    return RiskSettings(
+        cell_m=cell_m,
+        rose_file=rose_file or env.wind_rose_file,
+        sector_smoothing=sector_smoothing or env.risk_sector_smoothing,
+        population_treatment=population_treatment or env.risk_population_treatment,
+        day_fraction=env.risk_day_fraction if day_fraction is None else day_fraction,
+        flash_fire_indoor_factor=(env.risk_flash_fire_indoor_factor if flash_fire_indoor_factor is None
+                                  else flash_fire_indoor_factor),
+    )
+
+
 def _read(url: str) -> dict[str, Any]:
     from geo_risk.store.read import read_layer, read_table
 
@@ -83,8 +112,8 @@ def _scope_inputs(data: dict[str, Any], scope: str, scope_id: str, enterprise_id
                   cell_m: float | None = None):
     """The inputs of one scope; with ``cell_m``, the city's populated places too, built once per CRS
     and cell size and kept in ``data`` (every scope of a run shares them)."""
-    from geo_risk.risk.run import ScopeInputs, utm_crs_for
     from geo_risk.risk.population import presence_places
+    from geo_risk.risk.run import ScopeInputs, utm_crs_for
 
     units = data["units"][data["units"]["enterprise_id"].isin(enterprise_ids)]
     centre = units.geometry.union_all().centroid
@@ -137,7 +166,7 @@ def run_risk(
     """Run methods, QRA and distances for one enterprise, one park, or the whole store; store the results."""
     from geo_risk.analysis.methods import method_rows
     from geo_risk.risk.contours import write_cog
-    from geo_risk.risk.run import RiskSettings, assess_scope
+    from geo_risk.risk.run import RiskSettings, assess_scope, settings_line
     from geo_risk.settings import get_settings
     from geo_risk.standards.gbt37243 import declared_distances, external_distances
     from geo_risk.store import results
@@ -192,9 +221,10 @@ def run_risk(
         grid_path = None
         if result.grid is not None:
             path = data_dir / "risk" / f"{scope}-{sid}.tif"
-            write_cog(path, result.grid, result.ir, {"model_version": result.assumptions["model"]["model_version"],
-                                                      "scope": f"{scope} {sid}", "criteria": criteria,
-                                                      "wind_rose": str(result.assumptions["wind_rose"])})
+            tags = {"model_version": result.assumptions["model"]["model_version"], "scope": f"{scope} {sid}",
+                    "criteria": criteria, "wind_rose": str(result.assumptions["wind_rose"]),
+                    "settings": settings_line(result.assumptions.get("run_settings"))}
+            write_cog(path, result.grid, result.ir, tags)
             grid_path = str(path)
         region = result.region["region"] if result.region else None
         save_run(url, scope=scope, scope_id=sid, criteria=criteria, inputs_version=version,
@@ -204,7 +234,8 @@ def run_risk(
                  max_ir=result.max_ir, fn={"n": result.fn_n.tolist(), "f": result.fn_f.tolist()},
                  fn_region=region, contours=result.contours, source_crs=result.crs)
         report.runs.append({"scope": scope, "scope_id": sid, "fn_region": region, "max_ir": result.max_ir,
-                            "distances_m": result.distances_m, "grid": grid_path})
+                            "distances_m": result.distances_m, "grid": grid_path,
+                            "settings": result.assumptions.get("run_settings")})
     if progress:
         progress("distances", len(scopes), len(scopes))
     rows: list[dict[str, Any]] = []

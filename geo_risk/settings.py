@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
@@ -82,6 +83,27 @@ class Settings(BaseSettings):
         "with the wind blowing FROM each sector (meteorological convention; format in geo_risk/risk/rose.py). "
         "Unset: the uniform 16-sector rose, a default and not a measured rose (every output says which).",
     )
+    risk_sector_smoothing: Literal["exact", "rays"] = Field(
+        default="exact",
+        description="Risk engine: how a wind sector's probability is spread — exact (uniform over the sector's "
+        "width, Purple Book §6.2.5, C1) or rays (all along the centre bearing: contours as spokes). "
+        "CLI --sector-smoothing, API sector_smoothing.",
+    )
+    risk_population_treatment: Literal["purple_book", "outdoor_everyone"] = Field(
+        default="purple_book",
+        description="Risk engine, societal risk: purple_book (people by day/night, indoors/outdoors, indoor "
+        "lethality per effect; C1) or outdoor_everyone (conservative screening). CLI --population-treatment.",
+    )
+    risk_day_fraction: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Risk engine: share of the year in the day period, 0-1 (unset: 08:00-18:30 = 0.4375, "
+        "UNCONFIRMED). CLI --day-fraction.",
+    )
+    risk_flash_fire_indoor_factor: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Risk engine: indoor lethality inside a flash-fire envelope, 0-1 (unset: 1, UNCONFIRMED; "
+        "sources say 1 or 0). CLI --flash-fire-indoor-factor.",
+    )
 
     clusters_heat_thresholds_kw_m2: tuple[float, float] = Field(
         default=(15.0, 45.0),
@@ -144,6 +166,11 @@ class Settings(BaseSettings):
         description="Also report conflicts of the cumulative individual risk summed over all enterprises (the "
         "regional view) beside the per-enterprise test.",
     )
+
+    @field_validator("risk_day_fraction", "risk_flash_fire_indoor_factor", mode="before")
+    @classmethod
+    def _empty_risk_value_is_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("wind_rose_file", mode="before")
     @classmethod

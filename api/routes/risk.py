@@ -66,6 +66,18 @@ class RunRequest(BaseModel):
     park_id: str | None = None
     all: bool = False
     cell_m: float = Field(default=25.0, gt=1, le=500, description="grid cell, metres")
+    sector_smoothing: Literal["exact", "rays"] | None = Field(
+        default=None, description="exact (each wind sector uniform over its width, Purple Book) or rays (the old "
+        "spokes); unset: GEO_RISK_RISK_SECTOR_SMOOTHING, else exact")
+    population_treatment: Literal["purple_book", "outdoor_everyone"] | None = Field(
+        default=None, description="societal risk: purple_book (day/night, indoors/outdoors) or outdoor_everyone "
+        "(conservative screening); unset: GEO_RISK_RISK_POPULATION_TREATMENT, else purple_book")
+    day_fraction: float | None = Field(
+        default=None, ge=0, le=1, description="share of the year in the day period; unset: "
+        "GEO_RISK_RISK_DAY_FRACTION, else 0.4375 (UNCONFIRMED)")
+    flash_fire_indoor_factor: float | None = Field(
+        default=None, ge=0, le=1, description="indoor lethality inside a flash-fire envelope; unset: "
+        "GEO_RISK_RISK_FLASH_FIRE_INDOOR_FACTOR, else 1 (UNCONFIRMED)")
 
 
 def _run(url: str, scope: str, scope_id: str) -> dict[str, Any]:
@@ -99,6 +111,7 @@ def contours(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) 
     r = _run(url, scope, scope_id)
     doc = run_contours_geojson(url, r["id"])
     doc["assumptions"] = r["assumptions"]
+    doc["settings"] = r["assumptions"].get("run_settings")
     doc["current"] = r["current"]
     return Response(json.dumps(doc, ensure_ascii=False, default=str), media_type="application/geo+json")
 
@@ -108,6 +121,7 @@ def contours(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) 
 def fn_curve_png(scope: Scope, scope_id: str, url: str = Depends(get_database_url)) -> Response:
     import numpy as np
 
+    from geo_risk.risk.run import settings_line
     from geo_risk.risk.societal import plot_fn
 
     r = _run(url, scope, scope_id)
@@ -120,6 +134,7 @@ def fn_curve_png(scope: Scope, scope_id: str, url: str = Depends(get_database_ur
         kinds = sum(u.startswith("presence_fractions[") for u in societal.get("unconfirmed_used", []))
         note += (f"; societal risk: {a['societal_risk']}; {a.get('sector_smoothing', '')}; UNCONFIRMED: "
                  f"{', '.join(unconfirmed) or '—'}" + (f", presence fractions of {kinds} kinds" if kinds else ""))
+    note += f"; {settings_line(a.get('run_settings'))}"
     with tempfile.TemporaryDirectory() as tmp:
         path = plot_fn({f"{scope_id}": (np.array(fn["n"]), np.array(fn["f"]))}, Path(tmp) / "fn.png",
                        f"F-N 曲线 F-N curve — {scope_id}（{r['fn_region'] or '—'}）", note)
@@ -149,7 +164,8 @@ def distances(
 
 
 @router.post("/runs", summary="Run the risk engine (analyst key); recorded in the audit log",
-             responses=errors(422, 429, _422="The body breaks its schema, names no target (enterprise_id, park_id or "
+             responses=errors(422, 429, _422="The body breaks its schema (a setting out of its range or not one of its "
+                                        "values, named in the answer), names no target (enterprise_id, park_id or "
                                         "all: true), or the wind rose file is not usable"))
 async def start_run(
     body: RunRequest,
@@ -157,8 +173,7 @@ async def start_run(
     principal: Principal = Depends(require_role("analyst")),
     url: str = Depends(get_database_url),
 ) -> dict[str, Any]:
-    from geo_risk.risk.run import RiskSettings
-    from geo_risk.risk_runs import run_risk
+    from geo_risk.risk_runs import risk_settings, run_risk
     from geo_risk.store.audit import record
 
     target = body.enterprise_id or body.park_id or ("all" if body.all else None)
@@ -166,7 +181,10 @@ async def start_run(
         raise InvalidInput("give enterprise_id, park_id or all: true")
     try:
         # The city rose (GEO_RISK_WIND_ROSE_FILE) is read and checked here: a bad file is a 422 naming it.
-        settings = RiskSettings(cell_m=body.cell_m, rose_file=request.app.state.settings.wind_rose_file)
+        settings = risk_settings(request.app.state.settings, cell_m=body.cell_m,
+                                 sector_smoothing=body.sector_smoothing,
+                                 population_treatment=body.population_treatment, day_fraction=body.day_fraction,
+                                 flash_fire_indoor_factor=body.flash_fire_indoor_factor)
         def held() -> Any:  # a risk run holds a heavy-work slot of the caller's tier
             with request.app.state.heavy.slot(principal.tier, "risk run"):
                 return run_risk(url, enterprise_id=body.enterprise_id, park_id=body.park_id, everything=body.all,
@@ -181,4 +199,4 @@ async def start_run(
                             action="risk", target=target, outcome="ok", details={"summary": report.summary()})
     await run_in_threadpool(request.app.state.version_watch.refresh)
     return {"summary": report.summary(), "runs": report.runs, "problems": report.problems, "notes": report.notes,
-            "wind_rose": settings.describe()["wind_rose"]}
+            "wind_rose": settings.describe()["wind_rose"], "settings": settings.settings_used()}

@@ -50,6 +50,7 @@ __all__ = [
     "Presence",
     "PopulationModel",
     "population_constant",
+    "population_constant_row",
     "presence_fractions",
     "presence_for",
     "population_assumptions",
@@ -93,6 +94,14 @@ def population_constant(key: str) -> float:
     if key not in table:
         raise InvalidInput(f"unknown population constant {key!r}; valid keys: {', '.join(sorted(table))}")
     return float(table[key]["value"])
+
+
+def population_constant_row(key: str) -> dict[str, str]:
+    """The whole row of ``population_constants.csv`` for ``key`` (value, unit, status, reference …)."""
+    table = _constants()
+    if key not in table:
+        raise InvalidInput(f"unknown population constant {key!r}; valid keys: {', '.join(sorted(table))}")
+    return dict(table[key])
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,8 @@ from geo_risk.risk.rose import CityWindRose, read_wind_rose
 from geo_risk.risk.societal import fn_curve, fn_region
 from geo_risk.standards.gb36894 import TARGET_CLASSES, individual_risk_criterion_per_year
 
-__all__ = ["RiskSettings", "ScopeInputs", "ScopeResult", "utm_crs_for", "assess_scope"]
+__all__ = ["RiskSettings", "ScopeInputs", "ScopeResult", "utm_crs_for", "assess_scope", "settings_line",
+           "USER_SETTINGS"]
 
 
 def utm_crs_for(lon: float, lat: float) -> str:
@@ -162,7 +163,74 @@ class RiskSettings:
                 if self.population_treatment == "purple_book" else
                 "everyone outdoors at the busier period, IR lethality (conservative screening)"),
             "sector_smoothing": self.smoothing().describe(),
+            "run_settings": self.settings_used(),
         }
+
+    def settings_used(self) -> dict[str, dict[str, Any]]:
+        """The run's user-settable values, each with its value, its tag and who set it.
+
+        ``tag``: C2 / C1 / UNCONFIRMED / CHOICE (docs/standards/qra-population.md); ``set_by``:
+        ``"default"`` (the table's or the engine's value) or ``"setting"`` (given by the user: the
+        option, GEO_RISK_RISK_* or the API body, named in ``names``). Values the treatment does not
+        use say so (``used`` False).
+        """
+        from geo_risk.risk.population import population_constant_row
+
+        model = self.population_model()
+        pb = self.population_treatment == "purple_book"
+        day_row = population_constant_row("day_start_hour")
+        ff_row = population_constant_row("flash_fire_indoor_factor")
+        return {
+            "cell_m": {"value": self.cell_m, "tag": "CHOICE", "used": True,
+                       "set_by": "default" if self.cell_m == 25.0 else "setting",
+                       "names": _setting_names("cell_m")},
+            "sector_smoothing": {
+                "value": self.sector_smoothing, "set_by": "default" if self.sector_smoothing == "exact" else "setting",
+                "tag": "C1" if self.sector_smoothing == "exact" else "CHOICE", "used": True,
+                "reference": ("Purple Book §6.2.5: wind direction uniform within each sector" if
+                              self.sector_smoothing == "exact" else "old treatment: all wind along the centre "
+                              "bearing (contours as spokes; not the Purple Book)"),
+                "names": _setting_names("sector_smoothing")},
+            "population_treatment": {
+                "value": self.population_treatment, "set_by": "default" if pb else "setting",
+                "tag": "C1" if pb else "CHOICE", "used": True,
+                "reference": ("Purple Book Table 5.3, Figures 5.2-5.5, eqs. 6.7/6.13" if pb else
+                              "conservative screening: everyone outdoors at the busier period, IR lethality"),
+                "names": _setting_names("population_treatment")},
+            "day_fraction": {
+                "value": round(model.day(), 6), "set_by": "default" if self.day_fraction is None else "setting",
+                "tag": day_row["status"] if self.day_fraction is None else "setting (overrides UNCONFIRMED)",
+                "used": pb, "reference": day_row["reference"], "names": _setting_names("day_fraction")},
+            "flash_fire_indoor_factor": {
+                "value": model.flash_fire_indoor(),
+                "set_by": "default" if self.flash_fire_indoor_factor is None else "setting",
+                "tag": ff_row["status"] if self.flash_fire_indoor_factor is None else "setting (overrides UNCONFIRMED)",
+                "used": pb, "reference": ff_row["reference"], "names": _setting_names("flash_fire_indoor_factor")},
+        }
+
+
+#: The risk-run settings users can give, and where (option, environment variable, API body field).
+USER_SETTINGS: tuple[str, ...] = ("cell_m", "sector_smoothing", "population_treatment", "day_fraction",
+                                  "flash_fire_indoor_factor")
+
+
+def _setting_names(name: str) -> dict[str, str]:
+    """Where a user sets ``name``: the CLI option, the environment variable, the API body field."""
+    env = "" if name == "cell_m" else f"GEO_RISK_RISK_{name.upper()}"
+    return {"cli": f"--{name.replace('_', '-')}", "env": env, "api": name}
+
+
+def settings_line(run_settings: dict[str, Any] | None) -> str:
+    """One line naming every run setting with its value and tag (CLI summary, F-N plot, grid metadata)."""
+    if not run_settings:
+        return "settings: not recorded (run before model 2.1)"
+    parts = []
+    for name, v in run_settings.items():
+        value = v.get("value")
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        unused = "" if v.get("used", True) else ", not used"
+        parts.append(f"{name}={text} [{v.get('tag')}{unused}]")
+    return "settings: " + "; ".join(parts)
 
 
 @dataclass
