@@ -222,10 +222,11 @@ def parse_cql2(expression: str | Mapping[str, Any], lang: str = "cql2-text") -> 
     """
     if lang not in ("cql2-text", "cql2-json"):
         raise InvalidInput(f"filter-lang {lang!r} is not supported: use cql2-text or cql2-json")
-    size = len(expression) if isinstance(expression, str) else len(json.dumps(expression))
-    if size > MAX_FILTER_CHARS:
-        raise InvalidInput(f"the filter is {size} characters long; the limit is {MAX_FILTER_CHARS}")
     try:
+        # Measured inside the try: a JSON object nested past Python's recursion limit fails here already.
+        size = len(expression) if isinstance(expression, str) else len(json.dumps(expression))
+        if size > MAX_FILTER_CHARS:
+            raise InvalidInput(f"the filter is {size} characters long; the limit is {MAX_FILTER_CHARS}")
         if lang == "cql2-json":
             node = json.loads(expression) if isinstance(expression, str) else expression
             _check_json_nesting(node)

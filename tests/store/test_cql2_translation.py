@@ -800,3 +800,105 @@ def test_degenerate_boxes_match_the_points_they_touch(engine: sa.Engine, lang: s
     assert _matching(engine, node(126.45, 43.8, 126.49, 43.8), lang) == set()  # the same line, short of row 1
     assert _matching(engine, node(126.6, 43, 126.6, 45), lang) == {2}  # a vertical line through row 2
     assert _matching(engine, node(126.6, 43.95, 126.6, 45), lang) == set()  # the same line, above row 2
+
+
+# The fall-back hour of 2021-11-07 in Los Angeles: 01:30 local happens twice, at 08:30 UTC (PDT) and at
+# 09:30 UTC (PST). A filter instant that went through a zone-less timestamp on its way to the column would
+# come back as only one of the two (PostgreSQL resolves the repeated local hour to one offset), so one of
+# these two comparisons would be false.
+FOLD_INSTANTS = ("2021-11-07T08:30:00Z", "2021-11-07T09:30:00Z")
+
+
+@pytest.mark.parametrize("instant", FOLD_INSTANTS)
+@pytest.mark.parametrize("form", ["built = TIMESTAMP('{i}')", "T_EQUALS(built, TIMESTAMP('{i}'))",
+                                  "T_DURING(built, INTERVAL('{i}', '2030-01-01T00:00:00Z'))",
+                                  "T_INTERSECTS(built, INTERVAL('{i}', '{i}'))"])
+def test_an_instant_in_the_repeated_hour_of_the_session_zone_keeps_its_offset(engine: sa.Engine, instant: str,
+                                                                              form: str) -> None:
+    held = sa.cast(sa.literal(instant), sa.DateTime(timezone=True))  # the column: exactly that instant
+    where = to_sql(parse_cql2(form.format(i=instant)), {**COLUMNS, "built": held}, KINDS, "geom")
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT set_config('TimeZone', 'America/Los_Angeles', false)"))
+        got = conn.execute(sa.select(where)).scalar()
+    # T_DURING is open at its start (OGC 21-065 §A.10): the instant itself is not during [instant, 2030).
+    assert got is (not form.startswith("T_DURING")), (form, instant)
+
+
+@pytest.mark.parametrize(
+    ("json_filter", "message"),
+    [
+        ({"op": "=", "args": [{"function": {"name": "f", "arguments": 5}}, 1]},
+         "the filter's Function has arguments of the wrong kind"),
+        ({"op": ">", "args": [{"property": "population"}, float("inf")]},
+         "numeric property needs a number that is finite; got inf (a literal beyond ±1.8e308 reads as infinite)"),
+    ],
+    ids=["function-arguments-not-a-list", "infinite-number"],
+)
+def test_malformed_operands_say_what_is_wrong(json_filter: dict, message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        to_sql(parse_cql2(json_filter, "cql2-json"), COLUMNS, KINDS, "geom")
+    assert str(caught.value) == message
+
+
+def test_a_literal_beyond_the_double_range_is_refused_as_infinite() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        to_sql(parse_cql2("population > 1e999"), COLUMNS, KINDS, "geom")
+    assert str(caught.value) == ("numeric property needs a number that is finite; got inf "
+                                 "(a literal beyond ±1.8e308 reads as infinite)")
+
+
+def test_a_column_of_a_kind_without_literals_is_refused_by_name() -> None:
+    # A queryable of a kind the translator has no literal rule for (a view exposing, say, an interval column
+    # under a kind of its own) is refused with that kind named, not compared by accident.
+    kinds = {**KINDS, "ratio": "interval"}
+    with pytest.raises(InvalidInput) as caught:
+        to_sql(parse_cql2("ratio = 5"), COLUMNS, kinds, "geom")
+    assert str(caught.value) == "property of kind interval cannot be compared with a value"
+
+
+def _too_deep_message(found: str) -> str:
+    from geo_risk.store.cql2 import MAX_FILTER_DEPTH
+
+    return (f"the filter nests {found} deep; the limit is {MAX_FILTER_DEPTH} levels (each NOT, each "
+            "parenthesised group and each AND inside an OR or the reverse adds a level; a chain "
+            "a AND b AND c … is one): simplify it")
+
+
+def test_a_tree_too_deep_for_python_is_refused_by_to_sql_as_too_deep() -> None:
+    # A tree built in code (not through parse_cql2's depth check) that is deeper than Python's recursion limit.
+    import sys
+
+    from pygeofilter import ast
+
+    from geo_risk.store.cql2 import MAX_FILTER_DEPTH
+
+    node: object = ast.Equal(ast.Attribute("population"), 1)
+    for _ in range(sys.getrecursionlimit() + 100):
+        node = ast.Not(node)
+    with pytest.raises(InvalidInput) as caught:
+        to_sql(node, COLUMNS, KINDS, "geom")
+    assert str(caught.value) == _too_deep_message(f"more than {MAX_FILTER_DEPTH} levels")
+
+
+def test_a_json_parse_that_runs_out_of_stack_is_refused_as_too_deep() -> None:
+    # The CQL2-JSON walker recurses once per level. Within the depth limit (40 < 50) but run with so little
+    # stack left that the walk gives out, the answer is the depth message, not a crash. (The text parser does
+    # not recurse per level, so only the JSON path can reach this branch.)
+    import inspect
+    import sys
+
+    from geo_risk.store.cql2 import MAX_FILTER_DEPTH
+
+    node: dict = {"op": "=", "args": [{"property": "population"}, 1]}
+    for _ in range(40):
+        node = {"op": "not", "args": [node]}
+    parse_cql2({"op": "not", "args": [{"op": "=", "args": [{"property": "population"}, 1]}]}, "cql2-json")
+    parse_cql2(node, "cql2-json")  # with the normal stack the same filter parses
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 30)
+    try:
+        with pytest.raises(InvalidInput) as caught:
+            parse_cql2(node, "cql2-json")
+    finally:
+        sys.setrecursionlimit(old)
+    assert str(caught.value) == _too_deep_message(f"more than {MAX_FILTER_DEPTH} levels")
