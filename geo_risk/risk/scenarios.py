@@ -50,8 +50,14 @@ Rules (each is also listed in :attr:`ScenarioSet.assumptions`)
 6. **Toxic branch**: a substance with a Set A probit (Purple Book Table 5.2; ``toxic_probit_table``)
    in the gas or pressurised-liquefied phase → :class:`~geo_risk.risk.lethality.ToxicCloud` with
    probability 1 (puff for G.1, plume for G.2 and G.3); the whole release is airborne (no
-   rain-out; conservative). A toxic liquid or refrigerated liquid needs pool evaporation, which is
-   not implemented → problem. A toxic substance (J codes or Table 3) without a probit → problem.
+   rain-out; conservative). A toxic liquid or refrigerated liquefied gas forms a pool (unconfined,
+   ``pool_depth``, diameter capped at ``pool_max_diameter``) at min(T, T_b) (a refrigerated pool at
+   T_b, its vapour pressure capped just below the ambient pressure: boiling) that evaporates
+   (Mackay–Matsugu, :func:`~geo_risk.risk.source_term.pool_evaporation_rate_kg_s`, at
+   ``pool_evaporation_wind_speed``) for min(pool mass / rate, ``max_release_duration``): the
+   continuous source of a :class:`~geo_risk.risk.lethality.ToxicCloud` with probability 1 (branch
+   ``toxic_pool_evaporation``; no ground heat conduction, so a boiling pool's first minutes are
+   understated). A toxic substance (J codes or Table 3) without a probit → problem.
 7. **Flammable gases and liquefied flammable gases** (W2, or W5 in a gas / pressurised phase):
    direct ignition P_d from Table 4.5 with the substance's Purple Book reactivity class
    (``gas_reactivity.csv``: ammonia, methane, CO … are LOW → 0.02 / 0.04 / 0.09; every gas not
@@ -670,8 +676,7 @@ class _Item:
         hc, hv, tb_c = props.heat_of_combustion_j_kg, props.heat_of_vaporisation_j_kg, props.boiling_point_c
         if rho is None or hc is None or hv is None or tb_c is None:
             return None
-        area = mass_kg / rho / _num("pool_depth")
-        diameter = min(math.sqrt(4.0 * area / math.pi), _num("pool_max_diameter"))
+        diameter = _pool_diameter_m(mass_kg, rho)
         ambient_k = _num("ambient_temperature") + 273.15
         tb_k = tb_c + 273.15
         cp = props.liquid_heat_capacity_j_kg_k
@@ -824,6 +829,43 @@ class _Item:
                 extra = [*extra, "then the pool fire (one event: 1 - (1 - P_cloud)(1 - P_pool))", *pool_notes]
             self.add(case, outcome, "fire", branch, p_delayed * fraction, [delayed, evap_note, *extra])
 
+    def toxic_pool(self, case: _Case, props: _Props, probit: ToxicProbit, t_k: float) -> None:
+        """Toxic liquid or refrigerated liquefied gas: the pool's evaporation, a continuous toxic cloud."""
+        rel, phase = case.release, case.phase
+        refrigerated = phase == "liquefied_refrigerated"
+        rho = props.liquid_density_tb_kg_m3 if refrigerated else props.liquid_density_20c_kg_m3
+        if rho is None or props.molar_mass_g_per_mol is None or props.boiling_point_c is None:
+            self.problem(
+                f"{case.generic}：缺少液体密度、摩尔质量或沸点，有毒液池蒸发未建模",
+                f"{case.generic}: no liquid density, molar mass or boiling point: the toxic pool's evaporation is "
+                "not modelled",
+            )
+            return
+        tb_k = props.boiling_point_c + 273.15
+        pool_k = tb_k if refrigerated else min(t_k, tb_k)
+        pv = _vapour_pressure_pa(props, pool_k)
+        if pv is None or pv <= 0:
+            self.problem(
+                f"{case.generic}：缺少蒸气压数据，有毒液池蒸发未建模",
+                f"{case.generic}: no vapour pressure data: the toxic pool's evaporation is not modelled",
+            )
+            return
+        pv = min(pv, 0.99 * constant("standard_atmosphere"))  # at its boiling point: boiling (capped)
+        diameter = _pool_diameter_m(rel.mass_kg, rho)
+        u = _num("pool_evaporation_wind_speed")
+        rate = pool_evaporation_rate_kg_s(diameter, pv, props.molar_mass_g_per_mol / 1000.0, pool_k, u)
+        duration = min(rel.mass_kg / rate, _num("max_release_duration"))
+        note = (f"toxic pool of {diameter:.3g} m (spill {rel.release_type}) at {pool_k - 273.15:.3g} °C evaporating "
+                f"{rate:.4g} kg/s for {duration:.4g} s (Mackay–Matsugu at {u:g} m/s, P_v {pv / 1000:.3g} kPa"
+                + ("; boiling pool without ground heat conduction" if pool_k >= tb_k else "") + ")")
+        source = _Release(False, rate * duration, rate, duration, note,
+                          source_temperature_k=pool_k if pool_k < _num("ambient_temperature") + 273.15 else None,
+                          terrain=rel.terrain)
+        cloud = ToxicCloud(probit, source.model, props.molar_mass_g_per_mol, pool_k, terrain=rel.terrain)
+        self.probits_used.add(probit.key)
+        self.add(dataclasses.replace(case, release=source), cloud, "toxic", "toxic_pool_evaporation", 1.0,
+                 [f"toxic probit {probit.key} ({probit.table.value}); the pool's vapour is the continuous source"])
+
     def evaporation(
         self, fire: PoolFire, props: _Props, t_k: float, mass_kg: float
     ) -> tuple[ContinuousRelease, str] | None:
@@ -842,6 +884,12 @@ class _Item:
         note = (f"pool evaporation {rate:.4g} kg/s for {duration:.4g} s (Mackay–Matsugu at {u:g} m/s, "
                 f"P_v {pv / 1000:.3g} kPa)")
         return ContinuousRelease(rate, duration, _num("release_height")), note
+
+
+def _pool_diameter_m(mass_kg: float, rho_kg_m3: float) -> float:
+    """Diameter (m) of ``mass_kg`` spilled unconfined at ``pool_depth``, capped at ``pool_max_diameter``."""
+    area = mass_kg / rho_kg_m3 / _num("pool_depth")
+    return min(math.sqrt(4.0 * area / math.pi), _num("pool_max_diameter"))
 
 
 def _then_box(outcome: ThenPoolFire, weather: Weather) -> Any:
@@ -1191,13 +1239,8 @@ def _build_item(item: _Item, unit_known: bool, position: tuple[float, float] | N
         phase = "liquefied_refrigerated"
         item.notes.append("flammable gas (W2) declared liquid: treated as a refrigerated liquefied gas")
     do_toxic = probit is not None and phase in _GASLIKE
-    if probit is not None and not do_toxic:
-        item.problem(
-            f"有毒液体（{phase}）需液池蒸发模型，毒性分支未建模",
-            f"toxic {phase}: the toxic branch of an evaporating pool is not modelled (the pool-evaporation model "
-            "feeds only the flammable cloud of K1 liquids)",
-        )
-    elif probit is None and toxic_coded:
+    toxic_pool = probit is not None and phase in ("liquid", "liquefied_refrigerated")
+    if probit is None and toxic_coded:
         item.problem(
             f"有毒物质（{';'.join(codes)}）在 Set A 中无概率函数，毒性分支未建模",
             f"toxic substance ({';'.join(codes)}) without a Set A probit: toxic branch not modelled",
@@ -1205,7 +1248,7 @@ def _build_item(item: _Item, unit_known: bool, position: tuple[float, float] | N
     fire = "none"
     if flammable_gas or flammable_liquid:
         fire = "gas" if phase in _GASLIKE or phase == "liquefied_refrigerated" else "pool"
-    if not do_toxic and fire == "none":
+    if not (do_toxic or toxic_pool) and fire == "none":
         if not (toxic_coded or probit is not None):
             item.problem(
                 f"类别 {';'.join(codes) or '无'} 无定量风险评价后果模型（仅建模有毒和易燃物质），未建模",
@@ -1242,6 +1285,8 @@ def _build_item(item: _Item, unit_known: bool, position: tuple[float, float] | N
             item.probits_used.add(probit.key)
             airborne = f"toxic probit {probit.key} ({probit.table.value}); whole release airborne (no rain-out)"
             item.add(case, cloud, "toxic", "toxic", 1.0, [airborne])
+        elif toxic_pool and probit is not None:
+            item.toxic_pool(case, props, probit, t_k)
         if fire == "gas":
             item.gas_fire_tree(case, props)
         elif fire == "pool":

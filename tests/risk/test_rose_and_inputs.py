@@ -261,8 +261,8 @@ def test_cli_run_states_the_rose_the_grid_note_and_the_problems(
     cli_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A QRA enterprise with a city rose, a cell limit low enough to force larger cells, and an item
-    the method cannot model (a toxic liquid needs pool evaporation): the output says all three and
-    the stored run keeps them."""
+    the method cannot model (chlorine declared solid: no loss-of-containment model for solids): the
+    output says all three and the stored run keeps them."""
     from helpers import load
     from risk.test_run import _city
 
@@ -272,8 +272,8 @@ def test_cli_run_states_the_rose_the_grid_note_and_the_problems(
 
     city = _city()
     inv = city["inventory"]
-    toxic_liquid = {**inv.iloc[0].to_dict(), "max_quantity_t": 1.0, "state": "liquid"}  # chlorine, U-CL
-    city["inventory"] = pd.concat([inv, pd.DataFrame([toxic_liquid])], ignore_index=True)
+    solid = {**inv.iloc[0].to_dict(), "max_quantity_t": 1.0, "state": "solid"}  # chlorine, U-CL
+    city["inventory"] = pd.concat([inv, pd.DataFrame([solid])], ignore_index=True)
     load(write_city(city, tmp_path / "c.gpkg"), cli_env)
     rose_path = _write(tmp_path / "north.csv", _north_only_lines())
     max_cells = 20_000
@@ -285,13 +285,13 @@ def test_cli_run_states_the_rose_the_grid_note_and_the_problems(
     assert f"assumptions: city wind rose {rose_path} (sha256 {digest[:12]}): 16 sectors" in out
     assert "blowing FROM each sector" in out and "D5 0.3" in out
     assert "note: enterprise E-CL: the area where IR can matter needs" in out and "cells enlarged to" in out
-    assert "problem: E-CL: 单元 U-CL" in out and "pool-evaporation model" in out
+    assert "problem: E-CL: 单元 U-CL" in out and "no loss-of-containment model for solids" in out
     run = get_run(cli_env, "enterprise", "E-CL")
     assert run["grid_cell_m"] > 10.0
     grid = run["assumptions"]["grid"]
     assert grid["nx"] * grid["ny"] <= 1.05 * max_cells  # the cell is rounded up to whole metres
     assert run["assumptions"]["wind_rose_file"]["sha256"] == digest
-    assert any("pool-evaporation model" in p for p in run["assumptions"]["problems"])
+    assert any("no loss-of-containment model for solids" in p for p in run["assumptions"]["problems"])
 
 
 # -- the API ---------------------------------------------------------------------------------------------

@@ -361,10 +361,11 @@ def test_other_items_that_cannot_be_modelled_are_reported() -> None:
     assert "no QRA outcome model" in text and "W4" in text  # oxygen: oxidising gas
     assert "Pipe LOCs are per metre" in text
     assert "warehouse fire scenarios are not implemented" in text
-    assert "evaporating pool is not modelled" in text  # HCN liquid: no toxic pool branch
+    assert "evaporating pool" not in text and "toxic pool" not in text  # HCN liquid: its pool evaporates
     assert "has no position" in text and "not in the units table" in text and "nothing to release" in text
     # HCN is also a W5.1 flammable liquid: its fire tree (K1, with the delayed branch) is still modelled
-    assert set(_rows(s, "HCN")["outcome"]) == {"pool_fire", "flash_fire", "vce"}
+    assert set(_rows(s, "HCN")["outcome"]) == {"pool_fire", "flash_fire", "vce", "toxic"}
+    assert set(_rows(s, "HCN").query("tree == 'toxic'")["branch"]) == {"toxic_pool_evaporation"}
     assert [src.name for src in s.sources] == ["U-HCN/HCN"]
 
 
