@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 __all__ = ["Settings", "get_settings", "settings_error_message", "PROJECT_ROOT", "ROLES", "ENV_PREFIX"]
@@ -165,6 +165,70 @@ class Settings(BaseSettings):
         default=True,
         description="Also report conflicts of the cumulative individual risk summed over all enterprises (the "
         "regional view) beside the per-enterprise test.",
+    )
+
+    relocation_density_per_km2: float = Field(
+        default=1500.0, gt=0,
+        description="Relocation candidates (a service choice; 国办发〔2017〕77号 gives no number): residents per km² "
+        "within the density ring of the site boundary at or above which a producer is in a densely populated area.",
+    )
+    relocation_density_ring_m: float = Field(
+        default=500.0, gt=0, le=20_000, description="Width of the density ring around the site boundary, metres.",
+    )
+    relocation_near_homes_m: float = Field(
+        default=1000.0, gt=0, le=20_000,
+        description="Homes within this distance of the site stand in for 'within 1 km of the built-up area', metres.",
+    )
+    relocation_min_upgrade_share: float = Field(
+        default=0.5, gt=0, le=1,
+        description="An on-site upgrade must keep at least this share of the inventory (a service choice).",
+    )
+    relocation_excluded_grades: tuple[str, ...] = Field(
+        default=("A", "B"),
+        description='Park grades (应急〔2023〕123号) that receive no relocated firm, JSON, e.g. ["A", "B"].',
+    )
+    relocation_producers_only: bool = Field(
+        default=True,
+        description="Relocation candidates are hazardous-chemical producers only (the national text); false also "
+        "takes storage-only firms (as some provinces did).",
+    )
+    relocation_grade_mode: str = Field(
+        default="exclude",
+        description="'exclude' keeps firms out of parks of the excluded grades; 'penalty' prices them instead.",
+    )
+
+    monitoring_enabled: bool = Field(
+        default=False,
+        description="Live monitoring (issue 15): `geo-risk serve` and `geo-risk demo` also start the MQTT broker "
+        "(mosquitto) and the readings ingest.",
+    )
+    mqtt_host: str = Field(default="127.0.0.1", description="MQTT broker address (the project's own: loopback).")
+    mqtt_port: int = Field(
+        default=0, ge=0, le=65535,
+        description="MQTT broker port; 0: the project's broker on a free port chosen at its first start.",
+    )
+    mqtt_user: str = Field(default="georisk", min_length=1, description="MQTT user name of the ingest and senders.")
+    mqtt_password: SecretStr | None = Field(
+        default=None,
+        description="MQTT password; unset: one is generated at the broker's first start and kept in "
+        "<data dir>/mqtt/credentials (mode 0600).",
+    )
+    monitoring_retention_days: int = Field(
+        default=90, ge=30, le=3650,
+        description="Days of readings kept; older daily partitions are dropped (AQ 3035 / the 2011 regulation ask "
+        "for at least 30 days: docs/standards/aq3035-2010.md §4).",
+    )
+    monitoring_future_tolerance_s: float = Field(
+        default=60.0, ge=0, le=86_400,
+        description="A reading stamped more than this many seconds ahead of the server clock is refused (future).",
+    )
+    monitoring_batch_rows: int = Field(
+        default=5000, ge=1, le=1_000_000, description="MQTT ingest: readings per committed batch at most.",
+    )
+    monitoring_flush_ms: float = Field(
+        default=100.0, gt=0, le=60_000,
+        description="MQTT ingest: a batch is committed at the latest this many milliseconds after its first "
+        "reading (the bound of the ingest's own share of reading-to-alarm latency).",
     )
 
     @field_validator("risk_day_fraction", "risk_flash_fire_indoor_factor", mode="before")

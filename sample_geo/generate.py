@@ -993,6 +993,33 @@ def _risk_scores(seed: int, plants: list[_Plant]) -> list[float]:
     return out
 
 
+# Relocation inputs of the parks (issue 14; invented): both recognised, graded under the 2023 guideline,
+# with some free land and the GB/T 4754 industries they take (25 refining/coking, 26 chemicals, 27 pharma,
+# 28 chemical fibres).
+_PARK_RELOCATION: dict[str, dict] = {
+    "PARK-01": {"recognised": True, "free_area_ha": 40.0, "grade_edition": "2023", "industry_codes": "25,26"},
+    "PARK-02": {"recognised": True, "free_area_ha": 25.0, "grade_edition": "2023", "industry_codes": "26,27,28"},
+}
+
+
+def _relocation_inputs(plants: list[_Plant]) -> dict[str, list]:
+    """The enterprises' relocation inputs (issue 14), derived without random draws (invented, not a standard):
+    ``size_class`` from the plant's area (≥ 50 ha large, ≥ 10 ha medium, ≥ 3 ha small, else micro);
+    ``site_area_ha`` (land needed in a park) = the plant's area for plants outside the parks;
+    ``major_hazard_open`` on the first old urban pesticide plant; ``capacity_restricted`` on none."""
+    size, land, open_hazard = [], [], []
+    flagged = False
+    for p in plants:
+        ha = p.geom.area / 10_000.0
+        size.append("large" if ha >= 50 else "medium" if ha >= 10 else "small" if ha >= 3 else "micro")
+        land.append(round(ha, 1) if p.park_id is None else float("nan"))
+        hit = not flagged and p.archetype.key == "urban_pesticide" and "urban_old_plant" in p.tags
+        flagged = flagged or hit
+        open_hazard.append(hit)
+    return {"size_class": size, "major_hazard_open": open_hazard, "capacity_restricted": [False] * len(plants),
+            "site_area_ha": land}
+
+
 def generate_city(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Generate the synthetic Jilin City layers.
 
@@ -1053,6 +1080,8 @@ def generate_city(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame | pd.D
         geometry=_to_output([p.geom for p in plants], origin),
     )
     enterprises["risk_score"] = _risk_scores(seed, plants)
+    for col, values in _relocation_inputs(plants).items():  # issue 14; no random draws: other layers unchanged
+        enterprises[col] = values
 
     # --- hazard units and inventory
     hu_rows, inv_rows = [], []
@@ -1107,7 +1136,7 @@ def generate_city(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame | pd.D
             line = shapely.to_wkt(ctl, rounding_precision=7)
         park_rows.append(
             {"id": park_id, "name": spec["name"], "level": spec["level"], "risk_grade": spec["risk_grade"],
-             "safety_control_line_wkt": line}
+             "safety_control_line_wkt": line, **_PARK_RELOCATION[park_id]}
         )
         park_geoms.append(geom)
     chemical_parks = gpd.GeoDataFrame(pd.DataFrame(park_rows), geometry=_to_output(park_geoms, origin))

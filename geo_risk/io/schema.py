@@ -24,6 +24,8 @@ __all__ = [
     "FIRE_CLASSES",
     "INVENTORY_STATES",
     "PARK_RISK_GRADES",
+    "PARK_GRADE_EDITIONS",
+    "SIZE_CLASSES",
     "TARGET_CATEGORIES",
     "ADMIN_LEVELS",
     "ADMIN_CODE_PATTERN",
@@ -49,6 +51,8 @@ CONTAINMENT = ("single", "double", "full")
 FIRE_CLASSES = ("甲", "乙", "丙", "丁", "戊")
 INVENTORY_STATES = ("gas", "liquefied_pressurized", "liquefied_refrigerated", "liquid", "solid")
 PARK_RISK_GRADES = ("A", "B", "C", "D")
+PARK_GRADE_EDITIONS = ("2019", "2023")  # 应急〔2019〕78号 / 应急〔2023〕123号
+SIZE_CLASSES = ("large", "medium", "small", "micro")  # 大型 / 中型 / 小型 / 微型 (大中小微型企业划分标准)
 TARGET_CATEGORIES = ("high_sensitive", "important", "general_1", "general_2", "general_3")
 ADMIN_LEVELS = ("province", "city", "county", "township")
 #: 行政区划代码: 6 digits (GB/T 2260: province, city, county) or 9/12 digits (township, village; the
@@ -137,6 +141,16 @@ LAYERS: dict[str, LayerSpec] = {
                 FieldSpec("risk_grade", choices=PARK_RISK_GRADES),
                 # 安全控制线 as WKT (lon/lat in the layer's CRS); one geometry column per layer.
                 FieldSpec("safety_control_line_wkt", shp="ctrl_wkt"),
+                # Relocation plan inputs (issue 14; all optional). recognised: 认定化工园区 (工信部联原〔2021〕220号)
+                # — only recognised parks receive relocated firms; free_area_ha: land still free for them (the
+                # assignment's capacity; absent = unconstrained, said on the plan); grade_edition: the 应急 guideline
+                # edition the A–D grade follows (2019 cut-offs differ); industry_codes: GB/T 4754 code prefixes
+                # the park accepts (comma-separated; absent = any), the industry compatibility of the assignment.
+                FieldSpec("recognised", "bool", shp="recognised"),
+                FieldSpec("free_area_ha", "float", minimum=0, maximum=1.0e6, shp="free_ha",
+                          hint="free land in hectares, 0 or more"),
+                FieldSpec("grade_edition", choices=PARK_GRADE_EDITIONS, shp="grade_ed"),
+                FieldSpec("industry_codes", shp="ind_codes"),
             ),
             _POLY,
         ),
@@ -154,6 +168,15 @@ LAYERS: dict[str, LayerSpec] = {
                 # 应急〔2018〕19号 enterprise diagnosis score (points of 100), when the regulator gave one.
                 FieldSpec("risk_score", "float", minimum=0, maximum=100, shp="risk_score",
                           hint="a 应急〔2018〕19号 diagnosis score is 0–100 points"),
+                # Relocation plan inputs (issue 14; all optional), the §1.3 decision aid's tests: size_class
+                # (大中小微 enterprise size; small/micro firms are to close), major_hazard_open (a 重大事故隐患 still
+                # open → close), capacity_restricted (eliminated/restricted capacity → close); site_area_ha: the
+                # land the firm needs in a park (absent: its site polygon's area).
+                FieldSpec("size_class", choices=SIZE_CLASSES, shp="size_cls"),
+                FieldSpec("major_hazard_open", "bool", shp="mh_open"),
+                FieldSpec("capacity_restricted", "bool", shp="cap_restr"),
+                FieldSpec("site_area_ha", "float", minimum=0, exclusive_minimum=True, maximum=1.0e5, shp="site_ha",
+                          hint="the land the firm needs, hectares, above 0"),
             ),
             _POINT_OR_POLY,
             {"park_id": "chemical_parks"},

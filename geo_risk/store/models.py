@@ -91,8 +91,15 @@ class ChemicalPark(_Entity, Base):
     risk_grade: Mapped[str | None] = mapped_column(Text)
     geom = _geom()
     safety_control_line = mapped_column(Geometry("GEOMETRY", srid=SRID, spatial_index=False))
+    # Relocation plan inputs (issue 14, migration 0011; all optional): see geo_risk.io.schema.
+    recognised: Mapped[bool | None] = mapped_column(Boolean)
+    free_area_ha: Mapped[float | None] = mapped_column(Float)
+    grade_edition: Mapped[str | None] = mapped_column(Text)
+    industry_codes: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
         CheckConstraint(_in("risk_grade", s.PARK_RISK_GRADES), name="risk_grade_valid"),
+        CheckConstraint("free_area_ha IS NULL OR free_area_ha >= 0", name="free_area_nonnegative"),
+        CheckConstraint(_in("grade_edition", s.PARK_GRADE_EDITIONS), name="grade_edition_valid"),
         CheckConstraint(_geom_types(s.LAYERS["chemical_parks"].geometry), name="geom_type"),
     )
 
@@ -112,9 +119,16 @@ class Enterprise(_Entity, Base):
     status: Mapped[str] = mapped_column(Text)
     # 应急〔2018〕19号 diagnosis score (0–100 points) when the regulator supplied one.
     risk_score: Mapped[float | None] = mapped_column(Float)
+    # Relocation plan inputs (issue 14, migration 0011; all optional): see geo_risk.io.schema.
+    size_class: Mapped[str | None] = mapped_column(Text)
+    major_hazard_open: Mapped[bool | None] = mapped_column(Boolean)
+    capacity_restricted: Mapped[bool | None] = mapped_column(Boolean)
+    site_area_ha: Mapped[float | None] = mapped_column(Float)
     geom = _geom()
     __table_args__ = (
         CheckConstraint(_in("status", s.ENTERPRISE_STATUS), name="status_valid"),
+        CheckConstraint(_in("size_class", s.SIZE_CLASSES), name="size_class_valid"),
+        CheckConstraint("site_area_ha IS NULL OR site_area_ha > 0", name="site_area_positive"),
         CheckConstraint("risk_score IS NULL OR risk_score BETWEEN 0 AND 100", name="risk_score_range"),
         CheckConstraint(_geom_types(s.LAYERS["enterprises"].geometry), name="geom_type"),
     )

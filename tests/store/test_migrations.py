@@ -12,6 +12,7 @@ EXPECTED = set(ENTITY_TABLES) | {"data_version", "hazard_assessments", "audit_lo
 EXPECTED |= {"zoning_runs", "zoning_cells", "zoning_areas", "zoning_enterprises", "zoning_units"}  # 0009
 EXPECTED |= {"cluster_runs", "clusters", "cluster_links"}  # 0008
 EXPECTED |= {"conflict_runs", "conflicts", "conflict_targets"}  # 0007
+EXPECTED |= {"relocation_runs", "relocation_cases"}  # 0011
 
 
 def _tables(url: str) -> set[str]:
@@ -42,7 +43,7 @@ def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: st
     assert gist == EXPECTED - {"inventory", "data_version", "hazard_assessments", "audit_log", "risk_runs",
                                "cluster_runs",
                                "external_distances", "zoning_runs", "zoning_enterprises", "zoning_units",
-                               "conflict_runs"}
+                               "conflict_runs", "relocation_runs"}
     assert {s for _, s in srids} == {4326}
     for table in ENTITY_TABLES:
         for col in ("id", "source", "created_at", "updated_at"):
