@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
-from sqlalchemy import ARRAY, Text, any_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import ARRAY, Text, any_, bindparam, delete, func, or_, select, text, update
 
 from geo_risk.store.db import get_engine
 from geo_risk.store.models import DataVersion, HazardAssessment, HazardUnit
@@ -20,23 +21,71 @@ def inputs_version(url: str) -> int:
         return int(conn.execute(select(DataVersion.inputs_version)).scalar_one())
 
 
-def _rows(assessed: pd.DataFrame, version: int, method: str) -> list[dict]:
-    rows = []
-    for uid, rec in assessed.iterrows():
-        row = {k: (None if isinstance(v, float) and v != v else v) for k, v in rec.items()}
-        row["terms"] = json.loads(json.dumps(row["terms"]))  # plain JSON types
-        row.update(unit_id=uid, inputs_version=version, method=method)
-        rows.append(row)
-    return rows
+#: Columns of ``hazard_assessments`` written by a grading run (``computed_at`` is the server's now()).
+_COLUMNS = ("unit_id", "enterprise_id", "register", "s", "is_major_hazard", "alpha", "exposed_residents",
+            "residential_areas", "other_people", "other_targets", "approximate", "r", "grade", "main_substances",
+            "terms", "notes", "inputs_version", "method")
+_FLOAT = frozenset({"s", "alpha", "exposed_residents", "other_people", "r"})
+_INT = frozenset({"residential_areas", "other_targets", "grade"})
+_BOOL = frozenset({"is_major_hazard", "approximate"})
+#: COPY's text format: a backslash, tab, newline and carriage return are escaped; NULL is \N.
+_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
+
+
+def _missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and v != v)  # None or NaN (a missing value of a float column)
+
+
+def _copy_column(name: str, values: list) -> list[str]:
+    """One column of ``hazard_assessments`` as COPY text fields: floats in their shortest round-trip form
+    (``repr``, as psycopg2 sends them), integers without a fraction, booleans t/f, terms as JSON."""
+    if name in _FLOAT:
+        return [_NULL if _missing(v) else repr(float(v)) for v in values]
+    if name in _INT:
+        return [_NULL if _missing(v) else str(int(v)) for v in values]
+    if name in _BOOL:
+        return [_NULL if _missing(v) else ("t" if v else "f") for v in values]
+    if name == "terms":
+        return [_NULL if v is None else json.dumps(v, ensure_ascii=False).translate(_ESCAPE) for v in values]
+    return [_NULL if _missing(v) else str(v).translate(_ESCAPE) for v in values]
+
+
+def _copy_assessments(conn, assessed: pd.DataFrame, version: int, method: str) -> None:
+    """Write ``assessed`` into ``hazard_assessments`` with one COPY on ``conn``'s transaction.
+
+    Replaces an ORM bulk insert (100,000 units: 26 s of 162 s); the values are the ones that insert
+    sent (missing values, NaN included, as NULL; floats exact).
+    """
+    if not len(assessed):
+        return
+    n = len(assessed)
+    columns = []
+    for name in _COLUMNS:
+        if name == "unit_id":
+            values = assessed.index.tolist()
+        elif name == "inputs_version":
+            values = [version] * n
+        elif name == "method":
+            values = [method] * n
+        else:
+            values = assessed[name].tolist()
+        columns.append(_copy_column(name, values))
+    buf = io.StringIO()
+    buf.writelines("\t".join(row) + "\n" for row in zip(*columns, strict=True))
+    buf.seek(0)
+    cur = conn.connection.dbapi_connection.cursor()  # the same transaction as the DELETE before it
+    try:
+        cur.copy_expert(f"COPY hazard_assessments ({', '.join(_COLUMNS)}) FROM STDIN", buf)
+    finally:
+        cur.close()
 
 
 def replace_assessments(url: str, assessed: pd.DataFrame, version: int, method: str) -> None:
     """Replace every stored assessment with ``assessed`` (one transaction)."""
-    rows = _rows(assessed, version, method)
     with get_engine(url).begin() as conn:
         conn.execute(delete(HazardAssessment))
-        if rows:
-            conn.execute(insert(HazardAssessment), rows)
+        _copy_assessments(conn, assessed, version, method)
 
 
 def replace_assessments_of(
@@ -65,9 +114,7 @@ def replace_assessments_of(
             or_(HazardAssessment.enterprise_id == any_(ids), HazardAssessment.unit_id.in_(theirs))
         ))
         conn.execute(update(HazardAssessment).values(inputs_version=version))
-        rows = _rows(assessed, version, method)
-        if rows:
-            conn.execute(insert(HazardAssessment), rows)
+        _copy_assessments(conn, assessed, version, method)
     return True
 
 
