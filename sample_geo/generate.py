@@ -8,7 +8,8 @@ and written in EPSG:4490 (CGCS2000 geographic). The same seed gives identical la
 
 Layers (the project's interchange format): ``enterprises``, ``hazard_units``,
 ``inventory`` (no geometry), ``chemical_parks``, ``residential_areas``, ``protection_targets``, ``admin_areas``
-(four synthetic districts); some enterprises carry an official 应急〔2018〕19号 ``risk_score``.
+(four synthetic districts), ``sensors`` (no geometry; monitoring points per AQ 3035-2010); some enterprises
+carry an official 应急〔2018〕19号 ``risk_score``.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ LAYER_NAMES = (
     "residential_areas",
     "protection_targets",
     "admin_areas",
+    "sensors",
 )
 
 _TARGET_POPULATION = 1_500_000  # residents in residential_areas (people)
@@ -1020,6 +1022,55 @@ def _relocation_inputs(plants: list[_Plant]) -> dict[str, list]:
             "site_area_ha": land}
 
 
+# --- sensors (issue 15) ----------------------------------------------------------------------
+_TANKS = ("atmospheric_tank", "pressure_vessel", "refrigerated_tank")
+
+
+def _sensor(sid: str, uid: str, quantity: str, uom: str, lo: float, hi: float, ll: float | None, low: float | None,
+            h: float | None, hh: float | None, deadband: float, on_s: float, off_s: float, rate: float | None) -> dict:
+    return {"id": sid, "unit_id": uid, "quantity": quantity, "uom": uom, "range_lo": lo, "range_hi": hi,
+            "ll": ll, "l": low, "h": h, "hh": hh, "deadband": deadband, "on_delay_s": on_s, "off_delay_s": off_s,
+            "rate_limit": rate, "silent_after_s": 300.0}
+
+
+def _sensors(units: list[dict], unit_ids: list[str]) -> pd.DataFrame:
+    """Monitoring points per AQ 3035-2010 as docs/standards/aq3035-2010.md §2 summarises it; no random draws.
+
+    Storage tanks: level (%), temperature (°C) and pressure (kPa for atmospheric tanks, else MPa); process
+    vessels: temperature and pressure; every unit holding a flammable (甲/乙 class, not solid) substance a
+    flammable-gas detector (H 20 / HH 40 %LEL, inside GB/T 50493-2019's ≤ 25 / ≤ 50 %LEL, §3.1), and every
+    unit holding a toxic gas (GB 18218 Table 3 β ≥ 2) a toxic-gas detector (H 20 / HH 40 ppm, a CHOICE).
+    Limits sit around the unit's operating temperature and pressure.
+    """
+    rows: list[dict] = []
+    for u, uid in zip(units, unit_ids, strict=True):
+        eq = u["equipment"]
+        t = float(u["operating_temperature_c"] or 20.0)
+        p = float(u["operating_pressure_mpa"] or 0.0)
+        if eq in _TANKS:
+            rows.append(_sensor(f"{uid}-LT", uid, "level", "%", 0.0, 100.0, 5.0, 10.0, 85.0, 90.0, 1.0, 5.0, 10.0, 5.0))
+        if eq in _TANKS or eq == "process_vessel":
+            lo, hi = min(-50.0, round(t - 50.0)), max(150.0, round(t + 100.0))
+            rows.append(_sensor(f"{uid}-TT", uid, "temperature", "°C", lo, hi, None, None, round(t + 20.0, 1),
+                                round(t + 30.0, 1), 0.5, 10.0, 10.0, 2.0))
+            if eq == "atmospheric_tank":  # breathing-valve range, kPa gauge
+                rows.append(_sensor(f"{uid}-PT", uid, "pressure", "kPa", -2.0, 10.0, -0.5, -0.3, 1.5, 2.0, 0.1, 5.0,
+                                    10.0, None))
+            else:
+                op = max(p, 0.1)
+                rows.append(_sensor(f"{uid}-PT", uid, "pressure", "MPa", 0.0, max(1.6, round(2.0 * op, 1)), None,
+                                    None, round(1.1 * op, 3), round(1.2 * op, 3), round(0.02 * op, 4), 5.0, 10.0,
+                                    None))
+        keys = [CHEMICALS[r["key"]] for r in u["rows"]]
+        if any(c.fire_class in ("甲", "乙") and c.phase != SOLID for c in keys):
+            rows.append(_sensor(f"{uid}-GF", uid, "flammable_gas", "%LEL", 0.0, 100.0, None, None, 20.0, 40.0, 2.0,
+                                3.0, 10.0, None))
+        if any(c.beta >= 2 and c.phase != SOLID for c in keys):
+            rows.append(_sensor(f"{uid}-GT", uid, "toxic_gas", "ppm", 0.0, 100.0, None, None, 20.0, 40.0, 2.0, 3.0,
+                                10.0, None))
+    return pd.DataFrame(rows).astype({c: "float64" for c in ("ll", "l", "h", "hh", "rate_limit")})
+
+
 def generate_city(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:
     """Generate the synthetic Jilin City layers.
 
@@ -1185,6 +1236,7 @@ def generate_city(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame | pd.D
         "residential_areas": residential_areas,
         "protection_targets": protection_targets,
         "admin_areas": _admin_areas(origin),
+        "sensors": _sensors(units, [r["id"] for r in hu_rows]),
     }
 
 

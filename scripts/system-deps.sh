@@ -2,7 +2,8 @@
 # Install the system packages geo_risk needs, from Debian's packages, when they are missing.
 #   PostgreSQL 15 + PostGIS 3 (the embedded store and the tests), GDAL's tools (ogr2ogr, ogrinfo:
 #   peers and client tests), Chromium + ChromeDriver (web-map tests), a CJK font (Chinese labels in
-#   screenshots), Node.js + npm (Leaflet from the npm registry at build time), python3-venv.
+#   screenshots), Node.js + npm (Leaflet from the npm registry at build time), python3-venv, mosquitto
+#   (the MQTT broker of live monitoring, started by the project like its PostGIS).
 # As root on Debian/Ubuntu it installs them; otherwise it prints the command and fails.
 set -euo pipefail
 
@@ -16,6 +17,7 @@ command -v chromedriver >/dev/null || need+=(chromium-driver)
 have_pkg fonts-noto-cjk || need+=(fonts-noto-cjk)
 command -v npm >/dev/null || need+=(nodejs npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then

@@ -29,6 +29,7 @@ __all__ = [
     "TARGET_CATEGORIES",
     "ADMIN_LEVELS",
     "ADMIN_CODE_PATTERN",
+    "SENSOR_QUANTITIES",
     "SHAPEFILE_ALIASES",
     "to_shapefile_name",
     "from_shapefile_name",
@@ -58,6 +59,9 @@ ADMIN_LEVELS = ("province", "city", "county", "township")
 #: 行政区划代码: 6 digits (GB/T 2260: province, city, county) or 9/12 digits (township, village; the
 #: statistical division codes that extend it).
 ADMIN_CODE_PATTERN = r"\d{6}(\d{3}(\d{3})?)?"
+#: What a sensor measures (geo_risk.monitoring.model.QUANTITIES; AQ 3035-2010, docs/standards/aq3035-2010.md §2).
+SENSOR_QUANTITIES = ("level", "temperature", "pressure", "flammable_gas", "toxic_gas")
+MAX_SENSOR_DELAY_S = 86_400.0  # an alarm delay or silence of more than a day is a typing error (CHOICE)
 
 # Upper bounds that no real record reaches: a value above them is a typing or unit error
 # (kg entered as t, say), rejected with the row named. Not from a standard: project choices.
@@ -313,6 +317,35 @@ LAYERS: dict[str, LayerSpec] = {
             _POLY,
             key="code",
         ),
+        LayerSpec(
+            "sensors",
+            "监测点",
+            "Sensors",
+            (
+                # Optional layer (issue 15): one monitoring point of a hazard unit, its range and alarm limits,
+                # all in ``uom`` (one of geo_risk.monitoring.model.UOMS[quantity]); checked across fields
+                # (LL ≤ L < H ≤ HH inside the range) by geo_risk.io.validate.
+                _ID,
+                FieldSpec("unit_id", required=True),
+                FieldSpec("quantity", required=True, choices=SENSOR_QUANTITIES, shp="quantity"),
+                FieldSpec("uom", required=True),
+                FieldSpec("range_lo", "float", required=True),
+                FieldSpec("range_hi", "float", required=True),
+                FieldSpec("ll", "float"),
+                FieldSpec("l", "float"),
+                FieldSpec("h", "float"),
+                FieldSpec("hh", "float"),
+                FieldSpec("deadband", "float", minimum=0),
+                FieldSpec("on_delay_s", "float", minimum=0, maximum=MAX_SENSOR_DELAY_S),
+                FieldSpec("off_delay_s", "float", minimum=0, maximum=MAX_SENSOR_DELAY_S, shp="off_delay"),
+                FieldSpec("rate_limit", "float", minimum=0, exclusive_minimum=True),
+                FieldSpec("silent_after_s", "float", minimum=0, exclusive_minimum=True, maximum=MAX_SENSOR_DELAY_S,
+                          shp="silent_s"),
+                FieldSpec("area"),
+            ),
+            None,
+            {"unit_id": "hazard_units"},
+        ),
     )
 }
 
@@ -325,6 +358,7 @@ LOAD_ORDER: tuple[str, ...] = (
     "residential_areas",
     "protection_targets",
     "admin_areas",
+    "sensors",
 )
 
 #: The one Shapefile alias table (long name → ≤ 10-character name), used on import and export.

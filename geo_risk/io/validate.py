@@ -381,6 +381,7 @@ def validate_chunk(
             hexes[rest] = ["SRID=4326;" + h for h in shapely.to_wkb(work[rest], hex=True)]
         out["geom"] = hexes
     _check_vessels(spec, out, col)
+    _check_sensors(spec, out, col)
     return ValidatedChunk(out, col.problems, col.bad)
 
 
@@ -401,6 +402,40 @@ def _check_vessels(spec: LayerSpec, out: pd.DataFrame, col: _Collector) -> None:
             "capacity, or leave one of the two empty)"
         ),
     )
+
+
+def _check_sensors(spec: LayerSpec, out: pd.DataFrame, col: _Collector) -> None:
+    """Sensors: ``uom`` is a unit of the quantity; range_lo < range_hi; LL ≤ L < H ≤ HH, each inside the range."""
+    if spec.name != "sensors" or not {"quantity", "uom", "range_lo", "range_hi"} <= set(out.columns):
+        return
+    from geo_risk.monitoring.model import UOMS
+
+    quantity, uom = out["quantity"], out["uom"]
+    bad_uom = np.array([q in UOMS and u is not None and u not in UOMS[q]
+                        for q, u in zip(quantity, uom, strict=True)], dtype=bool)
+    col.add(bad_uom, lambda p: f"uom {uom.iat[p]!r} is not a unit of {quantity.iat[p]}: use one of "
+                               f"{', '.join(UOMS[quantity.iat[p]])}")
+
+    def num(name: str) -> NDArray[np.float64]:
+        if name not in out.columns:
+            return np.full(len(out), np.nan)
+        return pd.to_numeric(out[name], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+    lo, hi = num("range_lo"), num("range_hi")
+    with np.errstate(invalid="ignore"):
+        col.add(lo >= hi, lambda p: f"range_lo {lo[p]:g} must be below range_hi {hi[p]:g}")
+        limits = [(n, num(n)) for n in ("ll", "l", "h", "hh")]
+        for name, v in limits:
+            outside = np.isfinite(v) & (lo < hi) & ((v < lo) | (v > hi))
+            col.add(outside, lambda p, name=name, v=v: f"{name} {v[p]:g} lies outside the measuring range "
+                                                       f"{lo[p]:g}–{hi[p]:g} {uom.iat[p]}")
+        for i, (a, va) in enumerate(limits):
+            for b, vb in limits[i + 1:]:
+                strict = (a, b) in {("ll", "h"), ("ll", "hh"), ("l", "h"), ("l", "hh")}
+                wrong = np.isfinite(va) & np.isfinite(vb) & ((va >= vb) if strict else (va > vb))
+                rel = "below" if strict else "at most"
+                col.add(wrong, lambda p, a=a, b=b, va=va, vb=vb, rel=rel: (
+                    f"{a} {va[p]:g} must be {rel} {b} {vb[p]:g}: limits run LL ≤ L < H ≤ HH"))
 
 
 def _shown(v: object) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["QUANTITIES", "SensorSpec", "Reading"]
+__all__ = ["QUANTITIES", "UOMS", "SensorSpec", "Reading", "convert_uom"]
 
 #: Measured quantities (issue 15; AQ 3035-2010 names what must be monitored per unit) → default unit.
 QUANTITIES: dict[str, str] = {
@@ -63,3 +63,36 @@ class Reading:
     sensor_id: str
     ts: datetime
     value: float
+
+
+#: Units a sensor of each quantity may report in → (factor, offset) taking a value to the quantity's default
+#: unit (``QUANTITIES``): default = value × factor + offset. Level in metres is a height, not a share of the
+#: vessel: it converts to metres and millimetres only, never to per cent (that needs the vessel's height).
+UOMS: dict[str, dict[str, tuple[float, float]]] = {
+    "level": {"%": (1.0, 0.0), "m": (1.0, 0.0), "mm": (1e-3, 0.0)},
+    "temperature": {"°C": (1.0, 0.0), "K": (1.0, -273.15), "°F": (5.0 / 9.0, -32.0 * 5.0 / 9.0)},
+    "pressure": {"MPa": (1.0, 0.0), "kPa": (1e-3, 0.0), "bar": (0.1, 0.0), "Pa": (1e-6, 0.0)},
+    "flammable_gas": {"%LEL": (1.0, 0.0)},
+    "toxic_gas": {"ppm": (1.0, 0.0)},
+}
+_LENGTHS = {"m", "mm"}
+
+
+def convert_uom(value: float, quantity: str, from_uom: str, to_uom: str) -> float:
+    """``value`` (in ``from_uom``) expressed in ``to_uom``, both units of ``quantity``.
+
+    Raises
+    ------
+    ValueError
+        When either unit is not one of ``UOMS[quantity]`` or the two do not convert (level % ↔ m).
+    """
+    units = UOMS.get(quantity, {})
+    if from_uom not in units or to_uom not in units:
+        raise ValueError(f"{quantity}: {from_uom!r} → {to_uom!r} is not a known conversion; units: {', '.join(units)}")
+    if from_uom == to_uom:
+        return value
+    if quantity == "level" and (from_uom in _LENGTHS) != (to_uom in _LENGTHS):
+        raise ValueError(f"level in {from_uom!r} does not convert to {to_uom!r} without the vessel's height")
+    f1, o1 = units[from_uom]
+    f2, o2 = units[to_uom]
+    return (value * f1 + o1 - o2) / f2

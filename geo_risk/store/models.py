@@ -43,6 +43,7 @@ __all__ = [
     "ResidentialArea",
     "ProtectionTarget",
     "AdminArea",
+    "Sensor",
     "DataVersion",
     "HazardAssessment",
     "ENTITY_TABLES",
@@ -244,6 +245,35 @@ class AdminArea(_Entity, Base):
     )
 
 
+class Sensor(_Entity, Base):
+    """监测点: one monitoring point of a hazard unit (issue 15), its range and alarm limits, all in ``uom``."""
+
+    __tablename__ = "sensors"
+    unit_id: Mapped[str] = mapped_column(
+        Text,
+        ForeignKey("hazard_units.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        index=True,
+    )
+    quantity: Mapped[str] = mapped_column(Text)
+    uom: Mapped[str] = mapped_column(Text)
+    range_lo: Mapped[float] = mapped_column(Float)
+    range_hi: Mapped[float] = mapped_column(Float)
+    ll: Mapped[float | None] = mapped_column(Float)
+    l: Mapped[float | None] = mapped_column(Float)  # noqa: E741 - the standard's name of the low limit
+    h: Mapped[float | None] = mapped_column(Float)
+    hh: Mapped[float | None] = mapped_column(Float)
+    deadband: Mapped[float | None] = mapped_column(Float)
+    on_delay_s: Mapped[float | None] = mapped_column(Float)
+    off_delay_s: Mapped[float | None] = mapped_column(Float)
+    rate_limit: Mapped[float | None] = mapped_column(Float)
+    silent_after_s: Mapped[float | None] = mapped_column(Float)
+    area: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(_in("quantity", s.SENSOR_QUANTITIES), name="quantity_valid"),
+        CheckConstraint("range_lo < range_hi", name="range_ordered"),
+    )
+
+
 class DataVersion(Base):
     """One row: a counter that every write to an entity table increments (by trigger).
 
@@ -319,4 +349,5 @@ ENTITY_TABLES: dict[str, type[Base]] = {
     "residential_areas": ResidentialArea,
     "protection_targets": ProtectionTarget,
     "admin_areas": AdminArea,
+    "sensors": Sensor,
 }

@@ -13,6 +13,7 @@ EXPECTED |= {"zoning_runs", "zoning_cells", "zoning_areas", "zoning_enterprises"
 EXPECTED |= {"cluster_runs", "clusters", "cluster_links"}  # 0008
 EXPECTED |= {"conflict_runs", "conflicts", "conflict_targets"}  # 0007
 EXPECTED |= {"relocation_runs", "relocation_cases"}  # 0011
+EXPECTED |= {"readings", "reading_rejects"}  # 0012 (sensors is an entity table)
 
 
 def _tables(url: str) -> set[str]:
@@ -42,6 +43,7 @@ def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: st
         }
     assert gist == EXPECTED - {"inventory", "data_version", "hazard_assessments", "audit_log", "risk_runs",
                                "cluster_runs",
+                               "sensors", "readings", "reading_rejects",
                                "external_distances", "zoning_runs", "zoning_enterprises", "zoning_units",
                                "conflict_runs", "relocation_runs"}
     assert {s for _, s in srids} == {4326}
