@@ -400,6 +400,109 @@ def conflicts(
         console.print(f"  {k}: {v}", highlight=False, markup=False, soft_wrap=True)
 
 
+@app.command("site-check")
+def site_check(
+    site: Annotated[str | None, typer.Option("--site", help="The site: a GeoJSON file (one geometry or feature) "
+                                             "or WKT text, e.g. 'POINT (126.64 43.90)'")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="A development's GB 36894 kind: school, residential, "
+                                             "hospital, mall …")] = None,
+    population: Annotated[float | None, typer.Option("--population", help="People at the development (> 0)")] = None,
+    households: Annotated[int | None, typer.Option("--households", help="Households (residential)")] = None,
+    unit_type: Annotated[str | None, typer.Option("--unit-type", help="A project: production or storage")] = None,
+    inventory: Annotated[Path | None, typer.Option("--inventory", help="A project's planned inventory: .json "
+                                                   "(list of rows) or .csv (columns of the inventory layer)")] = None,
+    equipment: Annotated[str | None, typer.Option("--equipment", help="The project unit's equipment")] = None,
+    fire_class: Annotated[str | None, typer.Option("--fire-class", help="The project unit's fire class (甲 …)")] = None,
+    crs: Annotated[str | None, typer.Option("--crs", help="CRS of the site: EPSG:4326 (default), EPSG:4490, "
+                                            "gcj02, bd09 or a projected EPSG")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Name of the site")] = None,
+    replaces: Annotated[str | None, typer.Option("--replaces", help="A stored enterprise the project stands in "
+                                                 "for (left out of its neighbours)")] = None,
+    request: Annotated[Path | None, typer.Option("--request", help="A JSON request as POST /api/v1/siting-check "
+                                                 "takes; the options above override its fields")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the full result as JSON (result.json)")] = None,
+) -> None:
+    """Siting check (选址论证, issue 14): a new hazardous project or a new sensitive development — the verdict
+    (不予通过 / 有条件通过 / 通过) and every reason with its rule and evidence."""
+    import json
+
+    from geo_risk.errors import InvalidInput
+    from geo_risk.siting_check import check_site
+    from geo_risk.store.db import migrate
+
+    try:
+        body: dict = {}
+        if request is not None:
+            try:
+                body = json.loads(Path(request).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise InvalidInput(f"--request {request}: not a readable JSON file ({exc})") from exc
+        if site is not None:
+            p = Path(site)
+            if len(site) < 4096 and p.suffix.lower() in (".geojson", ".json") and p.exists():
+                body["site"] = json.loads(p.read_text(encoding="utf-8"))
+            else:
+                body["site"] = site
+        if inventory is not None:
+            body["inventory"] = _inventory_rows(inventory)
+        for key, value in (("kind", kind), ("population", population), ("households", households),
+                           ("unit_type", unit_type), ("crs", crs), ("name", name), ("replaces", replaces)):
+            if value is not None:
+                body[key] = value
+        unit = {k: v for k, v in (("equipment", equipment), ("fire_class", fire_class)) if v is not None}
+        if unit:
+            body["unit"] = {**(body.get("unit") or {}), **unit}
+        url = _url()
+        migrate(url)
+        result = check_site(url, body, tier="restricted")
+        if out is not None:
+            Path(out).write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    except GeoRiskError as exc:
+        _fail(exc)
+    say = lambda s: console.print(s, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
+    say(f"{result['verdict_label']}" + (f" — {result['veto_statement']}" if result["veto_statement"] else ""))
+    shown: dict[str, int] = {}
+    for r in result["reasons"]:
+        shown[r["rule"]] = shown.get(r["rule"], 0) + 1
+        if shown[r["rule"]] <= 5:
+            say(f"  [{r['kind']}] {r['rule']}: {r['text']}")
+    for rule, n in shown.items():
+        if n > 5:
+            say(f"  … {rule}: {n - 5} more (see --out)")
+    for c in result["checks"]:
+        if c["status"] != "fired":
+            say(f"  {c['rule']}: {c['status']}" + (f" — {c['note']}" if c["note"] else ""))
+    for n in result["notes"]:
+        say(f"  note: {n}")
+    basis = result["settings"]["rule_kinds_basis"]
+    say(f"rulebook {result['rulebook_version']}; kinds: "
+        + ", ".join(f"{k} {v} ({basis[k]})" for k, v in result["settings"]["rule_kinds"].items()))
+    if out is not None:
+        say(f"wrote {out}")
+
+
+def _inventory_rows(path: Path) -> list[dict]:
+    """Planned inventory rows from a .json list or a .csv with the inventory layer's columns."""
+    import json
+
+    import pandas as pd
+
+    from geo_risk.errors import InvalidInput
+
+    try:
+        if path.suffix.lower() == ".json":
+            rows = json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix.lower() == ".csv":
+            frame = pd.read_csv(path, encoding="utf-8-sig")
+            rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                    for r in frame.to_dict("records")]
+        else:
+            raise InvalidInput(f"--inventory {path.name}: use a .json list of rows or a .csv")
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"--inventory {path}: cannot be read ({exc})") from exc
+    return rows
+
+
 @app.command()
 def register(
     out: Annotated[Path, typer.Option("--out", help="Output file: .xlsx (register, planned, notes) or .csv")],
