@@ -1,0 +1,208 @@
+"""POST /api/v1/siting-check on the sample city: the school by the park boundary, a planned site, the
+disclosure per tier, bad requests as 4xx, GCJ-02 input; and geo-risk site-check.
+
+Independent checks: distances against PostGIS geodesic ST_Distance, IR against the stored COG sampled
+with rasterio, GB 18218 S against Table 1 by hand (430 t of natural gas / Q 50 t = 8.6).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyogrio
+import pytest
+from fastapi.testclient import TestClient
+from helpers import KEY_OF, SAMPLE_CITY
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from geo_risk.io.chinese_crs import wgs84_to_gcj02
+from geo_risk.store.db import get_engine
+
+_ANALYST = {"X-API-Key": KEY_OF["analyst"]}
+_VIEWER = {"X-API-Key": KEY_OF["viewer"]}
+_URL = "/api/v1/siting-check"
+
+
+@pytest.fixture(scope="module")
+def qra_city(city_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The sample city with the QRA of ENT-0005 (a pesticide plant of PARK-01 near school PT-0001) stored."""
+    from geo_risk.risk_runs import run_risk
+
+    run_risk(city_url, enterprise_id="ENT-0005", data_dir=tmp_path_factory.mktemp("risk"))
+    from geo_risk.siting_check import clear_cache
+
+    clear_cache()
+    return city_url
+
+
+def _point(url: str, target_id: str) -> tuple[float, float]:
+    with get_engine(url).connect() as conn:
+        row = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM protection_targets WHERE id = :i"),
+                           {"i": target_id}).one()
+    return float(row[0]), float(row[1])
+
+
+def _school(lon: float, lat: float, **extra) -> dict:
+    return {"site": {"type": "Point", "coordinates": [lon, lat]}, "kind": "school", "population": 760,
+            "name": "拟建学校", **extra}
+
+
+def test_the_school_by_the_park_boundary_is_a_conflict(qra_city: str, city_client: TestClient) -> None:
+    lon, lat = _point(qra_city, "PT-0001")
+    r = city_client.post(_URL, json=_school(lon, lat), headers=_ANALYST)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["verdict"] == "advise_against" and "一票否决" in body["veto_statement"]
+    rules = {x["rule"] for x in body["reasons"]}
+    assert {"R3-distance", "R7-control-line"} <= rules
+    (line,) = [x for x in body["reasons"] if x["rule"] == "R7-control-line"]
+    assert line["evidence"]["park_id"] == "PARK-01"
+    with get_engine(qra_city).connect() as conn:
+        park_m = conn.execute(text("SELECT ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4326)"
+                                   "::geography) FROM chemical_parks WHERE id = 'PARK-01'"), {"x": lon, "y": lat}
+                              ).scalar_one()
+        assert 140 < park_m < 160  # the sample's README: 149 m outside PARK-01's south boundary
+        assert line["evidence"]["distance_to_park_m"] == pytest.approx(park_m, rel=2e-3)
+        for r3 in (x for x in body["reasons"] if x["rule"] == "R3-distance"):
+            unit_m = conn.execute(text("SELECT ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(:x, :y), 4326)"
+                                       "::geography) FROM hazard_units WHERE id = :u"),
+                                  {"x": lon, "y": lat, "u": r3["evidence"]["unit_id"]}).scalar_one()
+            assert r3["evidence"]["distance_m"] == pytest.approx(unit_m, rel=2e-3)
+            assert r3["evidence"]["required_distance_m"] > unit_m
+
+
+def test_ir_at_the_school_matches_the_stored_grid(qra_city: str, city_client: TestClient) -> None:
+    import numpy as np
+    import pyproj
+    import rasterio
+
+    from geo_risk.store.ir_grids import grid_runs
+
+    lon, lat = _point(qra_city, "PT-0001")
+    body = city_client.post(_URL, json=_school(lon, lat), headers=_ANALYST).json()
+    (run,) = [g for g in grid_runs(qra_city) if g["scope_id"] == "ENT-0005"]
+    with rasterio.open(run["grid_path"]) as src:
+        x, y = pyproj.Transformer.from_crs(4326, src.crs, always_xy=True).transform(lon, lat)
+        ir = float(next(src.sample([(x, y)]))[0])
+    assert np.isfinite(ir) and ir > 0
+    r4 = [x for x in body["reasons"] if x["rule"] == "R4-ir" and x["evidence"]["enterprise_id"] == "ENT-0005"]
+    assert ir > 3e-7  # the pesticide plant's IR at the school is above GB 36894's 新建 high-sensitive 3e-7
+    (only,) = r4
+    assert only["evidence"]["ir_per_year"] == pytest.approx(ir, rel=1e-6)  # float32 COG
+    assert only["evidence"]["criterion_per_year"] == 3e-7
+
+
+def test_a_viewer_gets_the_verdict_and_rules_but_no_figures_of_existing_plants(
+        qra_city: str, city_client: TestClient) -> None:
+    lon, lat = _point(qra_city, "PT-0001")
+    for headers in ({}, _VIEWER):
+        body = city_client.post(_URL, json=_school(lon, lat), headers=headers).json()
+        assert body["verdict"] == "advise_against" and body["rulebook"]
+        for reason in body["reasons"]:
+            ev = reason["evidence"]
+            assert not {"required_distance_m", "ir_per_year", "ir_ratio", "f_bound_per_year"} & set(ev), reason
+        r3 = next(x for x in body["reasons"] if x["rule"] == "R3-distance")
+        assert "required_distance_m" in r3["withheld"]
+        assert "⟦" not in json.dumps(body, ensure_ascii=False)
+    analyst = city_client.post(_URL, json=_school(lon, lat), headers=_ANALYST).json()
+    assert "required_distance_m" in next(x for x in analyst["reasons"] if x["rule"] == "R3-distance")["evidence"]
+
+
+def _planned(enterprise: str) -> dict:
+    units = pyogrio.read_dataframe(SAMPLE_CITY, layer="hazard_units").to_crs(4326)
+    inv = pyogrio.read_dataframe(SAMPLE_CITY, layer="inventory")
+    u = units[units["enterprise_id"] == enterprise].iloc[0]
+    rows = [{k: (None if v != v else v) for k, v in r.items()}
+            for r in inv[inv["unit_id"] == u["id"]].drop(columns=["unit_id"]).to_dict("records")]
+    return {"site": u.geometry.wkt, "unit_type": u["unit_type"], "inventory": rows, "name": enterprise,
+            "unit": {"equipment": u["equipment"], "fire_class": u["fire_class"]}, "replaces": enterprise}
+
+
+def test_the_planned_lng_station_among_homes_is_advised_against(qra_city: str, city_client: TestClient) -> None:
+    body = city_client.post(_URL, json=_planned("ENT-0111"), headers=_VIEWER).json()
+    assert body["verdict"] == "advise_against", body
+    assert body["method"] == "qra"
+    # GB 18218 Table 1: 甲烷，天然气 Q = 50 t; 430 t → S = 8.6 — the caller's own figure, echoed to a viewer
+    assert body["gb18218"]["s"] == pytest.approx(430 / 50)
+    (r1,) = [x for x in body["reasons"] if x["rule"] == "R1-gb18218"]
+    assert r1["evidence"]["s"] == pytest.approx(8.6)
+    r3 = [x for x in body["reasons"] if x["rule"] == "R3-distance"]
+    assert r3 and all(x["evidence"]["distance_m"] < x["evidence"]["required_distance_m"] for x in r3)
+    assert {c["rule"]: c["status"] for c in body["checks"]}["R2-park"] == "not_applicable"  # storage only
+    assert body["contours"]["features"]
+
+
+def test_the_planned_epoxide_plant_in_its_park_is_conditional(qra_city: str, city_client: TestClient) -> None:
+    body = city_client.post(_URL, json=_planned("ENT-0009"), headers=_ANALYST).json()
+    assert body["verdict"] == "conditional", body
+    checks = {c["rule"]: c["status"] for c in body["checks"]}
+    assert checks["R2-park"] == "passed"  # inside PARK-01
+    assert "R1-gb18218" in {x["rule"] for x in body["reasons"]}
+
+
+def test_gcj02_input_is_converted(qra_city: str, city_client: TestClient) -> None:
+    lon, lat = _point(qra_city, "PT-0001")
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    assert abs(glon - lon) + abs(glat - lat) > 1e-3  # hundreds of metres apart as given
+    a = city_client.post(_URL, json=_school(lon, lat), headers=_ANALYST).json()
+    b = city_client.post(_URL, json=_school(glon, glat, crs="gcj02"), headers=_ANALYST).json()
+    assert b["site"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
+    da = next(x for x in a["reasons"] if x["rule"] == "R7-control-line")["evidence"]["distance_to_park_m"]
+    db = next(x for x in b["reasons"] if x["rule"] == "R7-control-line")["evidence"]["distance_to_park_m"]
+    assert da == pytest.approx(db, abs=0.5)
+
+
+@pytest.mark.parametrize(("patch", "field"), [
+    ({"site": "POLYGON ((126.60 43.85, 126.61 43.86, 126.61 43.85, 126.60 43.86, 126.60 43.85))"}, "site"),
+    ({"site": {"type": "Point", "coordinates": [-73.98, 40.75]}}, "site"),
+    ({"population": 0}, "population"),
+    ({"population": -5}, "population"),
+    ({"kind": "spaceport"}, "kind"),
+    ({"crs": "EPSG:999999"}, "crs"),
+    ({"kind": None, "unit_type": "storage", "inventory": []}, "inventory"),
+    ({"kind": None, "unit_type": "storage", "inventory": [{"chemical": "unobtainium", "max_quantity_t": 5}]},
+     "unobtainium"),
+    ({"kind": None, "unit_type": "storage", "inventory": [{"chemical": "氯", "max_quantity_t": 0}]},
+     "max_quantity_t"),
+])
+def test_bad_requests_are_a_4xx_naming_the_field(qra_city: str, city_client: TestClient, patch: dict,
+                                                 field: str) -> None:
+    body = {**_school(126.64164, 43.8998), **patch}
+    body = {k: v for k, v in body.items() if v is not None}
+    if "inventory" in body:
+        body.pop("population")
+    r = city_client.post(_URL, json=body, headers=_ANALYST)
+    assert r.status_code == 422, r.text
+    assert field in r.json()["detail"], r.json()
+    if patch.get("site", {}) and isinstance(patch["site"], dict):
+        assert "outside the area the store holds" in r.json()["detail"]
+
+
+def test_the_route_is_in_the_openapi_document(city_client: TestClient) -> None:
+    doc = city_client.get("/openapi.json").json()
+    op = doc["paths"][_URL]["post"]
+    assert {"200", "422", "429"} <= set(op["responses"])
+
+
+def test_cli_site_check(qra_city: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from geo_risk.cli import app
+    from geo_risk.settings import get_settings
+
+    monkeypatch.setenv("GEO_RISK_DATABASE_URL", qra_city)
+    get_settings.cache_clear()
+    try:
+        lon, lat = _point(qra_city, "PT-0001")
+        out = tmp_path / "result.json"
+        done = CliRunner().invoke(app, ["site-check", "--site", f"POINT ({lon} {lat})", "--kind", "school",
+                                        "--population", "760", "--out", str(out)])
+        assert done.exit_code == 0, done.output
+        assert "不予通过" in done.output and "R7-control-line" in done.output and "CHOICE" in done.output
+        saved = json.loads(out.read_text(encoding="utf-8"))
+        assert saved["verdict"] == "advise_against" and saved["rulebook_version"]
+        bad = CliRunner().invoke(app, ["site-check", "--site", f"POINT ({lon} {lat})", "--kind", "school",
+                                       "--population", "0"])
+        assert bad.exit_code == 1 and "population" in bad.output
+    finally:
+        get_settings.cache_clear()
