@@ -49,6 +49,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     from api.routes import zoning as zoning_routes  # four-colour zoning and the heatmap COG (issue 12)
 
     app.include_router(zoning_routes.router)
+    from api.routes import relocation as relocation_routes  # the relocation plan (issue 14)
+
+    app.include_router(relocation_routes.router)
     from api.routes import siting as siting_routes  # the siting check (issue 14)
 
     app.include_router(siting_routes.router)

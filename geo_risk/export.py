@@ -154,7 +154,10 @@ for _long, _short in {"target_name": "tgt_name", "target_class": "tgt_class", "c
 for _long, _short in {"colour_label": "col_label", "basis_label": "basis_lbl", "worst_unit_colour": "unit_col",
                       "target_ir_colour": "tgt_ir_col"}.items():  # the zoning layers (issue 12)
     EXPORT_SHAPEFILE_ALIASES.setdefault(_long, _short)
-
+for _long, _short in {"outcome_label": "outcome_lb", "decision_rule": "dec_rule", "in_scope_reasons": "in_scope",
+                      "density_per_km2": "dens_km2", "distance_km": "dist_km", "new_site_people": "new_people",
+                      "new_site_targets": "new_tgts", "upgrade_offered": "upg_offer"}.items():  # relocation (issue 14)
+    EXPORT_SHAPEFILE_ALIASES.setdefault(_long, _short)
 
 class EmptyLayer(InvalidInput):
     """The layer has no features and the format cannot describe its fields without any."""

@@ -26,6 +26,12 @@ COUNT_RAMP: tuple[tuple[float, str], ...] = (
 
 #: Severity of proximity conflicts in the four colours (红橙黄蓝), the service's classification
 #: (geo_risk.analysis.conflicts: shortfall share or IR band): colour → (hex, 中文, English).
+#: Relocation outcomes (geo_risk.analysis.relocation.OUTCOMES): a service suggestion, not the government's decision.
+RELOCATION_OUTCOMES: dict[str, tuple[str, str, str]] = {
+    "in_situ_upgrade": ("#1f78b4", "就地改造（建议）", "upgrade on site (suggested)"),
+    "relocate_to_park": ("#ff7f00", "异地迁建：现址 → 园区（建议）", "relocate: site → park (suggested)"),
+    "close_exit": ("#e31a1c", "关闭退出（建议）", "close and exit (suggested)"),
+}
 CONFLICT_COLOURS: dict[str, tuple[str, str, str]] = {
     colour: (RISK_COLOURS[level][0], f"{zh}（服务分级）", f"{en} (service classification)")
     for colour, level, zh, en in (("red", "major", "重大风险（红）", "Major risk (red)"),
@@ -282,6 +288,19 @@ REGISTRY: dict[str, LayerDef] = {
             Style(fill="#e60000", stroke="#263238", fill_opacity=0.75, weight=1.0, radius_px=6, classify_by="colour",
                   marker_below_zoom=14, classes=CONFLICT_COLOURS),
             min_zoom=0,
+            time_field="computed_at",
+        ),
+        LayerDef(
+            "relocation", "搬迁改造方案（服务建议）", "Relocation plan (service suggestion)", "relocation_map", "mixed",
+            ("id", "enterprise_name", "outcome", "outcome_label", "park_id", "park_name", "decision_rule", "reason",
+             "in_scope_reasons", "conflicts", "targets", "people_affected", "density_per_km2", "land_ha", "distance_km",
+             "new_site_people", "new_site_targets", "upgrade_offered", "current"),
+            ("enterprise_name", "outcome_label", "park_name", "reason", "conflicts", "people_affected", "land_ha",
+             "distance_km", "new_site_people"),
+            Style(fill="#6a3d9a", stroke="#263238", fill_opacity=0.9, weight=3.0, radius_px=7, classify_by="outcome",
+                  classes=RELOCATION_OUTCOMES),
+            min_zoom=0,
+            visible=False,
             time_field="computed_at",
         ),
         LayerDef(

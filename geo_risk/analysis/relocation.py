@@ -76,10 +76,11 @@ Pure: frames, grids and settings in; frames out. The store side and orchestratio
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -603,7 +604,8 @@ def solve_mip(problem: AssignmentProblem, time_limit_s: float = 120.0, msg: bool
         pulp, "HiGHS") else None
     if solver is None or not solver.available():
         raise InvalidInput("the HiGHS solver is not available: pip install highspy (a dependency of geo_risk)")
-    prob.solve(solver)
+    with _quiet_stdout():  # HiGHS prints its banner on C stdout whatever msg says
+        prob.solve(solver)
     status = pulp.LpStatus[prob.status]
     if status not in ("Optimal",):
         raise InvalidInput(f"the relocation MIP ended {status!r}: raise mip_time_limit_s or check the inputs")
@@ -618,6 +620,28 @@ def solve_mip(problem: AssignmentProblem, time_limit_s: float = 120.0, msg: bool
         choice.append(pick)
     return Assignment(tuple(choice), objective_of(problem, choice), "mip (HiGHS via PuLP)",
                       time.perf_counter() - started, status.lower())
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """File descriptor 1 to /dev/null for the duration (C libraries write there directly)."""
+    import os
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a captured stream without a descriptor
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 def _options(problem: AssignmentProblem, i: int) -> list[str]:

@@ -8,15 +8,16 @@ recomputes it.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
 from geo_risk.disclosure import disclose
-from geo_risk.store.conflicts import _csv
 from geo_risk.store.db import get_engine
 
 __all__ = ["read_relocation_inputs", "save_plan", "latest_plan", "plan_cases", "RESTRICTED_CASE_COLUMNS"]
@@ -31,6 +32,32 @@ _CASE_COLS = [
 ]
 #: Case columns derived from inventory quantities: only for analysts and above.
 RESTRICTED_CASE_COLUMNS = ("upgrade_share", "upgrade_inventory", "cost")
+
+
+def _csv(frame: gpd.GeoDataFrame, columns: list[str], run_id: int) -> io.BytesIO:
+    """``frame`` as CSV rows (id, run id, ``columns``, geometry as hex EWKB, SRID 4326) for COPY; NaN and
+    None become empty unquoted fields (NULL), texts are quoted."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import shapely
+
+    data = {"id": pa.array(frame["id"].astype(str).to_numpy(dtype=object), pa.string()),
+            "run_id": pa.array(np.full(len(frame), run_id, dtype=np.int64))}
+    for c in columns:
+        col = frame[c]
+        if pd.api.types.is_bool_dtype(col.dtype):
+            data[c] = pa.array([None if v is None else bool(v) for v in col.astype(object)], pa.bool_())
+        elif pd.api.types.is_numeric_dtype(col.dtype):
+            data[c] = pa.array(col.to_numpy(dtype=float), pa.float64(), from_pandas=True)
+        else:
+            values = col.astype(object).where(col.notna(), None).to_numpy(dtype=object)
+            data[c] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    geoms = shapely.set_srid(np.asarray(frame.geometry.values, dtype=object), 4326)
+    data["geom"] = pa.array(shapely.to_wkb(geoms, hex=True, include_srid=True), pa.string(), from_pandas=True)
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.table(data), buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    buf.seek(0)
+    return buf
 
 
 def _read_geo(url: str, sql: str) -> gpd.GeoDataFrame:

@@ -210,6 +210,7 @@ def _urls(client: TestClient, leak_store: str) -> dict[str, list[str]]:
         "/api/v1/conflicts": ["/api/v1/conflicts?limit=10000"] + [f"/api/v1/conflicts?enterprise_id={e}"
                                                                   for e in CHOSEN],
         "/api/v1/conflicts/totals": ["/api/v1/conflicts/totals"],
+        "/api/v1/relocation-plan": ["/api/v1/relocation-plan"],
         c: [f"/collections/{lay}?f={f}" for lay in LAYERS for f in ("json", "html")],
         c + "/queryables": [f"/collections/{lay}/queryables" for lay in LAYERS],
         c + "/items": [f"/collections/{lay}/items?bbox={bbox}&limit=10000&f={f}" for lay in LAYERS
