@@ -51,7 +51,8 @@ HERE = Path(__file__).resolve().parent
 SCHEMATHESIS = [sys.executable, "-m", "schemathesis.cli"]
 #: Operations that start long work: tested on their own below, not by the broad run.
 LONG_RUNS = {("POST", "/api/v1/risk/runs"): "start_run_api_v1_risk_runs_post",
-             ("POST", "/api/v1/loads"): "create_load_api_v1_loads_post"}
+             ("POST", "/api/v1/loads"): "create_load_api_v1_loads_post",
+             ("POST", "/api/v1/siting-check"): "siting_check_api_v1_siting_check_post"}
 MAX_EXAMPLES = 15
 #: The enterprise given a stored QRA run.
 RUN_ENTERPRISE = "ENT-0002"
@@ -205,6 +206,24 @@ def test_load_answers_as_documented(schema, city_url: str) -> None:  # noqa: ANN
                         body={"files": [("city.gpkg", b"x" * 4000)]}, media_type="multipart/form-data",
                         headers=editor)
     assert r.status_code == 413 and "GEO_RISK_MAX_UPLOAD_MB" in r.json()["detail"], r.text
+
+
+@pytest.mark.parametrize(("body", "status", "needle"), [
+    ({"site": {"type": "Point", "coordinates": [126.64164, 43.8998]}, "kind": "school", "population": 760}, 200,
+     None),
+    ({"site": {"type": "Point", "coordinates": [126.64164, 43.8998]}, "kind": "school", "population": 0}, 422,
+     "population"),
+    ({"site": "POINT (126.64 43.90)", "kind": "spaceport", "population": 5}, 422, "kind"),
+    ({"site": "POINT (126.64 43.90)", "kind": "school", "population": "many"}, 422, "population"),
+])
+def test_siting_check_answers_as_documented(schema, body: dict, status: int, needle: str | None) -> None:  # noqa: ANN001
+    # a hazardous project runs its own QRA: the siting check is left out of the broad run (LONG_RUNS)
+    r = _call_and_check(schema, "POST", "/api/v1/siting-check", body=body)
+    assert r.status_code == status, r.text
+    if needle:
+        assert needle in json.dumps(r.json()), r.json()
+    else:
+        assert r.json()["verdict"] in ("advise_against", "conditional", "no_objection")
 
 
 # -- what the broad run checks, spelled out ------------------------------------------------------
