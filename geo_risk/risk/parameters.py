@@ -106,7 +106,8 @@ __all__ = [
 ]
 
 #: Version of the consequence models and their parameter tables; goes into every result's metadata.
-MODEL_VERSION = "geo_risk.risk consequence models 2.1.0 (data tables v2, issue 13; toxic liquid pools evaporate)"
+MODEL_VERSION = ("geo_risk.risk consequence models 2.2.0 (data tables v3, issue 13; toxic liquid pools evaporate; "
+                 "liquefied gases flash with aerosol)")
 
 STABILITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
 """Pasquill stability classes, A (very unstable) to F (stable)."""

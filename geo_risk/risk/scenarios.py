@@ -1321,7 +1321,9 @@ def _assumptions(
         "EQUIPMENT_RULES: every equipment → LOC set mapping (UNCONFIRMED project choice)",
         f"GAS_REACTIVITY_DEFAULT = {GAS_REACTIVITY_DEFAULT} for gases not in gas_reactivity.csv (UNCONFIRMED)",
         "K_CLASS_BY_CODE: K class from the W5 code when no flash point is tabulated (UNCONFIRMED)",
-        f"{'/'.join(RELEASE_PROPERTIES_FILE)}: physical data from one library (C1), some by COSTALD / Alibakhshi",
+        f"{'/'.join(RELEASE_PROPERTIES_FILE)}: physical data from one library (C1), some by COSTALD / Alibakhshi; "
+        "liquid heat capacities of several liquefied gases by the Rowlinson-Poling estimate or read up to 5 K "
+        "outside Perry's fitted range (rows of version 2)",
     ]
     return {
         "method": "simplified QRA: Purple Book LOCs and event trees (qra-method.md §2, §3, §7)",

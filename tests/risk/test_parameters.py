@@ -300,7 +300,7 @@ def test_loaders_return_frozen_values() -> None:
 
 
 def test_version_and_digest() -> None:
-    assert isinstance(MODEL_VERSION, str) and "2.1.0" in MODEL_VERSION  # issue 13 (2.1.0: toxic liquid pools)
+    assert isinstance(MODEL_VERSION, str) and "2.2.0" in MODEL_VERSION  # issue 13 (2.1: toxic pools; 2.2: flash)
     d = parameters_digest()
     assert len(d) == 64 and int(d, 16) >= 0
     assert parameters_digest() == d

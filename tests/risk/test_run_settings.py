@@ -7,8 +7,9 @@ numbers the code returns:
 * the population treatment changes societal risk only: IR (and so the contours) is the same; the
   Purple Book treatment (people indoors, by period) never has more deaths than everyone outdoors
   at the busier period, for every event, so its F-N curve lies on or under the outdoor one;
-* rays put a whole sector's probability on its centre bearing, so their largest IR is at least
-  the smoothed field's (the smoothed field is an angular mean of the ray field);
+* rays put a whole sector's probability on its centre bearing instead of spreading it over the
+  sector: the risk is moved, not made or lost, so the grid's integral of IR stays (within the
+  discretisation) while the field itself changes;
 * a CLI option wins over the environment; every stored run lists the values used with their tags;
 * a bad value is a CLI usage error or an API 422 naming the parameter, and a bad environment value
   names its variable.
@@ -68,6 +69,14 @@ def _stored(url: str) -> dict:
     return get_run(url, "enterprise", "E-CL")
 
 
+def _ir(path: str) -> np.ndarray:
+    """The IR grid (per year) of a stored run's GeoTIFF."""
+    import rasterio
+
+    with rasterio.open(path) as tif:
+        return tif.read(1).astype(float)
+
+
 def _f_at(fn: dict, n: float) -> float:
     """F(N ≥ n) of a stored F-N curve (per year); 0 beyond its largest N."""
     ns, fs = np.asarray(fn["n"]), np.asarray(fn["f"])
@@ -91,6 +100,7 @@ def test_env_and_cli_settings_reach_the_stored_run_and_move_the_result(
     assert "population_treatment=purple_book [C1]" in first.output
     assert "day_fraction=0.4375 [UNCONFIRMED]" in first.output  # the table's value and its tag
     base = _stored(cli_env)
+    base_ir = _ir(base["grid_path"])
     used = base["assumptions"]["run_settings"]
     assert used["population_treatment"] == {**used["population_treatment"], "value": "purple_book",
                                             "set_by": "default", "tag": "C1"}
@@ -120,7 +130,10 @@ def test_env_and_cli_settings_reach_the_stored_run_and_move_the_result(
     used = rays["assumptions"]["run_settings"]
     assert used["population_treatment"]["value"] == "purple_book" and used["sector_smoothing"]["value"] == "rays"
     assert used["sector_smoothing"]["tag"] == "CHOICE" and used["day_fraction"]["value"] == 0.25
-    assert rays["max_ir"] >= base["max_ir"] and "rays" in rays["assumptions"]["sector_smoothing"]
+    assert "rays" in rays["assumptions"]["sector_smoothing"]
+    rays_ir = _ir(rays["grid_path"])
+    assert rays_ir.shape == base_ir.shape and not np.allclose(rays_ir, base_ir, rtol=0.05, atol=0)
+    assert rays_ir.sum() == pytest.approx(base_ir.sum(), rel=0.05)  # the same risk, moved onto the spokes
     import rasterio
 
     with rasterio.open(rays["grid_path"]) as tif:  # the grid's metadata lists the settings too

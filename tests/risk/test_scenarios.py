@@ -670,6 +670,8 @@ _RELEASE_COLUMNS = [
     "version",
 ]
 _T20_K = 293.15
+#: How far outside its fitted temperature range a Perry's Table 2-153 liquid Cp may be read (K).
+CP_RANGE_MARGIN_K = 5.0
 
 
 def render_release_properties() -> str:
@@ -758,6 +760,22 @@ def render_release_properties() -> str:
             return float(hc.Cp_data_Poling.loc[cas].Cpl), "Cpl Poling 298 K"
         if cas in hc.CRC_standard_data.index and not math.isnan(hc.CRC_standard_data.loc[cas].Cpl):
             return float(hc.CRC_standard_data.loc[cas].Cpl), "Cpl CRC 298 K"
+        # model 2.2.0 (issue 13): liquefied gases without a liquid heat capacity had no flash
+        # fraction and no aerosol. Perry's Table 2-153 fit a little outside its range (chlorine's
+        # ends 0.08 K below its T_b; ≤ CP_RANGE_MARGIN_K), else, for a gas liquefied at 20 °C, the
+        # Rowlinson–Poling corresponding-states estimate from Tc, ω and the ideal-gas Cp (Poling,
+        # Prausnitz & O'Connell 2001, ch. 6).
+        if cas in hc.Cp_data_Perry_Table_153_100.index:
+            r = hc.Cp_data_Perry_Table_153_100.loc[cas]
+            off = max(float(r["Tmin"]) - t, t - float(r["Tmax"]))
+            if off <= CP_RANGE_MARGIN_K:
+                cp = dippr.EQ100(t, r.A, r.B, r.C, r.D, r.E) / 1000.0
+                return cp, f"Cpl Perry_153_100 ({off:.2g} K outside its range)"
+        tc, omega = chemicals.Tc(cas), chemicals.omega(cas)
+        cpg, how = cp_gas(cas, t)
+        liquefied_gas = (tb := chemicals.Tb(cas)) is not None and tb < _T20_K  # where the flash fraction matters
+        if liquefied_gas and tc is not None and omega is not None and how and t < tc:
+            return hc.Rowlinson_Poling(t, tc, omega, cpg), f"Cpl Rowlinson-Poling estimate (Tc, omega, {how})"
         return math.nan, ""
 
     probit_cas = {r.cas for r in load_parameters().toxic_set_a.values()}
@@ -818,6 +836,8 @@ def render_release_properties() -> str:
         if how:
             row["liquid_heat_capacity_kj_per_kg_k"] = bcp._fmt(cpl / mw, 3)
             methods.append(how + (" 20 °C" if t_cp == _T20_K else " Tb"))
+            if "outside its range" in how or "Rowlinson" in how:
+                row["version"] = "2"  # filled by the 2.2.0 rules
         flash_methods = [m for m in safety.T_flash_methods(basis_cas) if m not in bcp.ESTIMATION_METHODS]
         if flash_methods and (fp := safety.T_flash(basis_cas, method=flash_methods[0])) is not None:
             row["flash_point_c"] = bcp._fmt(fp - 273.15, 1)
