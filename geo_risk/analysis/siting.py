@@ -467,9 +467,10 @@ def pair_reasons(h: HazardSide, t: TargetSide, settings: SitingSettings = DEFAUL
 
 def _f_at(n: np.ndarray, f: np.ndarray, x: np.ndarray) -> np.ndarray:
     """F(≥ x) of a stored curve (points n ascending, f non-increasing); 0 beyond the largest n."""
+    if not len(n):  # a curve with no event killing anyone: F = 0 everywhere
+        return np.zeros(np.shape(x))
     idx = np.searchsorted(n, x, side="left")
-    out = np.where(idx < len(n), f[np.minimum(idx, len(n) - 1)], 0.0)
-    return out
+    return np.where(idx < len(n), f[np.minimum(idx, len(n) - 1)], 0.0)
 
 
 def fn_bound_with_added_people(n: np.ndarray, f: np.ndarray, people: float, ir_max: float,

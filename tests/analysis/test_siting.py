@@ -178,6 +178,12 @@ def test_fn_bound_by_hand() -> None:
     assert b[104] == pytest.approx(1e-5)
 
 
+def test_fn_bound_of_a_curve_with_no_deaths_is_the_markov_term_alone() -> None:
+    # no stored event kills anyone: F'(N) ≤ P·IR/((1 − a)N) = 100 × 1e-6 / (0.5 N), zero beyond N = P
+    n, b = fn_bound_with_added_people(np.array([]), np.array([]), 100, 1e-6, (0.5,))
+    assert n[-1] == 100 and b[0] == pytest.approx(2e-4) and b[99] == pytest.approx(2e-6)
+
+
 def test_fn_bound_holds_for_random_event_sets() -> None:
     """The bound is never below the true curve of any event set meeting its premises
     (Σ f·ΔN ≤ P·IR, 0 ≤ ΔN ≤ P)."""
