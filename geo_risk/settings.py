@@ -230,6 +230,11 @@ class Settings(BaseSettings):
         description="MQTT ingest: a batch is committed at the latest this many milliseconds after its first "
         "reading (the bound of the ingest's own share of reading-to-alarm latency).",
     )
+    alarm_parameters: dict[str, float] = Field(
+        default_factory=dict,
+        description="Alarm engine: overrides of its CHOICE numbers (docs/standards/alarm-management.md §A6), JSON, "
+        'e.g. {"stuck_after_s": 1800, "standing_after_s": 43200}; the numbers from standards cannot be overridden.',
+    )
 
     @field_validator("risk_day_fraction", "risk_flash_fire_indoor_factor", mode="before")
     @classmethod
@@ -240,6 +245,17 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_rose_is_default(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("alarm_parameters")
+    @classmethod
+    def _alarm_parameters_known(cls, value: dict[str, float]) -> dict[str, float]:
+        from geo_risk.monitoring.alarms import parameters  # lazily: numpy is not needed to read settings
+
+        try:
+            parameters(value)
+        except Exception as exc:  # an InvalidInput naming the parameter
+            raise ValueError(f"GEO_RISK_ALARM_PARAMETERS: {exc}") from None
+        return value
 
     @field_validator("api_keys")
     @classmethod

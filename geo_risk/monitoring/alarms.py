@@ -54,7 +54,7 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
-    """One number of the alarm engine: value, unit, confidence tag, source (see the notes' §A6)."""
+    """One number of the alarm engine: value, unit, confidence tag, source (the notes' §A6)."""
 
     value: float
     unit: str
@@ -111,9 +111,9 @@ PARAMETERS: dict[str, Parameter] = {
     "max_shelve_s": Parameter(43_200.0, "s", "CHOICE",
                               "shelving is time-limited (ISA-18.2 §16.4, C1); at most 12 h (one shift)"),
     # --- Priority distribution of annunciated alarms (metrics.py) ---------------------------------
-    "priority_share_low": Parameter(0.80, "fraction", "UNCONFIRMED", "ISA-18.2 / EEMUA 191: ~80 % low (recalled)"),
-    "priority_share_medium": Parameter(0.15, "fraction", "UNCONFIRMED", "~15 % medium (recalled)"),
-    "priority_share_high": Parameter(0.05, "fraction", "UNCONFIRMED", "~5 % high (recalled)"),
+    "priority_share_low": Parameter(0.80, "fraction", "C1", "EEMUA KPI grid (Nimmo): ~80 % low"),
+    "priority_share_medium": Parameter(0.15, "fraction", "C1", "EEMUA KPI grid (Nimmo): ~15 % medium"),
+    "priority_share_high": Parameter(0.05, "fraction", "C1", "EEMUA KPI grid (Nimmo): ~5 % high"),
 }
 
 

@@ -272,3 +272,26 @@ def test_engine_rejects_bad_specs():
         AlarmEngine([spec(), spec()])
     with pytest.raises(InvalidInput, match="range_hi"):
         AlarmEngine([spec(range_lo=5, range_hi=5)])
+
+
+def test_the_notes_table_is_the_code_table():
+    from pathlib import Path
+
+    notes = (Path(__file__).resolve().parents[2] / "docs" / "standards" / "alarm-management.md").read_text("utf-8")
+    section = notes.split("## A6.")[1].split("\n## ")[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = (float(cells[1]), cells[2], cells[3])
+    assert rows == {k: (p.value, p.unit, p.tag) for k, p in PARAMETERS.items()}
+
+
+def test_the_setting_takes_only_choice_overrides(monkeypatch):
+    from geo_risk.settings import Settings
+
+    monkeypatch.setenv("GEO_RISK_ALARM_PARAMETERS", '{"stuck_after_s": 1800}')
+    assert parameters(Settings().alarm_parameters)["stuck_after_s"] == 1800.0
+    monkeypatch.setenv("GEO_RISK_ALARM_PARAMETERS", '{"chatter_count": 5}')
+    with pytest.raises(ValueError, match="cannot be overridden"):
+        Settings()
