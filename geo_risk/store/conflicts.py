@@ -1,6 +1,7 @@
 """Stored proximity conflicts (the only SQL for them) and the inputs the analysis reads.
 
-One analysis is kept: saving replaces the previous one in one transaction. A stored analysis is
+One analysis is kept: saving replaces the previous one in one transaction (COPY, with the indexes
+and foreign keys set aside for a large result: :mod:`geo_risk.store.bulk`). A stored analysis is
 current while it was computed at the store's inputs version and ``conflicts_basis()`` (the risk runs
 and external distances it read; migration 0007) is unchanged; otherwise it is stale, the map views
 serve nothing and ``geo-risk analyse`` recomputes it.
@@ -8,16 +9,15 @@ serve nothing and ``geo-risk analyse`` recomputes it.
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from psycopg2.extras import execute_values
 from sqlalchemy import text
 
+from geo_risk.store.bulk import copy_frame, indexes_set_aside
 from geo_risk.store.db import get_engine
 
 __all__ = ["read_inputs", "read_targets", "save_conflicts", "current_basis", "latest_run", "conflicts_are_current",
@@ -130,32 +130,6 @@ _TARGET_COLS = [
 ]
 
 
-def _csv(frame: gpd.GeoDataFrame, columns: list[str], run_id: int) -> io.BytesIO:
-    """``frame`` as CSV rows (id, run id, ``columns``, geometry as hex EWKB, SRID 4326) for COPY, written by
-    Arrow's CSV writer; NaN and None become empty unquoted fields (NULL), texts are quoted."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import shapely
-
-    data = {"id": pa.array(frame["id"].astype(str).to_numpy(dtype=object), pa.string()),
-            "run_id": pa.array(np.full(len(frame), run_id, dtype=np.int64))}
-    for c in columns:
-        col = frame[c]
-        if pd.api.types.is_integer_dtype(col.dtype) and not col.isna().any():
-            data[c] = pa.array(col.to_numpy(dtype=np.int64))
-        elif pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
-            data[c] = pa.array(col.to_numpy(dtype=float), pa.float64(), from_pandas=True)
-        else:
-            values = col.astype(object).where(col.notna(), None).to_numpy(dtype=object)
-            data[c] = pa.array([None if v is None else str(v) for v in values], pa.string())
-    geoms = shapely.set_srid(np.asarray(frame.geometry.values, dtype=object), 4326)
-    data["geom"] = pa.array(shapely.to_wkb(geoms, hex=True, include_srid=True), pa.string(), from_pandas=True)
-    buf = io.BytesIO()
-    pacsv.write_csv(pa.table(data), buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    buf.seek(0)
-    return buf
-
-
 def save_conflicts(url: str, result: Any, *, inputs_version: int, basis: str, grids: int,
                    seconds: float | None = None) -> int:
     """Replace the stored analysis with ``result`` (a :class:`geo_risk.analysis.conflicts.ConflictResult`),
@@ -165,7 +139,9 @@ def save_conflicts(url: str, result: Any, *, inputs_version: int, basis: str, gr
     conflicts = result.conflicts.rename(columns={"conflict_id": "id"})
     targets = result.targets.rename(columns={"target_id": "id"})
     with get_engine(url).begin() as conn:
-        conn.execute(text("DELETE FROM conflict_runs"))
+        # TRUNCATE, not DELETE: a new result into emptied files (a deleted row's key stays in the primary key's
+        # index until vacuumed, and every new row with that key would check it)
+        conn.execute(text("TRUNCATE conflict_targets, conflicts, conflict_runs"))
         run_id = conn.execute(text(
             "INSERT INTO conflict_runs (inputs_version, basis, settings, notes, totals, summary, grids, seconds) "
             "VALUES (:iv, :basis, CAST(:settings AS jsonb), CAST(:notes AS jsonb), CAST(:totals AS jsonb), :summary, "
@@ -175,11 +151,11 @@ def save_conflicts(url: str, result: Any, *, inputs_version: int, basis: str, gr
              "summary": result.summary(), "grids": grids, "seconds": seconds}).scalar_one()
         cur = conn.connection.dbapi_connection.cursor()  # the same transaction: COPY, CSV with hex EWKB
         try:
-            for table, frame, cols in (("conflicts", conflicts, _CONFLICT_COLS),
-                                       ("conflict_targets", targets, _TARGET_COLS)):
-                if len(frame):
-                    cur.copy_expert(f"COPY {table} (id, run_id, {', '.join(cols)}, geom) FROM STDIN WITH (FORMAT csv)",
-                                    _csv(frame, cols, run_id))
+            with indexes_set_aside(cur, ["conflicts", "conflict_targets"], len(conflicts) + len(targets)):
+                for table, frame, cols in (("conflicts", conflicts, _CONFLICT_COLS),
+                                           ("conflict_targets", targets, _TARGET_COLS)):
+                    copy_frame(cur, table, frame, cols, first={"id": frame["id"].astype(str), "run_id": run_id},
+                               geometry=frame.geometry.values)
         finally:
             cur.close()
     return int(run_id)
