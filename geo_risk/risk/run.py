@@ -295,27 +295,57 @@ def _reach_beyond(geom: Any, installations: Any) -> float:
     return float(shapely.distance(pts, installations).max()) if len(pts) else 0.0
 
 
+def _directions_covering(footprint: tuple[float, float, float] | None, axis: np.ndarray) -> np.ndarray:
+    """Angular width (rad) of the directions from the source in which a point at each distance of
+    ``axis`` (m) can lie inside a directional event's footprint box (down_min, down_max,
+    cross_max) m in the wind frame; 2π where it may lie in every direction (no box, or near the
+    source)."""
+    width = np.full(axis.shape, 2.0 * np.pi)
+    if footprint is None:
+        return width
+    down_min, _down_max, cross = (float(v) for v in footprint)
+    # upwind points (dx < 0) are inside only within hypot(down_min, cross) of the source
+    everywhere = max(cross, math.hypot(min(down_min, 0.0), cross))
+    far = axis > everywhere
+    width[far] = 2.0 * np.arcsin(np.clip(cross / axis[far], 0.0, 1.0))
+    return width
+
+
 def _risk_radius_m(source: Any, rose: WindRose, epsilon: float) -> float:
     """Distance (m) from ``source`` beyond which its IR is < ``epsilon`` per year, by an upper bound.
 
-    Bound at distance ρ: Σ over events and weather classes of f · p · L(ρ), with p the class's
-    likeliest sector (omnidirectional events: the whole class) and L the event's lethality
-    envelope (``Event.envelope_m``; without one, 1 within its reach). The radius is the first
-    sampled distance after the last one where the bound reaches ``epsilon``.
+    Bound at distance ρ: Σ over events and weather classes of f · p(ρ) · L(ρ), with L the event's
+    lethality envelope (``Event.envelope_m``; without one, 1 within its reach) and p(ρ) the most
+    wind-direction probability that can bring the event over one point at ρ: omnidirectional
+    events the whole class; directional events the sum of the class's k likeliest sectors, k =
+    ⌊W(ρ)/Δθ⌋ + 1 with W(ρ) the angular width of the event's footprint box seen from ρ (a point
+    at ρ is hit by directions within W; with rays at most k sector bearings fall in W, smoothed
+    the mean over W of the sector densities is at most that sum). (Model 2.0 took the likeliest
+    sector alone, which a cloud wider than a sector exceeds: cells up to ~3 × ``epsilon`` could
+    be left out.) The radius is the first sampled distance after the last one where the bound
+    reaches ``epsilon``.
     """
     axis = np.concatenate([[0.0], np.geomspace(0.1, 200_000.0, 1200)])
     bound = np.zeros_like(axis)
+    n_sectors = rose.probabilities.shape[1]
+    sector = 2.0 * np.pi / n_sectors
+    top_k = np.cumsum(-np.sort(-rose.probabilities, axis=1), axis=1)  # sum of the k likeliest sectors
     for event in source.events:
         if event.frequency <= 0:
             continue
         for w, weather in enumerate(rose.weathers):
             row = rose.probabilities[w]
-            p = float(row.max() if event.directional else row.sum())
-            if p <= 0:
+            if float(row.sum()) <= 0:
                 continue
             reach = float(event.max_distance_m(weather))
             if reach <= 0:
                 continue
+            if event.directional:
+                box = event.footprint_m(weather) if event.footprint_m is not None else None
+                k = np.minimum(np.floor(_directions_covering(box, axis) / sector + 1e-9).astype(int) + 1, n_sectors)
+                p = top_k[w, k - 1]
+            else:
+                p = float(row.sum())
             if event.envelope_m is None:
                 lethal = (axis <= reach).astype(float)
             else:

@@ -89,6 +89,39 @@ def test_risk_outside_the_limited_ir_grid_stays_below_a_tenth_of_the_lowest_leve
     assert limited.x0 % 25.0 == 0 and limited.y0 % 25.0 == 0
 
 
+def test_a_cloud_wider_than_a_sector_keeps_the_grid_bound() -> None:
+    """A dense chlorine plume (20 kg/s for 10 min, flashing: 8 kg/m³ at T_b) is wider than a 22.5°
+    sector near the source, so several sectors' winds bring it over one point. Model 2.0 bounded
+    IR with the likeliest sector alone: here that bound is below ``fraction × level`` at every
+    distance, the grid shrank to the source, and cells with IR ≈ 1.8×10⁻⁷ were left out. The
+    bound now counts every sector whose wind can reach the point (footprint's angular width)."""
+    cloud = ToxicCloud(toxic_probit_constants("chlorine", A), ContinuousRelease(20.0, 600.0, 0.0, 8.0, 239.2),
+                       70.906, 239.2)
+    f, level, cell = 3e-7, 3e-7, 25.0
+    rose = _uniform(16)
+    sources = [Source(0.0, 0.0, [as_event(cloud, f)])]
+    limited, note = _grid_for(sources, rose, RiskSettings(cell_m=cell), "EPSG:32652", level)
+    pad = int(note["max_reach_m"] / cell) + 4
+    full = Grid(-pad * cell, -pad * cell, cell, 2 * pad + 1, 2 * pad + 1)
+    ir = individual_risk(full, sources, rose)
+    x = full.x0 + np.arange(full.nx) * cell
+    y = full.y0 + np.arange(full.ny) * cell
+    xx, yy = np.meshgrid(x, y)
+    inside = ((xx >= limited.x0 - 1e-6) & (xx <= limited.x0 + (limited.nx - 1) * cell + 1e-6)
+              & (yy >= limited.y0 - 1e-6) & (yy <= limited.y0 + (limited.ny - 1) * cell + 1e-6))
+    epsilon = constant("ir_grid_extent_fraction") * level
+    assert ir[~inside].max() < epsilon
+    # the likeliest-sector bound (f × 1/16 × the envelope, summed over the classes) misses this risk
+    rho = np.hypot(xx, yy)
+    old = np.zeros_like(rho)
+    for w in rose.weathers:
+        radii, env = as_event(cloud, f).envelope_m(w)
+        at = np.clip(np.searchsorted(radii, rho, side="right") - 1, 0, len(radii) - 1)
+        old += f * rose.probabilities[0].max() * np.where(rho <= cloud.max_distance_m(w), env[at], 0.0)
+    missed = (old < epsilon) & (ir >= epsilon)
+    assert missed.any() and ir[missed].max() > 3 * epsilon
+
+
 def test_societal_events_from_places_equal_the_grid_computation() -> None:
     rose = WindRose((D5, F15), np.random.default_rng(3).dirichlet(np.ones(32)).reshape(2, 16))
     sources = [Source(0.0, 0.0, [as_event(CHLORINE_PLUME, 5e-5), as_event(BALL, 1e-6)]),
