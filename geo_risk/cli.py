@@ -619,6 +619,120 @@ def relocation_plan(
         console.print(f"  {k}: {v}", highlight=False, markup=False, soft_wrap=True)
 
 
+@app.command("simulate-sensors")
+def simulate_sensors(
+    sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensors CSV/JSON (SensorSpec fields; "
+                                                 "capacity_m3, density_t_m3, design_max_t for overfill); "
+                                                 "default: a built-in small plant")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Readings file: .csv or .jsonl")] = None,
+    truth: Annotated[Path | None, typer.Option("--truth", help="Injected faults, JSON (default: <out>.faults.json)")
+                     ] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Start, ISO 8601 UTC (default 2026-01-01T04:00Z)")
+                     ] = None,
+    duration_s: Annotated[float, typer.Option("--duration", min=1, help="Simulated seconds")] = 4 * 3600.0,
+    period_s: Annotated[float, typer.Option("--period", min=0.01, help="Seconds between readings")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same readings)")] = 0,
+    no_faults: Annotated[bool, typer.Option("--no-faults", help="Inject no faults")] = False,
+    publish: Annotated[bool, typer.Option("--publish", help="Also publish the readings over MQTT (the ingest's "
+                                          "publisher)")] = False,
+    evaluate: Annotated[bool, typer.Option("--evaluate", help="Run the alarm engine over the readings and print "
+                                           "the alarms per 1,000 readings before/after filtering, the faults found "
+                                           "and the EEMUA 191 figures")] = False,
+) -> None:
+    """Simulated sensor readings (issue 15): tank filling and emptying, daily temperature cycles, noise, and
+    injected faults (stuck, spike, dropout, slow leak, overfill) with their ground truth."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from geo_risk.errors import InvalidInput
+    from geo_risk.monitoring import simulate as sim
+
+    try:
+        if out is None and not publish and not evaluate:
+            raise InvalidInput("nothing to do: give --out readings.csv (or .jsonl), --publish or --evaluate")
+        if out is not None and out.suffix.lower() not in (".csv", ".jsonl"):
+            raise InvalidInput(f"--out {out}: use a .csv or .jsonl file")
+        specs, overfill = sim.read_sensors(sensors) if sensors else sim.builtin_plant()
+        try:
+            t0 = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else sim.DEFAULT_START
+        except ValueError:
+            raise InvalidInput(f"--start {start!r} is not an ISO 8601 time, e.g. 2026-01-01T04:00:00Z") from None
+        if t0.tzinfo is None:
+            t0 = t0.replace(tzinfo=UTC)
+        faults = [] if no_faults else sim.default_faults(specs, t0, duration_s, overfill)
+        sinks: list = []
+        closers: list = []
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fh = out.open("w", encoding="utf-8", newline="")
+            closers.append(fh.close)
+            first = [True]
+
+            def write(chunk, fh=fh, first=first) -> None:  # noqa: ANN001 - a readings DataFrame
+                frame = chunk[["sensor_id", "ts", "value"]]
+                if out.suffix.lower() == ".csv":
+                    frame.to_csv(fh, index=False, header=first[0], date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+                else:
+                    frame.to_json(fh, orient="records", lines=True, date_format="iso", date_unit="ms")
+                first[0] = False
+
+            sinks.append(write)
+        if publish:  # the ingest module provides the MQTT publisher: publisher(settings) -> sink (with .close())
+            from geo_risk.monitoring import ingest
+
+            factory = getattr(ingest, "publisher", None)
+            if factory is None:
+                raise InvalidInput("--publish needs the MQTT publisher of geo_risk.monitoring.ingest "
+                                   "(publisher(settings)), which this build does not have; write --out instead")
+            pub = factory(get_settings())
+            sinks.append(pub)
+            if hasattr(pub, "close"):
+                closers.append(pub.close)
+        evaluator = sim.ReplayEvaluator(specs, overfill) if evaluate else None
+        if evaluator is not None:
+            sinks.append(evaluator)
+        chunk_s = 3600.0
+        n_chunks = max(1, -(-int(duration_s // period_s) // max(1, int(chunk_s // period_s))))
+        rows = 0
+        try:
+            with Progress(TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console, disable=not sys.stderr.isatty()) as bar:
+                task = bar.add_task("simulated hours", total=n_chunks)
+                for chunk in sim.simulate_chunks(specs, t0, duration_s, period_s, seed, faults, chunk_s=chunk_s):
+                    for sink in sinks:
+                        sink(chunk)
+                    rows += len(chunk)
+                    bar.advance(task)
+        finally:
+            for close in closers:
+                close()
+        if out is not None:
+            truth = truth or out.with_name(out.name.rsplit(".", 1)[0] + ".faults.json")
+            truth.write_text(json.dumps([f.to_dict() for f in faults], ensure_ascii=False, indent=1),
+                             encoding="utf-8")
+    except GeoRiskError as exc:
+        _fail(exc)
+    where = f" to {out} (injected faults: {truth})" if out is not None else ""
+    console.print(f"{rows} readings of {len(specs)} sensors{where}", highlight=False, markup=False, soft_wrap=True)
+    for f in faults:
+        console.print(f"  fault {f.kind} on {f.sensor_id} {f.start.isoformat()} → {f.end.isoformat()} "
+                      f"(expects {'/'.join(f.expects)})", highlight=False, markup=False, soft_wrap=True)
+    if evaluator is not None:
+        s = evaluator.summary(faults, t0, t0 + timedelta(seconds=duration_s))
+        for name in ("raw", "filtered"):
+            x = s[name]
+            console.print(f"{name:>8}: {x['alarms']} alarms, {x['per_1000_readings']:.3f} per 1,000 readings; "
+                          f"per 10 min average {x['average_per_10min']:.2f}, peak {x['peak_per_10min']}, "
+                          f"flood {x['flood_pct']:.1f} % of periods; chattering {len(x['chattering'])}, "
+                          f"standing {len(x['standing'])}; top {x['top'][:3]} ({x['top_share'] * 100:.0f} % "
+                          "of activations in the top 10)", highlight=False, markup=False, soft_wrap=True)
+        for f in s["faults"]:
+            found = "/".join(f["raised"]) or "NOT FOUND"
+            console.print(f"  {f['fault']} on {f['sensor']}: {found}", highlight=False, markup=False)
+        if not all(f["raised"] for f in s["faults"]):
+            raise typer.Exit(code=1)
+
+
 @app.command("render-map")
 def render_map(
     out: Annotated[Path, typer.Option("--out", help="Output file, e.g. map.html")],

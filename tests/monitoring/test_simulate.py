@@ -142,3 +142,26 @@ def test_read_sensors_csv_and_json(tmp_path):
         read_sensors(bad)
     with pytest.raises(InvalidInput, match="does not exist"):
         read_sensors(tmp_path / "none.csv")
+
+
+def test_simulate_sensors_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "r.jsonl"
+    res = runner.invoke(app, ["simulate-sensors", "--out", str(out), "--duration", "3600", "--period", "5",
+                              "--seed", "2", "--evaluate"])
+    assert res.exit_code == 0, res.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 720 * 7  # one hour every 5 s, seven sensors
+    first = json.loads(lines[0])
+    assert set(first) == {"sensor_id", "ts", "value"} and first["ts"].startswith("2026-01-01T04:00:00")
+    truth = json.loads((tmp_path / "r.faults.json").read_text(encoding="utf-8"))
+    assert [(f["kind"], f["sensor_id"]) for f in truth] == [("spike", "TK101-LT")]
+    assert "spike on TK101-LT: ROC" in res.output
+    bad = runner.invoke(app, ["simulate-sensors", "--out", str(tmp_path / "r.txt")])
+    assert bad.exit_code == 1 and "use a .csv or .jsonl file" in bad.output
+    none = runner.invoke(app, ["simulate-sensors"])
+    assert none.exit_code == 1 and "nothing to do" in none.output
