@@ -37,9 +37,9 @@ class CaseOut(BaseModel):
     colour: str | None
     park_id: str | None = Field(description="the receiving park (relocations)")
     park_name: str | None
-    decision_rule: str | None = Field(description="which test of the §1.3 decision aid decided it")
+    decision_rule: str | None = Field(description="which test of the §3 decision aid decided it")
     reason: str | None
-    in_scope_reasons: str | None = Field(description="the §1.2 candidate tests that hold (comma-separated codes)")
+    in_scope_reasons: str | None = Field(description="the §2 candidate tests that hold (comma-separated codes)")
     conflicts: int | None
     targets: int | None
     people_affected: float | None

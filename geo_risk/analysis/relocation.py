@@ -3,7 +3,7 @@
 Pure: frames, grids and settings in; frames out. The store side and orchestration live in
 :mod:`geo_risk.relocation_plan`. Rules and their confidence: docs/standards/parks-and-relocation.md.
 
-1. **Candidates** (§1.2 of the note; the policy gives no number, so the rule is the note's CHOICE and
+1. **Candidates** (§2 of the note; the policy gives no number, so the rule is the note's CHOICE and
    every threshold is a :class:`RelocationSettings` field printed with the plan). An enterprise is a
    candidate when it is a hazardous-chemical *producer* (a ``production`` hazard unit; storage-only
    firms only with ``producers_only=False``), is operating or suspended, and
@@ -18,7 +18,7 @@ Pure: frames, grids and settings in; frames out. The store side and orchestratio
      (1,500 people/km²) of the ring's area; and
    - the issue's filter: outside a recognised park, or with at least one conflict.
 
-2. **Classification** by the note's §1.3 decision aid (CHOICE, not policy), in order:
+2. **Classification** by the note's §3 decision aid (CHOICE, not policy), in order:
 
    - 关闭退出 (close) when a major accident hazard is open (``major_hazard_open``), the capacity is in
      an eliminated/restricted category (``capacity_restricted``), or the firm is small or micro
@@ -185,10 +185,10 @@ class RelocationSettings:
         d["excluded_grades"] = list(self.excluded_grades)
         d["ir_bands_per_year"] = list(self.colour_rules.ir_bands_per_year)
         d["tags"] = {
-            "candidates": "CHOICE (docs/standards/parks-and-relocation.md §1.2: 国办发〔2017〕77号 gives no number)",
+            "candidates": "CHOICE (docs/standards/parks-and-relocation.md §2: 国办发〔2017〕77号 gives no number)",
             "near_homes_m": "CHOICE (homes within 1 km stand in for the built-up area: no planning layer stored)",
             "density_per_km2": "CHOICE (EU/UN degree-of-urbanisation urban-centre density, ring of GB 18218's 500 m)",
-            "classification": "CHOICE (decision aid of §1.3, not policy: the outcome is the government's)",
+            "classification": "CHOICE (decision aid of §3, not policy: the outcome is the government's)",
             "min_upgrade_share": "CHOICE (an upgrade must keep at least this share of the inventory)",
             "upgrade_scaling": "PROXY (distance ∝ quantity^(1/3), Hopkinson–Cranz; code distances recomputed)",
             "excluded_grades": "CHOICE (应急〔2023〕123号 grades A/B: national restrictions UNCONFIRMED)",
@@ -239,7 +239,7 @@ def find_candidates(
     residential: gpd.GeoDataFrame,
     settings: RelocationSettings = DEFAULT_SETTINGS,
 ) -> pd.DataFrame:
-    """The §1.2 test for every enterprise (module docstring, item 1).
+    """The §2 test for every enterprise (module docstring, item 1).
 
     Parameters
     ----------
@@ -581,8 +581,11 @@ def solve_mip(problem: AssignmentProblem, time_limit_s: float = 120.0, msg: bool
     started = time.perf_counter()
     n, m = len(problem.firms), len(problem.parks)
     prob = pulp.LpProblem("relocation", pulp.LpMinimize)
+    # Exact pruning: a move priced at or above the firm's cheapest land-free option (close, or upgrade where
+    # offered) can never beat it, so it is left out of the programme (the optimum's objective is unchanged).
+    floor = np.minimum(problem.close_cost, problem.upgrade_cost)
     x = {(i, j): prob.add_variable(f"x_{i}_{j}", cat="Binary") for i in range(n) for j in range(m)
-         if math.isfinite(problem.move_cost[i, j])}
+         if math.isfinite(problem.move_cost[i, j]) and problem.move_cost[i, j] < floor[i]}
     u = {i: prob.add_variable(f"u_{i}", cat="Binary") for i in range(n) if math.isfinite(problem.upgrade_cost[i])}
     c = {i: prob.add_variable(f"c_{i}", cat="Binary") for i in range(n)}
     prob += (pulp.lpSum(float(problem.move_cost[i, j]) * v for (i, j), v in x.items())
@@ -903,7 +906,7 @@ def _stretched(grid: IrGrid, firm_units: gpd.GeoDataFrame, x: np.ndarray, y: np.
 @dataclass
 class RelocationPlan:
     """The plan: ``cases`` (one row per candidate, EPSG:4326 line current site → park, or the site's
-    point for an upgrade or a closure), ``screen`` (the §1.2 test of every enterprise), ``parks``
+    point for an upgrade or a closure), ``screen`` (the §2 test of every enterprise), ``parks``
     (land used and left per park), ``benefit``, ``settings`` (with tags), ``notes``, ``solver``
     (MIP and greedy objective and times)."""
 
@@ -1100,7 +1103,8 @@ def plan_relocation(
             "outcome_label": _both(OUTCOMES[outcome][0], OUTCOMES[outcome][1]), "colour": OUTCOMES[outcome][2],
             "park_id": park_id, "park_name": (parks.loc[park_id, "name"] if park_id and "name" in parks.columns
                                               else None),
-            "decision_rule": f"§1.3 test {rule}", "reason": reason, "in_scope_reasons": s["reasons"],
+            "decision_rule": f"decision aid test {rule} (docs/standards/parks-and-relocation.md §3)",
+            "reason": reason, "in_scope_reasons": s["reasons"],
             "conflicts": int(s["conflicts"]), "targets": int(s["targets"]),
             "people_affected": float(s["people_affected"]), "density_per_km2": round(float(s["density_per_km2"]), 1),
             "land_ha": float(land[fid]), "land_basis": land_basis[fid],

@@ -35,7 +35,7 @@ def test_plants_among_homes_are_candidates(public_plan: dict) -> None:
         assert "density" in cases[e]["in_scope_reasons"] and "outside_recognised_park" in cases[e]["in_scope_reasons"]
         assert cases[e]["density_per_km2"] >= 1500
     assert not (URBAN_STORAGE_ONLY & set(cases))  # storage-only firms: not named by the national text (default)
-    # the §1.3 decision aid: ENT-0104 has the open major hazard, ENT-0101 is small (8.1 ha) → close
+    # the §3 decision aid: ENT-0104 has the open major hazard, ENT-0101 is small (8.1 ha) → close
     assert cases["ENT-0104"]["outcome"] == "close_exit" and "重大事故隐患" in cases["ENT-0104"]["reason"]
     assert cases["ENT-0101"]["outcome"] == "close_exit" and "small" in cases["ENT-0101"]["reason"]
     # a medium chlor-alkali plant whose code distances no cut can clear moves into a park

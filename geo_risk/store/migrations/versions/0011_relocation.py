@@ -6,7 +6,7 @@ Inputs (all optional; see ``geo_risk.io.schema``):
   ``grade_edition`` (2019 / 2023 edition of the A–D grading guideline), ``industry_codes`` (GB/T 4754
   prefixes the park accepts);
 - ``enterprises``: ``size_class`` (large / medium / small / micro), ``major_hazard_open``,
-  ``capacity_restricted`` (the §1.3 decision aid's closing tests), ``site_area_ha`` (> 0, land need).
+  ``capacity_restricted`` (the §3 decision aid's closing tests), ``site_area_ha`` (> 0, land need).
 
 Results (the latest plan replaces the previous one):
 
