@@ -37,6 +37,7 @@ SMOKE: dict[str, list[str]] = {
     "analyses_clusters": ["--skip-city", "--units", "500", "--residential", "20000"],
     "analyses_conflicts": ["--units", "2000", "--residential", "100000"],
     "analyses_zoning": ["--skip-city", "--units", "500", "--residential", "20000"],
+    "alarms": ["--sensors", "700", "--seconds", "30"],
     "relocation": ["--units", "2500", "--residential", "10000"],
 }
 
