@@ -420,7 +420,8 @@ def site_check(
                                                  "for (left out of its neighbours)")] = None,
     request: Annotated[Path | None, typer.Option("--request", help="A JSON request as POST /api/v1/siting-check "
                                                  "takes; the options above override its fields")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the full result as JSON (result.json)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the result: result.json, or a report a planner "
+                                             "can file, report.html or report.pdf (tables and a map)")] = None,
 ) -> None:
     """Siting check (选址论证, issue 14): a new hazardous project or a new sensitive development — the verdict
     (不予通过 / 有条件通过 / 通过) and every reason with its rule and evidence."""
@@ -455,8 +456,13 @@ def site_check(
         url = _url()
         migrate(url)
         result = check_site(url, body, tier="restricted")
-        if out is not None:
+        if out is not None and Path(out).suffix.lower() == ".json":
             Path(out).write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        elif out is not None:
+            from geo_risk.siting_check import map_layers
+            from geo_risk.siting_report import write_report
+
+            write_report(result, out, map_layers(url, result))
     except GeoRiskError as exc:
         _fail(exc)
     say = lambda s: console.print(s, highlight=False, markup=False, soft_wrap=True)  # noqa: E731

@@ -45,7 +45,7 @@ from geo_risk.analysis.siting import (
 from geo_risk.errors import InvalidInput
 from geo_risk.standards.gb36894 import TARGET_CLASSES, TARGET_KINDS, classify_target
 
-__all__ = ["SiteRequest", "SiteContext", "parse_request", "load_context", "check_site", "run_development",
+__all__ = ["map_layers", "SiteRequest", "SiteContext", "parse_request", "load_context", "check_site", "run_development",
            "run_project", "PROJECT_ID", "FAR_FROM_STORE_M", "clear_cache"]
 
 #: The id the proposed project takes in the engine and in its reasons.
@@ -635,3 +635,20 @@ def check_site(url: str, body: dict[str, Any], *, tier: str = "restricted", data
     if req.what == "development":
         out["development"] = {"kind": req.kind, "population": req.population, "households": req.households}
     return out
+
+
+def map_layers(url: str, result: dict[str, Any], *, data_dir: Path | None = None, pad_m: float = 300.0
+               ) -> dict[str, list[Any]]:
+    """The surroundings of a result for its map (lon/lat geometries within the evidence's extent plus
+    ``pad_m``): ``parks``, ``control_lines``, ``units`` and ``targets`` (only locations: public)."""
+    ctx = load_context(url, data_dir=data_dir)
+    shapes = [shapely.geometry.shape(result["site"])]
+    shapes += [shapely.geometry.shape(r["geometry"]) for r in result.get("reasons", []) if r.get("geometry")]
+    shapes += [shapely.geometry.shape(f["geometry"]) for f in (result.get("contours") or {}).get("features", [])]
+    area = shapely.union_all(shapes)
+    near = _near(ctx.units, area, pad_m)
+    return {"parks": [p.boundary for p in ctx.parks if p.boundary.intersects(area.buffer(0.05))],
+            "control_lines": [p.control_line for p in ctx.parks if p.control_line is not None
+                              and p.control_line.intersects(area.buffer(0.05))],
+            "units": list(near.geometry.values),
+            "targets": list(_near(ctx.targets, area, pad_m).geometry.values)}

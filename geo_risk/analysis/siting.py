@@ -25,7 +25,7 @@ Verdict: veto rules first — when one fires the verdict is 不予通过 / advis
 says "重大安全风险一票否决"; then the advisory rules: 有条件通过 / conditional when one fires,
 otherwise 通过 / no objection. Which rule is a veto is data (:data:`RULES` ``kind``, overridable in
 :class:`SitingSettings`); where no policy maps a rule to veto or advisory the mapping is a CHOICE,
-tagged on the rule and printed with every verdict.
+tagged on the rule and printed with every verdict (docs/standards/siting-rulebook.md §2, §3).
 
 Disclosure: figures derived from the stored inventories of *existing* enterprises (their IR, F-N,
 QRA-based required distances, the domino link's physical values) are listed in each reason's
@@ -96,21 +96,21 @@ RULES: tuple[Rule, ...] = (
     Rule("R2-park", "危险化学品生产项目位于认定化工园区外",
          "hazardous-chemical production project outside a recognised park",
          "工信部联原〔2021〕220号 (recognised parks); 国办发〔2017〕77号 and provincial rules: producers belong in "
-         "parks", "veto", "risk-colours §1.2 (CHOICE: park rules are mandatory checks)", "C1", "project",
+         "parks", "veto", "CHOICE: park rules are mandatory checks (docs/standards/siting-rulebook.md §2)", "C1", "project",
          "Every park in the store's chemical_parks layer counts as recognised (the layer carries no recognition "
          "flag: CHOICE). Storage-only projects are not caught (the national text names producers)."),
     Rule("R3-distance", "防护目标位于外部安全防护距离内",
          "protection target inside a required external safety distance",
          "GB/T 37243-2019 §4, §6.8 and the design-code floor; distance per GB 36894 target class", "veto",
-         "risk-colours §1.2 (CHOICE: mandatory checks veto)", "C2", "both",
+         "CHOICE: mandatory checks veto (docs/standards/siting-rulebook.md §2)", "C2", "both",
          "Required distance = max(method, design code); the declared distance when no other is known."),
     Rule("R4-ir", "防护目标处个人风险超过基准", "individual risk at the protection target above its criterion",
          "GB 36894-2018 Table 1 (IR ≤ criterion of the target's class)", "veto",
-         "risk-colours §1.2 (CHOICE: mandatory checks veto)", "C2 (ladder); class mapping UNCONFIRMED", "both",
+         "CHOICE: mandatory checks veto (docs/standards/siting-rulebook.md §2)", "C2 (ladder); class mapping UNCONFIRMED", "both",
          "IR of each enterprise on its own (the regulatory test), the maximum over the target's footprint."),
     Rule("R5-fn", "受影响企业社会风险进入不可接受区",
          "societal risk of an affected enterprise in the unacceptable region",
-         "GB 36894-2018 Figure 1 (F-N lines, C1)", "advisory", "gb36894-2018 §5 (criterion advisory until read)",
+         "GB 36894-2018 Figure 1 (F-N lines, C1)", "advisory", "the F-N lines are C1: advisory (docs/standards/gb36894-2018.md §5)",
          "C1", "both",
          "Direction 2 uses an upper bound of the curve with the added people (see fn_bound_with_added_people); "
          "direction 1 the new project's own curve."),
@@ -122,7 +122,7 @@ RULES: tuple[Rule, ...] = (
     Rule("R7-control-line", "敏感用地位于园区周边土地规划安全控制线内",
          "sensitive use inside a park's peripheral land-use safety control line",
          "工信部联原〔2021〕220号 Art. 6 as cited; 应急〔2019〕78号/〔2023〕123号 导则 (3×10⁻⁷/a basis)", "veto",
-         "risk-colours §1.2 (CHOICE: park rules are mandatory checks)", "C1", "development",
+         "CHOICE: park rules are mandatory checks (docs/standards/siting-rulebook.md §2)", "C1", "development",
          "Veto for classes whose 新建 IR criterion is 3×10⁻⁷/a (the line's basis); other classes advisory. A park "
          "without a published line gets a computed one (parks §2.3 CHOICE), labelled so."),
 )
@@ -453,7 +453,7 @@ def pair_reasons(h: HazardSide, t: TargetSide, settings: SitingSettings = DEFAUL
                 "enterprise_id": h.id, "target_id": t.id, "target_class": cls, "ir_per_year": ir,
                 "criterion_per_year": criterion, "column": column, "ir_ratio": ir / criterion,
                 "grid_cell_m": float(h.ir_grid.cell_m),
-            }, ("ir_per_year", "ir_ratio") if hide else ()))
+            }, ("ir_per_year", "ir_ratio") if hide else (), t.geometry))
         else:
             status["R4-ir"] = (f"passed: IR {_fmt_ir(ir)} ≤ {_fmt_ir(criterion)}" if not hide
                                else f"passed: IR ≤ {_fmt_ir(criterion)} ({column})")

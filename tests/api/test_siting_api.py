@@ -201,6 +201,12 @@ def test_cli_site_check(qra_city: str, monkeypatch: pytest.MonkeyPatch, tmp_path
         assert "不予通过" in done.output and "R7-control-line" in done.output and "CHOICE" in done.output
         saved = json.loads(out.read_text(encoding="utf-8"))
         assert saved["verdict"] == "advise_against" and saved["rulebook_version"]
+        report = tmp_path / "report.html"
+        done = CliRunner().invoke(app, ["site-check", "--site", f"POINT ({lon} {lat})", "--kind", "school",
+                                        "--population", "760", "--out", str(report)])
+        assert done.exit_code == 0, done.output
+        page = report.read_text(encoding="utf-8")
+        assert "不予通过" in page and "data:image/png;base64," in page and "R7-control-line" in page
         bad = CliRunner().invoke(app, ["site-check", "--site", f"POINT ({lon} {lat})", "--kind", "school",
                                        "--population", "0"])
         assert bad.exit_code == 1 and "population" in bad.output
