@@ -439,23 +439,81 @@ def _convex(geoms: np.ndarray) -> np.ndarray:
     return (kind == 0) | (polygon & np.isclose(hull, area, rtol=1e-9, atol=1e-6))
 
 
+def _disc_polygon_area(cx: np.ndarray, cy: np.ndarray, r: np.ndarray, rings: np.ndarray) -> np.ndarray:
+    """Area (m²) of each polygon ``rings[i]`` (a closed ring without holes, projected metres) inside the disc
+    of centre (``cx[i]``, ``cy[i]``) and radius ``r[i]`` — exact, vectorised over all the edges.
+
+    The area is Σ over the ring's edges AB of the signed area of the triangle (centre, A, B) ∩ disc. An
+    edge is cut where it crosses the circle (parameters t₁ ≤ t₂ of |A + t(B − A)| = r, clipped to
+    [0, 1]); each of its three pieces PQ adds the triangle cross(P, Q)/2 when its midpoint lies inside
+    the disc, else the circular sector r²·∠(P, Q)/2. The sum's absolute value is the area whatever the
+    ring's orientation.
+    """
+    coords, owner = shapely.get_coordinates(rings, return_index=True)
+    if len(coords) == 0:
+        return np.zeros(len(rings))
+    same = owner[1:] == owner[:-1]  # edge k joins vertex k and k + 1 of the same ring
+    ax, ay = coords[:-1, 0][same] - cx[owner[:-1][same]], coords[:-1, 1][same] - cy[owner[:-1][same]]
+    bx, by = coords[1:, 0][same] - cx[owner[:-1][same]], coords[1:, 1][same] - cy[owner[:-1][same]]
+    rr = r[owner[:-1][same]]
+    dx, dy = bx - ax, by - ay
+    a = dx * dx + dy * dy
+    b = 2.0 * (ax * dx + ay * dy)
+    c = ax * ax + ay * ay - rr * rr
+    disc = b * b - 4.0 * a * c
+    ok = (a > 0) & (disc > 0)
+    root = np.sqrt(np.where(ok, disc, 0.0))
+    a_safe = np.where(a > 0, a, 1.0)
+    t1 = np.where(ok, np.clip((-b - root) / (2.0 * a_safe), 0.0, 1.0), 1.0)
+    t2 = np.where(ok, np.clip((-b + root) / (2.0 * a_safe), 0.0, 1.0), 1.0)
+    total = np.zeros(len(ax))
+    for ts, te in ((np.zeros_like(t1), t1), (t1, t2), (t2, np.ones_like(t2))):
+        px, py = ax + ts * dx, ay + ts * dy
+        qx, qy = ax + te * dx, ay + te * dy
+        cross = px * qy - py * qx
+        dot = px * qx + py * qy
+        mx, my = (px + qx) / 2.0, (py + qy) / 2.0
+        inside = mx * mx + my * my <= rr * rr
+        total += np.where(inside, cross / 2.0, rr * rr * np.arctan2(cross, dot) / 2.0)
+    return np.abs(np.bincount(owner[:-1][same], weights=total, minlength=len(rings)))
+
+
 def _share_inside(units: np.ndarray, convex: np.ndarray, blocks: np.ndarray, radius_m: np.ndarray) -> np.ndarray:
     """Share (0–1) of each block's area within ``radius_m`` of its unit (projected, metres).
 
     A block whose vertices all lie within the radius of a convex unit lies wholly inside (the buffer of
-    a convex set is convex): share 1 without building the buffer. The others: area of the block's
-    intersection with the unit buffered by the radius (32 segments per quarter circle) over its area.
+    a convex set is convex): share 1 without building the buffer. The others: the area of the block
+    inside the unit buffered by the radius over the block's area — for a point unit and a block without
+    holes the exact area inside the disc (:func:`_disc_polygon_area`), else the intersection with the
+    unit's buffer (32 segments per quarter circle; the exact disc is larger by ≤ 0.04 % of the zone).
     """
     out = np.ones(len(blocks))
     coords, owner = shapely.get_coordinates(blocks, return_index=True)
     far = np.zeros(len(blocks))
+    point = shapely.get_type_id(units) == 0
     if len(coords):
-        np.maximum.at(far, owner, shapely.distance(units[owner], shapely.points(coords)))
+        vertex = np.empty(len(coords))
+        pv = point[owner]
+        if pv.any():
+            ux, uy = shapely.get_x(units[owner[pv]]), shapely.get_y(units[owner[pv]])
+            vertex[pv] = np.hypot(coords[pv, 0] - ux, coords[pv, 1] - uy)
+        if (~pv).any():
+            vertex[~pv] = shapely.distance(units[owner[~pv]], shapely.points(coords[~pv]))
+        np.maximum.at(far, owner, vertex)
     part = np.flatnonzero(~(convex & (far < radius_m)))
     if part.size:
         area = shapely.area(blocks[part])
-        inter = shapely.area(shapely.intersection(blocks[part], shapely.buffer(units[part], radius_m[part],
-                                                                               quad_segs=32)))
+        inter = np.empty(part.size)
+        simple = point[part] & (shapely.get_type_id(blocks[part]) == 3) \
+            & (shapely.get_num_interior_rings(blocks[part]) == 0)
+        if simple.any():
+            s = part[simple]
+            inter[simple] = _disc_polygon_area(shapely.get_x(units[s]), shapely.get_y(units[s]), radius_m[s],
+                                               shapely.get_exterior_ring(blocks[s]))
+        if (~simple).any():
+            o = part[~simple]
+            inter[~simple] = shapely.area(shapely.intersection(
+                blocks[o], shapely.buffer(units[o], radius_m[o], quad_segs=32)))
         out[part] = np.divide(inter, area, out=np.ones(part.size), where=area > 0)
     return out
 
@@ -531,15 +589,18 @@ def _admin_of(points: np.ndarray, admin_areas: gpd.GeoDataFrame | None) -> np.nd
 
 
 def _joined(c: pd.DataFrame, column: str) -> pd.Series:
-    """Per target id: the distinct non-empty values of ``column``, sorted, joined by commas."""
-    pairs = c.loc[c[column].notna(), ["target_id", column]].drop_duplicates().sort_values(["target_id", column])
-    ids = pairs["target_id"].to_numpy(dtype=object)
-    values = pairs[column].astype(str).to_numpy(dtype=object)
-    if not len(ids):
+    """Per target id: the distinct non-empty values of ``column``, sorted, joined by commas (integer codes
+    of the ids and of the sorted values, one ``np.unique`` of the pairs: no sort of the texts per row)."""
+    keep = c[column].notna().to_numpy()
+    if not keep.any():
         return pd.Series(dtype=object)
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    groups = np.split(values, starts[1:])
-    return pd.Series([",".join(v) for v in groups], index=ids[starts], dtype=object)
+    tid, tkeys = pd.factorize(c["target_id"].to_numpy(dtype=object)[keep])
+    val, vkeys = pd.factorize(c[column].astype(str).to_numpy(dtype=object)[keep], sort=True)
+    pair = np.unique(tid.astype(np.int64) * len(vkeys) + val)
+    t, v = pair // len(vkeys), pair % len(vkeys)
+    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+    groups = np.split(np.asarray(vkeys, dtype=object)[v], starts[1:])
+    return pd.Series([",".join(g) for g in groups], index=np.asarray(tkeys, dtype=object)[t[starts]], dtype=object)
 
 
 def _targets_frame(conflicts: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, cumulative: np.ndarray,
@@ -564,6 +625,7 @@ def _targets_frame(conflicts: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, cumul
         "max_ir_ratio": g["ir_ratio"].max(),
         "_r": g["_r"].min(),
     })
+    frame = frame.sort_index()  # by target id (the ties of the final order)
     frame["enterprises"] = frame["enterprises"].fillna("")
     frame["colour"] = frame["_r"].map({v: k for k, v in RANK.items()})
     frame["colour_label"] = frame["colour"].map(_colour_label)

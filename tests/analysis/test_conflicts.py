@@ -83,6 +83,23 @@ def test_a_residential_block_half_inside_the_zone_counts_half_its_people() -> No
     assert ent.loc["E1", "people_affected"] == pytest.approx(200, abs=0.1)
 
 
+def test_blocks_around_a_point_unit_count_the_people_inside_the_exact_circle() -> None:
+    # a point unit at the origin, zone of 50 m. R1 x, y ∈ [−100, 100] holds the whole disc: π·50² of its
+    # 40,000 m². R2 x ∈ [40, 140], y ∈ [−100, 100] holds the circular segment beyond x = 40:
+    # r²·acos(d/r) − d·√(r² − d²) = 2500·acos(0.8) − 40·30 m² of its 20,000 m².
+    units = _gdf([{"id": "U1", "enterprise_id": "E1", "name": "point"}], [shapely.Point(0, 0)])
+    targets = _targets(_target("R1", shapely.box(-100, -100, 100, 100), "general_2", 1000, "residential_areas",
+                               "residential"),
+                       _target("R2", shapely.box(40, -100, 140, 100), "general_2", 1000, "residential_areas",
+                               "residential"))
+    res = find_conflicts(targets, units, _ents(E1="operating"), _distances(general_2=(50.0, None, None)))
+    share = res.conflicts.set_index("target_id")["share_inside"]
+    assert share["R1"] == pytest.approx(np.pi * 2500 / 40_000, rel=1e-6)
+    assert share["R2"] == pytest.approx((2500 * np.arccos(0.8) - 40 * 30) / 20_000, rel=1e-6)
+    people = res.conflicts.set_index("target_id")["people_affected"]
+    assert people["R2"] == pytest.approx(1000 * (2500 * np.arccos(0.8) - 1200) / 20_000, abs=0.05)  # to 0.1
+
+
 def _grid(sid: str, values: np.ndarray, scope: str = "enterprise") -> IrGrid:
     # 3 × 3 cells of 100 m over x, y ∈ [−150, 150] around the layout's origin
     return IrGrid(run_id=7, scope=scope, scope_id=sid, enterprise_ids=(sid,), criteria=None, crs=_UTM,
