@@ -743,14 +743,18 @@ def build_problem(
     n, m = len(f_ids), len(p_ids)
     move = np.full((n, m), np.inf)
     notes = []
-    for i, (fid, f) in enumerate(firms.iterrows()):
-        for j, (pid, p) in enumerate(parks.iterrows()):
-            ok, extra, note = park_eligibility(f.to_dict(), str(pid), p.to_dict(), settings)
+    km = firms[[f"km:{p}" for p in parks.index]].to_numpy(dtype=float) if m else np.zeros((n, 0))
+    people = firms[[f"people:{p}" for p in parks.index]].to_numpy(dtype=float) if m else np.zeros((n, 0))
+    land = firms["land_ha"].to_numpy(dtype=float)
+    park_rows = [(str(pid), p) for pid, p in zip(parks.index, parks.to_dict("records"), strict=True)]
+    for i, (fid, f) in enumerate(zip(firms.index, firms[["park_id", "industry_code"]].to_dict("records"),
+                                     strict=True)):
+        for j, (pid, p) in enumerate(park_rows):
+            ok, extra, note = park_eligibility(f, pid, p, settings)
             notes.append({"enterprise_id": fid, "park_id": pid, "eligible": ok, "note": note})
             if ok:
-                move[i, j] = (settings.relocate_base + extra + settings.per_km * float(f[f"km:{pid}"])
-                              + settings.per_ha * float(f["land_ha"])
-                              + settings.per_person_new_site * float(f[f"people:{pid}"]))
+                move[i, j] = (settings.relocate_base + extra + settings.per_km * km[i, j]
+                              + settings.per_ha * land[i] + settings.per_person_new_site * people[i, j])
     up = np.full(n, np.inf)
     share = pd.to_numeric(firms.get("upgrade_share", pd.Series(np.nan, index=firms.index)), errors="coerce")
     feasible = firms.get("upgrade_feasible", pd.Series(False, index=firms.index)).fillna(False).astype(bool)

@@ -279,3 +279,51 @@ def test_candidate_filters() -> None:
                               "target_id": "R1", "target_class": "general_1", "people_affected": 10.0}])
     in_park = _screen(100, park="P1", recognised=True, conflicts=conflict)
     assert in_park["candidate"] and in_park["distance"] and not in_park["density"]  # conflicts make it one
+
+
+# -- prices and benefit ---------------------------------------------------------------------------------------
+
+
+def test_build_problem_prices_by_hand() -> None:
+    """Move = 100 + 1/km + 1/ha + 0.05/person (defaults): 100 + 10 + 5 + 0.05·100 = 120; the grade-B park is
+    excluded; upgrade keeping 80 %: 20 + 100·0.2 = 40; close 400."""
+    from geo_risk.analysis.relocation import build_problem
+
+    firms = pd.DataFrame([{"id": "F", "park_id": None, "industry_code": "2612", "land_ha": 5.0, "upgrade_share": 0.8,
+                           "upgrade_feasible": True, "km:A": 10.0, "people:A": 100.0, "km:B": 1.0, "people:B": 0.0}]
+                         ).set_index("id")
+    parks = pd.DataFrame([{"id": "A", "recognised": True, "risk_grade": "C", "free_area_ha": 30.0},
+                          {"id": "B", "recognised": True, "risk_grade": "B", "free_area_ha": np.nan}]).set_index("id")
+    p, notes = build_problem(firms, parks)
+    assert p.move_cost[0, 0] == pytest.approx(120.0)
+    assert math.isinf(p.move_cost[0, 1])
+    assert p.upgrade_cost[0] == pytest.approx(40.0)
+    assert p.close_cost[0] == pytest.approx(400.0)
+    assert p.capacity_ha[0] == 30.0 and math.isnan(p.capacity_ha[1])
+    assert notes.set_index("park_id").loc["B", "note"] == "park grade B"
+
+
+def test_benefit_people_removed_from_ir_bands() -> None:
+    """One firm's grid, IR = 1e-4·exp(−r/100 m). Homes of 100 people at 50 m (IR 6.07e-5: red) and 40 at 250 m
+    (8.2e-6: orange). The firm moves away: both bands empty after, 100 and 40 removed (by hand)."""
+    from geo_risk.analysis.relocation import benefit
+
+    grid = _radial_grid()
+    targets = _gdf([{"id": "T1", "population": 100, "category": "general_1"},
+                    {"id": "T2", "population": 40, "category": "general_2"}],
+                   [shapely.Point(50, 0), shapely.Point(0, 250)])
+    units = _gdf([{"id": "U1", "enterprise_id": "E1"}], [shapely.box(-5, -5, 5, 5)])
+    conflicts = pd.DataFrame([{"rule": "individual_risk", "view": "per_enterprise", "enterprise_id": "E1",
+                               "target_id": "T1", "people_affected": 100.0}])
+    moved = pd.DataFrame([{"id": "E1", "outcome": "relocate_to_park", "upgrade_share": np.nan}]).set_index("id")
+    b = benefit(moved, conflicts, targets, [grid], units)
+    assert b["ir_bands"]["red"] == {"lower_per_year": 1e-5, "before": 100.0, "after": 0.0, "removed": 100.0}
+    assert b["ir_bands"]["orange"]["before"] == 40.0 and b["ir_bands"]["orange"]["removed"] == 40.0
+    assert b["conflicts_resolved"] == 1 and b["people_relieved"] == 100.0
+    # an upgrade to 1/8 of the inventory halves distances (s^(1/3) = 1/2): the home at 50 m reads the field at
+    # 5 + 2·45 = 95 m from the centre (1e-4·exp(−0.95) = 3.9e-5, still red); the one at 250 m at
+    # 5 + 2·245 = 495 m (7.1e-7: yellow)
+    up = pd.DataFrame([{"id": "E1", "outcome": "in_situ_upgrade", "upgrade_share": 0.125}]).set_index("id")
+    b = benefit(up, conflicts, targets, [grid], units)
+    assert b["ir_bands"]["red"]["after"] == 100.0
+    assert b["ir_bands"]["orange"]["after"] == 0.0 and b["ir_bands"]["yellow"]["after"] == 40.0
