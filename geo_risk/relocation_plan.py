@@ -64,7 +64,27 @@ def compute_plan(url: str, progress: Progress | None = None, *, settings: Any = 
     plan = plan_relocation(inputs["enterprises"], data["units"], inputs["inventory"], distances, conflicts.conflicts,
                            targets, residential, inputs["parks"], grids, rs, progress)
     plan.notes[:0] = notes + conflicts.notes
+    _fn_before(url, plan)
     return plan
+
+
+def _fn_before(url: str, plan: Any) -> None:
+    """Add the stored F-N region (before) of each case's enterprise and receiving park to its ``fn_note``,
+    and to the parks' rows; what happens after is said, not recomputed (geo_risk.analysis.relocation)."""
+    from geo_risk.store.relocation import fn_regions
+
+    regions = fn_regions(url)
+    if len(plan.cases):
+        notes = []
+        for _, c in plan.cases.iterrows():
+            own = regions.get(("enterprise", c["enterprise_id"]), "no stored QRA")
+            text = f"F-N before: {own}; " + str(c["fn_note"])
+            if isinstance(c["park_id"], str):
+                text += f"; receiving park's F-N before: {regions.get(('park', c['park_id']), 'no stored park QRA')}"
+            notes.append(text)
+        plan.cases["fn_note"] = notes
+    if len(plan.parks):
+        plan.parks["fn_region_before"] = [regions.get(("park", p), None) for p in plan.parks["park_id"]]
 
 
 def run_relocation_plan(url: str, progress: Progress | None = None, *, settings: Any = None,

@@ -1121,8 +1121,9 @@ def plan_relocation(
                                   if up is not None and up.share is not None else None),
             "upgrade_shortfall_m": up.shortfall_m if up is not None and up.share is None else None,
             "cost": round(cost, 3),
-            "fn_note": ("old site's F-N removed (exact); new site's not recomputed" if outcome != "in_situ_upgrade"
-                        else "F-N not recomputed after the cut (run a QRA of the scenario)"),
+            "fn_note": {"relocate_to_park": "after: the old site's F-N removed (exact), the new site's not recomputed",
+                        "close_exit": "after: F-N removed (closed; exact)",
+                        "in_situ_upgrade": "after: not recomputed for the cut (run a QRA of the scenario)"}[outcome],
         })
     cases = gpd.GeoDataFrame(pd.DataFrame.from_records(records, columns=list(CASE_COLUMNS)),
                              geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326)

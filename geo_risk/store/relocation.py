@@ -20,7 +20,7 @@ from sqlalchemy import text
 from geo_risk.disclosure import disclose
 from geo_risk.store.db import get_engine
 
-__all__ = ["read_relocation_inputs", "save_plan", "latest_plan", "plan_cases", "RESTRICTED_CASE_COLUMNS"]
+__all__ = ["read_relocation_inputs", "save_plan", "latest_plan", "plan_cases", "fn_regions", "RESTRICTED_CASE_COLUMNS"]
 
 _CURRENT = ("r.inputs_version = (SELECT inputs_version FROM data_version) "
             "AND r.basis = (SELECT conflicts_basis())")
@@ -79,6 +79,15 @@ def read_relocation_inputs(url: str) -> dict[str, Any]:
         inventory = pd.read_sql(text(f"SELECT {', '.join(INVENTORY_COLUMNS)}, temperature_c, pressure_mpa "  # noqa: S608
                                      "FROM inventory ORDER BY unit_id, id"), conn)
     return {"enterprises": enterprises, "parks": parks, "inventory": inventory}
+
+
+def fn_regions(url: str) -> dict[tuple[str, str], str]:
+    """(scope, scope id) → the GB 36894 F-N region of the stored current QRA run (enterprise and park runs)."""
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(text(
+            "SELECT scope, scope_id, fn_region FROM risk_runs WHERE fn_region IS NOT NULL "
+            "AND inputs_version = (SELECT inputs_version FROM data_version)")).all()
+    return {(r[0], r[1]): r[2] for r in rows}
 
 
 def save_plan(url: str, plan: Any, *, inputs_version: int, basis: str, seconds: float | None = None) -> int:
