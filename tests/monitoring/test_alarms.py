@@ -168,6 +168,28 @@ def test_overfill_and_its_restricted_text(engine):
     assert not any(ch.isdigit() for ch in public.replace("LT1", ""))
 
 
+@pytest.mark.parametrize("engine", [AlarmEngine, NaiveEvaluator])
+def test_boundaries(engine):
+    # at the limit is in alarm; back exactly at limit − deadband is not yet clear
+    got, _ = run([spec(h=80, deadband=5)], signal("LT1", [80, 75, 74.5]), engine)
+    assert got == [("H", "raise", 0.0), ("H", "clear", 2.0)]
+    got, _ = run([spec(l=10, deadband=5)], signal("LT1", [10, 15, 15.5]), engine)
+    assert got == [("L", "raise", 0.0), ("L", "clear", 2.0)]
+    # the instrument's range ends are in range
+    got, _ = run([spec()], signal("LT1", [0.0, 100.0]), engine)
+    assert got == []
+    # a rate exactly at the limit is not above it: 0.5 per s = 30 per min
+    got, _ = run([spec(rate_limit=30.0)], signal("LT1", [50.0, 50.5, 52.0]), engine)
+    assert got == [("ROC", "raise", 2.0)]
+    # a change exactly of the tolerance is no change: span 10,000 → tolerance 1.0
+    got, _ = run([spec(range_hi=10_000.0)], signal("LT1", [100.0, 101.0] * 9, dt=60), engine)
+    assert got == [("STUCK", "raise", 900.0)]
+    # overfill: exactly the design maximum is not above it; clears at 99 % of it (80 → 79.2)
+    rule = OverfillRule("LT1", capacity_m3=100.0, density_t_m3=1.0, design_max_t=80.0)
+    got, _ = run([spec()], signal("LT1", [80.0, 80.5, 79.3, 79.2]), engine, overfill=[rule])
+    assert got == [("OVERFILL", "raise", 1.0), ("OVERFILL", "clear", 3.0)]
+
+
 def test_overfill_rule_checks():
     with pytest.raises(InvalidInput, match="density_t_m3 must be > 0"):
         OverfillRule("LT1", 100.0, 0.0, 10.0)
@@ -184,7 +206,8 @@ def test_duplicates_late_and_unknown_readings_are_counted_and_skipped(engine):
     ev = e.feed([r[0], r[1], r[1], Reading("nope", at(1), 99.0)])
     assert [(x.kind, x.transition) for x in ev] == [("H", "raise")]
     assert e.feed([r[0], r[2]]) == []  # r[0] is late; r[2] holds the alarm
-    assert (e.stale, e.unknown, e.readings) == (2, 1, 3)
+    assert e.feed([r[2]]) == []  # delivered again in a later batch
+    assert (e.stale, e.unknown, e.readings) == (3, 1, 3)
 
 
 def _random_case(seed: int):
