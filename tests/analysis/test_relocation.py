@@ -327,3 +327,52 @@ def test_benefit_people_removed_from_ir_bands() -> None:
     b = benefit(up, conflicts, targets, [grid], units)
     assert b["ir_bands"]["red"]["after"] == 100.0
     assert b["ir_bands"]["orange"]["after"] == 0.0 and b["ir_bands"]["yellow"]["after"] == 40.0
+
+
+# -- the whole plan on a constructed town ---------------------------------------------------------------------
+
+
+def test_plan_classifies_four_firms_by_the_decision_aid() -> None:
+    """Four producers beside a dense block (5,000 people in 1 ha: far above 1,500/km²), outside any park:
+    A has an open major hazard → close (test 1); B's declared 120 m against a home at 100 m clears at
+    s = (100/120)^3 = 0.58 ≥ 0.5 → upgrade; C and D need s = (100/400)^3 = 1/64 → relocation, but the one
+    recognised grade-C park has 10 ha for their 8 ha each: the nearer (C, 5 km; D 15 km) moves, D closes
+    (the grade-B park is excluded)."""
+    from geo_risk.analysis.relocation import plan_relocation
+
+    xs = {"A": 0.0, "B": 1000.0, "C": 2000.0, "D": -8000.0}
+    ents = _gdf([{"id": k, "name": f"firm {k}", "status": "operating", "park_id": None, "industry_code": "2612",
+                  "size_class": "medium", "major_hazard_open": k == "A", "capacity_restricted": False,
+                  "site_area_ha": 8.0} for k in xs],
+                [shapely.box(x, 0, x + 100, 100) for x in xs.values()])
+    units = _gdf([{"id": f"U{k}", "enterprise_id": k, "name": f"unit {k}", "unit_type": "production",
+                   "equipment": None, "fire_class": None} for k in xs],
+                 [shapely.box(x + 40, 40, x + 60, 60) for x in xs.values()])
+    homes = _gdf([{"id": f"R{k}", "name": f"block {k}", "population": 5000, "category": "general_1",
+                   "kind": "residential", "layer": "residential_areas"} for k in xs],
+                 [shapely.box(x, 160, x + 100, 260) for x in xs.values()])
+    declared = {"A": 400.0, "B": 120.0, "C": 400.0, "D": 400.0}
+    distances = pd.DataFrame([{"unit_id": f"U{k}", "target_class": "general_1", "method": None,
+                               "final_distance_m": np.nan, "declared_distance_m": d, "code_distance_m": np.nan}
+                              for k, d in declared.items()])
+    conflicts = gpd.GeoDataFrame(pd.DataFrame([
+        {"rule": "declared_distance", "view": "per_unit", "unit_id": f"U{k}", "enterprise_id": k,
+         "target_id": f"R{k}", "target_class": "general_1", "actual_distance_m": 100.0,
+         "criterion_per_year": np.nan, "people_affected": 5000.0} for k in xs]),
+        geometry=gpd.GeoSeries([None] * 4, crs=4326), crs=4326)
+    inventory = pd.DataFrame([{"unit_id": f"U{k}", "chemical": "氯", "cas": "7782-50-5", "max_quantity_t": 10.0,
+                               "state": "liquefied_pressurized"} for k in xs])
+    parks = _gdf([{"id": "P1", "name": "park C", "recognised": True, "risk_grade": "C", "free_area_ha": 10.0,
+                   "industry_codes": "26"},
+                  {"id": "P2", "name": "park B", "recognised": True, "risk_grade": "B", "free_area_ha": 100.0,
+                   "industry_codes": None}],
+                 [shapely.box(6000, -500, 8000, 500), shapely.box(-3000, -500, -1000, 500)])
+    plan = plan_relocation(ents, units, inventory, distances, conflicts, homes, homes, parks)
+    out = plan.cases.set_index("enterprise_id")
+    assert out.loc["A", "outcome"] == "close_exit" and "test 1" in out.loc["A", "decision_rule"]
+    assert out.loc["B", "outcome"] == "in_situ_upgrade"
+    assert out.loc["B", "upgrade_share"] == pytest.approx((100 / 120) ** 3, abs=0.005)
+    assert out.loc["C", "outcome"] == "relocate_to_park" and out.loc["C", "park_id"] == "P1"
+    assert out.loc["D", "outcome"] == "close_exit" and "test 4" in out.loc["D", "decision_rule"]
+    assert plan.parks.set_index("park_id").loc["P1", "land_used_ha"] == 8.0
+    assert plan.benefit["conflicts_resolved"] == 4
