@@ -591,10 +591,14 @@ def relocation_plan(
 ) -> None:
     """Relocation plan (搬迁入园, issue 14): candidates, 就地改造 / 异地迁建 / 关闭退出 and the park assignment (one
     MIP); stores the plan (the map layer) and writes it with the settings used."""
-    from geo_risk.relocation_plan import export_plan, run_relocation_plan
+    from geo_risk.errors import InvalidInput
+    from geo_risk.relocation_plan import EXPORT_FORMATS, export_plan, run_relocation_plan
     from geo_risk.store.db import migrate
 
     try:
+        if out.suffix.lower() not in EXPORT_FORMATS:  # before the work, not after
+            raise InvalidInput(f"relocation plan output {out.name!r}: give a path ending in "
+                               f"{', '.join(EXPORT_FORMATS)}")
         url = _url()
         migrate(url)
         with Progress(TextColumn("{task.description:<36}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
