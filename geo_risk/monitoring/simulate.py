@@ -4,13 +4,15 @@ Each sensor's signal follows its quantity (:data:`geo_risk.monitoring.model.QUAN
 
 - ``level`` — a tank filling and emptying: a trapezoid cycle (fill, hold full, draw down, hold low) of
   ``LEVEL_CYCLE_S`` between 10 % of the span above L and 10 % below H (never an alarm by itself);
-- ``temperature`` — a daily cycle, peak at 15:00 UTC+8 (07:00 UTC): mean and amplitude put the peak
-  at the H limit less ``TEMP_PEAK_BELOW_H`` of the span (a negative value puts the peak over it:
-  a hot afternoon, the case that makes an unfiltered limit chatter);
-- ``pressure`` — a set point with a small daily swing (5 % of span);
+- ``temperature`` — a daily cycle of ±8 % of the span, peak at 15:00 UTC+8 (07:00 UTC) 2–10 % of the span
+  below H (by a hash of the id); the first temperature sensor's peak is ``TEMP_PEAK_BELOW_H`` below it,
+  i.e. just over H: a hot afternoon, the case that makes an unfiltered limit chatter;
+- ``pressure`` — half way between L and H (or the range ends) with a daily swing of ±10 % of that band;
 - ``flammable_gas`` / ``toxic_gas`` — a low background (1 % of span), never below 0.
 
-Every signal gets Gaussian noise (``NOISE_FRAC`` of the span). Injected faults (:class:`InjectedFault`):
+Every signal gets Gaussian noise (``NOISE_FRAC`` of the span, less where the sensor has a rate limit: then
+the change between consecutive readings due to noise stays ``ROC_NOISE_SIGMAS`` standard deviations below
+it — a transmitter quiet enough for its own rate alarm). Injected faults (:class:`InjectedFault`):
 ``stuck`` (the value freezes), ``spike`` (one reading jumps by 40 % of the span), ``dropout`` (no
 readings), ``leak`` (gas rises linearly to 5 % of span past HH, holds, falls back), ``overfill`` (the
 level rises at 3 %/min to 97 %, holds, falls back). Each names the alarm kinds that must answer it.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -47,6 +50,7 @@ NOISE_FRAC = 0.0005
 SPIKE_FRAC = 0.4
 FILL_RATE_PCT_MIN = 3.0
 OVERFILL_TOP_PCT = 97.0
+ROC_NOISE_SIGMAS = 5.0
 
 #: Fault kind → the alarm kinds any of which answers it.
 FAULT_KINDS: dict[str, tuple[str, ...]] = {
@@ -147,8 +151,8 @@ def default_faults(specs: Sequence[SensorSpec], start: datetime, duration_s: flo
     return out
 
 
-def _base(spec: SensorSpec, t: np.ndarray) -> np.ndarray:
-    """The fault-free signal at epoch seconds ``t``."""
+def _base(spec: SensorSpec, t: np.ndarray, hot: bool = False) -> np.ndarray:
+    """The fault-free signal at epoch seconds ``t``; ``hot``: the temperature's daily peak crosses its H."""
     span = spec.range_hi - spec.range_lo
     q = spec.quantity
     if q == "level":
@@ -159,19 +163,19 @@ def _base(spec: SensorSpec, t: np.ndarray) -> np.ndarray:
         down = np.clip((ph - 0.5) / 0.35, 0, 1)
         return lo + (hi - lo) * (up - down)
     if q == "temperature":
-        peak = (spec.h if spec.h is not None else spec.range_hi - 0.2 * span) - TEMP_PEAK_BELOW_H * span
+        below = TEMP_PEAK_BELOW_H if hot else 0.02 + 0.08 * (zlib.crc32(spec.id.encode()) / 2**32)
+        peak = (spec.h if spec.h is not None else spec.range_hi - 0.2 * span) - below * span
         amp = 0.08 * span
         return peak - amp + amp * np.cos(2 * np.pi * (t - 7 * 3600) / 86400.0)
     if q == "pressure":
         hi = spec.h if spec.h is not None else spec.range_hi
         lo = spec.l if spec.l is not None else spec.range_lo
-        mid = lo + 0.55 * (hi - lo)
-        return mid + 0.05 * span * np.cos(2 * np.pi * (t - 7 * 3600) / 86400.0)
+        return lo + (hi - lo) * (0.5 + 0.1 * np.cos(2 * np.pi * (t - 7 * 3600) / 86400.0))
     return np.full(t.shape, spec.range_lo + 0.01 * span)
 
 
 def _apply_faults(spec: SensorSpec, t: np.ndarray, v: np.ndarray, faults: Sequence[InjectedFault],
-                  period_s: float) -> tuple[np.ndarray, np.ndarray]:
+                  period_s: float, hot: bool = False) -> tuple[np.ndarray, np.ndarray]:
     span = spec.range_hi - spec.range_lo
     keep = np.ones(t.size, bool)
     for f in faults:
@@ -180,7 +184,7 @@ def _apply_faults(spec: SensorSpec, t: np.ndarray, v: np.ndarray, faults: Sequen
         a, b = f.start.timestamp(), f.end.timestamp()
         inside = (t >= a) & (t < b)
         if f.kind == "stuck":
-            v[inside] = round(float(_base(spec, np.array([a]))[0]), 3)
+            v[inside] = round(float(_base(spec, np.array([a]), hot)[0]), 3)
         elif f.kind == "spike":
             hit = (t >= a) & (t < a + period_s)
             v[hit] = np.minimum(v[hit] + SPIKE_FRAC * span, spec.range_hi)
@@ -188,7 +192,7 @@ def _apply_faults(spec: SensorSpec, t: np.ndarray, v: np.ndarray, faults: Sequen
             keep &= ~inside
         elif f.kind == "leak":
             top = (spec.hh if spec.hh is not None else spec.h) + 0.05 * span
-            bg = float(_base(spec, np.array([a]))[0])
+            bg = float(_base(spec, np.array([a]), hot)[0])
             rise, hold = 0.4 * (b - a), 0.3 * (b - a)
             x = t - a
             fall = 1.0 - (x - rise - hold) / (b - a - rise - hold)
@@ -198,10 +202,10 @@ def _apply_faults(spec: SensorSpec, t: np.ndarray, v: np.ndarray, faults: Sequen
             # a tent clipped at OVERFILL_TOP_PCT: filling at FILL_RATE from the level at the start, drawn
             # down at the same rate to meet the normal level at the end
             r = FILL_RATE_PCT_MIN / 60.0
-            v0 = float(_base(spec, np.array([a]))[0])
-            v1 = float(_base(spec, np.array([b]))[0])
+            v0 = float(_base(spec, np.array([a]), hot)[0])
+            v1 = float(_base(spec, np.array([b]), hot)[0])
             level = np.minimum(np.minimum(v0 + r * (t - a), OVERFILL_TOP_PCT), v1 + r * (b - t))
-            v[inside] = level[inside] + (v[inside] - _base(spec, t[inside]))
+            v[inside] = level[inside] + (v[inside] - _base(spec, t[inside], hot))
     return t[keep], v[keep]
 
 
@@ -220,16 +224,20 @@ def simulate_chunks(specs: Sequence[SensorSpec], start: datetime, duration_s: fl
     t0 = start.timestamp()
     n_total = int(math.floor(duration_s / period_s))
     per_chunk = max(1, int(chunk_s // period_s))
+    hot = next((s.id for s in specs if s.quantity == "temperature"), None)
     for c0 in range(0, n_total, per_chunk):
         k = np.arange(c0, min(c0 + per_chunk, n_total))
         t = t0 + k * period_s
         parts = []
         for s in specs:
             span = s.range_hi - s.range_lo
-            v = _base(s, t) + rng.normal(0.0, NOISE_FRAC * span, t.size)
+            sigma = NOISE_FRAC * span
+            if s.rate_limit is not None:  # a transmitter quiet enough for its own rate alarm
+                sigma = min(sigma, s.rate_limit * period_s / 60.0 / (ROC_NOISE_SIGMAS * math.sqrt(2.0)))
+            v = _base(s, t, s.id == hot) + rng.normal(0.0, sigma, t.size)
             if s.quantity in ("flammable_gas", "toxic_gas"):
                 v = np.abs(v - s.range_lo) + s.range_lo
-            tt, vv = _apply_faults(s, t, v, faults, period_s)
+            tt, vv = _apply_faults(s, t, v, faults, period_s, s.id == hot)
             parts.append(pd.DataFrame({"sensor_id": s.id, "ts_s": tt, "value": np.round(vv, 4)}))
         df = pd.concat(parts, ignore_index=True).sort_values(["ts_s"], kind="stable")
         df["ts"] = pd.to_datetime(df["ts_s"], unit="s", utc=True)
@@ -329,7 +337,8 @@ _OVERFILL_FIELDS = ("capacity_m3", "density_t_m3", "design_max_t")
 
 
 def read_sensors(path: Path, recommended: bool = True) -> tuple[list[SensorSpec], list[OverfillRule]]:
-    """Sensors from a CSV or JSON file (a list of objects): the :class:`SensorSpec` fields, plus optionally
+    """Sensors from a CSV or JSON file (a list of objects) or a GeoPackage's ``sensors`` layer: the
+    :class:`SensorSpec` fields, plus optionally
     ``capacity_m3``, ``density_t_m3``, ``design_max_t`` for an overfill rule on a level sensor. Empty cells
     are unset. With ``recommended``, missing deadbands and delays take the table's values."""
     path = Path(path)
@@ -344,8 +353,16 @@ def read_sensors(path: Path, recommended: bool = True) -> tuple[list[SensorSpec]
             rows = rows.get("sensors", [])
     elif path.suffix.lower() == ".csv":
         rows = pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
+    elif path.suffix.lower() == ".gpkg":  # an interchange GeoPackage's sensors layer (e.g. the sample city's)
+        import pyogrio
+
+        if "sensors" not in {str(n) for n, _ in pyogrio.list_layers(path)}:
+            raise InvalidInput(f"{path} has no sensors layer")
+        df = pyogrio.read_dataframe(path, layer="sensors", read_geometry=False)
+        rows = [{k: v for k, v in r.items() if not (isinstance(v, float) and math.isnan(v))}
+                for r in df.to_dict("records")]
     else:
-        raise InvalidInput(f"sensor file {path}: use .csv or .json")
+        raise InvalidInput(f"sensor file {path}: use .csv, .json or a GeoPackage (.gpkg) with a sensors layer")
     specs, rules = [], []
     for n, row in enumerate(rows, 1):
         row = {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items()}

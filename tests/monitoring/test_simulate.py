@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -142,6 +143,20 @@ def test_read_sensors_csv_and_json(tmp_path):
         read_sensors(bad)
     with pytest.raises(InvalidInput, match="does not exist"):
         read_sensors(tmp_path / "none.csv")
+
+
+def test_the_sample_city_sensors_replay_quietly():
+    # the sample city's sensors layer, 2 h every 10 s: only the injected faults and the one hot
+    # temperature raise alarms once filtered; a transmitter's noise stays under its own rate alarm
+    specs, rules = read_sensors(Path(__file__).resolve().parents[2] / "sample_geo" / "jilin_city.gpkg")
+    assert len(specs) > 500 and rules == []
+    r = simulate(specs, rules, duration_s=2 * 3600, period_s=10.0, seed=1)
+    ev = replay(AlarmEngine(r.specs, r.overfill), r.readings(), tick_s=10)
+    assert [f.kind for f in r.faults] == ["spike", "stuck", "dropout"]
+    assert all(hits for _, hits in fault_alarms(r.faults, ev))
+    faulty = {f.sensor_id for f in r.faults}
+    others = [e for e in ev if e.sensor_id not in faulty and e.transition == "raise"]
+    assert len(others) <= 3, others
 
 
 def test_simulate_sensors_command(tmp_path):
