@@ -80,6 +80,8 @@ class SiteRequest:
     crs: str = "EPSG:4326"
     #: a stored enterprise the project stands in for (its units are left out of the neighbours)
     replaces: str | None = None
+    #: the project's units: geometry (lon/lat), unit_type, unit fields, inventory rows, declared distances
+    units: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _geometry(value: Any) -> Any:
@@ -151,7 +153,6 @@ def parse_request(body: dict[str, Any]) -> SiteRequest:
 
     Raises InvalidInput naming the field.
     """
-    from geo_risk.io.schema import EQUIPMENT, FIRE_CLASSES, INVENTORY_STATES, UNIT_TYPES
 
     if not isinstance(body, dict):
         raise InvalidInput("request: a JSON object with site and either kind/population or unit_type/inventory")
@@ -165,9 +166,9 @@ def parse_request(body: dict[str, Any]) -> SiteRequest:
         validate_site(raw)  # names the self-intersection in the caller's own coordinates
     site = validate_site(_to_lonlat(raw, crs))
     name = str(body.get("name") or "拟建项目 / proposed site")[:200]
-    is_project = body.get("inventory") is not None or body.get("unit_type") is not None
+    is_project = any(body.get(k) is not None for k in ("inventory", "unit_type", "units"))
     known = {"site", "crs", "name", "kind", "population", "households", "unit_type", "unit", "inventory",
-             "declared_distances_m", "replaces"}
+             "declared_distances_m", "replaces", "units"}
     if set(body) - known:
         raise InvalidInput(f"request: unknown field(s) {', '.join(sorted(map(str, set(body) - known)))}; valid: "
                            f"{', '.join(sorted(known))}")
@@ -183,50 +184,79 @@ def parse_request(body: dict[str, Any]) -> SiteRequest:
             raise InvalidInput(f"households: a whole number ≥ 0; got {hh!r}")
         return SiteRequest("development", site, name, kind=kind.strip().lower(), population=pop, households=hh,
                            crs=crs)
+    units: list[dict[str, Any]] = []
+    if body.get("units") is not None:
+        if any(body.get(k) is not None for k in ("unit_type", "inventory", "unit", "declared_distances_m")):
+            raise InvalidInput("units: give the units as a list, or one unit by unit_type/inventory, not both")
+        if not isinstance(body["units"], list) or not body["units"] or len(body["units"]) > 50:
+            raise InvalidInput("units: a list of 1–50 units, each with unit_type and inventory (and its own site, "
+                               "else the project's)")
+        for k, u in enumerate(body["units"]):
+            if not isinstance(u, dict):
+                raise InvalidInput(f"units[{k}]: an object with unit_type, inventory, unit, site")
+            unknown = set(u) - {"site", "unit_type", "unit", "inventory", "declared_distances_m"}
+            if unknown:
+                raise InvalidInput(f"units[{k}]: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+            geom = site
+            if u.get("site") is not None:
+                geom = validate_site(_to_lonlat(_geometry(u["site"]), crs), f"units[{k}].site")
+            units.append(_parse_unit(u, f"units[{k}].", geom))
+    else:
+        units.append(_parse_unit(body, "", site))
+    replaces = body.get("replaces")
+    if replaces is not None and not isinstance(replaces, str):
+        raise InvalidInput(f"replaces: a stored enterprise id (text); got {replaces!r}")
+    return SiteRequest("project", site, name, unit_type=units[0]["unit_type"], unit=units[0]["unit"],
+                       inventory=units[0]["inventory"], declared_distances_m=units[0]["declared"], crs=crs,
+                       replaces=replaces, units=units)
+
+
+def _parse_unit(body: dict[str, Any], at: str, geometry: Any) -> dict[str, Any]:
+    """One project unit from ``body`` (field names prefixed with ``at`` in messages)."""
+    from geo_risk.io.schema import EQUIPMENT, FIRE_CLASSES, INVENTORY_STATES, UNIT_TYPES
+
     unit_type = body.get("unit_type") or "storage"
     if unit_type not in UNIT_TYPES:
-        raise InvalidInput(f"unit_type: {unit_type!r}; valid: {', '.join(UNIT_TYPES)}")
+        raise InvalidInput(f"{at}unit_type: {unit_type!r}; valid: {', '.join(UNIT_TYPES)}")
     inv = body.get("inventory")
     if not isinstance(inv, list) or not inv:
-        raise InvalidInput("inventory: a non-empty list of rows (chemical, max_quantity_t in tonnes …)")
+        raise InvalidInput(f"{at}inventory: a non-empty list of rows (chemical, max_quantity_t in tonnes …)")
     rows = []
     for k, row in enumerate(inv):
         if not isinstance(row, dict) or not isinstance(row.get("chemical"), str) or not row["chemical"].strip():
-            raise InvalidInput(f"inventory[{k}].chemical: required (a GB 18218 name or CAS)")
+            raise InvalidInput(f"{at}inventory[{k}].chemical: required (a GB 18218 name or CAS)")
         q = _number(row, "max_quantity_t", positive=True, required=True)
         unknown = set(row) - set(_INVENTORY_FIELDS)
         if unknown:
-            raise InvalidInput(f"inventory[{k}]: unknown field(s) {', '.join(sorted(unknown))}; valid: "
+            raise InvalidInput(f"{at}inventory[{k}]: unknown field(s) {', '.join(sorted(unknown))}; valid: "
                                f"{', '.join(_INVENTORY_FIELDS)}")
         if row.get("state") is not None and row["state"] not in INVENTORY_STATES:
-            raise InvalidInput(f"inventory[{k}].state: {row['state']!r}; valid: {', '.join(INVENTORY_STATES)}")
+            raise InvalidInput(f"{at}inventory[{k}].state: {row['state']!r}; valid: {', '.join(INVENTORY_STATES)}")
         clean = {f: row.get(f) for f in _INVENTORY_FIELDS}
         for f in ("table1_seq", "vessel_count"):  # whole numbers; 49.0 from a float column is 49
             v = clean[f]
             if v is not None:
                 if isinstance(v, bool) or not isinstance(v, int | float) or not float(v).is_integer() or v < 1:
-                    raise InvalidInput(f"inventory[{k}].{f}: a whole number ≥ 1; got {v!r}")
+                    raise InvalidInput(f"{at}inventory[{k}].{f}: a whole number ≥ 1; got {v!r}")
                 clean[f] = int(v)
         for f in ("temperature_c", "pressure_mpa", "vessel_capacity_t"):
             _number(clean, f)
         rows.append({**clean, "max_quantity_t": q})
     unit = body.get("unit") or {}
     if not isinstance(unit, dict) or set(unit) - set(_UNIT_FIELDS):
-        raise InvalidInput(f"unit: an object with any of {', '.join(_UNIT_FIELDS)}")
+        raise InvalidInput(f"{at}unit: an object with any of {', '.join(_UNIT_FIELDS)}")
     if unit.get("equipment") is not None and unit["equipment"] not in EQUIPMENT:
-        raise InvalidInput(f"unit.equipment: {unit['equipment']!r}; valid: {', '.join(EQUIPMENT)}")
+        raise InvalidInput(f"{at}unit.equipment: {unit['equipment']!r}; valid: {', '.join(EQUIPMENT)}")
     if unit.get("fire_class") is not None and unit["fire_class"] not in FIRE_CLASSES:
-        raise InvalidInput(f"unit.fire_class: {unit['fire_class']!r}; valid: {', '.join(FIRE_CLASSES)}")
+        raise InvalidInput(f"{at}unit.fire_class: {unit['fire_class']!r}; valid: {', '.join(FIRE_CLASSES)}")
     declared = body.get("declared_distances_m") or {}
     if not isinstance(declared, dict) or set(declared) - set(TARGET_CLASSES):
-        raise InvalidInput(f"declared_distances_m: an object of class → metres; classes: {', '.join(TARGET_CLASSES)}")
+        raise InvalidInput(f"{at}declared_distances_m: an object of class → metres; classes: "
+                           f"{', '.join(TARGET_CLASSES)}")
     for c in declared:
         _number(declared, c, positive=True)
-    replaces = body.get("replaces")
-    if replaces is not None and not isinstance(replaces, str):
-        raise InvalidInput(f"replaces: a stored enterprise id (text); got {replaces!r}")
-    return SiteRequest("project", site, name, unit_type=unit_type, unit=dict(unit), inventory=rows,
-                       declared_distances_m={c: float(v) for c, v in declared.items()}, crs=crs, replaces=replaces)
+    return {"geometry": geometry, "unit_type": unit_type, "unit": dict(unit), "inventory": rows,
+            "declared": {c: float(v) for c, v in declared.items()}}
 
 
 # =============================================================================================
@@ -241,7 +271,9 @@ class SiteContext:
     key: tuple
     enterprises: gpd.GeoDataFrame
     units: gpd.GeoDataFrame
-    required: pd.DataFrame  # index unit id; one column per class (m) and basis
+    required: pd.DataFrame  # index unit id; one column per class (m) and basis: as stored (the plant's own column)
+    distances: pd.DataFrame  # the rows behind ``required`` (unit, class, method, final/declared/code)
+    qra_units: set  # units whose stored distance came from a QRA
     reach_m: pd.Series  # unit id → largest required distance (m)
     reach_tree: Any  # STRtree of each unit's envelope grown by its reach (lon/lat)
     reach_units: np.ndarray
@@ -254,6 +286,7 @@ class SiteContext:
     extent: tuple[float, float, float, float] | None
     notes: list[str]
     places: dict = field(default_factory=dict)
+    required_new: dict = field(default_factory=dict)  # enterprise id → its units' 新建-column required distances
 
 
 _CACHE: dict[tuple, SiteContext] = {}
@@ -298,6 +331,51 @@ def _computed_control_line(park: Any, units: gpd.GeoDataFrame, required: pd.Data
     return _to_lonlat(shapely.union_all(shapes), crs)
 
 
+def _new_column_required(required: pd.DataFrame, distances: pd.DataFrame, units: gpd.GeoDataFrame,
+                         grids: dict[str, Any], qra_units: set) -> pd.DataFrame:
+    """Required distances with each QRA unit's method distance taken at GB 36894's 新建 column.
+
+    A stored QRA distance is the reach of the IR contour at the criterion of the plant's own column (在役
+    for an operating plant). A pair with a new side is judged on 新建 (:class:`SitingSettings`), so the
+    reach of the 新建 contour is read off the plant's stored IR grid — as the QRA itself measures it
+    (:func:`geo_risk.risk.contours.iso_risk_polygons`, the farthest contour vertex from the units) —
+    and the floor rule applied again: max(新建 QRA distance, design code, declared). The grid covers
+    every place where IR can reach a tenth of its run's lowest level (3×10⁻⁷/a for 在役), so the
+    新建 contours are not cut by its edge.
+    """
+    from geo_risk.risk.contours import iso_risk_polygons
+    from geo_risk.risk.grid import Grid
+    from geo_risk.risk.run import _reach_beyond
+    from geo_risk.standards.gb36894 import individual_risk_criterion_per_year
+
+    out = required.copy()
+    levels: dict[float, list[str]] = {}
+    for c in TARGET_CLASSES:
+        levels.setdefault(individual_risk_criterion_per_year(c, "new"), []).append(c)
+    for eid, g in grids.items():
+        mine = units[(units["enterprise_id"] == eid) & units.index.isin(list(qra_units))]
+        if not len(mine):
+            continue
+        rows, cols = g.array.shape
+        x0, y0, _, _ = g.bounds
+        grid = Grid(x0 + g.cell_m / 2, y0 + g.cell_m / 2, g.cell_m, cols, rows, g.crs)
+        installations = mine.to_crs(g.crs).geometry.union_all()
+        method = {}
+        for level, geom in iso_risk_polygons(grid, np.flipud(g.array), sorted(levels)):
+            for c in levels[level]:
+                method[c] = round(_reach_beyond(geom, installations), 1)
+        for uid in mine.index:
+            rows_u = distances[distances["unit_id"] == uid].set_index("target_class")
+            for c in TARGET_CLASSES:
+                other = [rows_u.loc[c, k] for k in ("code_distance_m", "declared_distance_m")
+                         if c in rows_u.index and pd.notna(rows_u.loc[c, k])]
+                vals = [method.get(c, np.nan), *other]
+                vals = [float(v) for v in vals if pd.notna(v)]
+                out.loc[uid, c] = max(vals) if vals else np.nan
+            out.loc[uid, "basis"] = "GB/T 37243 QRA distance at the 新建 column, from the stored IR grid"
+    return out
+
+
 def load_context(url: str, *, data_dir: Path | None = None) -> SiteContext:
     """The store's state for the siting check, cached per inputs version and risk-run basis."""
     from geo_risk.analyse import conflict_distances, grid_box
@@ -328,6 +406,10 @@ def load_context(url: str, *, data_dir: Path | None = None) -> SiteContext:
     required = required.reindex(columns=list(TARGET_CLASSES))
     basis = d.sort_values("required").groupby("unit_id")["basis"].last()
     required["basis"] = basis.reindex(required.index)
+    grids = {g.scope_id: g for g in read_grids(url, data_dir=data_dir, scope="enterprise")}
+    qra_units = set(d.loc[d["method"] == "qra", "unit_id"]) if "method" in d.columns else set()
+    # the 新建-column QRA distances are read off each grid when first needed (_hazard); they lie inside the
+    # grid, whose box also selects the enterprise for a site, so the stored reach suffices here
     reach = required[list(TARGET_CLASSES)].max(axis=1).fillna(0.0)
     reach = reach[reach > 0]
     live = ents.index[ents["status"].isin(["operating", "suspended", "planned"])]
@@ -336,7 +418,6 @@ def load_context(url: str, *, data_dir: Path | None = None) -> SiteContext:
     r = reach.reindex(ru.index).to_numpy(dtype=float)
     dlon, dlat = _deg_pad(r, np.maximum(np.abs(b[:, 1]), np.abs(b[:, 3])))
     boxes = shapely.box(b[:, 0] - dlon, b[:, 1] - dlat, b[:, 2] + dlon, b[:, 3] + dlat)
-    grids = {g.scope_id: g for g in read_grids(url, data_dir=data_dir, scope="enterprise")}
     parks_frame = read_parks(url)
     parks: list[ParkSide] = []
     for pid, p in parks_frame.iterrows():
@@ -356,9 +437,9 @@ def load_context(url: str, *, data_dir: Path | None = None) -> SiteContext:
     if not grids:
         notes.append("no current IR grids stored (run `geo-risk risk --all`): the IR and F-N rules are not "
                      "evaluated against existing plants")
-    ctx = SiteContext(key, ents, units, required, reach, shapely.STRtree(boxes), np.asarray(ru.index, dtype=object),
-                      grids, {e: grid_box(g) for e, g in grids.items()}, fn_curves(url), parks, targets,
-                      inventory, store_extent(url), notes)
+    ctx = SiteContext(key, ents, units, required, d, qra_units, reach, shapely.STRtree(boxes),
+                      np.asarray(ru.index, dtype=object), grids, {e: grid_box(g) for e, g in grids.items()},
+                      fn_curves(url), parks, targets, inventory, store_extent(url), notes)
     with _LOCK:
         for k in [k for k in _CACHE if k[0] == url]:
             del _CACHE[k]
@@ -381,10 +462,18 @@ def _check_extent(ctx: SiteContext, site: Any) -> None:
                            "(lon/lat order, GCJ-02/BD-09)")
 
 
-def _hazard(ctx: SiteContext, eid: str) -> HazardSide:
+def _hazard(ctx: SiteContext, eid: str, settings: SitingSettings = DEFAULT_SETTINGS) -> HazardSide:
     e = ctx.enterprises.loc[eid]
     units = ctx.units[ctx.units["enterprise_id"] == eid]
     req = ctx.required.reindex(units.index)
+    if settings.decision_column == "new" and eid in ctx.grids and ctx.qra_units.intersection(units.index):
+        with _LOCK:
+            hit = ctx.required_new.get(eid)
+        if hit is None:
+            hit = _new_column_required(req, ctx.distances, units, {eid: ctx.grids[eid]}, ctx.qra_units)
+            with _LOCK:
+                ctx.required_new[eid] = hit
+        req = hit
     fn = ctx.fn.get(eid)
     park = e["park_id"]
     return HazardSide(str(eid), str(e["name"]), str(e["status"]), units, req, ctx.grids.get(eid),
@@ -410,7 +499,7 @@ def run_development(ctx: SiteContext, req: SiteRequest, settings: SitingSettings
             eids.add(eid)
     eids = {e for e in eids if e in ctx.enterprises.index
             and ctx.enterprises.loc[e, "status"] in ("operating", "suspended", "planned")}
-    hazards = [_hazard(ctx, e) for e in sorted(eids)]
+    hazards = [_hazard(ctx, e, settings) for e in sorted(eids)]
     notes = list(ctx.notes) + [f"GB 36894 class of the development: {cls} ({TARGET_CLASSES[cls][0]} / "
                                f"{TARGET_CLASSES[cls][1]}); enterprises within reach: {len(hazards)}"]
     return check_development(target, hazards, ctx.parks, settings, notes)
@@ -448,73 +537,92 @@ def run_project(ctx: SiteContext, req: SiteRequest, settings: SitingSettings = D
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     _check_extent(ctx, req.site)
-    uid = f"{PROJECT_ID}-U1"
-    unit_row = {"enterprise_id": PROJECT_ID, "name": req.name, "unit_type": req.unit_type,
-                **{f: req.unit.get(f) for f in _UNIT_FIELDS}}
-    inv = pd.DataFrame([{**r, "unit_id": uid, "id": f"{uid}/{k + 1}"} for k, r in enumerate(req.inventory)])
-    # GB 18218: residents within 500 m outside the site
+    spec = req.units or [{"geometry": req.site, "unit_type": req.unit_type, "unit": req.unit,
+                          "inventory": req.inventory, "declared": req.declared_distances_m}]
+    uids = [f"{PROJECT_ID}-U{k + 1}" for k in range(len(spec))]
+    unit_rows = [{"enterprise_id": PROJECT_ID, "name": f"{req.name} #{k + 1}", "unit_type": u["unit_type"],
+                  **{f: u["unit"].get(f) for f in _UNIT_FIELDS}} for k, u in enumerate(spec)]
+    inv = pd.DataFrame([{**r, "unit_id": uid, "id": f"{uid}/{j + 1}"}
+                        for uid, u in zip(uids, spec, strict=True) for j, r in enumerate(u["inventory"])])
+    # GB 18218 per unit, α from the residents within 500 m outside the site (the plant boundary)
     site_frame = gpd.GeoDataFrame({"name": [req.name]}, geometry=[req.site], crs=4326, index=pd.Index([PROJECT_ID]))
     homes = ctx.targets[ctx.targets["layer"] == "residential_areas"]
     others = ctx.targets[ctx.targets["layer"] != "residential_areas"]
     exposure = exposed_people(site_frame, homes[["population", "geometry"]], others[["population", "geometry"]])
     residents = float(exposure.loc[PROJECT_ID, "residents"])
-    cond = OperatingConditions(temperature_c=_num(req.unit.get("operating_temperature_c")),
-                               pressure_mpa=_num(req.unit.get("operating_pressure_mpa")),
-                               special_process=bool(req.unit.get("special_process")))
-    items = [{"chemical": r["chemical"], "cas": r.get("cas"), "table1_seq": r.get("table1_seq"),
-              "hazard_categories": r.get("hazard_categories"), "quantity_t": r["max_quantity_t"]}
-             for r in req.inventory]
-    assessment = assess_unit(items, residents, cond)
+    assessments = {}
+    for uid, u in zip(uids, spec, strict=True):
+        cond = OperatingConditions(temperature_c=_num(u["unit"].get("operating_temperature_c")),
+                                   pressure_mpa=_num(u["unit"].get("operating_pressure_mpa")),
+                                   special_process=bool(u["unit"].get("special_process")))
+        items = [{"chemical": r["chemical"], "cas": r.get("cas"), "table1_seq": r.get("table1_seq"),
+                  "hazard_categories": r.get("hazard_categories"), "quantity_t": r["max_quantity_t"]}
+                 for r in u["inventory"]]
+        assessments[uid] = assess_unit(items, residents, cond)
     timings["gb18218_s"] = time.perf_counter() - t0
-    # GB/T 37243: method and design-code distances
+    # GB/T 37243: the method (one QRA of the whole project when any unit needs it) and design-code distances
     ent = pd.DataFrame({"name": [req.name], "status": ["planned"]}, index=pd.Index([PROJECT_ID]))
-    units_plain = pd.DataFrame([unit_row], index=pd.Index([uid]))
+    units_plain = pd.DataFrame(unit_rows, index=pd.Index(uids))
     table = method_rows(ent, units_plain[["enterprise_id", "name", "unit_type", "equipment", "fire_class"]],
                         inv[["unit_id", "chemical", "cas", "max_quantity_t", "table1_seq", "hazard_categories",
                              "state"]])
-    urow = table[table["level"] == "unit"].iloc[0]
-    method = str(urow["method"])
-    code = {c: (None if pd.isna(urow[f"code_distance_{c}_m"]) else float(urow[f"code_distance_{c}_m"]))
-            for c in TARGET_CLASSES}
+    erow = table[table["level"] == "enterprise"].iloc[0]
+    urows = table[table["level"] == "unit"].set_index("unit_id")
+    method = str(erow["method"])
     crs = utm_crs_for(req.site.centroid.x, req.site.centroid.y)
-    units_geo = gpd.GeoDataFrame(units_plain, geometry=[req.site], crs=4326)
-    method_m: dict[str, float] | None = None
+    units_geo = gpd.GeoDataFrame(units_plain, geometry=[u["geometry"] for u in spec], crs=4326)
     result = None
     ir_grid = None
     fn_n = fn_f = None
-    extras: dict[str, Any] = {"method": method, "method_reason": str(urow["reason"]), "criteria": "new"}
-    if method == "qra":
+    qra_m: dict[str, float] | None = None
+    extras: dict[str, Any] = {"method": method, "method_reason": str(erow["reason"]), "criteria": "new"}
+    if (urows["method"] == "qra").any():
         t1 = time.perf_counter()
         rs = risk_settings or RiskSettings(cell_m=cell_m)
         res_p, tg_p, places = _people(ctx, crs, rs.cell_m)
         result = assess_scope(ScopeInputs("enterprise", PROJECT_ID, crs, "new", units_geo.to_crs(crs), inv,
                                           res_p, tg_p, places), rs)
         timings["qra_s"] = time.perf_counter() - t1
-        method_m = result.distances_m
+        qra_m = result.distances_m
         if result.grid is not None:
             ir_grid = _ir_grid_of(result)
             fn_n, fn_f = result.fn_n, result.fn_f
         extras["qra"] = {"max_ir_per_year": result.max_ir, "fn_region": result.region, "problems": result.problems,
                          "grid_cell_m": None if result.grid is None else result.grid.cell_m}
         extras["contours"] = _contours_geojson(result)
-    elif method == "consequence":
-        from geo_risk.risk_runs import _explosive_distances
+    required = pd.DataFrame(index=pd.Index(uids), columns=list(TARGET_CLASSES), dtype=float)
+    table_rows, unit_notes = [], []
+    for uid, u in zip(uids, spec, strict=True):
+        ur = urows.loc[uid]
+        code = {c: _num(ur[f"code_distance_{c}_m"]) for c in TARGET_CLASSES}
+        method_m = None
+        if ur["method"] == "qra":
+            method_m = qra_m
+        elif ur["method"] == "consequence":
+            from geo_risk.risk_runs import _explosive_distances
 
-        method_m, why = _explosive_distances(inv)
-        extras["method_reason"] += f"; {why}"
-    final = external_distances(method_m, code, dict(req.declared_distances_m) or None)
-    # the strictest any rule requires, as for the existing units: max(final, declared)
-    strictest = {c: [v for v in (_num(final.loc[c, "final_distance_m"]), _num(final.loc[c, "declared_distance_m"]))
-                     if v is not None] for c in TARGET_CLASSES}
-    required = pd.DataFrame({c: [max(v) if v else np.nan] for c, v in strictest.items()}, index=pd.Index([uid]))
-    required["basis"] = f"GB/T 37243 {method}: max(method, design code)"
-    extras["distances_m"] = {c: _num(required.loc[uid, c]) for c in TARGET_CLASSES}
-    extras["distance_table"] = [{"target_class": c, **{k: _num(final.loc[c, k]) for k in (
-        "method_distance_m", "code_distance_m", "final_distance_m", "declared_distance_m")}} for c in TARGET_CLASSES]
+            method_m, why = _explosive_distances(inv[inv["unit_id"] == uid])
+            unit_notes.append(f"{uid}: {why}")
+        final = external_distances(method_m, code, dict(u["declared"]) or None)
+        for c in TARGET_CLASSES:  # the strictest any rule requires, as for the existing units: max(final, declared)
+            vals = [v for v in (_num(final.loc[c, "final_distance_m"]), _num(final.loc[c, "declared_distance_m"]))
+                    if v is not None]
+            required.loc[uid, c] = max(vals) if vals else np.nan
+            table_rows.append({"target_class": f"{uid} {c}" if len(uids) > 1 else c,
+                               **{k: _num(final.loc[c, k]) for k in ("method_distance_m", "code_distance_m",
+                                                                     "final_distance_m", "declared_distance_m")}})
+        unit_notes.append(f"{uid}: GB/T 37243 {ur['method']} — {ur['reason']}")
+    required["basis"] = [f"GB/T 37243 {urows.loc[u, 'method']}: max(method, design code)" for u in uids]
+    extras["distances_m"] = {c: _num(required[c].max()) for c in TARGET_CLASSES}
+    extras["distance_table"] = table_rows
+    extras["units"] = [{"unit_id": uid, "unit_type": u["unit_type"], "method": str(urows.loc[uid, "method"]),
+                        "distances_m": {c: _num(required.loc[uid, c]) for c in TARGET_CLASSES},
+                        "gb18218": _grading(assessments[uid], residents)} for uid, u in zip(uids, spec, strict=True)]
     project = HazardSide(PROJECT_ID, req.name, "planned", units_geo, required, ir_grid, fn_n, fn_f, proposed=True)
     # targets within the largest distance or the IR grid
     reach = max([v for v in extras["distances_m"].values() if v] or [0.0])
-    near_t = _near(ctx.targets, req.site, reach + 10.0)
+    area = shapely.union_all([req.site, *units_geo.geometry.values])
+    near_t = _near(ctx.targets, area, reach + 10.0)
     if ir_grid is not None:
         from geo_risk.analyse import grid_box
 
@@ -527,7 +635,7 @@ def run_project(ctx: SiteContext, req: SiteRequest, settings: SitingSettings = D
     # domino: the project and the enterprises around it
     t2 = time.perf_counter()
     links = clusters = None
-    neigh_units = _near(ctx.units, req.site, 2_000.0)
+    neigh_units = _near(ctx.units, area, 2_000.0)
     live = ctx.enterprises.index[ctx.enterprises["status"].isin(["operating", "suspended", "planned"])]
     neigh_units = neigh_units[neigh_units["enterprise_id"].isin(live) & (neigh_units["enterprise_id"] != req.replaces)]
     if len(neigh_units):
@@ -545,14 +653,19 @@ def run_project(ctx: SiteContext, req: SiteRequest, settings: SitingSettings = D
         clusters = pd.DataFrame(cl.clusters.drop(columns="geometry")) if len(cl.clusters) else None
     timings["domino_s"] = time.perf_counter() - t2
     parks = list(ctx.parks)
-    notes = list(ctx.notes) + [f"GB/T 37243 method: {method} — {extras['method_reason']}",
+    notes = list(ctx.notes) + [f"GB/T 37243 method: {method} — {extras['method_reason']}", *unit_notes,
                                f"GB 18218 α from {residents:,.0f} residents within 500 m of the site"]
-    verdict = check_project(project, targets, parks, {uid: assessment}, links, clusters, settings, notes)
+    verdict = check_project(project, targets, parks, assessments, links, clusters, settings, notes)
     timings["total_s"] = time.perf_counter() - t0
     extras["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    extras["gb18218"] = {"s": assessment.s, "is_major_hazard": assessment.is_major_hazard, "alpha": assessment.alpha,
-                         "exposed_residents": round(residents, 1), "r": assessment.r, "grade": assessment.grade}
+    worst = max(assessments.values(), key=lambda a: (a.is_major_hazard, a.r or 0.0, a.s))
+    extras["gb18218"] = _grading(worst, residents)
     return verdict, extras
+
+
+def _grading(a: Any, residents: float) -> dict[str, Any]:
+    return {"s": a.s, "is_major_hazard": a.is_major_hazard, "alpha": a.alpha, "exposed_residents": round(residents, 1),
+            "r": a.r, "grade": a.grade}
 
 
 def _people(ctx: SiteContext, crs: str, cell_m: float) -> tuple[Any, Any, Any]:

@@ -50,6 +50,10 @@ class SitingRequest(BaseModel):
                                                    description="planned inventory rows (chemical, max_quantity_t "
                                                                "in t, state, temperature_c, pressure_mpa, …)")
     declared_distances_m: dict[str, float] | None = Field(default=None, description="class → declared distance (m)")
+    units: list[dict[str, Any]] | None = Field(default=None, max_length=50,
+                                               description="a project of several units: each with unit_type, "
+                                                           "inventory, unit, declared_distances_m and its own site "
+                                                           "(else the project's); instead of unit_type/inventory")
     replaces: str | None = Field(default=None, max_length=100,
                                  description="a stored enterprise the project stands in for (left out of its "
                                              "neighbours)")
@@ -69,7 +73,7 @@ async def siting_check(
 
     payload = body.model_dump(exclude_none=True)
     data_dir = request.app.state.settings.data_dir
-    if payload.get("inventory") is None and payload.get("unit_type") is None:
+    if all(payload.get(k) is None for k in ("inventory", "unit_type", "units")):
         return await run_in_threadpool(check_site, url, payload, tier=principal.tier, data_dir=data_dir)
 
     def held() -> dict[str, Any]:  # a project runs its own QRA: a heavy-work slot of the caller's tier

@@ -212,3 +212,59 @@ def test_cli_site_check(qra_city: str, monkeypatch: pytest.MonkeyPatch, tmp_path
         assert bad.exit_code == 1 and "population" in bad.output
     finally:
         get_settings.cache_clear()
+
+
+def _stored_project(url: str, enterprise: str) -> dict:
+    """A project request standing in for a stored enterprise: its boundary, each unit with its footprint,
+    fields, declared distances and inventory, as the store holds them."""
+    from geo_risk.store.read import read_layer, read_table
+
+    ent = read_layer(url, "enterprises", (), ids=[enterprise])
+    fields = ("unit_type", "equipment", "containment", "fire_class", "special_process", "operating_temperature_c",
+              "operating_pressure_mpa", "safety_distance_m", *(f"safety_distance_{c}_m" for c in (
+                  "high_sensitive", "important", "general_1", "general_2", "general_3")))
+    units = read_layer(url, "hazard_units", ("enterprise_id", *fields))
+    units = units[units["enterprise_id"] == enterprise]
+    inv = read_table(url, "inventory", ("unit_id", "chemical", "cas", "table1_seq", "hazard_categories",
+                                        "max_quantity_t", "state", "temperature_c", "pressure_mpa", "vessel_count",
+                                        "vessel_capacity_t"), index=False)
+    out = []
+    for uid, u in units.iterrows():
+        rows = [{k: (None if v is None or v != v else v) for k, v in r.items() if k != "unit_id"}
+                for r in inv[inv["unit_id"] == uid].drop(columns=["id"], errors="ignore").to_dict("records")]
+        unit = {k: u[k] for k in ("equipment", "containment", "fire_class", "special_process",
+                                  "operating_temperature_c", "operating_pressure_mpa")
+                if u[k] is not None and u[k] == u[k]}
+        declared = {}
+        for c in ("high_sensitive", "important", "general_1", "general_2", "general_3"):
+            v = u[f"safety_distance_{c}_m"]
+            v = u["safety_distance_m"] if v is None or v != v else v
+            if v is not None and v == v:
+                declared[c] = float(v)
+        out.append({"site": u.geometry.wkt, "unit_type": u["unit_type"], "unit": unit, "inventory": rows,
+                    **({"declared_distances_m": declared} if declared else {})})
+    return {"site": ent.geometry.iloc[0].wkt, "units": out, "name": enterprise, "replaces": enterprise}
+
+
+def test_the_plant_near_the_school_is_the_school_near_the_plant(qra_city: str, city_client: TestClient) -> None:
+    """On the store: a school proposed at PT-0001 beside the operating pesticide plant ENT-0005, and ENT-0005
+    proposed at its site (its four units, same inventory) with PT-0001 existing, fire the same pair rules
+    with the same evidence: R4 on IR computed once by the stored run and once by the project's own QRA,
+    R3 on the 新建-column QRA distance read off the stored grid and computed by the project's QRA."""
+    lon, lat = _point(qra_city, "PT-0001")
+    d2 = city_client.post(_URL, json=_school(lon, lat), headers=_ANALYST).json()
+    d1 = city_client.post(_URL, json=_stored_project(qra_city, "ENT-0005"), headers=_ANALYST).json()
+    assert d1.get("method") == "qra" and len(d1["units"]) == 4, d1
+    for rule in ("R4-ir", "R3-distance"):
+        a = [r for r in d2["reasons"] if r["rule"] == rule and r["evidence"]["enterprise_id"] == "ENT-0005"]
+        b = [r for r in d1["reasons"] if r["rule"] == rule and r["evidence"]["target_id"] == "PT-0001"]
+        assert len(a) == len(b) == 1, (rule, a, b)
+        ea, eb = a[0]["evidence"], b[0]["evidence"]
+        assert a[0]["kind"] == b[0]["kind"] == "veto"
+        assert ea["target_class"] == eb["target_class"] == "high_sensitive"
+        if rule == "R4-ir":
+            assert ea["ir_per_year"] == pytest.approx(eb["ir_per_year"], rel=1e-6)  # the COG holds float32
+            assert ea["criterion_per_year"] == eb["criterion_per_year"] == 3e-7
+        else:
+            assert ea["distance_m"] == pytest.approx(eb["distance_m"], abs=0.2)
+            assert ea["required_distance_m"] == pytest.approx(eb["required_distance_m"], abs=0.2)
