@@ -632,6 +632,7 @@ def relocation_plan(
 @app.command("simulate-sensors")
 def simulate_sensors(
     sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensors CSV/JSON (SensorSpec fields; "
+                                                 "or a GeoPackage's sensors layer, e.g. sample_geo/jilin_city.gpkg; "
                                                  "capacity_m3, density_t_m3, design_max_t for overfill); "
                                                  "default: a built-in small plant")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Readings file: .csv or .jsonl")] = None,
