@@ -287,6 +287,7 @@ class SiteContext:
     notes: list[str]
     places: dict = field(default_factory=dict)
     required_new: dict = field(default_factory=dict)  # enterprise id → its units' 新建-column required distances
+    places_lock: Any = field(default_factory=threading.Lock)  # one build of the populated places at a time
 
 
 _CACHE: dict[tuple, SiteContext] = {}
@@ -376,8 +377,13 @@ def _new_column_required(required: pd.DataFrame, distances: pd.DataFrame, units:
     return out
 
 
-def load_context(url: str, *, data_dir: Path | None = None) -> SiteContext:
-    """The store's state for the siting check, cached per inputs version and risk-run basis."""
+def load_context(url: str, *, data_dir: Path | None = None, warm: bool = False) -> SiteContext:
+    """The store's state for the siting check, cached per inputs version and risk-run basis.
+
+    ``warm``: when the state is read afresh, build the populated places of a project's QRA (25 m
+    cells, the UTM zone of the store's centre) in a background thread, so the first project check
+    does not pay for them (several seconds on the sample city). The API asks for it; the CLI, which
+    answers one request, does not."""
     from geo_risk.analyse import conflict_distances, grid_box
     from geo_risk.standards.gb36894 import classify_targets
     from geo_risk.store import conflicts as cstore
@@ -444,6 +450,12 @@ def load_context(url: str, *, data_dir: Path | None = None) -> SiteContext:
         for k in [k for k in _CACHE if k[0] == url]:
             del _CACHE[k]
         _CACHE[key] = ctx
+    if warm and ctx.extent is not None:
+        from geo_risk.risk.run import utm_crs_for
+
+        x0, y0, x1, y1 = ctx.extent
+        crs = utm_crs_for((x0 + x1) / 2, (y0 + y1) / 2)
+        threading.Thread(target=_people, args=(ctx, crs, 25.0), name="siting-warm-up", daemon=True).start()
     return ctx
 
 
@@ -674,14 +686,13 @@ def _people(ctx: SiteContext, crs: str, cell_m: float) -> tuple[Any, Any, Any]:
     from geo_risk.risk.population import presence_places
 
     key = (crs, float(cell_m))
-    with _LOCK:
+    with ctx.places_lock:  # a second caller (the warm-up thread and a request) waits for the first build
         hit = ctx.places.get(key)
-    if hit is None:
-        t = ctx.targets
-        res_p = t[t["layer"] == "residential_areas"][["population", "geometry"]].to_crs(crs)
-        tg_p = t[t["layer"] != "residential_areas"][["population", "kind", "geometry"]].to_crs(crs)
-        hit = (res_p, tg_p, (*presence_places(res_p, tg_p, cell_m), float(cell_m)))
-        with _LOCK:
+        if hit is None:
+            t = ctx.targets
+            res_p = t[t["layer"] == "residential_areas"][["population", "geometry"]].to_crs(crs)
+            tg_p = t[t["layer"] != "residential_areas"][["population", "kind", "geometry"]].to_crs(crs)
+            hit = (res_p, tg_p, (*presence_places(res_p, tg_p, cell_m), float(cell_m)))
             ctx.places[key] = hit
     return hit
 
@@ -729,13 +740,14 @@ def _contours_geojson(result: Any) -> dict[str, Any]:
 
 
 def check_site(url: str, body: dict[str, Any], *, tier: str = "restricted", data_dir: Path | None = None,
-               settings: SitingSettings = DEFAULT_SETTINGS, cell_m: float = 25.0) -> dict[str, Any]:
+               settings: SitingSettings = DEFAULT_SETTINGS, cell_m: float = 25.0, warm: bool = False
+               ) -> dict[str, Any]:
     """Parse, check and answer one request as a JSON-ready dict for ``tier`` (``public`` or
     ``restricted``): the verdict, reasons, checks, rulebook, settings, notes, the site (GeoJSON) and,
     for a project, its method, distances, GB 18218 result, contours and timings."""
     t0 = time.perf_counter()
     req = parse_request(body)
-    ctx = load_context(url, data_dir=data_dir)
+    ctx = load_context(url, data_dir=data_dir, warm=warm)
     if req.what == "development":
         verdict = run_development(ctx, req, settings)
         extras: dict[str, Any] = {}

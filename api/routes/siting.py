@@ -74,10 +74,10 @@ async def siting_check(
     payload = body.model_dump(exclude_none=True)
     data_dir = request.app.state.settings.data_dir
     if all(payload.get(k) is None for k in ("inventory", "unit_type", "units")):
-        return await run_in_threadpool(check_site, url, payload, tier=principal.tier, data_dir=data_dir)
+        return await run_in_threadpool(check_site, url, payload, tier=principal.tier, data_dir=data_dir, warm=True)
 
     def held() -> dict[str, Any]:  # a project runs its own QRA: a heavy-work slot of the caller's tier
         with request.app.state.heavy.slot(principal.tier, "siting check of a hazardous project"):
-            return check_site(url, payload, tier=principal.tier, data_dir=data_dir)
+            return check_site(url, payload, tier=principal.tier, data_dir=data_dir, warm=True)
 
     return await run_in_threadpool(held)
