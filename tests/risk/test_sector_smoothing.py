@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from risk.test_grid import disc_event, lethality_by_hand, plume_conc_mg_m3, toxic_event
 from scipy.integrate import quad
 from scipy.optimize import brentq
 from scipy.special import ndtr
@@ -52,8 +53,6 @@ from geo_risk.risk.lethality import (
 from geo_risk.risk.parameters import ToxicProbitTable, toxic_probit_constants
 from geo_risk.risk.population import PopulationModel, presence_places
 from geo_risk.risk.weather import Weather
-
-from risk.test_grid import disc_event, lethality_by_hand, plume_conc_mg_m3, toxic_event
 
 D5 = Weather("D", 5.0)
 
@@ -109,7 +108,6 @@ def test_a_lethal_strip_by_hand() -> None:
     r = 400.0
     b = math.radians(191.25)
     pts = [(0.0, -r), (r * math.sin(b), r * math.cos(b))]
-    x, y = np.array([q[0] for q in pts]), np.array([q[1] for q in pts])
     half = math.asin(10.0 / r)
     expected = [1e-4 * 0.6 * 2 * half / width, 1e-4 * 1.0 * half / width]
     grid = Grid(-500.0, -500.0, 2.5, 401, 401)
