@@ -10,15 +10,18 @@ slot of the caller's tier.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.access import Principal, current_principal
 from api.deps import get_database_url
-from api.openapi import errors
+from api.openapi import HTML, JSON, errors, ok
+
+PDF = "application/pdf"
 
 router = APIRouter(prefix="/api/v1/siting-check", tags=["siting check (选址论证)"])
 
@@ -60,24 +63,53 @@ class SitingRequest(BaseModel):
 
 
 @router.post("", summary="Siting check: verdict (不予通过 / 有条件通过 / 通过), reasons with rules and evidence",
-             responses=errors(422, 429, _422="A field is missing or unusable — named in the answer: a "
-                                        "self-intersecting site, a site far outside the store's area, an unknown "
-                                        "kind or chemical, a population ≤ 0, an empty inventory, an unknown CRS"))
+             response_class=Response,
+             responses={**ok(JSON, HTML, PDF, description="The verdict as JSON (format=json), or the report a planner "
+                                                         "can file with its tables and map (format=html or pdf)"),
+                        **errors(422, 429, _422="A field is missing or unusable — named in the answer: a "
+                                                "self-intersecting site, a site far outside the store's area, an "
+                                                "unknown kind or chemical, a population ≤ 0, an empty inventory, an "
+                                                "unknown CRS")})
 async def siting_check(
     body: SitingRequest,
     request: Request,
+    format: Literal["json", "html", "pdf"] = Query("json", description="json (the result), html or pdf (the "
+                                                                       "report with its tables and map)"),
     principal: Principal = Depends(current_principal),
     url: str = Depends(get_database_url),
-) -> dict[str, Any]:
+) -> Response:
     from geo_risk.siting_check import check_site
 
     payload = body.model_dump(exclude_none=True)
     data_dir = request.app.state.settings.data_dir
-    if all(payload.get(k) is None for k in ("inventory", "unit_type", "units")):
-        return await run_in_threadpool(check_site, url, payload, tier=principal.tier, data_dir=data_dir, warm=True)
+    project = any(payload.get(k) is not None for k in ("inventory", "unit_type", "units"))
 
-    def held() -> dict[str, Any]:  # a project runs its own QRA: a heavy-work slot of the caller's tier
-        with request.app.state.heavy.slot(principal.tier, "siting check of a hazardous project"):
-            return check_site(url, payload, tier=principal.tier, data_dir=data_dir, warm=True)
+    def answer() -> Response:
+        result = check_site(url, payload, tier=principal.tier, data_dir=data_dir, warm=True)
+        if format == "json":
+            return JSONResponse(result)
+        return _report(url, result, format, data_dir)
+
+    if not project and format == "json":
+        return await run_in_threadpool(answer)
+
+    def held() -> Response:  # a project runs its own QRA, a report draws a map: a heavy-work slot of the tier
+        with request.app.state.heavy.slot(principal.tier, "siting check of a hazardous project or its report"):
+            return answer()
 
     return await run_in_threadpool(held)
+
+
+def _report(url: str, result: dict[str, Any], fmt: str, data_dir: Any) -> Response:
+    import tempfile
+    from pathlib import Path
+
+    from geo_risk.siting_check import map_layers
+    from geo_risk.siting_report import write_report
+
+    with tempfile.TemporaryDirectory(prefix="siting_") as tmp:
+        path = write_report(result, Path(tmp) / f"siting-check.{fmt}", map_layers(url, result, data_dir=data_dir))
+        content = path.read_bytes()
+    media = HTML + "; charset=utf-8" if fmt == "html" else PDF
+    return Response(content, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="siting-check.{fmt}"'})

@@ -268,3 +268,32 @@ def test_the_plant_near_the_school_is_the_school_near_the_plant(qra_city: str, c
         else:
             assert ea["distance_m"] == pytest.approx(eb["distance_m"], abs=0.2)
             assert ea["required_distance_m"] == pytest.approx(eb["required_distance_m"], abs=0.2)
+
+
+def test_the_report_as_html_and_pdf_for_a_viewer(qra_city: str, city_client: TestClient) -> None:
+    lon, lat = _point(qra_city, "PT-0001")
+    page = city_client.post(_URL, params={"format": "html"}, json=_school(lon, lat), headers=_VIEWER)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert "不予通过" in text and "data:image/png;base64," in text
+    analyst = city_client.post(_URL, json=_school(lon, lat), headers=_ANALYST).json()
+    hidden = next(r for r in analyst["reasons"] if r["rule"] == "R3-distance")["evidence"]["required_distance_m"]
+    assert f"{hidden:,.0f} m" not in text  # an existing plant's required distance stays out of a viewer's report
+    pdf = city_client.post(_URL, params={"format": "pdf"}, json=_school(lon, lat), headers=_ANALYST)
+    if _has_cjk_font():
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content[:5] == b"%PDF-"
+    else:  # the Docker image has no CJK font: a clear 4xx naming the package, never a 500
+        assert pdf.status_code == 422 and "fonts-noto-cjk" in pdf.text
+    bad = city_client.post(_URL, params={"format": "docx"}, json=_school(lon, lat))
+    assert bad.status_code == 422 and "format" in bad.text
+
+
+def _has_cjk_font() -> bool:
+    from matplotlib import font_manager
+
+    try:
+        font_manager.findfont("Noto Sans CJK SC", fallback_to_default=False)
+    except ValueError:
+        return False
+    return True
