@@ -138,6 +138,17 @@ def test_env_and_cli_settings_reach_the_stored_run_and_move_the_result(
 
     with rasterio.open(rays["grid_path"]) as tif:  # the grid's metadata lists the settings too
         assert "sector_smoothing=rays [CHOICE]" in tif.tags()["settings"]
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from geo_risk.settings import Settings
+
+    with TestClient(create_app(Settings(database_url=cli_env), database_url=cli_env)) as client:
+        doc = client.get("/api/v1/risk/enterprise/E-CL/contours").json()  # the contours say it too
+        assert doc["settings"]["sector_smoothing"] == {**doc["settings"]["sector_smoothing"], "value": "rays",
+                                                       "tag": "CHOICE", "set_by": "setting"}
+        assert doc["settings"]["day_fraction"]["value"] == 0.25
+        assert client.get("/api/v1/risk/enterprise/E-CL/fn-curve.png").status_code == 200
 
 
 def test_bad_cli_values_name_the_option(cli_env: str) -> None:
