@@ -25,6 +25,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.version_watch.stop()  # the LISTEN thread of the tile cache
+        ingestor = getattr(app.state, "ingestor", None)  # the readings route's connection (issue 15)
+        if ingestor is not None:
+            ingestor.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -49,6 +52,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     from api.routes import zoning as zoning_routes  # four-colour zoning and the heatmap COG (issue 12)
 
     app.include_router(zoning_routes.router)
+    from api.routes import monitoring as monitoring_routes  # sensor readings in batches (issue 15)
+
+    app.include_router(monitoring_routes.router)
     from api.routes import relocation as relocation_routes  # the relocation plan (issue 14)
 
     app.include_router(relocation_routes.router)

@@ -847,8 +847,32 @@ def _serve(url: str) -> None:
         console.print(f"port {port} is in use (GEO_RISK_PORT): serving on {free} instead")
         port = free
     application = create_app(settings, database_url=url)
+    monitoring = None
+    if settings.monitoring_enabled:  # the broker and the MQTT readings ingest beside the API (issue 15)
+        from geo_risk.monitoring.service import start_monitoring
+
+        monitoring = start_monitoring(settings, url, echo=console.print)
     console.print(f"geo_risk is serving: web map http://{settings.host}:{port}/map , API docs /docs")
-    uvicorn.run(application, host=settings.host, port=port, log_level="warning")
+    try:
+        uvicorn.run(application, host=settings.host, port=port, log_level="warning")
+    finally:
+        if monitoring is not None:
+            monitoring.stop()
+
+
+@app.command()
+def ingest() -> None:
+    """Run the MQTT readings ingest (issue 15) until interrupted: the project's broker (mosquitto, loopback,
+    GEO_RISK_MQTT_* credentials) is started if needed; readings are acknowledged only once stored."""
+    from geo_risk.monitoring.service import run_ingest
+    from geo_risk.store.db import migrate
+
+    try:
+        url = _url()
+        migrate(url)
+        run_ingest(get_settings(), url, echo=lambda s: console.print(s, highlight=False, markup=False))
+    except GeoRiskError as exc:
+        _fail(exc)
 
 
 @app.command()

@@ -198,6 +198,7 @@ class MqttIngest:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._cond = threading.Condition()
         self._buffer: list[_Message] = []
         self._first_at: float | None = None
@@ -216,7 +217,12 @@ class MqttIngest:
         with self._cond:
             self._generation += 1
         client.subscribe(self.topic, qos=1)
-        self._connected.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:  # noqa: ANN001
+        if any(rc.is_failure for rc in reason_codes):
+            log.warning("MQTT subscription to %s refused: %s", self.topic, reason_codes)
+            return
+        self._connected.set()  # ready: the broker delivers what is published from now on (and the session's backlog)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # noqa: ANN001
         self._connected.clear()
@@ -275,7 +281,7 @@ class MqttIngest:
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self, wait_s: float = 10.0) -> MqttIngest:
-        """Connect (in the background, reconnecting on loss) and start committing; wait for the first connection."""
+        """Connect (in the background, reconnecting on loss) and start committing; wait until subscribed."""
         self._client.connect_async(self.host, self.port, keepalive=30)
         self._client.loop_start()
         self._flusher = threading.Thread(target=self._run, name="geo_risk-mqtt-ingest", daemon=True)
