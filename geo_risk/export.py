@@ -19,7 +19,12 @@ longitude/latitude in degrees; text in UTF-8 everywhere):
     applies a same-named ``.qml`` when the file opens). Field names are at most 10 characters:
     the interchange aliases of ``geo_risk.io.schema`` plus :data:`EXPORT_SHAPEFILE_ALIASES` for
     the registry fields that are not interchange fields; QGIS shows the full names as aliases.
-    Text values longer than a DBF field's 254 bytes are cut at a character boundary (logged).
+    A DBF text field holds 254 bytes (84 Chinese characters): nothing is lost silently. A longer
+    value is cut at a character boundary and ends in "…" in the DBF, and its full text goes to a
+    CSV beside the Shapefile, ``<name>.long_text.csv`` (UTF-8 with a byte-order mark; columns
+    ``fid`` — the feature's number in the Shapefile, from 0 —, ``id`` — the layer's id —,
+    ``field`` — the Shapefile field name —, ``field_name`` — the full name — and ``text``), listed
+    with the written files and logged. A GeoPackage keeps every text whole.
 ``geojson``
     RFC 7946 GeoJSON (``RFC7946=YES``: lon/lat WGS 84, counter-clockwise exterior rings).
 ``kml``
@@ -61,6 +66,7 @@ formats that work.
 
 from __future__ import annotations
 
+import csv
 import logging
 import shutil
 import sqlite3
@@ -230,25 +236,33 @@ def _arrow_schema(layer: LayerDef, kinds: dict[str, str], names: dict[str, str],
 
 
 def _batches(url: str, source: str, layer: LayerDef, kinds: dict[str, str], schema: Any, *,
-             only_types: tuple[str, ...] | None, multi: bool, names: dict[str, str], cut_dbf: bool) -> Any:
-    """A RecordBatchReader over the rows of one written part, batch by batch from the store."""
+             only_types: tuple[str, ...] | None, multi: bool, names: dict[str, str],
+             long_text: _LongText | None = None) -> Any:
+    """A RecordBatchReader over the rows of one written part, batch by batch from the store; with
+    ``long_text`` (a Shapefile), texts too long for a DBF field are cut and kept whole there."""
     import pyarrow as pa
 
     from geo_risk.store.read import iter_layer_wkb
 
-    def column(values: list, field: Any) -> Any:
+    def column(values: list, field: Any, registry_name: str, fids: range, ids: list | None) -> Any:
         if pa.types.is_int32(field.type):  # KML: booleans as 1/0 and integers as 32-bit
             return pa.array([None if v is None else int(v) for v in values], type=pa.int64()).cast(field.type)
-        if cut_dbf and pa.types.is_string(field.type):
-            values = _cut_dbf_values(values, field.name, layer.id)
+        if long_text is not None and pa.types.is_string(field.type):
+            values = _cut_dbf_values(values, field.name, layer.id, keep=lambda k, v: long_text.add(
+                fids[k], None if ids is None else ids[k], field.name, registry_name, v))
         return pa.array(values, type=field.type)
 
     def gen() -> Any:
+        fid = 0
         for batch in iter_layer_wkb(url, source, layer.fields, kinds, only_types=only_types, multi=multi,
                                     batch_rows=BATCH_ROWS):
+            n = len(batch["wkb"])
+            fids, ids = range(fid, fid + n), batch.get("id")
+            fid += n
             values = [batch[f] for f in layer.fields] + [batch["wkb"]]
-            yield pa.RecordBatch.from_arrays([column(v, f) for v, f in zip(values, schema, strict=True)],
-                                             schema=schema)
+            yield pa.RecordBatch.from_arrays(
+                [column(v, f, name, fids, ids) for v, f, name in zip(values, schema, [*layer.fields, "wkb"],
+                                                                       strict=True)], schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, gen())
 
@@ -296,17 +310,52 @@ def _ogr_type(kind: str, counts: dict[str, int]) -> tuple[str, bool]:
     return _OGR_TYPE[kind], kind in ("line", "polygon")
 
 
-def _cut_dbf_values(values: list, name: str, layer_id: str) -> list:
-    """Text values over :data:`DBF_TEXT_BYTES` UTF-8 bytes cut at a character boundary (logged)."""
+#: What a cut DBF value ends in, so a reader of the Shapefile sees it is not whole.
+CUT_MARK = "…"
+
+
+def _cut_dbf_values(values: list, name: str, layer_id: str, keep: Any = None) -> list:
+    """Text values over :data:`DBF_TEXT_BYTES` UTF-8 bytes cut at a character boundary and ended by
+    :data:`CUT_MARK` (within the bytes); ``keep(k, full_text)`` is called for each value ``k`` cut (logged)."""
     out, cut = [], 0
-    for v in values:
+    room = DBF_TEXT_BYTES - len(CUT_MARK.encode("utf-8"))
+    for k, v in enumerate(values):
         if isinstance(v, str) and len(raw := v.encode("utf-8")) > DBF_TEXT_BYTES:
-            v = raw[:DBF_TEXT_BYTES].decode("utf-8", errors="ignore")
+            if keep is not None:
+                keep(k, v)
+            v = raw[:room].decode("utf-8", errors="ignore") + CUT_MARK
             cut += 1
         out.append(v)
     if cut:
-        log.warning("%s: %d value(s) of %s cut to %d bytes for the Shapefile", layer_id, cut, name, DBF_TEXT_BYTES)
+        log.warning("%s: %d value(s) of %s longer than the %d bytes of a DBF field: cut in the Shapefile%s",
+                    layer_id, cut, name, DBF_TEXT_BYTES, ", whole in its .long_text.csv" if keep else "")
     return out
+
+
+class _LongText:
+    """The full texts of the values a Shapefile's DBF cuts, written to ``<name>.long_text.csv`` beside it
+    (opened at the first such value: no file when every text fits)."""
+
+    COLUMNS = ("fid", "id", "field", "field_name", "text")
+
+    def __init__(self, shp: Path) -> None:
+        self.path = shp.with_name(shp.stem + ".long_text.csv")
+        self._file: Any = None
+        self._writer: Any = None
+        self.rows = 0
+
+    def add(self, fid: int, feature_id: Any, field: str, field_name: str, text: str) -> None:
+        if self._writer is None:
+            self._file = self.path.open("w", encoding="utf-8-sig", newline="")
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(self.COLUMNS)
+        self._writer.writerow((fid, "" if feature_id is None else feature_id, field, field_name, text))
+        self.rows += 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = self._writer = None
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -417,11 +466,12 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path, include_history: 
     side: list[Path] = []
     title = f"{layer.title_zh} {layer.title_en}"
 
-    def write(path: Path, name: str, kind: str, only: tuple | None, promote: bool = True, **options: Any) -> None:
+    def write(path: Path, name: str, kind: str, only: tuple | None, promote: bool = True,
+              long_text: _LongText | None = None, **options: Any) -> None:
         geometry_type, multi = _ogr_type(kind, counts)
         multi = multi and promote
         reader = _batches(url, source, layer, kinds, schema, only_types=only, multi=multi, names=names,
-                          cut_dbf=spec.key == "shp")
+                          long_text=long_text)
         pyogrio.write_arrow(reader, path, layer=name, driver=spec.driver, geometry_name="wkb",
                             geometry_type=geometry_type, crs=CRS, **options)
 
@@ -438,15 +488,19 @@ def export_layer(url: str, layer_id: str, fmt: str, out: Path, include_history: 
     elif spec.key == "shp":
         # Every file an export of this name can write, so no part of an earlier export is left over.
         stems = [base] + ([base + s for s in _PART_SUFFIX.values()] if layer.geometry == "mixed" else [])
-        _remove([target.with_name(stem + s) for stem in stems for s in _SHP_SIDE_FILES])
+        _remove([target.with_name(stem + s) for stem in stems for s in (*_SHP_SIDE_FILES, ".long_text.csv")])
         for name, kind, only in parts:
             path = target.with_name(name + ".shp")
-            write(path, name, kind, only, encoding="UTF-8")  # writes the .cpg; GDAL then writes the DBF as UTF-8
+            long_text = _LongText(path)
+            try:  # encoding: writes the .cpg; GDAL then writes the DBF as UTF-8
+                write(path, name, kind, only, long_text=long_text, encoding="UTF-8")
+            finally:
+                long_text.close()
             path.with_suffix(".qml").write_text(qml(layer, kind, names), encoding="utf-8")
             path.with_suffix(".sld").write_text(sld(layer, kind, names, layer_name=name), encoding="utf-8")
             written.append(path)
             side += [p for s in (".shx", ".dbf", ".cpg", ".prj", ".qml", ".sld")
-                     if (p := path.with_suffix(s)).exists()]
+                     if (p := path.with_suffix(s)).exists()] + ([long_text.path] if long_text.rows else [])
 
     else:
         (name, kind, only), = parts

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
+import pandas as pd
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
@@ -39,7 +40,7 @@ from geo_risk.settings import Settings
 from geo_risk.store.db import get_engine
 from layers.palette import HAZARD_GRADE_COLOURS
 from layers.qgis_styles import OTHER_LABEL
-from layers.registry import REGISTRY, LayerDef
+from layers.registry import REGISTRY, LayerDef, get_layer
 
 #: Every layer the sample city fills; risk contours exist only after a risk run (their export is
 #: checked in tests/risk/test_run.py).
@@ -396,12 +397,50 @@ def test_archives_for_http(city: str) -> None:
         assert (media_type, filename) == (media, f"chemical_parks{EXPORT_FORMATS[fmt].suffix}")
 
 
-def test_long_text_is_cut_for_dbf_at_a_character_boundary() -> None:
-    from geo_risk.export import DBF_TEXT_BYTES, _cut_dbf_values
+def test_long_text_is_cut_for_dbf_at_a_character_boundary_and_marked() -> None:
+    from geo_risk.export import CUT_MARK, DBF_TEXT_BYTES, _cut_dbf_values
 
-    cut = _cut_dbf_values(["氯" * 100, "short", None, "a" * 300], "main_subst", "hazard_sources")
-    assert cut[0] == "氯" * (DBF_TEXT_BYTES // 3)  # 84 characters, 252 bytes
-    assert cut[1:3] == ["short", None] and cut[3] == "a" * DBF_TEXT_BYTES
+    kept: list[tuple[int, str]] = []
+    cut = _cut_dbf_values(["氯" * 100, "short", None, "a" * 300, "b" * 254], "main_subst", "hazard_sources",
+                          keep=lambda k, v: kept.append((k, v)))
+    assert DBF_TEXT_BYTES == 254 and CUT_MARK == "…"  # 3 bytes in UTF-8
+    assert cut[0] == "氯" * 83 + "…"  # 249 + 3 bytes: an 84th character would not fit with the mark
+    assert cut[1:3] == ["short", None] and cut[3] == "a" * 251 + "…" and cut[4] == "b" * 254
+    assert all(len(v.encode("utf-8")) <= 254 for v in cut if v)
+    assert kept == [(0, "氯" * 100), (3, "a" * 300)]
+
+
+def test_shapefile_keeps_texts_too_long_for_dbf_whole_beside_it(city: str, exported) -> None:
+    """The clusters' member lists (a park's fifty plant names) and reasons exceed a DBF field: each is cut and
+    marked in the Shapefile and whole in <name>.long_text.csv, by feature number and id; shorter ones are whole."""
+    import csv
+
+    layer = get_layer("clusters")
+    names = shapefile_field_names(layer)
+    paths = exported("clusters", "shp")
+    (shp,) = [p for p in paths if p.suffix == ".shp"]
+    side = shp.with_name(shp.stem + ".long_text.csv")
+    assert side in paths
+    with side.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["fid", "id", "field", "field_name", "text"]
+    dbf = pyogrio.read_dataframe(shp, read_geometry=False, fid_as_index=True)
+    texts = [f for f in layer.fields if f != "id" and pd.api.types.is_string_dtype(dbf[names[f]])]
+    with get_engine(city).connect() as conn:
+        stored = pd.read_sql(text(f"SELECT id, {', '.join(texts)} FROM {layer.table}"), conn).set_index("id")
+    long = {(i, f) for f in texts for i, v in stored[f].items() if isinstance(v, str) and len(v.encode()) > 254}
+    assert any(f == "member_names" for _, f in long)
+    assert {(r["id"], r["field_name"]) for r in rows} == long  # every long value, and no other
+    for r in rows:
+        fid, field = int(r["fid"]), names[r["field_name"]]
+        assert r["field"] == field and dbf.loc[fid, "id"] == r["id"]
+        assert r["text"] == stored.loc[r["id"], r["field_name"]]  # whole, as stored
+        cut = dbf.loc[fid, field]
+        assert cut.endswith("…") and r["text"].startswith(cut[:-1]) and len(cut.encode()) <= 254
+    for f in texts:  # the others: whole in the DBF
+        short = [i for i, v in stored[f].items() if isinstance(v, str) and v and (i, f) not in long]  # DBF: "" is NULL
+        got = dbf.set_index("id").loc[short, names[f]]
+        assert got.tolist() == stored.loc[short, f].tolist(), f
 
 
 def test_a_mixed_layer_needs_the_geometry_type_of_its_style() -> None:
