@@ -142,12 +142,15 @@ def test_the_planned_epoxide_plant_in_its_park_is_conditional(qra_city: str, cit
     assert "R1-gb18218" in {x["rule"] for x in body["reasons"]}
 
 
-def test_gcj02_input_is_converted(qra_city: str, city_client: TestClient) -> None:
+@pytest.mark.parametrize("system", ["gcj02", "bd09"])
+def test_web_map_input_is_converted(qra_city: str, city_client: TestClient, system: str) -> None:
+    from geo_risk.io.chinese_crs import wgs84_to_bd09
+
     lon, lat = _point(qra_city, "PT-0001")
-    glon, glat = wgs84_to_gcj02(lon, lat)
+    glon, glat = (wgs84_to_gcj02 if system == "gcj02" else wgs84_to_bd09)(lon, lat)
     assert abs(glon - lon) + abs(glat - lat) > 1e-3  # hundreds of metres apart as given
     a = city_client.post(_URL, json=_school(lon, lat), headers=_ANALYST).json()
-    b = city_client.post(_URL, json=_school(glon, glat, crs="gcj02"), headers=_ANALYST).json()
+    b = city_client.post(_URL, json=_school(glon, glat, crs=system), headers=_ANALYST).json()
     assert b["site"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
     da = next(x for x in a["reasons"] if x["rule"] == "R7-control-line")["evidence"]["distance_to_park_m"]
     db = next(x for x in b["reasons"] if x["rule"] == "R7-control-line")["evidence"]["distance_to_park_m"]
