@@ -96,7 +96,8 @@ RULES: tuple[Rule, ...] = (
     Rule("R2-park", "危险化学品生产项目位于认定化工园区外",
          "hazardous-chemical production project outside a recognised park",
          "工信部联原〔2021〕220号 (recognised parks); 国办发〔2017〕77号 and provincial rules: producers belong in "
-         "parks", "veto", "CHOICE: park rules are mandatory checks (docs/standards/siting-rulebook.md §2)", "C1", "project",
+         "parks", "veto", "CHOICE: park rules are mandatory checks (docs/standards/siting-rulebook.md §2)", "C1",
+         "project",
          "Every park in the store's chemical_parks layer counts as recognised (the layer carries no recognition "
          "flag: CHOICE). Storage-only projects are not caught (the national text names producers)."),
     Rule("R3-distance", "防护目标位于外部安全防护距离内",
@@ -106,11 +107,13 @@ RULES: tuple[Rule, ...] = (
          "Required distance = max(method, design code); the declared distance when no other is known."),
     Rule("R4-ir", "防护目标处个人风险超过基准", "individual risk at the protection target above its criterion",
          "GB 36894-2018 Table 1 (IR ≤ criterion of the target's class)", "veto",
-         "CHOICE: mandatory checks veto (docs/standards/siting-rulebook.md §2)", "C2 (ladder); class mapping UNCONFIRMED", "both",
+         "CHOICE: mandatory checks veto (docs/standards/siting-rulebook.md §2)",
+         "C2 (ladder); class mapping UNCONFIRMED", "both",
          "IR of each enterprise on its own (the regulatory test), the maximum over the target's footprint."),
     Rule("R5-fn", "受影响企业社会风险进入不可接受区",
          "societal risk of an affected enterprise in the unacceptable region",
-         "GB 36894-2018 Figure 1 (F-N lines, C1)", "advisory", "the F-N lines are C1: advisory (docs/standards/gb36894-2018.md §5)",
+         "GB 36894-2018 Figure 1 (F-N lines, C1)", "advisory",
+         "the F-N lines are C1: advisory (docs/standards/gb36894-2018.md §5)",
          "C1", "both",
          "Direction 2 uses an upper bound of the curve with the added people (see fn_bound_with_added_people); "
          "direction 1 the new project's own curve."),
@@ -513,6 +516,13 @@ def fn_bound_with_added_people(n: np.ndarray, f: np.ndarray, people: float, ir_m
     return grid, bound
 
 
+#: What the F-N bound does not cover (said on every R5 of direction 2): the Purple Book's indoor lethality
+#: 0.025 between 0.1 and 0.3 bar (collapsing buildings), the one effect where a person indoors may die
+#: where IR (outdoors) counts no death.
+FN_BOUND_LIMIT = ("bound covers toxic, fire and flash-fire events and explosions ≥ 0.3 bar; not the Purple Book "
+                  "indoor lethality 0.025 at 0.1–0.3 bar, which IR does not count")
+
+
 def societal_reason_added_people(h: HazardSide, t: TargetSide, settings: SitingSettings = DEFAULT_SETTINGS
                                  ) -> tuple[Reason | None, str]:
     """R5 in direction 2: does the added population move ``h``'s F-N curve into the unacceptable
@@ -540,7 +550,7 @@ def societal_reason_added_people(h: HazardSide, t: TargetSide, settings: SitingS
             "method": "stored curve", "ir_at_site_per_year": ir}, ("ir_at_site_per_year",) if hide else ()), ""
     if not over.any():
         return None, (f"passed: upper bound of {h.id}'s curve with {people:,.0f} more people stays out of the "
-                      "unacceptable region")
+                      f"unacceptable region ({FN_BOUND_LIMIT})")
     k = int(np.flatnonzero(over)[0])
     pt = restricted(f"N = {n[k]:,.0f}, F ≤ {fb[k]:.2e}/a ≥ {upper[k]:.2e}/a", "") if hide else \
         f"N = {n[k]:,.0f}, F ≤ {fb[k]:.2e}/a ≥ {upper[k]:.2e}/a"
@@ -549,7 +559,8 @@ def societal_reason_added_people(h: HazardSide, t: TargetSide, settings: SitingS
             f"{pt} (a bound: an exact recompute may clear it)")
     return Reason("R5-fn", settings.kind("R5-fn"), text, {
         "enterprise_id": h.id, "target_id": t.id, "people_added": people, "region_before": before,
-        "method": "upper bound (Markov split, no QRA rerun)", "first_n": float(n[k]), "f_bound_per_year": float(fb[k]),
+        "method": "upper bound (Markov split, no QRA rerun)", "bound_limit": FN_BOUND_LIMIT,
+        "first_n": float(n[k]), "f_bound_per_year": float(fb[k]),
         "upper_line_per_year": float(upper[k]), "ir_at_site_per_year": ir,
     }, ("first_n", "f_bound_per_year", "ir_at_site_per_year") if hide else ()), ""
 
