@@ -10,14 +10,13 @@ recomputes it.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
+from geo_risk.store.bulk import copy_frame, indexes_set_aside
 from geo_risk.store.db import get_engine
 
 __all__ = ["read_inputs", "save_clusters", "current_basis", "latest_run", "clusters_are_current", "list_clusters",
@@ -62,19 +61,8 @@ def read_inputs(url: str, contour_level_per_year: float = 3e-6) -> dict[str, Any
             "contours": contours, "residential": residential, "targets": targets}
 
 
-def _clean(v: Any) -> Any:
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, float | np.floating):
-        return None if math.isnan(v) else float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
-
-
-def _wkb(geoms: gpd.GeoSeries, multi: bool) -> list[bytes]:
+def _geoms(geoms: gpd.GeoSeries, multi: bool) -> list[Any]:
+    """Geometries in EPSG:4326; with ``multi`` made valid and MultiPolygon (the outlines' column type)."""
     import shapely
 
     out = []
@@ -85,16 +73,30 @@ def _wkb(geoms: gpd.GeoSeries, multi: bool) -> list[bytes]:
         elif multi and g.geom_type != "MultiPolygon":
             polys = [p for p in getattr(g, "geoms", []) if p.geom_type in ("Polygon", "MultiPolygon")]
             g = shapely.MultiPolygon([q for p in polys for q in getattr(p, "geoms", [p])])
-        out.append(shapely.to_wkb(g))
+        out.append(g)
     return out
+
+
+def _pg_text_array(values: Any) -> str:
+    """A PostgreSQL text[] literal (``{"a","b"}``) of ``values``, each quoted and escaped, for COPY."""
+    return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+_CLUSTER_COLS = ["members", "member_names", "n_members", "n_links", "kinds", "lead_enterprise_id",
+                 "lead_enterprise_name", "lead_reason", "combined_r", "people", "people_basis", "worst_colour",
+                 "colour_basis", "parks", "cross_park"]
+_LINK_COLS = ["cluster_id", "enterprise_a", "enterprise_b", "kind", "vector", "equipment_class", "value", "value_unit",
+              "threshold", "scenario", "primary_unit", "target_unit", "distance_m", "weight", "rule", "cross_park",
+              "evidence_count", "reason"]
 
 
 def save_clusters(url: str, result: Any, *, inputs_version: int, basis: str, seconds: float, summary: str) -> int:
     """Replace the stored analysis with ``result`` (a :class:`geo_risk.analysis.clusters.ClusterResult`,
-    geometries in a projected CRS); return the run id."""
+    geometries in a projected CRS); return the run id. Written by COPY (:mod:`geo_risk.store.bulk`: a
+    province's links with their indexes and keys set aside) into tables emptied by TRUNCATE."""
     clusters, links = result.clusters, result.links
     with get_engine(url).begin() as conn:
-        conn.execute(text("DELETE FROM cluster_runs"))
+        conn.execute(text("TRUNCATE cluster_links, clusters, cluster_runs"))
         run_id = conn.execute(text(
             "INSERT INTO cluster_runs (inputs_version, basis, settings, notes, summary, seconds) VALUES "
             "(:iv, :basis, CAST(:settings AS jsonb), CAST(:notes AS jsonb), :summary, :seconds) RETURNING id"),
@@ -102,33 +104,23 @@ def save_clusters(url: str, result: Any, *, inputs_version: int, basis: str, sec
                                                                            default=str),
              "notes": json.dumps(result.notes, ensure_ascii=False), "summary": summary, "seconds": seconds},
         ).scalar_one()
-        if len(clusters):
-            rows = []
-            for rec, wkb in zip(clusters.drop(columns="geometry").to_dict("records"), _wkb(clusters.geometry, True),
-                                strict=True):
-                rows.append({**{k: _clean(v) for k, v in rec.items() if k != "members"},
-                             "members": list(rec["members"]), "run": run_id, "wkb": wkb})
-            conn.execute(text(
-                "INSERT INTO clusters (id, run_id, members, member_names, n_members, n_links, kinds, "
-                "lead_enterprise_id, lead_enterprise_name, lead_reason, combined_r, people, people_basis, "
-                "worst_colour, colour_basis, parks, cross_park, geom) VALUES (:cluster_id, :run, :members, "
-                ":member_names, :n_members, :n_links, :kinds, :lead_enterprise_id, :lead_enterprise_name, "
-                ":lead_reason, :combined_r, :people, :people_basis, :worst_colour, :colour_basis, :parks, "
-                ":cross_park, ST_GeomFromWKB(:wkb, 4326))"), rows)
-        if len(links):
-            rows = []
-            for rec, wkb in zip(links.drop(columns="geometry").to_dict("records"), _wkb(links.geometry, False),
-                                strict=True):
-                r = {k: _clean(v) for k, v in rec.items()}
-                r["id"] = f"{r['kind']}:{r['enterprise_a']}:{r['enterprise_b']}"
-                rows.append({**r, "run": run_id, "wkb": wkb})
-            conn.execute(text(
-                "INSERT INTO cluster_links (id, run_id, cluster_id, enterprise_a, enterprise_b, kind, vector, "
-                "equipment_class, value, value_unit, threshold, scenario, primary_unit, target_unit, distance_m, "
-                "weight, rule, cross_park, evidence_count, reason, geom) VALUES (:id, :run, :cluster_id, "
-                ":enterprise_a, :enterprise_b, :kind, :vector, :equipment_class, :value, :value_unit, :threshold, "
-                ":scenario, :primary_unit, :target_unit, :distance_m, :weight, :rule, :cross_park, :evidence_count, "
-                ":reason, ST_GeomFromWKB(:wkb, 4326))"), rows)
+        cur = conn.connection.dbapi_connection.cursor()  # the same transaction
+        try:
+            with indexes_set_aside(cur, ["clusters", "cluster_links"], len(clusters) + len(links)):
+                if len(clusters):
+                    c = pd.DataFrame(clusters.drop(columns="geometry")).reset_index(drop=True)
+                    c["members"] = [_pg_text_array(m) for m in c["members"]]
+                    copy_frame(cur, "clusters", c, _CLUSTER_COLS,
+                               first={"id": c["cluster_id"].astype(str), "run_id": int(run_id)},
+                               geometry=_geoms(clusters.geometry, True))
+                if len(links):
+                    lk = pd.DataFrame(links.drop(columns="geometry")).reset_index(drop=True)
+                    ids = lk["kind"].astype(str) + ":" + lk["enterprise_a"].astype(str) + ":" \
+                        + lk["enterprise_b"].astype(str)
+                    copy_frame(cur, "cluster_links", lk, _LINK_COLS, first={"id": ids, "run_id": int(run_id)},
+                               geometry=_geoms(links.geometry, False))
+        finally:
+            cur.close()
     return int(run_id)
 
 

@@ -137,3 +137,48 @@ def test_csv_buffer_round_trips_through_copy(db_url: str) -> None:
     assert [(r[5], r[6], r[7]) for r in back] == [(126.5, 43.8, 4326), (0, 0, 4326), (-1.25, 2.5, 4326),
                                                  (1, 1, 4326)]
     assert not math.isnan(back[3][2])
+
+
+def test_text_array_literal_round_trips(db_url: str) -> None:
+    from geo_risk.store.clusters import _pg_text_array
+
+    names = ['ENT-1', 'a "quoted", name', "back\\slash", "{braces}", "吉林 化工", ""]
+    with get_engine(db_url).connect() as conn:
+        back = conn.execute(text("SELECT CAST(:a AS text[])"), {"a": _pg_text_array(names)}).scalar_one()
+    assert back == names
+
+
+def test_clusters_written_in_bulk_equal_the_row_path(city: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample city's clusters and links stored with the indexes and keys set aside equal those stored
+    without, and the schema comes back."""
+    from geo_risk.cluster_runs import run_clusters
+    from geo_risk.grading import grade_store
+    from geo_risk.store import clusters as cstore
+
+    db_url = city
+    grade_store(db_url)
+
+    def dump() -> tuple[pd.DataFrame, pd.DataFrame, list]:
+        with get_engine(db_url).connect() as conn:
+            c = pd.read_sql(text("SELECT id, members, member_names, n_members, n_links, kinds, lead_enterprise_id, "
+                                 "combined_r, people, worst_colour, cross_park, ST_AsEWKT(geom) AS g FROM clusters "
+                                 "ORDER BY id"), conn)
+            lk = pd.read_sql(text("SELECT * , ST_AsEWKT(geom) AS g FROM cluster_links ORDER BY id"), conn
+                             ).drop(columns=["geom", "run_id"])
+            schema = conn.execute(text(
+                "SELECT indexdef FROM pg_indexes WHERE tablename IN ('clusters', 'cluster_links') UNION ALL "
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid IN "
+                "('clusters'::regclass, 'cluster_links'::regclass) ORDER BY 1")).scalars().all()
+        return c, lk, schema
+
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 10**9)
+    run_clusters(db_url)
+    plain = dump()
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
+    run_clusters(db_url)
+    bulky = dump()
+    assert len(plain[0]) > 10 and len(plain[1]) > 100
+    pd.testing.assert_frame_equal(plain[0], bulky[0])
+    pd.testing.assert_frame_equal(plain[1], bulky[1])
+    assert plain[2] == bulky[2] and any("FOREIGN KEY (cluster_id)" in d for d in bulky[2])
+    assert cstore.clusters_are_current(db_url)
