@@ -10,7 +10,6 @@ runs and GB 18218 results it read) are those it was computed from (migration 000
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -19,6 +18,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import text
 
+from geo_risk.store.bulk import copy_frame, indexes_set_aside
 from geo_risk.store.db import get_engine
 
 __all__ = ["read_inputs", "read_targets", "basis", "is_current", "save", "latest_run", "cells"]
@@ -91,15 +91,8 @@ def cells(url: str, resolution: int) -> pd.DataFrame:
                             f"AND c.resolution = {int(resolution)} ORDER BY c.h3")  # noqa: S608
 
 
-def _copy(cur, table: str, frame: pd.DataFrame, columns: list[str]) -> None:  # noqa: ANN001
-    buf = io.StringIO()
-    frame[columns].to_csv(buf, index=False, header=False)
-    buf.seek(0)
-    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buf)
-
-
-def _ewkb(geoms: Any) -> list[str]:
-    return ["SRID=4326;" + h for h in shapely.to_wkb(np.asarray(geoms, dtype=object), hex=True)]
+def _copy(cur, table: str, frame: pd.DataFrame, columns: list[str], geometry: Any = None) -> None:  # noqa: ANN001
+    copy_frame(cur, table, frame.reset_index(drop=True), columns, geometry=geometry)
 
 
 def save(url: str, result: Any, *, inputs_version: int, basis_: str, summary: dict[str, Any]) -> int:
@@ -108,25 +101,22 @@ def save(url: str, result: Any, *, inputs_version: int, basis_: str, summary: di
     raw = get_engine(url).raw_connection()
     try:
         cur = raw.cursor()
-        # The previous run goes whole; a large grid is copied without its GiST index, built once after.
+        # The previous run goes whole; a large grid is copied with its indexes and run key set aside
+        # (geo_risk.store.bulk), built once after.
         cur.execute("TRUNCATE zoning_runs, zoning_cells, zoning_areas, zoning_enterprises, zoning_units")
-        rebuild = len(result.cells) >= 10_000
-        if rebuild:
-            cur.execute("DROP INDEX IF EXISTS ix_zoning_cells_geom")
         cur.execute("INSERT INTO zoning_runs (inputs_version, basis, settings, summary) VALUES (%s, %s, %s, %s) "
                     "RETURNING id", (inputs_version, basis_, json.dumps(result.settings, ensure_ascii=False),
                                      json.dumps(summary, ensure_ascii=False)))
         run_id = int(cur.fetchone()[0])
-        c = result.cells.assign(run_id=run_id, geom=_ewkb(result.cells["geometry"]))
-        _copy(cur, "zoning_cells", c, ["run_id", "h3", "resolution", "colour", "colour_label", "ir_max", "ir_colour",
-                                        "raised_by", "r_heat", "population", "geom"])
-        if rebuild:
-            cur.execute("CREATE INDEX ix_zoning_cells_geom ON zoning_cells USING gist (geom)")
+        with indexes_set_aside(cur, ["zoning_cells"], len(result.cells)):
+            _copy(cur, "zoning_cells", result.cells.assign(run_id=run_id),
+                  ["run_id", "h3", "resolution", "colour", "colour_label", "ir_max", "ir_colour", "raised_by", "r_heat",
+                   "population"], result.cells["geometry"].to_numpy())
         if len(result.areas):
-            a = result.areas.assign(run_id=run_id, geom=_ewkb(result.areas["geometry"]))
-            _copy(cur, "zoning_areas", a, ["run_id", "kind", "area_id", "name", "park_grade", "resolution", "colour",
-                                           "colour_label", "n_cells", "n_red", "n_orange", "n_yellow", "n_blue",
-                                           "population", "geom"])
+            _copy(cur, "zoning_areas", result.areas.assign(run_id=run_id),
+                  ["run_id", "kind", "area_id", "name", "park_grade", "resolution", "colour", "colour_label",
+                   "n_cells", "n_red", "n_orange", "n_yellow", "n_blue", "population"],
+                  result.areas["geometry"].to_numpy())
         if len(result.enterprises):
             _copy(cur, "zoning_enterprises", result.enterprises.assign(run_id=run_id),
                   ["run_id", "enterprise_id", "colour", "colour_label", "basis", "basis_label", "risk_score",
