@@ -13,7 +13,7 @@ import math
 
 import geopandas as gpd
 import pytest
-from shapely.geometry import Polygon, box
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from geo_risk.analysis.exposure import exposed_people, ring_quad_segs
 
@@ -84,3 +84,25 @@ def test_the_box_is_wide_enough_at_the_zones_highest_plant() -> None:
     res = gpd.GeoDataFrame({"population": [1, 1000]}, geometry=blocks, crs=utm).to_crs(4326)
     got = exposed_people(plants, res)
     assert (got.loc["N", "residents"], got.loc["S", "residents"]) == (1.0, 0.0)
+
+
+def test_a_courtyard_and_the_gap_between_parcels_are_outside_the_plant() -> None:
+    # The ring is everything within 500 m outside the boundary: homes in a courtyard the plant
+    # surrounds (a hole in its polygon) and between two parcels count; homes on a parcel do not.
+    utm, x0, y0 = "EPSG:32652", 500_000, 4_850_000
+    courtyard_plant = Polygon(
+        [(x0, y0), (x0 + 300, y0), (x0 + 300, y0 + 300), (x0, y0 + 300)],
+        holes=[[(x0 + 100, y0 + 100), (x0 + 200, y0 + 100), (x0 + 200, y0 + 200), (x0 + 100, y0 + 200)]])
+    parcels = MultiPolygon([box(x0 + 5000, y0, x0 + 5100, y0 + 100), box(x0 + 5300, y0, x0 + 5400, y0 + 100)])
+    plants = gpd.GeoDataFrame({"id": ["C", "M"]}, geometry=[courtyard_plant, parcels], crs=utm).set_index("id")
+    blocks = [
+        _square(x0 + 150, y0 + 150, 10),  # in the courtyard: 7 residents of C
+        _square(x0 + 50, y0 + 50, 10),  # on C's ground: nobody's
+        _square(x0 + 5200, y0 + 50, 10),  # between M's parcels: 11 residents of M
+        _square(x0 + 5050, y0 + 50, 10),  # on a parcel of M: nobody's
+    ]
+    res = gpd.GeoDataFrame({"population": [7, 1000, 11, 1000]}, geometry=blocks, crs=utm).to_crs(4326)
+    got = exposed_people(plants.to_crs(4326), res)
+    assert got.loc["C", "residents"] == pytest.approx(7.0, abs=1e-6)
+    assert got.loc["M", "residents"] == pytest.approx(11.0, abs=1e-6)
+    assert list(got["residential_areas"]) == [1, 1]
