@@ -14,6 +14,7 @@ EXPECTED |= {"cluster_runs", "clusters", "cluster_links"}  # 0008
 EXPECTED |= {"conflict_runs", "conflicts", "conflict_targets"}  # 0007
 EXPECTED |= {"relocation_runs", "relocation_cases"}  # 0011
 EXPECTED |= {"readings", "reading_rejects"}  # 0012 (sensors is an entity table)
+EXPECTED |= {"hidden_dangers", "hidden_danger_history"}  # 0013
 
 
 def _tables(url: str) -> set[str]:
@@ -45,7 +46,8 @@ def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: st
                                "cluster_runs",
                                "sensors", "readings", "reading_rejects",
                                "external_distances", "zoning_runs", "zoning_enterprises", "zoning_units",
-                               "conflict_runs", "relocation_runs"}
+                               "conflict_runs", "relocation_runs",
+                               "hidden_dangers", "hidden_danger_history"}
     assert {s for _, s in srids} == {4326}
     for table in ENTITY_TABLES:
         for col in ("id", "source", "created_at", "updated_at"):
