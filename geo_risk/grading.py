@@ -5,13 +5,14 @@ the store's inputs version, so a reader can tell whether they are current
 (:func:`geo_risk.store.results.assessments_are_current`).
 
 Only what the results need is read: the graded enterprises, their units and inventory, and the
-residential areas and protection targets within :data:`REACH_M` of them, chosen in the database —
-never a whole residential layer. After a load, :func:`grade_store` given the load's
-:class:`~geo_risk.store.loader.LoadChanges` grades only the enterprises the load can have changed
-(the plants whose 500 m ring meets a residential area or protection target it wrote, where it was
-or where it is now; those whose boundary, status, units or inventory it wrote) and keeps every
-other result, as a full grade would compute it again. When that cannot be vouched for (results
-stale before the load, another write since), the whole store is graded.
+residential areas and protection targets in a box around each of them that holds everything within
+:data:`REACH_M`, chosen in the database by the layers' GiST indexes — never a whole residential
+layer. After a load, :func:`grade_store` given the load's :class:`~geo_risk.store.loader.LoadChanges`
+grades only the enterprises the load can have changed (the plants whose 500 m ring meets a
+residential area or protection target it wrote, where it was or where it is now; those whose
+boundary, status, units or inventory it wrote) and keeps every other result, as a full grade would
+compute it again. When that cannot be vouched for (results stale before the load, another write
+since), the whole store is graded.
 """
 
 from __future__ import annotations
@@ -108,8 +109,10 @@ def _assess(url: str, enterprise_ids: Collection[str] | None) -> tuple[pd.DataFr
         units = read_table(url, "hazard_units", _UNIT_COLUMNS, where_in=("enterprise_id", ids))
         inventory = read_table(url, "inventory", _INVENTORY_COLUMNS, index=False,
                                where_in=("unit_id", [str(u) for u in units.index]))
-    residential = read_near_plants(url, "residential_areas", ("population",), ids, REACH_M)
-    targets = read_near_plants(url, "protection_targets", ("population",), ids, REACH_M)
+    # The boxes only (exact=False): exposed_people measures the ring itself, and the geodesic test would
+    # cost the database 6× the box test.
+    residential = read_near_plants(url, "residential_areas", ("population",), ids, REACH_M, exact=False)
+    targets = read_near_plants(url, "protection_targets", ("population",), ids, REACH_M, exact=False)
     exposure = exposed_people(graded, residential, targets)
     return assess_units(units, inventory, exposure, enterprises[["status"]]), ids
 

@@ -88,13 +88,19 @@ def read_table(
 
 
 def read_near_plants(
-    url: str, table_name: str, columns: tuple[str, ...], plant_ids: Collection[str], reach_m: float
+    url: str, table_name: str, columns: tuple[str, ...], plant_ids: Collection[str], reach_m: float,
+    *, exact: bool = True,
 ) -> gpd.GeoDataFrame:
     """Rows of ``table_name`` within ``reach_m`` metres (geodesic) of any of the enterprises ``plant_ids``.
 
     Like :func:`read_layer` (``columns`` and the geometry, EPSG:4326, index ``id``), but the rows
     are chosen in the database (:data:`NEAR_PLANT_SQL`, by the layer's GiST index): what a
     500 m ring around those plants can meet, not the whole layer. No plants, no rows.
+
+    ``exact=False`` leaves out the geodesic distance test and keeps every row whose box meets a
+    plant's box widened by ``reach_m`` (the first half of :data:`NEAR_PLANT_SQL`): a few rows more
+    (up to ~1.4 × ``reach_m`` away, at the box's corners), for a caller that measures distances
+    itself — the geodesic test costs ~6× the box test (100,000 plants: 14 s against 2.5 s).
     """
     if not plant_ids:
         return _empty_layer(columns)
@@ -103,7 +109,8 @@ def read_near_plants(
     t = table(table_name, column("id"), column("geom"), *[column(c) for c in columns])
     near_t = table(table_name, column("id"), column("geom")).alias("t")
     e = table("enterprises", column("id"), column("geom")).alias("e")
-    near = text(NEAR_PLANT_SQL.format(plant="e.geom", geom="t.geom", reach=":reach_m")).bindparams(
+    condition = NEAR_PLANT_SQL if exact else "(" + NEAR_PLANT_SQL[1:NEAR_PLANT_SQL.index(" AND ST_DWithin(")] + ")"
+    near = text(condition.format(plant="e.geom", geom="t.geom", reach=":reach_m")).bindparams(
         bindparam("reach_m", float(reach_m))
     )
     # Plant by plant through the layer's GiST index, then each row once (an EXISTS per row of the
