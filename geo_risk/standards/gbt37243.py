@@ -748,11 +748,21 @@ def _design_code_frame() -> pd.DataFrame:
     return frame
 
 
+def _float_or_nan(text: str) -> float:
+    """A cell's number as ``pd.to_numeric(errors="coerce")`` reads it: NaN when empty or not one number."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 @cache
 def _cells() -> Mapping[tuple[str, str, str, str], Mapping[str, Any]]:
     """The design-code cells keyed by (standard, table, row_key, column_key), for lookups."""
     out = {}
-    for rec in _design_code_frame().to_dict("records"):
+    for rec in _read_csv("design_code_distances.csv"):  # as _design_code_frame's rows, without building a frame
+        rec = dict(rec)
+        rec["value_m"] = _float_or_nan(rec["value_m"])
         rec["classes"] = frozenset(c for c in rec["gb36894_classes"].split(";") if c)
         out[(rec["standard"], rec["table"], rec["row_key"], rec["column_key"])] = MappingProxyType(rec)
     return MappingProxyType(out)
