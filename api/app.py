@@ -58,6 +58,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     from api.routes import relocation as relocation_routes  # the relocation plan (issue 14)
 
     app.include_router(relocation_routes.router)
+    from api.routes import hidden_dangers as hidden_danger_routes  # the hidden-danger register (issue 15)
+
+    app.include_router(hidden_danger_routes.router)
     from api.routes import siting as siting_routes  # the siting check (issue 14)
 
     app.include_router(siting_routes.router)

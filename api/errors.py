@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from api.access import Forbidden, Unauthorized
 from api.heavy import Busy
+from geo_risk.analysis.hidden_dangers import IllegalTransition
 from geo_risk.errors import (
     CRSMismatch,
     DatabaseUnavailable,
@@ -34,6 +35,7 @@ class PayloadTooLarge(InvalidInput):
 
 #: Most specific first.
 STATUS: list[tuple[type[GeoRiskError], int]] = [
+    (IllegalTransition, 409),  # a workflow step not allowed (the hidden-danger register)
     (Busy, 429),
     (PayloadTooLarge, 413),
     (ValidationFailed, 422),

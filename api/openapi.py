@@ -70,6 +70,7 @@ STATUS_DESCRIPTIONS: dict[int, str] = {
     404: "No such resource (layer, feature, unit or run); a restricted layer below its tier is answered "
          "exactly as an unknown one",
     405: "The method is not offered on this path (the Allow header lists those that are)",
+    409: "The request conflicts with the resource's state (a workflow step not allowed from its status)",
     413: "The upload exceeds GEO_RISK_MAX_UPLOAD_MB; nothing was read past the limit",
     422: "A parameter or the body breaks its documented rule, or a text holds a NUL character; "
          "problems names each parameter",

@@ -833,6 +833,60 @@ def export_command(
         console.print(f"with {', '.join(sides)}", highlight=False, markup=False, soft_wrap=True)
 
 
+# -- the hidden-danger register (issue 15) ---------------------------------------------------------
+hd_app = typer.Typer(help="The hidden-danger register (隐患排查治理): import, list.", no_args_is_help=True)
+app.add_typer(hd_app, name="hidden-dangers")
+
+
+@hd_app.command("import")
+def hidden_dangers_import(
+    path: Annotated[Path, typer.Argument(help="A register as regulators keep it: .xlsx or .csv with Chinese headers "
+                                              "(企业名称, 隐患描述, 隐患级别, 发现日期, 整改期限, 责任人, 状态, …)")],
+) -> None:
+    """Import a hidden-danger register all or nothing: a bad row (unknown enterprise, level, date) is named
+    and nothing is written."""
+    from geo_risk.hidden_dangers import import_file
+    from geo_risk.store.audit import cli_actor
+    from geo_risk.store.db import migrate
+
+    try:
+        url = _url()
+        migrate(url)
+        ids = import_file(url, path, actor=cli_actor())
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(f"{path.name}: {len(ids)} hidden danger(s) imported", highlight=False, markup=False)
+
+
+@hd_app.command("list")
+def hidden_dangers_list(
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only items past their deadline and not closed")] = False,
+    on: Annotated[str | None, typer.Option("--on", help="Judge overdue on this day (YYYY-MM-DD; default today)")
+                  ] = None,
+    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Only this enterprise id")] = None,
+) -> None:
+    """List the register (tab-separated on stdout): overdue items carry 超期, overdue major ones 通报."""
+    from geo_risk.analysis.hidden_dangers import parse_date
+    from geo_risk.store.db import migrate
+    from geo_risk.store.hidden_dangers import list_items
+
+    try:
+        day = parse_date(on, "--on") if on else None
+        url = _url()
+        migrate(url)
+        rows = list_items(url, on=day, enterprise_id=enterprise, overdue=True if overdue else None, limit=1_000_000)
+    except GeoRiskError as exc:
+        _fail(exc)
+    typer.echo("\t".join(("id", "企业", "级别", "整改期限", "状态", "挂牌督办", "标记", "隐患描述")))
+    for r in rows:
+        mark = "通报" if r["notice"] else ("超期" if r["overdue"] else "")
+        supervised = r["supervised_by"] or ("是" if r["supervised"] else "")
+        typer.echo("\t".join((r["id"], r["enterprise_name"] or r["enterprise_id"], r["level_label"], str(r["deadline"]),
+                              r["status_label"], supervised, mark, r["description"])))
+    console.print(f"{len(rows)} item(s); overdue {sum(r['overdue'] for r in rows)}, for 通报 "
+                  f"{sum(r['notice'] for r in rows)}", highlight=False, markup=False)
+
+
 # -- serve / demo ---------------------------------------------------------------------------------
 def _serve(url: str) -> None:
     import uvicorn
@@ -884,6 +938,21 @@ def serve() -> None:
         _fail(exc)
 
 
+def _demo_register(url: str) -> None:
+    """The sample city's hidden-danger register (sample_geo/hidden_dangers.csv), when the store holds none."""
+    from sqlalchemy import text
+
+    from geo_risk.hidden_dangers import SAMPLE_REGISTER, import_file
+    from geo_risk.store.audit import cli_actor
+    from geo_risk.store.db import get_engine
+
+    with get_engine(url).connect() as conn:
+        if conn.execute(text("SELECT EXISTS (SELECT 1 FROM hidden_dangers)")).scalar():
+            return
+    ids = import_file(url, SAMPLE_REGISTER, actor=cli_actor())
+    console.print(f"hidden-danger register: {len(ids)} items ({SAMPLE_REGISTER.name})")
+
+
 @app.command()
 def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up and load, then exit")] = False,
@@ -898,6 +967,7 @@ def demo(
         console.print(report.summary(), highlight=False, markup=False, soft_wrap=True)
         _audit(url, "load", str(SAMPLE_CITY), "ok", {"counts": report.counts})
         run_grading(url)
+        _demo_register(url)
         from geo_risk.analyse import analyse as run_analyses
 
         # every analysis, when stale: about 2 s (conflicts), 3 s (clusters) and 1–3 s (zoning) on the sample

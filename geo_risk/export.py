@@ -164,6 +164,9 @@ for _long, _short in {"outcome_label": "outcome_lb", "decision_rule": "dec_rule"
                       "density_per_km2": "dens_km2", "distance_km": "dist_km", "new_site_people": "new_people",
                       "new_site_targets": "new_tgts", "upgrade_offered": "upg_offer"}.items():  # relocation (issue 14)
     EXPORT_SHAPEFILE_ALIASES.setdefault(_long, _short)
+for _long, _short in {"n_major_overdue": "n_maj_late", "n_supervised": "n_superv", "worst_level": "worst_lvl",
+                      "next_deadline": "next_due"}.items():  # the hidden-danger layers (issue 15)
+    EXPORT_SHAPEFILE_ALIASES.setdefault(_long, _short)
 
 class EmptyLayer(InvalidInput):
     """The layer has no features and the format cannot describe its fields without any."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from geo_risk.analysis.hidden_dangers import COLOURS as HIDDEN_DANGER_RULE_COLOURS
 from layers.palette import HAZARD_GRADE_COLOURS, IR_CONTOUR_COLOURS, RISK_COLOURS, TARGET_CLASS_COLOURS
 
 __all__ = ["Style", "Aggregate", "LayerDef", "REGISTRY", "get_layer", "HEXAGONS_PER_TILE", "POPULATION_RAMP"]
@@ -32,6 +33,8 @@ RELOCATION_OUTCOMES: dict[str, tuple[str, str, str]] = {
     "relocate_to_park": ("#ff7f00", "异地迁建：现址 → 园区（建议）", "relocate: site → park (suggested)"),
     "close_exit": ("#e31a1c", "关闭退出（建议）", "close and exit (suggested)"),
 }
+#: Enterprises with open hidden dangers (隐患排查治理): the register's colours, worst first (a service CHOICE).
+HIDDEN_DANGER_COLOURS: dict[str, tuple[str, str, str]] = dict(HIDDEN_DANGER_RULE_COLOURS)
 CONFLICT_COLOURS: dict[str, tuple[str, str, str]] = {
     colour: (RISK_COLOURS[level][0], f"{zh}（服务分级）", f"{en} (service classification)")
     for colour, level, zh, en in (("red", "major", "重大风险（红）", "Major risk (red)"),
@@ -398,6 +401,29 @@ REGISTRY: dict[str, LayerDef] = {
                                                                     "official 19号 score or service classification")),
             visible=False,
             time_field="computed_at",
+        ),
+        # -- the hidden-danger register (issue 15; geo_risk/analysis/hidden_dangers.py: the colours by hand)
+        LayerDef(
+            "hidden_dangers", "事故隐患（未销号，受限）", "Open hidden dangers (restricted)", "hidden_dangers_map",
+            "mixed",
+            ("id", "name", "n_open", "n_overdue", "n_major", "n_major_overdue", "n_supervised", "worst_level",
+             "colour", "colour_label", "next_deadline"),
+            ("name", "n_open", "n_overdue", "n_major", "n_major_overdue", "n_supervised", "next_deadline",
+             "colour_label"),
+            Style(fill="#1f78b4", stroke="#263238", fill_opacity=0.85, weight=1.5, radius_px=7, classify_by="colour",
+                  marker_below_zoom=14, classes=HIDDEN_DANGER_COLOURS),
+            tier="restricted",
+            visible=False,
+        ),
+        LayerDef(
+            "hidden_dangers_public", "挂牌公示的重大事故隐患", "Publicly listed major hidden dangers",
+            "hidden_dangers_public_map", "mixed",
+            ("id", "name", "n_open", "n_overdue", "n_supervised", "worst_level", "colour", "colour_label",
+             "next_deadline"),
+            ("name", "n_open", "n_overdue", "n_supervised", "next_deadline", "colour_label"),
+            Style(fill="#ff7f00", stroke="#263238", fill_opacity=0.85, weight=1.5, radius_px=7, classify_by="colour",
+                  marker_below_zoom=14, classes={c: HIDDEN_DANGER_COLOURS[c] for c in ("red", "orange")}),
+            visible=False,
         ),
         LayerDef(
             "admin_areas", "行政区", "Administrative areas", "admin_areas", "polygon",

@@ -67,6 +67,9 @@ def leak_store(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
                           "VALUES (:i, :u, '2,4,6-三硝基甲苯', '118-96-7', :q, 35, 'solid')"),
                      {"i": f"{unit}/tnt", "u": unit, "q": TNT_T})
     grade_store(db_url)
+    from geo_risk.hidden_dangers import SAMPLE_REGISTER, import_file
+
+    import_file(db_url, SAMPLE_REGISTER, actor="test")  # the hidden-danger routes and layers serve items
     with get_engine(db_url).begin() as conn:  # after grading, which refuses it; the risk engine names it
         conn.execute(text("INSERT INTO inventory (id, unit_id, chemical, max_quantity_t) "
                           "VALUES (:i, :u, '未名物质X', :q)"), {"i": f"{other}/x", "u": other, "q": UNKNOWN_T})
@@ -211,6 +214,9 @@ def _urls(client: TestClient, leak_store: str) -> dict[str, list[str]]:
                                                                   for e in CHOSEN],
         "/api/v1/conflicts/totals": ["/api/v1/conflicts/totals"],
         "/api/v1/relocation-plan": ["/api/v1/relocation-plan"],
+        "/api/v1/hidden-dangers": ["/api/v1/hidden-dangers?limit=10000", "/api/v1/hidden-dangers?overdue=true"],
+        "/api/v1/hidden-dangers/{hidden_danger_id}": ["/api/v1/hidden-dangers/HD-JL-2026-001",
+                                                      "/api/v1/hidden-dangers/NO-SUCH"],
         c: [f"/collections/{lay}?f={f}" for lay in LAYERS for f in ("json", "html")],
         c + "/queryables": [f"/collections/{lay}/queryables" for lay in LAYERS],
         c + "/items": [f"/collections/{lay}/items?bbox={bbox}&limit=10000&f={f}" for lay in LAYERS

@@ -65,10 +65,12 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def city(db_url: str) -> str:
     from geo_risk.analyse import analyse
+    from geo_risk.hidden_dangers import SAMPLE_REGISTER, import_file
 
     load(SAMPLE_CITY, db_url)
     grade_store(db_url)
     analyse(db_url)  # the conflict, cluster and zoning layers (no QRA here: distances and the fallback rules)
+    import_file(db_url, SAMPLE_REGISTER, actor="test")  # the hidden-danger layers (the register demo loads)
     return db_url
 
 
