@@ -488,7 +488,7 @@ def plot_fn_before_after(curves: Mapping[str, tuple[tuple[np.ndarray, np.ndarray
 
     crit = SOCIETAL_RISK_CRITERION
     plt = pyplot_with_cjk_fonts()
-    fig, ax = plt.subplots(figsize=(8, 6.4), dpi=120)
+    fig, ax = plt.subplots(figsize=(10.5, 6.4), dpi=120)
     n_line = np.logspace(0, np.log10(max(crit.n_max, 10)), 100)
     ax.fill_between(n_line, crit.boundary("upper", n_line), 1, color="#e60000", alpha=0.08)
     ax.fill_between(n_line, crit.boundary("lower", n_line), crit.boundary("upper", n_line), color="#ffd700",
@@ -497,6 +497,12 @@ def plot_fn_before_after(curves: Mapping[str, tuple[tuple[np.ndarray, np.ndarray
     ax.plot(n_line, crit.boundary("lower", n_line), color="#1e6fd9", lw=1.5, label="可接受线 Acceptable boundary")
     colours = ["#212121", "#7b1fa2", "#2e7d32", "#ef6c00", "#5d4037", "#00838f", "#c2185b", "#455a64"]
     n_top = 1.0
+    same = [k for k, (b, a) in curves.items() if np.array_equal(np.asarray(b[0]), np.asarray(a[0]))
+            and np.array_equal(np.asarray(b[1]), np.asarray(a[1]))]
+    if same and len(same) < len(curves):  # draw what changed; name the rest below
+        note = (f"F-N 未变，未绘出 / unchanged, not drawn: {', '.join(same[:12])}{' …' if len(same) > 12 else ''}. "
+                + note)
+        curves = {k: v for k, v in curves.items() if k not in same}
     for k, (label, sides) in enumerate(curves.items()):
         colour = colours[k % len(colours)]
         for (n, f), style, side in zip(sides, ("--", "-"), ("前 before", "后 after"), strict=True):
@@ -516,7 +522,7 @@ def plot_fn_before_after(curves: Mapping[str, tuple[tuple[np.ndarray, np.ndarray
     ax.set_ylabel("累积频率 F (次/年) / Cumulative frequency F (per year)")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0)
     text = (f"虚线：情景前；实线：情景后 / dashed: before; solid: after. GB 36894 F-N lines: {crit.confidence} "
             "(advisory). ")
     fig.text(0.01, 0.01, (text + note).strip(), fontsize=6.5, wrap=True)
