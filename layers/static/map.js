@@ -104,7 +104,15 @@
     temperature_c: ["温度 (°C)", "Temperature (°C)"],
     pressure_mpa: ["压力 (MPa)", "Pressure (MPa)"],
     vessel_count: ["容器数", "Vessels"],
-    vessel_capacity_t: ["单个容器容量 (t)", "Capacity per vessel (t)"]
+    vessel_capacity_t: ["单个容器容量 (t)", "Capacity per vessel (t)"],
+    // the hidden-danger layers (隐患排查治理)
+    n_open: ["未销号隐患数", "Open hidden dangers"],
+    n_overdue: ["超期隐患数", "Overdue"],
+    n_major: ["重大隐患数", "Major"],
+    n_major_overdue: ["超期重大隐患数（通报）", "Major overdue (for notice)"],
+    n_supervised: ["挂牌督办数", "Under listed supervision"],
+    next_deadline: ["最近整改期限", "Next deadline"],
+    colour_label: ["分级", "Class"]
   };
 
   var VALUE_LABELS = {
