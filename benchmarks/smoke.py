@@ -39,6 +39,7 @@ SMOKE: dict[str, list[str]] = {
     "analyses_zoning": ["--skip-city", "--units", "500", "--residential", "20000"],
     "alarms": ["--sensors", "700", "--seconds", "30"],
     "relocation": ["--units", "2500", "--residential", "10000"],
+    "monitoring": ["--seconds", "5"],
 }
 
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from geo_risk.monitoring.model import Reading, SensorSpec
 from geo_risk.monitoring.payload import TOPIC_PREFIX, RawReading, Reject, check_readings, parse_json
 
-__all__ = ["COMMITTED_HOOKS", "on_committed", "Ingestor", "BatchReport", "MqttIngest"]
+__all__ = ["COMMITTED_HOOKS", "on_committed", "Ingestor", "BatchReport", "MqttIngest", "MqttPublisher", "publisher"]
 
 log = logging.getLogger(__name__)
 
@@ -310,3 +310,81 @@ class MqttIngest:
                 log.exception("final MQTT batch not stored; left unacknowledged")
         self._client.disconnect()
         self._client.loop_stop()
+
+
+class MqttPublisher:
+    """A sender of readings (a gateway, the simulator, the benchmark): QoS 1 batches to ``georisk/readings``.
+
+    Call it with a frame of ``sensor_id``, ``ts`` (datetime, UTC) and ``value`` columns — the simulator's
+    sink interface — or use :meth:`send` with reading dicts. Readings go ``per_message`` to a message
+    (one JSON list). :meth:`close` waits until the broker has acknowledged every message and returns how
+    many readings it acknowledged.
+    """
+
+    def __init__(self, host: str, port: int, user: str, password: str, client_id: str = "georisk-publisher",
+                 per_message: int = 200) -> None:
+        import paho.mqtt.client as mqtt
+
+        self.per_message = per_message
+        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
+                                   protocol=mqtt.MQTTv311)
+        self._client.username_pw_set(user, password)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self._client.max_queued_messages_set(0)
+        self._client.max_inflight_messages_set(1000)
+        self._client.connect(host, port, keepalive=30)
+        self._client.loop_start()
+        self._pending: list[tuple[object, int]] = []
+        self.acknowledged = 0
+
+    def send(self, readings: Sequence[dict]) -> None:
+        """Publish reading dicts (``sensor_id``, ``ts`` ISO text or Unix seconds, ``value``)."""
+        import json
+
+        for i in range(0, len(readings), self.per_message):
+            part = readings[i:i + self.per_message]
+            info = self._client.publish(TOPIC_PREFIX, json.dumps(part, separators=(",", ":")), qos=1)
+            self._pending.append((info, len(part)))
+        self._collect()
+
+    def __call__(self, frame) -> None:  # noqa: ANN001 - a pandas DataFrame of readings
+        import pandas as pd
+
+        ts = pd.to_datetime(frame["ts"], utc=True).map(lambda t: t.isoformat())
+        self.send([{"sensor_id": s, "ts": t, "value": float(v)}
+                   for s, t, v in zip(frame["sensor_id"], ts, frame["value"], strict=True)])
+
+    def _collect(self) -> None:
+        left = []
+        for info, n in self._pending:
+            try:
+                done = info.is_published()
+            except RuntimeError:  # published while disconnected: paho sends it on reconnect; the flag tells
+                done = bool(getattr(info, "_published", False))
+            if done:
+                self.acknowledged += n
+            else:
+                left.append((info, n))
+        self._pending = left
+
+    def close(self, timeout_s: float = 120.0) -> int:
+        """Wait for the broker's acknowledgements (up to ``timeout_s``), disconnect; readings acknowledged."""
+        deadline = time.monotonic() + timeout_s
+        while self._pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+            self._collect()
+        self._client.disconnect()
+        self._client.loop_stop()
+        return self.acknowledged
+
+
+def publisher(settings) -> MqttPublisher:  # noqa: ANN001 - geo_risk.settings.Settings
+    """A publisher to the broker of ``settings`` (the project's own, started if needed) — ``geo-risk
+    simulate-sensors --publish`` sends through it."""
+    from geo_risk.monitoring.broker import Broker
+
+    password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+    if settings.mqtt_host in ("127.0.0.1", "localhost", "::1"):
+        broker = Broker(settings.data_dir / "mqtt", settings.mqtt_user, password, settings.mqtt_port)
+        return MqttPublisher(settings.mqtt_host, broker.start(), broker.user, str(broker.password))
+    return MqttPublisher(settings.mqtt_host, settings.mqtt_port or 1883, settings.mqtt_user, str(password))

@@ -252,3 +252,25 @@ def test_database_restart_during_ingest_loses_nothing_acknowledged(own_cluster: 
         assert _count(url) == 600
     finally:
         ingest.stop()
+
+
+def test_publisher_sends_a_readings_frame(monitoring_url: str, broker: Broker) -> None:
+    """The publisher the simulator's --publish uses: a frame of sensor_id, ts, value → QoS 1 batches."""
+    import pandas as pd
+
+    from geo_risk.monitoring.ingest import MqttPublisher
+
+    before = _count(monitoring_url)
+    t0 = _base(monitoring_url)
+    ingest = _ingest(monitoring_url, broker, client_id="ingest-publisher")
+    try:
+        pub = MqttPublisher("127.0.0.1", broker.running_port() or 0, broker.user, broker.password or "",
+                            per_message=7)
+        frame = pd.DataFrame({"sensor_id": ["U1-LT", "U4-TT"] * 25,
+                              "ts": [t0 + timedelta(seconds=k // 2) for k in range(50)],
+                              "value": [50.0, 20.0] * 25})
+        pub(frame)
+        assert pub.close() == 50  # 8 messages (7 × 7 + 1), every reading acknowledged by the broker
+        assert _wait_count(monitoring_url, before + 50) == before + 50
+    finally:
+        ingest.stop()
