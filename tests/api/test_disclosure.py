@@ -214,6 +214,8 @@ def _urls(client: TestClient, leak_store: str) -> dict[str, list[str]]:
                                                                   for e in CHOSEN],
         "/api/v1/conflicts/totals": ["/api/v1/conflicts/totals"],
         "/api/v1/relocation-plan": ["/api/v1/relocation-plan"],
+        "/api/v1/scenarios/{scenario_id}/ir-difference.tif": ["/api/v1/scenarios/0123456789abcdef/ir-difference.tif"],
+        "/api/v1/scenarios/{scenario_id}/fn.png": ["/api/v1/scenarios/0123456789abcdef/fn.png"],
         "/api/v1/hidden-dangers": ["/api/v1/hidden-dangers?limit=10000", "/api/v1/hidden-dangers?overdue=true"],
         "/api/v1/hidden-dangers/{hidden_danger_id}": ["/api/v1/hidden-dangers/HD-JL-2026-001",
                                                       "/api/v1/hidden-dangers/NO-SUCH"],

@@ -52,7 +52,8 @@ SCHEMATHESIS = [sys.executable, "-m", "schemathesis.cli"]
 #: Operations that start long work: tested on their own below, not by the broad run.
 LONG_RUNS = {("POST", "/api/v1/risk/runs"): "start_run_api_v1_risk_runs_post",
              ("POST", "/api/v1/loads"): "create_load_api_v1_loads_post",
-             ("POST", "/api/v1/siting-check"): "siting_check_api_v1_siting_check_post"}
+             ("POST", "/api/v1/siting-check"): "siting_check_api_v1_siting_check_post",
+             ("POST", "/api/v1/scenarios"): "post_scenario_api_v1_scenarios_post"}
 MAX_EXAMPLES = 15
 #: The enterprise given a stored QRA run.
 RUN_ENTERPRISE = "ENT-0002"
@@ -224,6 +225,23 @@ def test_siting_check_answers_as_documented(schema, body: dict, status: int, nee
         assert needle in json.dumps(r.json()), r.json()
     else:
         assert r.json()["verdict"] in ("advise_against", "conditional", "no_objection")
+
+
+@pytest.mark.parametrize(("body", "status", "needle"), [
+    ({"changes": [{"type": "remove_enterprise", "enterprise_id": RUN_ENTERPRISE}]}, 200, None),
+    ({"changes": []}, 422, "changes"),
+    ({"changes": [{"type": "cut_inventory", "enterprise_id": RUN_ENTERPRISE, "share": 1.5}]}, 422,
+     "changes[0].share"),
+    ({"changes": [{"type": "remove_enterprise", "enterprise_id": "ENT-9999"}]}, 422, "changes[0].enterprise_id"),
+])
+def test_scenario_answers_as_documented(schema, body: dict, status: int, needle: str | None) -> None:  # noqa: ANN001
+    # a scenario re-runs the QRA of what it touches: left out of the broad run (LONG_RUNS)
+    r = _call_and_check(schema, "POST", "/api/v1/scenarios", body=body)
+    assert r.status_code == status, r.text
+    if needle:
+        assert needle in json.dumps(r.json(), ensure_ascii=False), r.json()
+    else:
+        assert r.json()["verdict"]["ir"] in ("lowered", "unchanged") and "ir_difference" not in r.json()
 
 
 # -- what the broad run checks, spelled out ------------------------------------------------------
