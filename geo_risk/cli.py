@@ -629,6 +629,63 @@ def relocation_plan(
         console.print(f"  {k}: {v}", highlight=False, markup=False, soft_wrap=True)
 
 
+@app.command("scenario")
+def scenario(
+    file: Annotated[Path, typer.Option("--file", help="The scenario: JSON with changes (add_project, "
+                                       "remove_enterprise, move_to_park, cut_inventory, add_development, "
+                                       "relocation_case) as POST /api/v1/scenarios takes")],
+    out: Annotated[list[Path], typer.Option("--out", help="Output: diff.tif (IR after − before, float32, local UTM), "
+                                            "fn.png (F-N before/after), diff.gpkg (contours, raised/lowered areas, "
+                                            "conflicts added/removed) or result.json; repeat for several")],
+) -> None:
+    """Before/after scenario (issue 14): planned changes on top of the stored city (the store is not written) —
+    the IR difference, F-N before and after, conflicts added and removed, people per IR band."""
+    import json
+
+    from geo_risk.errors import InvalidInput
+    from geo_risk.scenarios import OUTPUTS, run_scenario, write_products
+    from geo_risk.store.db import migrate
+
+    try:
+        bad = [o for o in out if o.suffix.lower() not in OUTPUTS]
+        if bad:  # before the work, not after
+            raise InvalidInput(f"scenario output {bad[0].name!r}: give a path ending in {', '.join(OUTPUTS)}")
+        try:
+            body = json.loads(Path(file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"--file {file}: not a readable JSON file ({exc})") from exc
+        url = _url()
+        migrate(url)
+        with Progress(TextColumn("{task.description:<36}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("scenario", total=None)
+
+            def progress(what: str, done: int, total: int) -> None:
+                bar.update(task, description=what, completed=done, total=total)
+
+            result = run_scenario(url, body, progress=progress)
+        paths = [write_products(result, o) for o in out]
+        _audit(url, "scenario", result.name, "ok",
+               {"scenario_id": result.scenario_id, "touched": sorted(result.touched)})
+    except GeoRiskError as exc:
+        _fail(exc)
+    v = result.verdict()
+    console.print(f"scenario {result.name} ({result.scenario_id}): {v['ir_label']}; conflicts added "
+                  f"{v['conflicts_added']}, removed {v['conflicts_removed']}; QRA re-run for "
+                  f"{', '.join(sorted(result.touched)) or 'none'} in {result.timings.get('total_s', 0):.1f} s",
+                  highlight=False, markup=False, soft_wrap=True)
+    for band, b in result.bands.items():
+        console.print(f"  people {band} (≥ {b['lower_per_year']:g}/a): {b['before']:,.0f} → {b['after']:,.0f}",
+                      highlight=False, markup=False, soft_wrap=True)
+    for label, c in result.fn.items():
+        console.print(f"  F-N {label}: {c['region_before']} → {c['region_after']}", highlight=False, markup=False,
+                      soft_wrap=True)
+    for n in result.notes:
+        console.print(f"  note: {_operator_text(n)}", highlight=False, markup=False, soft_wrap=True)
+    for p in paths:
+        console.print(f"wrote {p}", highlight=False, markup=False, soft_wrap=True)
+
+
 @app.command("simulate-sensors")
 def simulate_sensors(
     sensors: Annotated[Path | None, typer.Option("--sensors", help="Sensors CSV/JSON (SensorSpec fields; "

@@ -236,3 +236,37 @@ def test_unknown_ids_are_named(city: tuple[str, Path], change: dict, needle: str
     with pytest.raises(InvalidInput) as err:
         run_scenario(url, {"changes": [change]}, data_dir=data_dir)
     assert needle in str(err.value), str(err.value)
+
+
+def test_the_cli_writes_the_products_and_prints_the_verdict(city: tuple[str, Path], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import rasterio
+    from typer.testing import CliRunner
+
+    from geo_risk.cli import app
+    from geo_risk.settings import get_settings
+
+    url, data_dir = city
+    monkeypatch.setenv("GEO_RISK_DATABASE_URL", url)
+    monkeypatch.setenv("GEO_RISK_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    try:
+        scenario = tmp_path / "s.json"
+        scenario.write_text(json.dumps({"name": "关闭 ENT-0005", "changes": [
+            {"type": "remove_enterprise", "enterprise_id": "ENT-0005"}]}, ensure_ascii=False), encoding="utf-8")
+        runner = CliRunner()
+        done = runner.invoke(app, ["scenario", "--file", str(scenario), "--out", str(tmp_path / "d.tif"),
+                                   "--out", str(tmp_path / "r.json")])
+        assert done.exit_code == 0, done.output
+        assert "累积风险下降 / cumulative risk lowered" in done.output and "any_above_yellow" in done.output
+        with rasterio.open(tmp_path / "d.tif") as src:
+            diff = src.read(1)
+            assert diff.max() == 0 and diff.min() < 0  # only lowered
+        body = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+        assert body["removed"] == ["ENT-0005"] and body["conflicts_removed"]
+        bad = runner.invoke(app, ["scenario", "--file", str(scenario), "--out", str(tmp_path / "d.shp")])
+        assert bad.exit_code == 1 and ".gpkg, .tif, .png, .json" in bad.output
+    finally:
+        get_settings.cache_clear()
