@@ -56,7 +56,7 @@ KML_FIELDS = {"description", "timestamp", "begin", "end", "altitudeMode", "tesse
 #: A registry field holding Chinese text, per layer, to compare with what GDAL reads back.
 CHINESE_FIELD = {"inventory": "enterprise_name", "hazard_sources": "enterprise_name",
                  "conflicts": "enterprise_name", "conflict_targets": "target_name", "clusters": "lead_enterprise_name",
-                 "cluster_links": "enterprise_a_name"}
+                 "cluster_links": "enterprise_a_name", "relocation": "enterprise_name"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$")
 
 runner = CliRunner()
@@ -71,6 +71,9 @@ def city(db_url: str) -> str:
     grade_store(db_url)
     analyse(db_url)  # the conflict, cluster and zoning layers (no QRA here: distances and the fallback rules)
     import_file(db_url, SAMPLE_REGISTER, actor="test")  # the hidden-danger layers (the register demo loads)
+    from geo_risk.relocation_plan import run_relocation_plan
+
+    run_relocation_plan(db_url)  # the relocation layer (site → park lines)
     return db_url
 
 
@@ -297,7 +300,7 @@ def check_sld(doc: str, layer: LayerDef, kind: str, attr: str | None) -> None:
 def _kind(name: str, layer: LayerDef) -> str:
     if layer.geometry != "mixed":
         return layer.geometry
-    return "point" if name.endswith("_points") else "polygon"
+    return "point" if name.endswith("_points") else "line" if name.endswith("_lines") else "polygon"
 
 
 @pytest.mark.parametrize("layer_id", LAYERS)
