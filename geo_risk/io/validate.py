@@ -13,6 +13,7 @@ in the store by :mod:`geo_risk.store.loader`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -382,7 +383,61 @@ def validate_chunk(
         out["geom"] = hexes
     _check_vessels(spec, out, col)
     _check_sensors(spec, out, col)
+    _control_lines(spec, out, col, source)
     return ValidatedChunk(out, col.problems, col.bad)
+
+
+#: Shapes a park's 安全控制线 may take: the line itself, or the area it encloses.
+_CONTROL_LINE_TYPES = frozenset({"LineString", "MultiLineString", "Polygon", "MultiPolygon"})
+
+
+def _control_lines(spec: LayerSpec, out: pd.DataFrame, col: _Collector, source: SourceCRS | None) -> None:
+    """Chemical parks: ``safety_control_line_wkt`` (WKT in the layer's CRS) → the stored geometry.
+
+    Read, checked and converted to EPSG:4326 like the layer's own geometry, and written as EWKB to the
+    ``safety_control_line`` column; each problem names the field and the row.
+    """
+    field = "safety_control_line_wkt"
+    if spec.name != "chemical_parks" or field not in out.columns:
+        return
+    n = len(out)
+    text = out[field].to_numpy(dtype=object)
+    given = np.array([isinstance(t, str) and t.strip() != "" for t in text], dtype=bool)
+    geoms = np.full(n, None, dtype=object)
+    if given.any():
+        geoms[given] = shapely.from_wkt(text[given], on_invalid="ignore")
+    unreadable = given & shapely.is_missing(geoms)
+    col.add(unreadable, lambda p: f"{field} is not readable WKT: {str(text[p])[:60]!r}")
+    usable = given & ~unreadable
+    empty = usable & shapely.is_empty(geoms)
+    col.add(empty, f"{field} is an empty geometry: leave the field blank when the park has no line")
+    usable &= ~empty
+    kinds = np.where(usable, _TYPE_NAMES[np.clip(shapely.get_type_id(geoms), 0, 7)], "")
+    wrong = usable & ~np.isin(kinds, list(_CONTROL_LINE_TYPES))
+    col.add(wrong, lambda p: f"{field} is a {kinds[p]}; a control line is a (multi)line or (multi)polygon")
+    usable &= ~wrong
+    if source is not None:
+        inner = _Collector(spec, col.row_numbers, col.ids)
+        if source.is_geographic:
+            _check_coordinates(geoms, source, inner, usable)
+            usable &= ~inner.bad
+        if usable.any() and not source.is_identity:
+            geoms[usable] = to_wgs84(geoms[usable], source)
+        b = shapely.bounds(geoms)
+        outside = usable & ~(np.isfinite(b).all(axis=1) & (b[:, 0] >= -180) & (b[:, 2] <= 180)
+                             & (b[:, 1] >= -90) & (b[:, 3] <= 90))
+        inner.add(outside, f"coordinates fall outside the area of {source.label}: check the CRS of the file")
+        usable &= ~outside
+        geoms, _ = _repair(geoms, inner, usable)
+        usable &= ~inner.bad
+        col.problems.extend(dataclasses.replace(p, reason=f"{field}: {p.reason}") for p in inner.problems)
+        col.bad |= inner.bad
+    hexes = np.full(n, None, dtype=object)
+    ok = usable & ~col.bad
+    if ok.any():
+        flat = shapely.force_2d(geoms[ok])
+        hexes[ok] = ["SRID=4326;" + h for h in shapely.to_wkb(flat, hex=True)]
+    out["safety_control_line"] = hexes
 
 
 def _check_vessels(spec: LayerSpec, out: pd.DataFrame, col: _Collector) -> None:

@@ -587,3 +587,64 @@ def test_large_first_load_of_units_with_deferred_foreign_keys(tmp_path: Path, fr
     report = load(write_city({"enterprises": ent, "hazard_units": units}, tmp_path / "c.gpkg"), fresh_db_url)
     assert report.counts["hazard_units"]["inserted"] == n
     assert _gist(fresh_db_url, "hazard_units") == ["ix_hazard_units_geom"]
+
+
+# -- a park's 安全控制线 (safety_control_line_wkt) ------------------------------------------------------------
+_PARK = box(126.60, 43.80, 126.62, 43.82)
+_LINE = _PARK.buffer(0.01, join_style="mitre")  # the park and about 1 km around it
+
+
+def _park(line: object, crs: str = "EPSG:4326", geom: object = _PARK) -> gpd.GeoDataFrame:
+    return _geo([{"id": "P1", "name": "某化工园区", "safety_control_line_wkt": line}], [geom], crs=crs)
+
+
+def test_a_parks_control_line_is_stored_as_its_geometry(tmp_path: Path, fresh_db_url: str) -> None:
+    load(write_layer(_park(_LINE.wkt), tmp_path, "chemical_parks"), fresh_db_url)
+    with get_engine(fresh_db_url).connect() as conn:
+        stored, srid = conn.execute(text("SELECT ST_AsText(safety_control_line), ST_SRID(safety_control_line) "
+                                         "FROM chemical_parks WHERE id = 'P1'")).one()
+    assert srid == 4326
+    assert shapely.from_wkt(stored).equals_exact(_LINE, 1e-9)
+
+
+def test_a_park_without_a_control_line_stores_none(tmp_path: Path, fresh_db_url: str) -> None:
+    load(write_layer(_park(None), tmp_path, "chemical_parks"), fresh_db_url)
+    with get_engine(fresh_db_url).connect() as conn:
+        assert conn.execute(text("SELECT safety_control_line IS NULL FROM chemical_parks")).scalar() is True
+
+
+def test_a_control_line_in_a_projected_crs_is_reprojected_with_the_park(tmp_path: Path, fresh_db_url: str) -> None:
+    # CGCS2000 / 3-degree Gauss-Kruger CM 126E (EPSG:4551): the WKT is in the layer's CRS, like its geometry.
+    to_4551 = Transformer.from_crs("EPSG:4326", "EPSG:4551", always_xy=True)
+    line_4551 = shapely.transform(_LINE, lambda xy: np.column_stack(to_4551.transform(xy[:, 0], xy[:, 1])))
+    park_4551 = shapely.transform(_PARK, lambda xy: np.column_stack(to_4551.transform(xy[:, 0], xy[:, 1])))
+    load(write_layer(_park(line_4551.wkt, "EPSG:4551", park_4551), tmp_path, "chemical_parks"), fresh_db_url)
+    with get_engine(fresh_db_url).connect() as conn:
+        stored = conn.execute(text("SELECT ST_AsText(safety_control_line) FROM chemical_parks")).scalar()
+    # EPSG:4551 → 4326 is CGCS2000 → WGS 84 taken as identical at the metre level: the round trip holds to 1e-7°.
+    assert shapely.from_wkt(stored).equals_exact(_LINE, 1e-7)
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("POLYGON ((126.6 43.8, 126.7", "safety_control_line_wkt is not readable WKT"),
+        ("POINT (126.6 43.8)", "safety_control_line_wkt is a Point; a control line is a (multi)line or (multi)polygon"),
+        ("POLYGON EMPTY", "safety_control_line_wkt is an empty geometry"),
+        ("LINESTRING (43.8 126.6, 43.9 126.7)", "safety_control_line_wkt: "),  # lat/lon swapped
+    ],
+    ids=["unreadable", "point", "empty", "swapped"],
+)
+def test_a_bad_control_line_rejects_the_load_naming_field_and_row(tmp_path: Path, fresh_db_url: str, line: str,
+                                                                 reason: str) -> None:
+    _rejects(write_layer(_park(line), tmp_path, "chemical_parks"), fresh_db_url, "chemical_parks", 1, reason)
+
+
+def test_the_sample_citys_published_control_line_is_stored(fresh_db_url: str) -> None:
+    sample = Path(__file__).resolve().parents[2] / "sample_geo" / "jilin_city.gpkg"
+    published = gpd.read_file(sample, layer="chemical_parks").set_index("id")["safety_control_line_wkt"]
+    load(sample, fresh_db_url)
+    with get_engine(fresh_db_url).connect() as conn:
+        stored = dict(conn.execute(text("SELECT id, ST_AsText(safety_control_line) FROM chemical_parks")).all())
+    assert stored["PARK-02"] is None and pd.isna(published["PARK-02"])
+    assert shapely.from_wkt(stored["PARK-01"]).equals_exact(shapely.from_wkt(published["PARK-01"]), 1e-9)
