@@ -8,6 +8,7 @@ outside Table 1 in W5.3 moves to W5.2 in a unit with a special process (U2): Q 5
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -27,6 +28,11 @@ def graded(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFram
     inv = city["inventory"]
     inv["hazard_categories"] = None
     inv.loc[2, ["chemical", "cas", "hazard_categories"]] = [ODD_NAME, None, "W5.3"]  # U2's second row
+    # benzene (Table 1 row 57: Q 50 t, W5.3) in U1 at ambient and in U2 under its special process
+    # (W5.2): one name, two kinds of term
+    benzene = pd.DataFrame({"unit_id": ["U1", "U2"], "chemical": ["苯", "苯"], "cas": ["71-43-2", "71-43-2"],
+                            "max_quantity_t": [10.0, 5.0], "hazard_categories": [None, None]})
+    city["inventory"] = inv = pd.concat([inv, benzene], ignore_index=True)
     load(write_city(city, tmp_path_factory.mktemp("w") / "city.gpkg"), db_url)
     grade_store(db_url)
     with get_engine(db_url).connect() as conn:
@@ -36,8 +42,9 @@ def graded(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFram
 
 def test_text_with_tabs_newlines_and_backslashes_is_stored_as_given(graded: pd.DataFrame) -> None:
     u2 = graded.loc["U2"]
-    # 2 t of chlorine (2/5 = 0.4) and 10 t of the solvent (W5.2 under U2's special process: 10/50 = 0.2)
-    assert u2.main_substances == f"氯、{ODD_NAME}"
+    # 2 t of chlorine (2/5 = 0.4), 10 t of the solvent (W5.2 under U2's special process: 10/50 = 0.2)
+    # and 5 t of benzene (5/50 = 0.1)
+    assert u2.main_substances == f"氯、{ODD_NAME}、苯"
     (solvent,) = [t for t in u2.terms if t["table1_seq"] is None]
     assert (solvent["name_zh"], solvent["name_en"], solvent["codes"]) == (ODD_NAME, ODD_NAME, ["W5.2"])
     assert (solvent["critical_quantity_t"], solvent["beta"], solvent["q_over_q"]) == (50.0, 1.0, 0.2)
@@ -46,11 +53,15 @@ def test_text_with_tabs_newlines_and_backslashes_is_stored_as_given(graded: pd.D
 
 def test_numbers_booleans_and_nulls_are_stored_exactly(graded: pd.DataFrame) -> None:
     u1, u2, u3, u4 = (graded.loc[u] for u in ("U1", "U2", "U3", "U4"))
-    # U1: 60 t chlorine, S = 12 ≥ 1; R = α·4·12
-    assert (u1.s, bool(u1.is_major_hazard), u1.r) == (12.0, True, 48.0 * u1.alpha)
+    # U1: 60 t chlorine and 10 t benzene, S = 12 + 0.2 ≥ 1; R = α·(4·12 + 1·0.2), in exact decimals
+    assert (u1.s, bool(u1.is_major_hazard)) == (12.2, True)
+    assert u1.r == float(Decimal(repr(float(u1.alpha))) * Decimal("48.2"))
     assert u1.alpha == alpha_for_population(u1.exposed_residents)
-    # U2: S = 0.6 < 1: not a major hazard, R and grade NULL
-    assert (u2.s, bool(u2.is_major_hazard)) == (0.6, False)
+    benzene = {u: next(t for t in graded.loc[u].terms if t["name_zh"] == "苯") for u in ("U1", "U2")}
+    assert [(b["codes"], b["critical_quantity_t"], b["q_over_q"]) for b in benzene.values()] == [
+        (["W5.3"], 50.0, 0.2), (["W5.2"], 50.0, 0.1)]
+    # U2: S = 0.7 < 1: not a major hazard, R and grade NULL
+    assert (u2.s, bool(u2.is_major_hazard)) == (0.7, False)
     assert pd.isna(u2.r) and pd.isna(u2.grade)
     # U3: 120 t LPG next to 1,200 residents: S = 2.4, α 2, R = 2·1.5·2.4 = 7.2 → 四级
     assert (u3.s, u3.alpha, u3.r, int(u3.grade)) == (2.4, 2.0, 7.2, 4)  # R in exact decimals

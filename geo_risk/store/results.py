@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 
 import pandas as pd
 from sqlalchemy import ARRAY, Text, any_, bindparam, delete, func, or_, select, text, update
@@ -37,6 +38,45 @@ def _missing(v: object) -> bool:
     return v is None or (isinstance(v, float) and v != v)  # None or NaN (a missing value of a float column)
 
 
+#: Fields of a stored term that depend on the row kind only (the substance, its Q, β, codes and basis);
+#: the others depend on the quantity (:func:`geo_risk.analysis.hazard_sources.assess_units`).
+_TERM_FIXED = ("name_zh", "name_en", "table1_seq", "cas", "critical_quantity_t", "beta", "codes", "matched_by",
+               "basis")
+_TERM_VARYING = ("quantity_t", "q_over_q", "beta_q_over_q", "share_of_s")
+_TERM_KEYS = frozenset(_TERM_FIXED + _TERM_VARYING)
+
+
+class _TermsJSON:
+    """The JSON text of units' terms, each term's fixed fields encoded once per kind.
+
+    A register of 100,000 units holds a few hundred kinds of term; encoding every term's dict
+    whole took most of the write. The varying fields are floats written by ``repr``, as the JSON
+    encoder writes them; a term of any other shape is encoded whole. PostgreSQL stores the same
+    ``jsonb`` value either way (keys are not kept in order).
+    """
+
+    def __init__(self) -> None:
+        self._encode = json.JSONEncoder(ensure_ascii=False).encode
+        self._fixed: dict[tuple, str] = {}
+
+    def __call__(self, terms: list) -> str:
+        parts = []
+        for t in terms:
+            if not (isinstance(t, dict) and t.keys() == _TERM_KEYS and isinstance(t["codes"], list)
+                    and all(type(t[k]) is float and math.isfinite(t[k]) for k in _TERM_VARYING)):
+                return self._encode(terms)
+            key = tuple((type(v), tuple(v) if isinstance(v, list) else v) for v in (t[k] for k in _TERM_FIXED))
+            try:
+                head = self._fixed[key]
+            except KeyError:
+                head = self._fixed[key] = self._encode({k: t[k] for k in _TERM_FIXED})[:-1]  # without its "}"
+            except TypeError:  # unhashable: encoded whole
+                return self._encode(terms)
+            parts.append(f'{head}, "quantity_t": {t["quantity_t"]!r}, "q_over_q": {t["q_over_q"]!r}, '
+                         f'"beta_q_over_q": {t["beta_q_over_q"]!r}, "share_of_s": {t["share_of_s"]!r}}}')
+        return "[" + ", ".join(parts) + "]"
+
+
 def _copy_column(name: str, values: list) -> list[str]:
     """One column of ``hazard_assessments`` as COPY text fields: floats in their shortest round-trip form
     (``repr``, as psycopg2 sends them), integers without a fraction, booleans t/f, terms as JSON."""
@@ -47,7 +87,7 @@ def _copy_column(name: str, values: list) -> list[str]:
     if name in _BOOL:
         return [_NULL if _missing(v) else ("t" if v else "f") for v in values]
     if name == "terms":
-        encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False), one encoder
+        encode = _TermsJSON()
         return [_NULL if v is None else encode(v).translate(_ESCAPE) for v in values]
     return [_NULL if _missing(v) else str(v).translate(_ESCAPE) for v in values]
 
