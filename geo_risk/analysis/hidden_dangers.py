@@ -48,7 +48,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 #: 安监总管三〔2017〕121号: the twenty situations judged a major hidden danger in chemical and hazardous-
-#: chemical enterprises: code → (中文 abridged, English gist). Items 1–14 C2, 15–20 C1 (see the doc).
+#: chemical enterprises: code → (中文 abridged, English gist). Items 1–14 C2, 15 C1, 16–20 UNCONFIRMED (the doc).
 CRITERIA_121: dict[str, tuple[str, str]] = {
     "121-01": ("主要负责人和安全生产管理人员未依法经考核合格", "managers not certified"),
     "121-02": ("特种作业人员未持证上岗", "special-work operators without licence"),
@@ -82,7 +82,7 @@ CRITERIA_121: dict[str, tuple[str, str]] = {
     "121-20": ("未按国家标准分区分类储存，超量、超品种储存，禁配物质混放混存",
                "storage not segregated, over quantity or incompatibles mixed"),
 }
-CRITERIA_TAG = {f"121-{i:02d}": ("C2" if i <= 14 else "C1") for i in range(1, 21)}
+CRITERIA_TAG = {f"121-{i:02d}": ("C2" if i <= 14 else "C1" if i == 15 else "UNCONFIRMED") for i in range(1, 21)}
 
 #: Enterprise colour on the map, worst first: code → (hex, 中文, English). CHOICE.
 COLOURS: dict[str, tuple[str, str, str]] = {
