@@ -41,6 +41,9 @@ RING_M = 500.0
 #: Largest gap, metres, between the ring's polygonal outer edge and the true offset curve.
 RING_TOLERANCE_M = 0.01
 
+#: Plants whose rings are drawn and tested at once (memory: ~500 vertices a ring, prepared).
+_BATCH_PLANTS = 4096
+
 
 def ring_quad_segs(ring_m: float, tolerance_m: float = RING_TOLERANCE_M) -> int:
     """Segments per quarter circle that keep a buffer of ``ring_m`` metres within ``tolerance_m`` of its arcs.
@@ -187,32 +190,33 @@ def exposed_people(
     for epsg in np.unique(zones):
         mask = zones == epsg
         group = plants[mask].to_crs(int(epsg))
-        is_point = group.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
-        ring = plant_rings(group.geometry.values, ring_m)
-        shapely.prepare(ring)  # each ring is tested against every residential area its box meets
-        rings = gpd.GeoDataFrame({"plant": group.index}, geometry=ring, crs=group.crs)
-        out.loc[group.index, "approximate"] = is_point
-
-        # Only the residential areas near this zone's plants are projected.
+        out.loc[group.index, "approximate"] = group.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
+        # Only the residential areas and targets near this zone's plants are projected.
         lon0, lat0, lon1, lat1 = _lonlat_reach_box(plants.geometry.values[mask], ring_m)
         near = residential.cx[lon0:lon1, lat0:lat1]
-        if len(near):
-            res = near.geometry.to_crs(int(epsg)).to_numpy()  # shapely geometries, metres
-            ring_i, res_i = shapely.STRtree(res).query(ring, predicate="intersects")
-            order = np.argsort(res_i, kind="stable")  # pairs in residential order (each plant's sum adds them so)
-            ring_i, res_i = ring_i[order], res_i[order]
+        res = near.geometry.to_crs(int(epsg)).to_numpy()  # shapely geometries, metres
+        population = near["population"].to_numpy(dtype=float)
+        tree = shapely.STRtree(res)
+        near_t = targets.cx[lon0:lon1, lat0:lat1] if targets is not None and len(targets) else None
+        tt = near_t[["population", "geometry"]].to_crs(int(epsg)) if near_t is not None and len(near_t) else None
+        # Plants a batch at a time: a batch's rings (prepared, ~500 vertices each) and pairs are all
+        # that is held. Every plant's pairs are in its batch, so its sums are the same.
+        for start in range(0, len(group), _BATCH_PLANTS):
+            batch = group.iloc[start:start + _BATCH_PLANTS]
+            ring = plant_rings(batch.geometry.values, ring_m)
+            shapely.prepare(ring)  # each ring is tested against every residential area its box meets
+            ring_i, res_i = tree.query(ring, predicate="intersects")
             if len(res_i):
+                order = np.argsort(res_i, kind="stable")  # pairs in residential order (each plant's sum adds them so)
+                ring_i, res_i = ring_i[order], res_i[order]
                 share = _share_inside(res[res_i], ring[ring_i])
-                plant_of = group.index.to_numpy()[ring_i]
-                people = near["population"].to_numpy(dtype=float)[res_i] * share
-                summed = pd.Series(people).groupby(plant_of).sum()
+                plant_of = batch.index.to_numpy()[ring_i]
+                summed = pd.Series(population[res_i] * share).groupby(plant_of).sum()
                 counted = pd.Series(share > 0).groupby(plant_of).sum()
                 out.loc[summed.index, "residents"] = summed.to_numpy()
                 out.loc[counted.index, "residential_areas"] = counted.to_numpy().astype(int)
-        if targets is not None and len(targets):
-            near_t = targets.cx[lon0:lon1, lat0:lat1]
-            if len(near_t):
-                tt = near_t[["population", "geometry"]].to_crs(int(epsg))
+            if tt is not None:
+                rings = gpd.GeoDataFrame({"plant": batch.index}, geometry=ring, crs=group.crs)
                 pairs = gpd.sjoin(tt, rings, predicate="intersects", how="inner")
                 if len(pairs):
                     grouped = pairs.groupby("plant")

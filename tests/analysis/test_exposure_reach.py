@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
@@ -106,3 +107,29 @@ def test_a_courtyard_and_the_gap_between_parcels_are_outside_the_plant() -> None
     assert got.loc["C", "residents"] == pytest.approx(7.0, abs=1e-6)
     assert got.loc["M", "residents"] == pytest.approx(11.0, abs=1e-6)
     assert list(got["residential_areas"]) == [1, 1]
+
+
+def test_plants_drawn_a_batch_at_a_time_get_what_they_get_all_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Six plants 300 m apart along a street of blocks, so that blocks and targets are shared between
+    # rings: graded in batches of one and two plants, each plant keeps its counts (every one of its
+    # pairs is in its batch) and its sums of people to the last bits (pandas' group-by sum rounds by
+    # the groups of the call, ~1e-16 relative, as tests/test_grading_incremental.py notes).
+    import geo_risk.analysis.exposure as exposure
+
+    utm, x0, y0 = "EPSG:32652", 500_000, 4_850_000
+    plants = gpd.GeoDataFrame({"id": [f"P{i}" for i in range(6)]},
+                              geometry=[box(x0 + 300 * i, y0, x0 + 300 * i + 100, y0 + 100) for i in range(6)],
+                              crs=utm).set_index("id").to_crs(4326)
+    blocks = [_square(x0 + 37 * i, y0 + 300 + 13 * (i % 5), 15) for i in range(60)]
+    res = gpd.GeoDataFrame({"population": [10 + i for i in range(60)]}, geometry=blocks, crs=utm).to_crs(4326)
+    targets = gpd.GeoDataFrame({"population": [100.0, 250.0]}, geometry=[_square(x0 + 500, y0 - 200),
+                                                                         _square(x0 + 1200, y0 + 400)],
+                               crs=utm).to_crs(4326)
+    whole = exposed_people(plants, res, targets)
+    assert whole["residential_areas"].min() > 0 and whole["other_targets"].sum() > 2
+    for size in (1, 2):
+        monkeypatch.setattr(exposure, "_BATCH_PLANTS", size)
+        batched = exposed_people(plants, res, targets)
+        sums = ["residents", "other_people"]
+        pd.testing.assert_frame_equal(batched.drop(columns=sums), whole.drop(columns=sums), check_exact=True)
+        pd.testing.assert_frame_equal(batched[sums], whole[sums], check_exact=False, rtol=1e-12, atol=0)
