@@ -106,7 +106,11 @@ def _free_port() -> int:
 
 
 def _port_free(port: int) -> bool:
+    """Whether the server could listen on ``port`` now. PostgreSQL binds with SO_REUSEADDR, so a port whose
+    last connections are still in TIME_WAIT after a restart is free: without the option here, a restart
+    moved the server to another port and every client holding the old URL (the readings ingest) lost it."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -241,12 +241,13 @@ def test_database_restart_during_ingest_loses_nothing_acknowledged(own_cluster: 
         for k in range(300):
             sender.send("U4-TT", {"ts": (t0 + timedelta(milliseconds=k)).isoformat(), "value": 21.0})
         assert sender.acknowledged() == 300
+        port = cluster.running_port()
         cluster.stop()  # fast shutdown: open connections are cut, in-flight transactions roll back
         for k in range(300, 600):  # sent while the database is down: the broker acknowledges, the ingest waits
             sender.send("U4-TT", {"ts": (t0 + timedelta(milliseconds=k)).isoformat(), "value": 22.0})
         assert sender.acknowledged() == 600
         time.sleep(1.0)
-        cluster.start()
+        assert cluster.start() == port  # back on its port (its connections' TIME_WAIT does not move it)
         assert _wait_count(url, 600, timeout_s=60) == 600
         time.sleep(0.5)
         assert _count(url) == 600
