@@ -14,6 +14,7 @@ import html
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -50,7 +51,7 @@ def _asset_version() -> str:
     """A cache-busting token for our own static files (changes when they change)."""
     stamps = [
         int(p.stat().st_mtime)
-        for p in (STATIC_DIR / "map.js", STATIC_DIR / "map.css", LEAFLET_JS)
+        for p in (STATIC_DIR / "map.js", STATIC_DIR / "tools.js", STATIC_DIR / "map.css", LEAFLET_JS)
         if p.exists()
     ]
     return format(hash(tuple(stamps)) & 0xFFFFFFFF, "08x")
@@ -64,11 +65,23 @@ def _value_labels() -> dict[str, dict[str, list[str]]]:
     return {"kind": {code: [zh, en] for code, (zh, en) in TARGET_KINDS.items()}}
 
 
+@lru_cache(maxsize=1)
+def _siting_choices() -> dict[str, Any]:
+    """The decision tools' tables: the codes ``POST /api/v1/siting-check`` accepts (the form's choices) and the
+    IR contour colours (level label → [colour, 中文, English]) the contours of its answer are drawn with."""
+    from geo_risk.io.schema import EQUIPMENT, INVENTORY_STATES, UNIT_TYPES
+    from layers.palette import IR_CONTOUR_COLOURS
+
+    return {"unit_types": list(UNIT_TYPES), "inventory_states": list(INVENTORY_STATES), "equipment": list(EQUIPMENT),
+            "ir_contours": {label: list(v) for label, v in IR_CONTOUR_COLOURS.items()}}
+
+
 def _config_json(request: Request) -> str:
     """``window.GEO_RISK_CONFIG`` as JSON, safe inside a ``<script type="application/json">``."""
     settings = getattr(request.app.state, "settings", None)
     token = getattr(settings, "tianditu_token", None) or None
-    config = {"tianditu_token": token, "api_base": "/api/v1", "value_labels": _value_labels()}
+    config = {"tianditu_token": token, "api_base": "/api/v1", "value_labels": _value_labels(),
+              "siting": _siting_choices()}
     text = json.dumps(config, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 

@@ -112,7 +112,16 @@
     n_major_overdue: ["超期重大隐患数（通报）", "Major overdue (for notice)"],
     n_supervised: ["挂牌督办数", "Under listed supervision"],
     next_deadline: ["最近整改期限", "Next deadline"],
-    colour_label: ["分级", "Class"]
+    colour_label: ["分级", "Class"],
+    // -- the relocation layer (搬迁改造方案, issue 14; the decision tools' block) --
+    outcome_label: ["方案", "Outcome"],
+    park_name: ["迁入园区", "Park"],
+    reason: ["理由", "Reason"],
+    conflicts: ["冲突数", "Conflicts"],
+    people_affected: ["受影响人口", "People affected"],
+    land_ha: ["用地 (公顷)", "Land (ha)"],
+    distance_km: ["迁建距离 (km)", "Distance (km)"],
+    new_site_people: ["新址防护距离内人口", "People within its distances at the new site"]
   };
 
   var VALUE_LABELS = {
@@ -391,6 +400,7 @@
   noBase.addTo(map); // the default: nothing is requested from outside
 
   var layerControl = L.control.layers(baseMaps, {}, { collapsed: false, position: "topright" }).addTo(map);
+  window.geoRiskLayerControl = layerControl; // the decision tools (tools.js) add their result layers here
   L.control.scale({ metric: true, imperial: false, position: "bottomleft" }).addTo(map);
 
   var registry = [];
