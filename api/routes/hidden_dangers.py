@@ -14,19 +14,34 @@ not closed: a warning) and ``notice`` (a major item overdue: flagged for 通报)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from api.access import Principal, current_principal, require_role
 from api.deps import get_database_url
 from api.openapi import errors
-from geo_risk.errors import NotFound
+from geo_risk.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api/v1/hidden-dangers", tags=["hidden-danger register (隐患排查治理)"])
 
+
+
+def _iso_day(value: object) -> object:
+    """A day only as YYYY-MM-DD (not a number of seconds, which pydantic would also read as a date)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return value
+    raise ValueError("write a day as YYYY-MM-DD")
+
+
+#: A calendar day written YYYY-MM-DD.
+Day = Annotated[dt.date, BeforeValidator(_iso_day)]
 Level = Literal["general", "major"]
 Status = Literal["reported", "assigned", "rectifying", "reviewed", "closed"]
 _ID = Path(description="the item's id (隐患编号), e.g. HD-JL-2026-001", max_length=100)
@@ -76,12 +91,12 @@ class HiddenDanger(BaseModel):
 class NewHiddenDanger(BaseModel):
     enterprise_id: str = Field(min_length=1, max_length=100, description="an enterprise of the store")
     unit_id: str | None = Field(default=None, max_length=100, description="a hazard unit of that enterprise")
-    description: str = Field(min_length=1, max_length=4000, description="隐患描述")
+    description: str = Field(min_length=1, max_length=4000, pattern=r"\S", description="隐患描述 (not blank)")
     level: Level
     criterion: str | None = Field(default=None, pattern=r"^121-(0[1-9]|1[0-9]|20)$",
                                   description="the 121号 situation (major items only)")
-    found_on: dt.date
-    deadline: dt.date = Field(description="整改期限, on or after found_on")
+    found_on: Day
+    deadline: Day = Field(description="整改期限, on or after found_on")
     responsible: str | None = Field(default=None, max_length=200)
     responsible_dept: str | None = Field(default=None, max_length=200)
     supervised: bool = False
@@ -93,6 +108,27 @@ class NewHiddenDanger(BaseModel):
 class Transition(BaseModel):
     to: Status
     note: str | None = Field(default=None, max_length=2000, description="why (kept in the history)")
+
+
+#: The largest JSON body read (a report or a transition is a few kB).
+MAX_BODY_BYTES = 256_000
+
+
+def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
+
+
+async def _read(request: Request, model: type[BaseModel]) -> Any:
+    """The JSON body as ``model``: any body that is not (bytes that are not UTF-8 included, which FastAPI
+    would answer with a bare 400) is a 422 naming the fields at fault."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput(f"the body exceeds {MAX_BODY_BYTES:,} bytes")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
 
 
 def _shown(row: dict[str, Any], tier: str, with_history: list[dict[str, Any]] | None = None) -> HiddenDanger:
@@ -117,7 +153,7 @@ async def list_hidden_dangers(
     overdue: Annotated[bool | None, Query(description="only overdue (true) or only not overdue (false) items")] = None,
     status: Annotated[Status | None, Query()] = None,
     level: Annotated[Level | None, Query()] = None,
-    on: Annotated[dt.date | None, _ON] = None,
+    on: Annotated[Day | None, _ON] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[HiddenDanger]:
@@ -144,20 +180,23 @@ async def get_hidden_danger(
     hidden_danger_id: Annotated[str, _ID],
     principal: Annotated[Principal, Depends(current_principal)],
     url: Annotated[str, Depends(get_database_url)],
-    on: Annotated[dt.date | None, _ON] = None,
+    on: Annotated[Day | None, _ON] = None,
 ) -> HiddenDanger:
     return await run_in_threadpool(_one, url, hidden_danger_id, principal.tier, on)
 
 
 @router.post("", response_model=HiddenDanger, status_code=201,
-             summary="Report a hidden danger (analyst key); status reported, audited")
+             summary="Report a hidden danger (analyst key); status reported, audited",
+             responses=errors(404, _404="The enterprise named, or the unit within it, is not in the store"),
+             openapi_extra=_body_doc(NewHiddenDanger))
 async def create_hidden_danger(
-    body: NewHiddenDanger,
+    request: Request,
     principal: Annotated[Principal, Depends(require_role("analyst"))],
     url: Annotated[str, Depends(get_database_url)],
 ) -> HiddenDanger:
     from geo_risk.store.hidden_dangers import create
 
+    body = await _read(request, NewHiddenDanger)
     hid = await run_in_threadpool(create, url, body.model_dump(), actor=_actor(principal), role=principal.role,
                                   channel="api")
     return await run_in_threadpool(_one, url, hid, principal.tier, None)
@@ -166,16 +205,18 @@ async def create_hidden_danger(
 @router.post("/{hidden_danger_id}/transition", response_model=HiddenDanger,
              summary="Move a hidden danger along its workflow (analyst key); audited",
              responses=errors(409, _409="The workflow does not allow this step from the item's status; the "
-                                        "detail names the allowed ones (closing 销号 needs a review first)"))
+                                        "detail names the allowed ones (closing 销号 needs a review first)"),
+             openapi_extra=_body_doc(Transition))
 async def transition_hidden_danger(
+    request: Request,
     hidden_danger_id: Annotated[str, _ID],
-    body: Transition,
     principal: Annotated[Principal, Depends(require_role("analyst"))],
     url: Annotated[str, Depends(get_database_url)],
-    on: Annotated[dt.date | None, _ON] = None,
+    on: Annotated[Day | None, _ON] = None,
 ) -> HiddenDanger:
     from geo_risk.store.hidden_dangers import transition
 
+    body = await _read(request, Transition)
     await run_in_threadpool(transition, url, hidden_danger_id, body.to, note=body.note, actor=_actor(principal),
                             role=principal.role, channel="api", on=on)
     return await run_in_threadpool(_one, url, hidden_danger_id, principal.tier, on)

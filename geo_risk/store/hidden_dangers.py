@@ -107,14 +107,20 @@ def create(url: str, record: dict[str, Any], *, actor: str, role: str | None, ch
 
     Raises
     ------
+    NotFound
+        Unknown enterprise, or a unit that is not one of the enterprise's.
     InvalidInput
-        Unknown enterprise or unit, a unit of another enterprise, deadline before found, a 121号 code on
-        a general item, or a public general item.
+        Deadline before found, a 121号 code on a general item, a public general item, an id taken.
     """
     keys = enterprise_keys(url)
     row = {**record, "status": "reported"}
-    if row.get("enterprise_id") not in keys.by_id:
-        raise InvalidInput(f"enterprise_id {row.get('enterprise_id')!r} is not an enterprise of the store")
+    ent, unit = row.get("enterprise_id"), row.get("unit_id")
+    if ent not in keys.by_id:
+        raise NotFound(f"enterprise_id {ent!r} is not an enterprise of the store: name a loaded enterprise")
+    if unit is not None and keys.unit_enterprise.get(unit) != ent:
+        where = keys.unit_enterprise.get(unit)
+        raise NotFound(f"enterprise {ent!r} has no hazard unit {unit!r}"
+                       + (f" (it belongs to {where!r})" if where else "") + ": leave unit_id out or fix it")
     records, problems = read_rows([row], keys)
     if problems:
         raise InvalidInput(problems[0].reason)

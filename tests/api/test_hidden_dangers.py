@@ -139,7 +139,11 @@ def test_the_workflow_through_the_api(register: str, city_client: TestClient) ->
     assert city_client.post("/api/v1/hidden-dangers", json=new).status_code == 401
     assert city_client.post("/api/v1/hidden-dangers", json=new, headers=VIEWER).status_code == 403
     bad = city_client.post("/api/v1/hidden-dangers", json={**new, "unit_id": "HU-0010"}, headers=ANALYST)
-    assert bad.status_code == 422 and "belongs to 'ENT-0002'" in bad.json()["detail"]
+    assert bad.status_code == 404 and "belongs to 'ENT-0002'" in bad.json()["detail"]
+    bad = city_client.post("/api/v1/hidden-dangers", json={**new, "level": "general"}, headers=ANALYST)
+    assert bad.status_code == 422 and "makes the item 重大" in bad.json()["detail"]
+    bad = city_client.post("/api/v1/hidden-dangers", json={**new, "deadline": "2026-11-19"}, headers=ANALYST)
+    assert bad.status_code == 422 and "before 发现日期" in bad.json()["detail"]
     r = city_client.post("/api/v1/hidden-dangers", json=new, headers=ANALYST)
     assert r.status_code == 201, r.text
     hid = r.json()["id"]
