@@ -87,3 +87,18 @@ def test_every_value_is_stored_as_computed(graded: pd.DataFrame, db_url: str) ->
         assert list(graded[column].fillna(-1).astype(int)) == list(
             computed.loc[graded.index, column].fillna(-1).astype(int)), column
     assert list(graded.terms) == list(computed.loc[graded.index, "terms"])
+
+
+def test_the_copy_text_is_the_same_read_in_any_pieces(db_url: str, graded: pd.DataFrame) -> None:
+    from geo_risk.grading import _assess
+    from geo_risk.store.results import _CopyText
+
+    computed, _ = _assess(db_url, None)
+    whole = _CopyText(computed, 7, "m").read()
+    assert whole.count("\n") == len(computed) == 4 and ODD_NAME not in whole  # escaped
+    for rows, size in ((1, 7), (3, 1), (2, 10_000)):
+        source, pieces = _CopyText(computed, 7, "m", rows=rows), []
+        while piece := source.read(size):
+            assert len(piece) <= size
+            pieces.append(piece)
+        assert "".join(pieces) == whole

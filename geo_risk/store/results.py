@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
+from collections.abc import Iterator
 
 import pandas as pd
 from sqlalchemy import ARRAY, Text, any_, bindparam, delete, func, or_, select, text, update
@@ -77,7 +77,7 @@ class _TermsJSON:
         return "[" + ", ".join(parts) + "]"
 
 
-def _copy_column(name: str, values: list) -> list[str]:
+def _copy_column(name: str, values: list, terms: _TermsJSON | None = None) -> list[str]:
     """One column of ``hazard_assessments`` as COPY text fields: floats in their shortest round-trip form
     (``repr``, as psycopg2 sends them), integers without a fraction, booleans t/f, terms as JSON."""
     if name in _FLOAT:
@@ -87,9 +87,51 @@ def _copy_column(name: str, values: list) -> list[str]:
     if name in _BOOL:
         return [_NULL if _missing(v) else ("t" if v else "f") for v in values]
     if name == "terms":
-        encode = _TermsJSON()
+        encode = terms or _TermsJSON()
         return [_NULL if v is None else encode(v).translate(_ESCAPE) for v in values]
     return [_NULL if _missing(v) else str(v).translate(_ESCAPE) for v in values]
+
+
+class _CopyText:
+    """The COPY text of ``assessed``, made ``rows`` units at a time as psycopg2 reads it (a file's ``read``):
+    memory holds one slice's text, not the whole table's (100,000 units: ~70 MB of text, most of it terms)."""
+
+    def __init__(self, assessed: pd.DataFrame, version: int, method: str, rows: int = 10_000) -> None:
+        self._slices = self._make(assessed, version, method, rows)
+        self._text, self._pos = "", 0
+
+    @staticmethod
+    def _make(assessed: pd.DataFrame, version: int, method: str, rows: int) -> Iterator[str]:
+        terms = _TermsJSON()  # one cache of term kinds for every slice
+        for start in range(0, len(assessed), rows):
+            part = assessed.iloc[start:start + rows]
+            n = len(part)
+            columns = []
+            for name in _COLUMNS:
+                if name == "unit_id":
+                    values = part.index.tolist()
+                elif name == "inputs_version":
+                    values = [version] * n
+                elif name == "method":
+                    values = [method] * n
+                else:
+                    values = part[name].tolist()
+                columns.append(_copy_column(name, values, terms))
+            yield "".join("\t".join(row) + "\n" for row in zip(*columns, strict=True))
+
+    def read(self, size: int = -1) -> str:
+        if size is None or size < 0:
+            rest = self._text[self._pos:] + "".join(self._slices)
+            self._text, self._pos = "", 0
+            return rest
+        while self._pos >= len(self._text):
+            text_ = next(self._slices, None)
+            if text_ is None:
+                return ""
+            self._text, self._pos = text_, 0
+        out = self._text[self._pos:self._pos + size]
+        self._pos += len(out)
+        return out
 
 
 def _copy_assessments(conn, assessed: pd.DataFrame, version: int, method: str) -> None:
@@ -100,24 +142,10 @@ def _copy_assessments(conn, assessed: pd.DataFrame, version: int, method: str) -
     """
     if not len(assessed):
         return
-    n = len(assessed)
-    columns = []
-    for name in _COLUMNS:
-        if name == "unit_id":
-            values = assessed.index.tolist()
-        elif name == "inputs_version":
-            values = [version] * n
-        elif name == "method":
-            values = [method] * n
-        else:
-            values = assessed[name].tolist()
-        columns.append(_copy_column(name, values))
-    buf = io.StringIO()
-    buf.writelines("\t".join(row) + "\n" for row in zip(*columns, strict=True))
-    buf.seek(0)
     cur = conn.connection.dbapi_connection.cursor()  # the same transaction as the DELETE before it
     try:
-        cur.copy_expert(f"COPY hazard_assessments ({', '.join(_COLUMNS)}) FROM STDIN", buf)
+        cur.copy_expert(f"COPY hazard_assessments ({', '.join(_COLUMNS)}) FROM STDIN",
+                        _CopyText(assessed, version, method), size=1 << 20)
     finally:
         cur.close()
 
