@@ -631,31 +631,46 @@ def relocation_plan(
 
 @app.command("scenario")
 def scenario(
-    file: Annotated[Path, typer.Option("--file", help="The scenario: JSON with changes (add_project, "
-                                       "remove_enterprise, move_to_park, cut_inventory, add_development, "
-                                       "relocation_case) as POST /api/v1/scenarios takes")],
     out: Annotated[list[Path], typer.Option("--out", help="Output: diff.tif (IR after − before, float32, local UTM), "
                                             "fn.png (F-N before/after), diff.gpkg (contours, raised/lowered areas, "
                                             "conflicts added/removed) or result.json; repeat for several")],
+    file: Annotated[Path | None, typer.Option("--file", help="The scenario: JSON with changes (add_project, "
+                                              "remove_enterprise, move_to_park, cut_inventory, add_development, "
+                                              "relocation_case) as POST /api/v1/scenarios takes")] = None,
+    siting_request: Annotated[Path | None, typer.Option("--siting-request", help="Instead: a siting-check request "
+                                                        "(JSON as POST /api/v1/siting-check takes) as a scenario")
+                              ] = None,
+    relocation_plan: Annotated[bool, typer.Option("--relocation-plan", help="Instead: the stored relocation plan "
+                                                  "(every case) as a scenario")] = False,
 ) -> None:
     """Before/after scenario (issue 14): planned changes on top of the stored city (the store is not written) —
     the IR difference, F-N before and after, conflicts added and removed, people per IR band."""
     import json
 
     from geo_risk.errors import InvalidInput
-    from geo_risk.scenarios import OUTPUTS, run_scenario, write_products
+    from geo_risk.scenarios import OUTPUTS, from_relocation_plan, from_siting_request, run_scenario, write_products
     from geo_risk.store.db import migrate
 
     try:
         bad = [o for o in out if o.suffix.lower() not in OUTPUTS]
         if bad:  # before the work, not after
             raise InvalidInput(f"scenario output {bad[0].name!r}: give a path ending in {', '.join(OUTPUTS)}")
-        try:
-            body = json.loads(Path(file).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InvalidInput(f"--file {file}: not a readable JSON file ({exc})") from exc
+        if sum((file is not None, siting_request is not None, relocation_plan)) != 1:
+            raise InvalidInput("give one of --file (a scenario), --siting-request (a siting-check request) or "
+                               "--relocation-plan (the stored plan)")
+        source = file or siting_request
+        body: dict = {}
+        if source is not None:
+            try:
+                body = json.loads(Path(source).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise InvalidInput(f"{source}: not a readable JSON file ({exc})") from exc
         url = _url()
         migrate(url)
+        if siting_request is not None:
+            body = from_siting_request(body)
+        elif relocation_plan:
+            body = from_relocation_plan(url)
         with Progress(TextColumn("{task.description:<36}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("scenario", total=None)
@@ -678,8 +693,8 @@ def scenario(
         console.print(f"  people {band} (≥ {b['lower_per_year']:g}/a): {b['before']:,.0f} → {b['after']:,.0f}",
                       highlight=False, markup=False, soft_wrap=True)
     for label, c in result.fn.items():
-        console.print(f"  F-N {label}: {c['region_before']} → {c['region_after']}", highlight=False, markup=False,
-                      soft_wrap=True)
+        console.print(f"  F-N {label}: {c['region_before'] or 'no stored run'} → {c['region_after'] or 'none (gone)'}",
+                      highlight=False, markup=False, soft_wrap=True)
     for n in result.notes:
         console.print(f"  note: {_operator_text(n)}", highlight=False, markup=False, soft_wrap=True)
     for p in paths:

@@ -953,7 +953,7 @@ def write_products(result: ScenarioResult, out: Path) -> Path:
         from geo_risk.risk.run import settings_line
 
         curves = {k: (v["before"], v["after"]) for k, v in result.fn.items()}
-        plot_fn_before_after(curves, out, f"F-N 情景前后 / before and after: {result.name}",
+        plot_fn_before_after(curves, out, f"F-N 情景前后 / before and after\n{result.name[:90]}",
                              settings_line(result.settings.get("risk")))
     elif suffix == ".tif":
         if result.field is None:
@@ -982,15 +982,16 @@ def write_products(result: ScenarioResult, out: Path) -> Path:
         gj = contour_features(result)
         if gj["features"]:
             gpd.GeoDataFrame.from_features(gj["features"], crs=4326).to_file(out, layer="ir_contours", driver="GPKG")
+        else:  # no level crossed in the window: the layer is there, empty
+            gpd.GeoDataFrame({"what": pd.Series(dtype=str), "label": pd.Series(dtype=str),
+                              "level_per_year": pd.Series(dtype=float), "level_label": pd.Series(dtype=str)},
+                             geometry=gpd.GeoSeries([], crs=4326)).to_file(out, layer="ir_contours", driver="GPKG")
         for layer, frame in (("conflicts_added", result.conflicts_added),
                              ("conflicts_removed", result.conflicts_removed)):
             if len(frame):
                 g = gpd.GeoDataFrame(pd.DataFrame(frame).reindex(columns=[*_CONFLICT_PUBLIC, *_CONFLICT_FIGURES]),
                                      geometry=frame.geometry.values, crs=4326)
                 g.to_file(out, layer=layer, driver="GPKG")
-        if not out.exists():  # nothing changed: an empty contour layer says so
-            gpd.GeoDataFrame({"what": pd.Series(dtype=str)}, geometry=gpd.GeoSeries([], crs=4326)).to_file(
-                out, layer="ir_contours", driver="GPKG")
     return out
 
 

@@ -174,8 +174,11 @@ def _planned(enterprise: str) -> dict:
     u = units[units["enterprise_id"] == enterprise].iloc[0]
     rows = [{k: (None if v != v else v) for k, v in r.items()}
             for r in inv[inv["unit_id"] == u["id"]].drop(columns=["unit_id"]).to_dict("records")]
+    fields = ("equipment", "containment", "fire_class", "special_process", "operating_temperature_c",
+              "operating_pressure_mpa")
+    unit = {k: (None if u[k] != u[k] else u[k].item() if hasattr(u[k], "item") else u[k]) for k in fields}
     return {"site": u.geometry.wkt, "unit_type": u["unit_type"], "inventory": rows, "name": enterprise,
-            "unit": {"equipment": u["equipment"], "fire_class": u["fire_class"]}, "replaces": enterprise}
+            "unit": unit, "replaces": enterprise}
 
 
 def test_the_planned_lng_station_among_homes_adds_conflicts(city: tuple[str, Path], tmp_path: Path) -> None:
@@ -188,7 +191,8 @@ def test_the_planned_lng_station_among_homes_adds_conflicts(city: tuple[str, Pat
     assert len(added) > 0 and len(result.conflicts_removed) == 0
     assert set(added["enterprise_id"].dropna()) == {"PROPOSED"}
     assert "residential_areas" in set(added["target_layer"])  # among homes
-    assert result.bands["any_above_yellow"]["after"] > result.bands["any_above_yellow"]["before"]
+    # full containment (as stored for HU-0243) keeps its IR below 3×10⁻⁷: no one changes band, none drops
+    assert result.bands["any_above_yellow"]["after"] >= result.bands["any_above_yellow"]["before"]
     # the products
     import rasterio
 
@@ -268,5 +272,8 @@ def test_the_cli_writes_the_products_and_prints_the_verdict(city: tuple[str, Pat
         assert body["removed"] == ["ENT-0005"] and body["conflicts_removed"]
         bad = runner.invoke(app, ["scenario", "--file", str(scenario), "--out", str(tmp_path / "d.shp")])
         assert bad.exit_code == 1 and ".gpkg, .tif, .png, .json" in bad.output
+        two = runner.invoke(app, ["scenario", "--file", str(scenario), "--relocation-plan", "--out",
+                                  str(tmp_path / "d.json")])
+        assert two.exit_code == 1 and "give one of --file" in two.output
     finally:
         get_settings.cache_clear()

@@ -520,7 +520,7 @@ def plot_fn_before_after(curves: Mapping[str, tuple[tuple[np.ndarray, np.ndarray
     ax.set_ylim(1e-9, 1e-2)
     ax.set_xlabel("死亡人数 N / Number of fatalities N")
     ax.set_ylabel("累积频率 F (次/年) / Cumulative frequency F (per year)")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0)
     text = (f"虚线：情景前；实线：情景后 / dashed: before; solid: after. GB 36894 F-N lines: {crit.confidence} "
