@@ -277,3 +277,29 @@ def test_the_cli_writes_the_products_and_prints_the_verdict(city: tuple[str, Pat
         assert two.exit_code == 1 and "give one of --file" in two.output
     finally:
         get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def park_run(city: tuple[str, Path]) -> tuple[str, Path]:
+    """PARK-02's QRA stored (with its members' own runs), for the park's F-N."""
+    from geo_risk.risk_runs import run_risk
+
+    url, data_dir = city
+    run_risk(url, park_id="PARK-02", data_dir=data_dir)
+    return url, data_dir
+
+
+def test_a_park_member_touched_compares_the_parks_fn(park_run: tuple[str, Path]) -> None:
+    from geo_risk.store.risk_results import get_run
+
+    url, data_dir = park_run
+    stored = get_run(url, "park", "PARK-02")
+    assert stored is not None and stored["fn"]["n"]
+    # an identity cut of a member: the park's whole QRA re-run gives back its stored F-N
+    result = run_scenario(url, {"changes": [{"type": "cut_inventory", "enterprise_id": "ENT-0057", "share": 1.0}]},
+                          data_dir=data_dir)
+    park = result.fn["park PARK-02"]
+    np.testing.assert_array_equal(park["before"][0], np.asarray(stored["fn"]["n"]))
+    np.testing.assert_array_equal(park["after"][0], park["before"][0])
+    np.testing.assert_allclose(park["after"][1], park["before"][1], rtol=1e-12, atol=0)
+    assert park["region_before"] == park["region_after"] == stored["fn_region"]
