@@ -588,6 +588,7 @@
     var body = request();
     state.siting = "running";
     state.error = null;
+    state.request = body;
     $("gr-s-result").innerHTML = '<div class="gr-hint">' + bi("论证中…", "checking…") + "</div>";
     $("gr-s-submit").disabled = true;
     return postJson(API + "/siting-check", body).then(function (res) {
@@ -599,7 +600,6 @@
         return null;
       }
       state.result = res.data;
-      state.request = body;
       drawResult(res.data);
       state.siting = "done";
       revealResult($("gr-s-result"));
