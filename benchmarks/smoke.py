@@ -40,6 +40,7 @@ SMOKE: dict[str, list[str]] = {
     "alarms": ["--sensors", "700", "--seconds", "30"],
     "relocation": ["--units", "2500", "--residential", "10000"],
     "monitoring": ["--seconds", "5"],
+    "hidden_dangers": ["--items", "2000"],
 }
 
 

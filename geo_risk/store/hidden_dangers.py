@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import text
 
 from geo_risk.analysis.hidden_dangers import (
@@ -79,27 +80,40 @@ def import_records(url: str, records: list[dict[str, Any]], *, actor: str, role:
                 raise ValidationFailed([Problem("hidden_dangers", rows[t], t, f"隐患编号 {t!r} is already in the "
                                                 "register: change it or leave it empty to number it")
                                         for t in sorted(taken)])
-        for rec in records:
-            ids.append(_insert(conn, {**rec, "source": source}, actor, role, channel, "imported"))
+        ids = _insert_many(conn, [{**rec, "source": source} for rec in records], actor, role, channel, "imported")
     audit.record(url, actor=actor, role=role, channel=channel, action="hidden-dangers-import", target=source,
                  details={"count": len(ids), "ids": ids[:50]})
     return ids
 
 
-def _insert(conn: Any, rec: dict[str, Any], actor: str, role: str | None, channel: str, note: str) -> str:
-    values = {c: rec.get(c) for c in _COLUMNS}
-    values["supervised"] = bool(values["supervised"])
-    values["public"] = bool(values["public"])
-    values["status"] = values["status"] or "reported"
-    cols = [c for c in _COLUMNS if not (c == "id" and values["id"] is None)]
-    hid = conn.execute(text(
-        f"INSERT INTO hidden_dangers ({', '.join(cols)}, closed_at) "  # noqa: S608 - fixed column names
-        f"VALUES ({', '.join(':' + c for c in cols)}, CASE WHEN :status = 'closed' THEN now() END) RETURNING id"),
-        values).scalar_one()
-    conn.execute(text("INSERT INTO hidden_danger_history (hidden_danger_id, actor, role, channel, from_status, "
-                      "to_status, note) VALUES (:h, :a, :r, :c, NULL, :s, :n)"),
-                 {"h": hid, "a": actor, "r": role, "c": channel, "s": values["status"], "n": note})
-    return str(hid)
+_ITEMS = sa.table("hidden_dangers", *(sa.column(c) for c in (*_COLUMNS, "closed_at")))
+_HISTORY = sa.table("hidden_danger_history", *(sa.column(c) for c in (
+    "hidden_danger_id", "actor", "role", "channel", "from_status", "to_status", "note")))
+
+
+def _insert_many(conn: Any, records: list[dict[str, Any]], actor: str, role: str | None, channel: str,
+                 note: str) -> list[str]:
+    """Insert ``records`` and one history row each (batched multi-row INSERTs); return their ids, numbering
+    those without one from ``hidden_danger_seq`` (HD-000001 …)."""
+    if not records:
+        return []
+    missing = sum(1 for r in records if not r.get("id"))
+    fresh = iter(conn.execute(text(
+        "SELECT 'HD-' || lpad(nextval('hidden_danger_seq')::text, 6, '0') FROM generate_series(1, :n)"),
+        {"n": missing}).scalars().all() if missing else [])
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for rec in records:
+        row = {c: rec.get(c) for c in _COLUMNS}
+        row["id"] = row["id"] or next(fresh)
+        row["supervised"], row["public"] = bool(row["supervised"]), bool(row["public"])
+        row["status"] = row["status"] or "reported"
+        row["closed_at"] = now if row["status"] == "closed" else None
+        rows.append(row)
+    conn.execute(sa.insert(_ITEMS), rows)
+    conn.execute(sa.insert(_HISTORY), [{"hidden_danger_id": r["id"], "actor": actor, "role": role, "channel": channel,
+                                        "from_status": None, "to_status": r["status"], "note": note} for r in rows])
+    return [str(r["id"]) for r in rows]
 
 
 def create(url: str, record: dict[str, Any], *, actor: str, role: str | None, channel: str) -> str:
@@ -128,7 +142,8 @@ def create(url: str, record: dict[str, Any], *, actor: str, role: str | None, ch
     with get_engine(url).begin() as conn:
         if rec["id"] and conn.execute(text("SELECT 1 FROM hidden_dangers WHERE id = :i"), {"i": rec["id"]}).first():
             raise InvalidInput(f"id {rec['id']!r} is already in the register: leave it empty to number it")
-        hid = _insert(conn, {**rec, "source": channel}, actor, role, channel, record.get("note") or "reported")
+        (hid,) = _insert_many(conn, [{**rec, "source": channel}], actor, role, channel,
+                              record.get("note") or "reported")
     audit.record(url, actor=actor, role=role, channel=channel, action="hidden-danger-create", target=hid,
                  details={"enterprise_id": rec["enterprise_id"], "level": rec["level"]})
     return hid
