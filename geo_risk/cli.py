@@ -914,6 +914,8 @@ app.add_typer(hd_app, name="hidden-dangers")
 def hidden_dangers_import(
     path: Annotated[Path, typer.Argument(help="A register as regulators keep it: .xlsx or .csv with Chinese headers "
                                               "(企业名称, 隐患描述, 隐患级别, 发现日期, 整改期限, 责任人, 状态, …)")],
+    update: Annotated[bool, typer.Option("--update", help="Rows whose 隐患编号 is already stored update those items "
+                                                          "(default: refused)")] = False,
 ) -> None:
     """Import a hidden-danger register all or nothing: a bad row (unknown enterprise, level, date) is named
     and nothing is written."""
@@ -924,7 +926,7 @@ def hidden_dangers_import(
     try:
         url = _url()
         migrate(url)
-        ids = import_file(url, path, actor=cli_actor())
+        ids = import_file(url, path, actor=cli_actor(), update=update)
     except GeoRiskError as exc:
         _fail(exc)
     console.print(f"{path.name}: {len(ids)} hidden danger(s) imported", highlight=False, markup=False)

@@ -46,8 +46,10 @@ def read_table(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def import_file(url: str, path: Path, *, actor: str, role: str | None = None, channel: str = "cli") -> list[str]:
-    """Import the register in ``path`` all or nothing; return the stored ids.
+def import_file(url: str, path: Path, *, actor: str, role: str | None = None, channel: str = "cli",
+                update: bool = False) -> list[str]:
+    """Import the register in ``path`` all or nothing; return the stored ids. ``update``: rows whose
+    隐患编号 is stored update those items (their status as the file reports it, a history row if it moved).
 
     Raises
     ------
@@ -60,4 +62,4 @@ def import_file(url: str, path: Path, *, actor: str, role: str | None = None, ch
     rows = read_table(path)
     if not rows:
         raise InvalidInput(f"{Path(path).name} holds no rows under its header")
-    return import_rows(url, rows, actor=actor, role=role, channel=channel, source=Path(path).name)
+    return import_rows(url, rows, actor=actor, role=role, channel=channel, source=Path(path).name, update=update)

@@ -51,39 +51,63 @@ def enterprise_keys(url: str) -> EnterpriseKeys:
 
 
 def import_rows(url: str, rows: list[dict[str, Any]], *, actor: str, role: str | None, channel: str,
-                source: str) -> list[str]:
+                source: str, update: bool = False) -> list[str]:
     """Read a spreadsheet's rows (:func:`read_rows`) and store them all, or nothing.
+
+    ``update``: a row whose 隐患编号 is already stored updates that item (see :func:`import_records`).
 
     Raises
     ------
     ValidationFailed
-        Any row is bad (unknown enterprise, bad level, date, …) or an id is already stored; each
-        problem names its row. Nothing was written.
+        Any row is bad (unknown enterprise, bad level, date, …) or (without ``update``) an id is already
+        stored; each problem names its row. Nothing was written.
     """
     records, problems = read_rows(rows, enterprise_keys(url))
     if problems:
         raise ValidationFailed(problems)
-    return import_records(url, records, actor=actor, role=role, channel=channel, source=source)
+    return import_records(url, records, actor=actor, role=role, channel=channel, source=source, update=update)
 
 
 def import_records(url: str, records: list[dict[str, Any]], *, actor: str, role: str | None, channel: str,
-                   source: str) -> list[str]:
-    """Insert ``records`` in one transaction with their history rows; return their ids."""
-    ids: list[str] = []
+                   source: str, update: bool = False) -> list[str]:
+    """Store ``records`` in one transaction with their history rows; return their ids (in file order).
+
+    Without ``update`` an id already stored is refused. With ``update`` the stored item takes the row's
+    fields and status: the regulator's register is the record, so a status it reports is taken as it is
+    (not checked against the workflow, CHOICE), and a changed status is one history row (note
+    ``imported from <file>``).
+    """
+    note = f"imported from {source}"
     with get_engine(url).begin() as conn:
         given = [r["id"] for r in records if r.get("id")]
-        if given:
-            taken = conn.execute(text("SELECT id FROM hidden_dangers WHERE id = ANY(:ids)"), {"ids": given}
-                                 ).scalars().all()
-            if taken:
-                rows = {r["id"]: i for i, r in enumerate(records, start=1) if r.get("id")}
-                raise ValidationFailed([Problem("hidden_dangers", rows[t], t, f"隐患编号 {t!r} is already in the "
-                                                "register: change it or leave it empty to number it")
-                                        for t in sorted(taken)])
-        ids = _insert_many(conn, [{**rec, "source": source} for rec in records], actor, role, channel, "imported")
+        taken = dict(conn.execute(text("SELECT id, status FROM hidden_dangers WHERE id = ANY(:ids) FOR UPDATE"),
+                                  {"ids": given}).all()) if given else {}
+        if taken and not update:
+            rows = {r["id"]: i for i, r in enumerate(records, start=1) if r.get("id")}
+            raise ValidationFailed([Problem("hidden_dangers", rows[t], t, f"隐患编号 {t!r} is already in the "
+                                            "register: change it, leave it empty to number it, or update the "
+                                            "register with it (--update)") for t in sorted(taken)])
+        new = [{**rec, "source": source} for rec in records if rec.get("id") not in taken]
+        ids = iter(_insert_many(conn, new, actor, role, channel, note))
+        order = [rec["id"] if rec.get("id") in taken else next(ids) for rec in records]
+        changed = [rec for rec in records if rec.get("id") in taken]
+        for rec in changed:
+            values = {c: rec.get(c) for c in _COLUMNS if c != "id"}
+            values.update(id=rec["id"], source=source, supervised=bool(values["supervised"]),
+                          public=bool(values["public"]))
+            sets = ", ".join(f"{c} = :{c}" for c in _COLUMNS if c != "id")
+            conn.execute(text(f"UPDATE hidden_dangers SET {sets}, updated_at = now(), "  # noqa: S608 - fixed names
+                              "closed_at = CASE WHEN :status <> 'closed' THEN NULL "
+                              "ELSE COALESCE(closed_at, now()) END WHERE id = :id"), values)
+        moved = [{"hidden_danger_id": r["id"], "actor": actor, "role": role, "channel": channel,
+                  "from_status": taken[r["id"]], "to_status": r["status"], "note": note}
+                 for r in changed if r["status"] != taken[r["id"]]]
+        if moved:
+            conn.execute(sa.insert(_HISTORY), moved)
     audit.record(url, actor=actor, role=role, channel=channel, action="hidden-dangers-import", target=source,
-                 details={"count": len(ids), "ids": ids[:50]})
-    return ids
+                 details={"count": len(order), "new": len(new), "updated": len(changed),
+                          "status_changes": len(moved), "ids": order[:50]})
+    return order
 
 
 _ITEMS = sa.table("hidden_dangers", *(sa.column(c) for c in (*_COLUMNS, "closed_at")))

@@ -238,3 +238,50 @@ def test_xlsx_with_chinese_headers_all_or_nothing(register: str, tmp_path: Path,
         x1 = conn.execute(text("SELECT level, criterion, supervised, status FROM hidden_dangers "
                                "WHERE id = 'X-1'")).one()
     assert tuple(x1) == ("major", "121-20", True, "assigned")
+
+
+def test_an_updated_register_updates_only_with_update(register: str, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from geo_risk.cli import app
+    from geo_risk.settings import get_settings
+
+    rows = _sample_rows()
+    for r in rows:
+        if r["隐患编号"] == "HD-JL-2026-001":
+            r["状态"] = "已销号"  # the regulator closed it
+        if r["隐患编号"] == "HD-JL-2026-003":
+            r["隐患描述"] = "乙烯低温储罐区紧急切断阀已安装，待联调"
+    path = tmp_path / "register_v2.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+    def state() -> tuple:
+        with get_engine(register).connect() as conn:
+            return conn.execute(text(
+                "SELECT count(*), count(*) FILTER (WHERE status = 'closed'), "
+                "(SELECT description FROM hidden_dangers WHERE id = 'HD-JL-2026-003'), "
+                "(SELECT count(*) FROM hidden_danger_history) FROM hidden_dangers")).one()
+
+    before = state()
+    with pytest.raises(ValidationFailed) as info:
+        import_file(register, path, actor="test")
+    assert len(info.value.problems) == 12 and "--update" in info.value.problems[0].reason
+    assert state() == before
+    monkeypatch.setenv("GEO_RISK_DATABASE_URL", register)
+    get_settings.cache_clear()
+    try:
+        r = CliRunner().invoke(app, ["hidden-dangers", "import", "--update", str(path)])
+    finally:
+        get_settings.cache_clear()
+    assert r.exit_code == 0 and "12 hidden danger(s) imported" in r.output, r.output
+    count, closed, description, history = state()
+    assert (count, closed, description, history) == (before[0], before[1] + 1, "乙烯低温储罐区紧急切断阀已安装，待联调",
+                                                     before[3] + 1)  # one status moved: one history row
+    with get_engine(register).connect() as conn:
+        last = conn.execute(text("SELECT from_status, to_status, note FROM hidden_danger_history "
+                                 "WHERE hidden_danger_id = 'HD-JL-2026-001' ORDER BY id DESC LIMIT 1")).one()
+        closed_at = conn.execute(text("SELECT closed_at FROM hidden_dangers WHERE id = 'HD-JL-2026-001'")).scalar()
+    assert tuple(last) == ("rectifying", "closed", "imported from register_v2.csv") and closed_at is not None
+    view = _view(register, "hidden_dangers_map", REF)  # ENT-0001's two items are both closed now
+    assert "ENT-0001" not in view and view["ENT-0005"] == BY_HAND["ENT-0005"]
