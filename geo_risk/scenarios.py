@@ -428,6 +428,8 @@ def _check_ids(base: Base, changes: list[Change], without: list[str]) -> None:
                 raise InvalidInput(f"{c.where('enterprise_id')}: no enterprise {eid!r} in the store")
             if eid in without:
                 raise InvalidInput(f"{c.where('enterprise_id')}: {eid!r} is left out by baseline_without")
+        if c.type == "add_project" and p.get("park_id") is not None and p["park_id"] not in base.parks.index:
+            raise InvalidInput(f"{c.where('park_id')}: no chemical park {p['park_id']!r}")
         if c.type == "move_to_park" and p["park_id"] not in base.parks.index:
             raise InvalidInput(f"{c.where('park_id')}: no chemical park {p['park_id']!r}; parks: "
                                f"{', '.join(map(str, base.parks.index))}")
@@ -633,6 +635,7 @@ def run_scenario(url: str, body: Any, *, data_dir: Path | None = None, progress:
     new_distance_rows: list[dict[str, Any]] = []
     alive = [e for e in touched if e in after.enterprises.index]
     t1 = time.perf_counter()
+    fresh_before, fresh_runs, fresh_rows = _before_without_runs(base, before, touched, rs, notes)
     for k, eid in enumerate(sorted(touched)):
         tick(f"scenario: QRA {eid}", k, len(touched))
         result = None
@@ -649,12 +652,12 @@ def run_scenario(url: str, body: Any, *, data_dir: Path | None = None, progress:
                 if result.grid is not None:
                     after_grids[eid] = _ir_grid(result, "enterprise", eid, (eid,), criteria)
             new_distance_rows += _distance_rows(after, eid, table, result.distances_m if result else None)
-        n_b, f_b = _fn_of(base.runs.get(("enterprise", eid)))
+        run_b = fresh_runs.get(eid) or base.runs.get(("enterprise", eid))
+        n_b, f_b = _fn_of(run_b)
         n_a, f_a = (result.fn_n, result.fn_f) if result is not None else (np.zeros(0), np.zeros(0))
-        if len(n_b) or len(n_a) or result is not None or ("enterprise", eid) in base.runs:
+        if len(n_b) or len(n_a) or result is not None or run_b is not None:
             fn[f"enterprise {eid}"] = {"before": (n_b, f_b), "after": (np.asarray(n_a), np.asarray(f_a)),
-                                       "region_before": _region(n_b, f_b) if ("enterprise", eid) in base.runs
-                                       else None,
+                                       "region_before": _region(n_b, f_b) if run_b is not None else None,
                                        "region_after": _region(np.asarray(n_a), np.asarray(f_a)) if result is not None
                                        else None}
     timings["qra_s"] = time.perf_counter() - t1
@@ -662,7 +665,7 @@ def run_scenario(url: str, body: Any, *, data_dir: Path | None = None, progress:
     # -- the IR difference ------------------------------------------------------------------------
     tick("scenario: IR difference", 2, 5)
     t2 = time.perf_counter()
-    stored = {e: g for e, g in base.grids.items() if e not in without}
+    stored = {**{e: g for e, g in base.grids.items() if e not in without}, **fresh_before}
     before_t = [stored[e] for e in sorted(touched) if e in stored]
     after_t = [after_grids[e] for e in sorted(after_grids)]
     context = [g for e, g in stored.items() if e not in touched]
@@ -694,6 +697,9 @@ def run_scenario(url: str, body: Any, *, data_dir: Path | None = None, progress:
     tick("scenario: conflicts", 3, 5)
     t3 = time.perf_counter()
     dist_b = base.distances[base.distances["unit_id"].isin(before.units.index)]
+    if fresh_rows:  # the touched plants whose before QRA was computed now: their distances with it
+        redone = {r["unit_id"] for r in fresh_rows}
+        dist_b = pd.concat([dist_b[~dist_b["unit_id"].isin(redone)], pd.DataFrame(fresh_rows)], ignore_index=True)
     touched_units_b = before.units.index[before.units["enterprise_id"].isin(list(touched))]
     dist_a = dist_b[~dist_b["unit_id"].isin(touched_units_b)]
     if new_distance_rows:
@@ -718,8 +724,9 @@ def run_scenario(url: str, body: Any, *, data_dir: Path | None = None, progress:
     targets_a = targets
     if applied.developments is not None:
         dv = applied.developments
-        cats = [classify_target(k, p, h) for k, p, h in zip(dv["kind"], dv["population"],
-                                                             [None] * len(dv), strict=True)]
+        hh = dv["households"] if "households" in dv.columns else pd.Series([None] * len(dv), index=dv.index)
+        cats = [classify_target(k, p, None if h is None or h != h else int(h))
+                for k, p, h in zip(dv["kind"], dv["population"], hh, strict=True)]
         extra = gpd.GeoDataFrame({"name": dv["name"], "kind": dv["kind"], "category": cats,
                                   "population": dv["population"].astype(float), "layer": dv["layer"]},
                                  geometry=dv.geometry.values, crs=4326, index=dv.index)
@@ -746,6 +753,42 @@ def run_scenario(url: str, body: Any, *, data_dir: Path | None = None, progress:
                                       "colours on the GB 36894 ladder")},
         notes=notes, problems=problems, timings={k: round(v, 3) for k, v in timings.items()},
         developments=applied.developments, moves=applied.moves)
+
+
+def _before_without_runs(base: Base, before: CityFrames, touched: dict[str, list[str]], rs: Any, notes: list[str]
+                         ) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """The before QRA of touched enterprises that need one (a QRA plant by GB/T 37243) and have no current
+    stored run: computed now from the stored inputs at the same settings, so before and after compare
+    like with like. Returns (grids, runs {"fn"}, distance rows) by enterprise."""
+    from geo_risk.analysis.methods import method_rows
+    from geo_risk.risk.run import assess_scope
+
+    todo = [e for e in sorted(touched) if e in before.enterprises.index and e not in base.grids]
+    if not todo:
+        return {}, {}, []
+    mine = before.units["enterprise_id"].isin(todo)
+    units = before.units[mine]
+    inv = before.inventory[before.inventory["unit_id"].isin(units.index)]
+    table = method_rows(before.enterprises.loc[todo, ["name", "status"]],
+                        units[["enterprise_id", "name", "unit_type", "equipment", "fire_class"]],
+                        inv[["unit_id", "chemical", "cas", "max_quantity_t", "table1_seq", "hazard_categories",
+                             "state"]])
+    grids, runs, rows = {}, {}, []
+    for eid in todo:
+        erow = table[(table["level"] == "enterprise") & (table["enterprise_id"] == eid)]
+        urows = table[(table["level"] == "unit") & (table["enterprise_id"] == eid)]
+        if not (len(erow) and bool(erow["assessed"].iloc[0]) and bool((urows["assessed"]
+                                                                        & (urows["method"] == "qra")).any())):
+            continue
+        criteria = str(erow["criteria"].iloc[0])
+        result = assess_scope(_scope(base, before, "enterprise", eid, [eid], criteria, rs.cell_m, None), rs)
+        if result.grid is not None:
+            grids[eid] = _ir_grid(result, "enterprise", eid, (eid,), criteria)
+        runs[eid] = {"fn": {"n": list(result.fn_n), "f": list(result.fn_f)}}
+        rows += _distance_rows(before, eid, table, result.distances_m)
+        notes.append(f"{eid}: no current stored QRA run; its before QRA computed now from the stored inputs at the "
+                     "same settings (run `geo-risk risk` to store it)")
+    return grids, runs, rows
 
 
 def _distance_m(a: Any, b: Any) -> float:

@@ -77,6 +77,39 @@ def test_an_identity_scenario_changes_nothing(city: tuple[str, Path]) -> None:
     assert np.allclose(fn["before"][0], fn["after"][0]) and np.allclose(fn["before"][1], fn["after"][1], rtol=1e-9)
 
 
+def test_a_touched_plant_without_a_stored_run_gets_its_before_qra_now(city: tuple[str, Path]) -> None:
+    url, data_dir = city  # ENT-0101 (chlor-alkali among homes) is a QRA plant with no stored run here
+    result = run_scenario(url, {"changes": [{"type": "cut_inventory", "enterprise_id": "ENT-0101", "share": 1.0}]},
+                          data_dir=data_dir)
+    assert any(n.startswith("ENT-0101: no current stored QRA run") for n in result.notes), result.notes
+    assert result.field is not None and result.field.before.max() > 1e-6
+    assert not np.any(result.field.diff)  # not its whole field counted as "raised"
+    assert len(result.conflicts_added) == len(result.conflicts_removed) == 0
+    fn = result.fn["enterprise ENT-0101"]
+    assert len(fn["before"][0]) and np.array_equal(fn["before"][0], fn["after"][0])
+
+
+def test_a_school_by_the_pesticide_plant_adds_its_conflicts_and_deaths(city: tuple[str, Path]) -> None:
+    from sqlalchemy import text
+
+    from geo_risk.store.db import get_engine
+
+    url, data_dir = city
+    with get_engine(url).connect() as conn:  # beside school PT-0001, south of PARK-01 (ENT-0005's neighbour)
+        lon, lat = conn.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM protection_targets WHERE id = 'PT-0001'")
+                                ).one()
+    result = run_scenario(url, {"changes": [{"type": "add_development", "kind": "school", "population": 800,
+                                             "site": {"type": "Point", "coordinates": [lon + 0.0005, lat]}}]},
+                          data_dir=data_dir)
+    assert "ENT-0005" in result.touched  # its societal risk sees the school's 800 people
+    added = result.conflicts_added
+    assert len(added) > 0 and set(added["target_id"]) == {"SCN-DEV-0"} and len(result.conflicts_removed) == 0
+    assert not np.any(result.field.diff)  # a school is no built-up land: the IR field is unchanged
+    (n_b, f_b), (n_a, f_a) = result.fn["enterprise ENT-0005"]["before"], result.fn["enterprise ENT-0005"]["after"]
+    assert n_a.max() >= n_b.max() and f_a[0] >= f_b[0]  # more people: deaths and frequencies never fewer
+    assert result.bands["any_above_yellow"]["after"] >= result.bands["any_above_yellow"]["before"]
+
+
 def test_the_difference_equals_an_independent_recomputation(city: tuple[str, Path]) -> None:
     from geo_risk.risk.run import RiskSettings, assess_scope
     from geo_risk.risk_runs import _read, _scope_inputs

@@ -280,7 +280,8 @@ def apply_changes(frames: CityFrames, changes: Sequence[Change]) -> Applied:
                     [{**row, "kind": p["kind"]}], geometry="geometry", crs=4326, index=pd.Index([did])).reindex(
                     columns=f.targets.columns)]), geometry="geometry", crs=4326)
             devs.append({"id": did, "name": p.get("name") or did, "kind": p["kind"], "population": p["population"],
-                         "layer": layer, "change": ch.index, "geometry": p["geometry"]})
+                         "households": p.get("households"), "layer": layer, "change": ch.index,
+                         "geometry": p["geometry"]})
             out.notes.append(f"{ch.where()}: development {did} ({p['kind']}, {float(p['population']):,.0f} people) "
                              f"added to {layer}")
         else:
