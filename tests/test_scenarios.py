@@ -336,3 +336,23 @@ def test_a_park_member_touched_compares_the_parks_fn(park_run: tuple[str, Path])
     np.testing.assert_array_equal(park["after"][0], park["before"][0])
     np.testing.assert_allclose(park["after"][1], park["before"][1], rtol=1e-12, atol=0)
     assert park["region_before"] == park["region_after"] == stored["fn_region"]
+
+
+def test_products_are_kept_for_the_newest_scenarios_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import geopandas as gpd
+
+    from geo_risk import scenarios
+    from geo_risk.errors import NotFound
+
+    monkeypatch.setattr(scenarios, "KEEP_SCENARIOS", 2)
+    empty = gpd.GeoDataFrame({"conflict_id": []}, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+    ids = [f"{k:016x}" for k in range(1, 4)]
+    for sid in ids:
+        result = scenarios.ScenarioResult(sid, "s", [], [], 1, {}, [], None, {}, {}, empty, empty, 0, {}, {}, [], [],
+                                          {})
+        paths = scenarios.keep_products(result, tmp_path)
+        assert set(paths) == {"fn_png", "json"}  # no IR grid touched: no raster
+    kept = sorted(p.name for p in (tmp_path / "scenarios").iterdir())
+    assert kept == ids[1:]  # the oldest went first
+    with pytest.raises(NotFound):
+        scenarios.scenario_dir(tmp_path, "../../etc")
