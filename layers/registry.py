@@ -106,7 +106,8 @@ class LayerDef:
     ``time_field`` is the temporal property OGC API ``datetime`` filters on. ``history_table``: for
     a layer of computed results, the view that also holds results whose inputs changed since
     (``current`` false); ``table`` holds the current ones only, and every path (items, tiles,
-    exports) reads it unless a caller asks for history (:meth:`source`).
+    exports) reads it unless a caller asks for history (:meth:`source`). ``daily``: its values depend on
+    today's date (items overdue), so cached tiles are keyed by the date as well as the data version.
     """
 
     id: str
@@ -124,6 +125,7 @@ class LayerDef:
     aggregate: Aggregate | None = None
     time_field: str | None = "updated_at"
     history_table: str | None = None
+    daily: bool = False
 
     def source(self, include_history: bool = False) -> str:
         """The table or view to read: with ``include_history``, the history view when the layer has one."""
@@ -414,6 +416,7 @@ REGISTRY: dict[str, LayerDef] = {
                   marker_below_zoom=14, classes=HIDDEN_DANGER_COLOURS),
             tier="restricted",
             visible=False,
+            daily=True,
         ),
         LayerDef(
             "hidden_dangers_public", "挂牌公示的重大事故隐患", "Publicly listed major hidden dangers",
@@ -424,6 +427,7 @@ REGISTRY: dict[str, LayerDef] = {
             Style(fill="#ff7f00", stroke="#263238", fill_opacity=0.85, weight=1.5, radius_px=7, classify_by="colour",
                   marker_below_zoom=14, classes={c: HIDDEN_DANGER_COLOURS[c] for c in ("red", "orange")}),
             visible=False,
+            daily=True,
         ),
         LayerDef(
             "admin_areas", "行政区", "Administrative areas", "admin_areas", "polygon",

@@ -22,7 +22,7 @@ import hashlib
 import html
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -518,10 +518,16 @@ def tilejson(
     return JSONResponse(doc)
 
 
-def tile_key(layer: Any, principal: Principal, version: int, z: int, x: int, y: int) -> tuple:
-    """The tile cache key: layer, data version, the access tier the tile was made for, z/x/y."""
+def tile_key(layer: Any, principal: Principal, version: int, z: int, x: int, y: int,
+             today: date | None = None) -> tuple:
+    """The tile cache key: layer, data version, the access tier the tile was made for, z/x/y — and for a
+    layer whose values depend on the date (``daily``: items overdue), today's date (``today``, default the
+    server's), so yesterday's cached colours are not served after midnight."""
     tier = principal.tier if layer.tier == "restricted" else "public"
-    return (layer.id, version, tier, z, x, y)
+    key: tuple = (layer.id, version, tier, z, x, y)
+    if getattr(layer, "daily", False):
+        key += ((today or date.today()).isoformat(),)
+    return key
 
 
 def tile_etag(key: tuple) -> str:

@@ -269,3 +269,19 @@ def test_a_malformed_tile_address_is_a_422_naming_the_parameter(city_client: Tes
     r = city_client.get(f"/collections/residential_areas/tiles/WebMercatorQuad/{zyx}")
     assert r.status_code == 422, (r.status_code, r.text[:300])
     assert any(p in r.json()["detail"] for p in ("tileMatrix", "tileRow", "tileCol"))
+
+
+def test_a_daily_layers_cached_tiles_are_keyed_by_the_date() -> None:
+    # The hidden-danger layers colour items overdue from the day after their deadline: a tile cached
+    # yesterday must not be served today, although no data changed.
+    import datetime as dt
+
+    from api.access import Principal
+    from api.routes.ogc import tile_key
+
+    anyone = Principal(None)
+    daily, plain = REGISTRY["hidden_dangers_public"], REGISTRY["residential_areas"]
+    assert daily.daily and not plain.daily
+    monday, tuesday = dt.date(2026, 12, 7), dt.date(2026, 12, 8)
+    assert tile_key(daily, anyone, 5, 12, 1, 2, today=monday) != tile_key(daily, anyone, 5, 12, 1, 2, today=tuesday)
+    assert tile_key(plain, anyone, 5, 12, 1, 2, today=monday) == tile_key(plain, anyone, 5, 12, 1, 2, today=tuesday)
