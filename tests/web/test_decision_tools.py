@@ -262,3 +262,52 @@ def test_the_relocation_plans_effect_lowers_ir_at_the_old_sites(chromium, tools_
       return [n(L.lowered), L.removed.getLayers().length];""")
     assert drawn == [len(lowered), sum(1 for c in answer["conflicts_removed"] if c.get("geometry"))]
     screenshot(d, "scenario_relocation.png")
+
+
+def test_an_uploaded_site_far_from_every_hazard_is_no_objection(chromium, tools_server: str, webmap_db_url: str,
+                                                                tmp_path: Path) -> None:
+    from sqlalchemy import create_engine
+
+    square = {"type": "Polygon", "coordinates": [[[126.70, 43.75], [126.702, 43.75], [126.702, 43.7515],
+                                                  [126.70, 43.7515], [126.70, 43.75]]]}
+    with create_engine(webmap_db_url).connect() as conn:  # the nearest hazard unit and park, geodesic metres
+        nearest = conn.execute(text(
+            "SELECT (SELECT min(ST_Distance(geom::geography, ST_GeomFromGeoJSON(:g)::geography)) FROM hazard_units), "
+            "(SELECT min(ST_Distance(geom::geography, ST_GeomFromGeoJSON(:g)::geography)) FROM chemical_parks)"),
+            {"g": json.dumps(square)}).one()
+    assert min(nearest) > 5000, nearest  # beyond every required distance and control line of the sample city
+    upload = tmp_path / "site.geojson"
+    upload.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "x"}, "geometry": square}]}), encoding="utf-8")
+    d = chromium
+    open_tools(d, tools_server)
+    d.find_element("id", "gr-upload").send_keys(str(upload))
+    wait(d, "return !!window.geoRiskTools.state.site;")
+    assert d.execute_script("return window.geoRiskTools.state.site;") == square
+    d.execute_script("document.getElementById('gr-s-kind').value = 'residential';")
+    d.find_element("id", "gr-s-population").send_keys("300")
+    d.find_element("id", "gr-s-submit").click()
+    assert wait(d, SITING_STATE) == "done"
+    sent = d.execute_script("return window.geoRiskTools.state.request;")
+    status, api = post(tools_server, "/api/v1/siting-check", sent)
+    assert status == 200 and api["verdict"] == "no_objection" and not api["reasons"]
+    verdict = d.find_element("id", "gr-verdict")
+    assert verdict.text == api["verdict_label"] and verdict.text.startswith("通过")
+    assert verdict.value_of_css_property("background-color") == "rgba(46, 125, 50, 1)"  # green
+    assert not d.find_elements("id", "gr-veto") and shown_reasons(d) == []
+
+
+def test_below_analyst_the_scenario_says_what_it_withholds(chromium, tools_server: str) -> None:
+    d = chromium
+    open_tools(d, tools_server)  # no key: the public tier
+    d.execute_script("window.geoRiskTools.scenario({name: 'closed', changes: [{type: 'remove_enterprise', "
+                     "enterprise_id: 'ENT-0005'}]});")
+    assert wait(d, "const s = window.geoRiskTools.state.scenario; return s === 'done' || s === 'error' ? s : null;",
+                120) == "done"
+    answer = d.execute_script("return window.geoRiskTools.state.scenarioResult;")
+    assert "contours" not in answer and "links" not in answer
+    assert d.find_element("id", "gr-scenario-verdict").text == answer["verdict"]["ir_label"]
+    assert answer["verdict"]["ir"] == "lowered"
+    assert "分析员密钥" in d.find_element("id", "gr-scenario").text
+    assert d.execute_script("const L = window.geoRiskTools.layers; return L.raised.getLayers().length + "
+                            "L.lowered.getLayers().length;") == 0
