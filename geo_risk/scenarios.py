@@ -68,7 +68,7 @@ from geo_risk.standards.gb36894 import TARGET_CLASSES
 
 __all__ = ["parse_scenario", "load_base", "run_scenario", "settings_of_run", "write_products", "result_json",
            "from_siting_request", "from_relocation_plan", "ScenarioResult", "OUTPUTS", "MAX_CHANGES", "clear_cache",
-           "scenario_dir", "KEEP_SCENARIOS"]
+           "scenario_dir", "KEEP_SCENARIOS", "CHANGE_SCHEMA"]
 
 Progress = Callable[[str, int, int], None]
 #: Output files by suffix.
@@ -86,6 +86,41 @@ _FIELDS = {
     "add_development": {"type", "site", "crs", "name", "kind", "population", "households"},
     "relocation_case": {"type", "enterprise_id"},
 }
+
+_ID = {"type": "string", "minLength": 1}
+_SITE = {"description": "GeoJSON geometry or Feature (Point, Polygon, MultiPolygon), or WKT",
+         "anyOf": [{"type": "object"}, {"type": "string"}]}
+#: JSON Schema (draft 2020-12) of one change; :func:`parse_scenario` is the validator (same rules, and it
+#: names ``changes[i].field`` in its messages). ``cut_inventory`` takes unit_id or enterprise_id, and share
+#: or max_quantity_t (one of each).
+CHANGE_SCHEMA: dict[str, Any] = {"oneOf": [
+    {"title": "add_project", "type": "object", "required": ["type", "site"],
+     "properties": {"type": {"const": "add_project"}, "site": _SITE, "crs": {"type": "string"},
+                    "name": {"type": "string"}, "unit_type": {"enum": ["production", "storage"]},
+                    "unit": {"type": "object"}, "inventory": {"type": "array", "minItems": 1},
+                    "declared_distances_m": {"type": "object"}, "units": {"type": "array", "minItems": 1},
+                    "park_id": _ID}, "additionalProperties": False},
+    {"title": "remove_enterprise", "type": "object", "required": ["type", "enterprise_id"],
+     "properties": {"type": {"const": "remove_enterprise"}, "enterprise_id": _ID}, "additionalProperties": False},
+    {"title": "move_to_park", "type": "object", "required": ["type", "enterprise_id", "park_id"],
+     "properties": {"type": {"const": "move_to_park"}, "enterprise_id": _ID, "park_id": _ID,
+                    "at": {**_SITE, "description": "a lon/lat point (default: the park's point on surface)"}},
+     "additionalProperties": False},
+    {"title": "cut_inventory", "type": "object", "required": ["type"],
+     "properties": {"type": {"const": "cut_inventory"}, "unit_id": _ID, "enterprise_id": _ID,
+                    "chemical": _ID, "share": {"type": "number", "minimum": 0, "maximum": 1},
+                    "max_quantity_t": {"type": "number", "minimum": 0}},
+     "allOf": [{"oneOf": [{"required": ["unit_id"]}, {"required": ["enterprise_id"]}]},
+               {"oneOf": [{"required": ["share"]}, {"required": ["max_quantity_t"]}]}],
+     "additionalProperties": False},
+    {"title": "add_development", "type": "object", "required": ["type", "site", "kind", "population"],
+     "properties": {"type": {"const": "add_development"}, "site": _SITE, "crs": {"type": "string"},
+                    "name": {"type": "string"}, "kind": {"type": "string"},
+                    "population": {"type": "number", "exclusiveMinimum": 0},
+                    "households": {"type": "integer", "minimum": 0}}, "additionalProperties": False},
+    {"title": "relocation_case", "type": "object", "required": ["type", "enterprise_id"],
+     "properties": {"type": {"const": "relocation_case"}, "enterprise_id": _ID}, "additionalProperties": False},
+]}
 
 
 # =============================================================================================

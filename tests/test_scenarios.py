@@ -356,3 +356,23 @@ def test_products_are_kept_for_the_newest_scenarios_only(tmp_path: Path, monkeyp
     assert kept == ids[1:]  # the oldest went first
     with pytest.raises(NotFound):
         scenarios.scenario_dir(tmp_path, "../../etc")
+
+
+def test_the_json_schema_and_the_validator_agree_on_fields() -> None:
+    from geo_risk.scenarios import _FIELDS, CHANGE_SCHEMA
+
+    branches = {b["title"]: b for b in CHANGE_SCHEMA["oneOf"]}
+    assert set(branches) == set(_FIELDS)
+    for kind, branch in branches.items():
+        assert set(branch["properties"]) == _FIELDS[kind], kind
+        assert branch["properties"]["type"] == {"const": kind}
+    valid = {"remove_enterprise": {"enterprise_id": "E"}, "relocation_case": {"enterprise_id": "E"},
+             "move_to_park": {"enterprise_id": "E", "park_id": "P"},
+             "add_development": {"site": "POINT (126.6 43.9)", "kind": "school", "population": 10}}
+    for kind, fields in valid.items():
+        parse_scenario({"changes": [{"type": kind, **fields}]})  # accepted
+        for name in branches[kind]["required"]:
+            if name == "type":
+                continue
+            with pytest.raises(InvalidInput, match=name):  # each required field, left out, is named
+                parse_scenario({"changes": [{"type": kind, **{k: v for k, v in fields.items() if k != name}}]})

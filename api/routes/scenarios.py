@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.access import Principal, current_principal, require_role
 from api.deps import get_database_url
 from api.openapi import JSON, errors, ok
+from geo_risk.scenarios import CHANGE_SCHEMA
 
 router = APIRouter(prefix="/api/v1/scenarios", tags=["before/after scenarios (情景分析)"])
 TIFF = "image/tiff"
@@ -39,7 +40,7 @@ class ScenarioRequest(BaseModel):
 
     name: str | None = Field(default=None, max_length=200)
     changes: list[dict[str, Any]] = Field(
-        min_length=1, max_length=50,
+        min_length=1, max_length=50, json_schema_extra={"items": CHANGE_SCHEMA},
         description="each with type add_project (the siting-check request shape: site, unit_type, unit, inventory "
                     "or units), remove_enterprise (enterprise_id), move_to_park (enterprise_id, park_id, optional "
                     "at), cut_inventory (unit_id or enterprise_id, optional chemical, share 0–1 or max_quantity_t), "
