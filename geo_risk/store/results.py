@@ -29,9 +29,18 @@ _COLUMNS = ("unit_id", "enterprise_id", "register", "s", "is_major_hazard", "alp
 _FLOAT = frozenset({"s", "alpha", "exposed_residents", "other_people", "r"})
 _INT = frozenset({"residential_areas", "other_targets", "grade"})
 _BOOL = frozenset({"is_major_hazard", "approximate"})
-#: COPY's text format: a backslash, tab, newline and carriage return are escaped; NULL is \N.
-_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NULL = "\\N"
+
+
+def _escape(text: str) -> str:
+    """``text`` in COPY's text format: a backslash, tab, newline and carriage return escaped (NULL is \\N).
+
+    ``str.replace`` rather than ``str.translate``: translating a mapping goes character by character
+    (20 µs for a unit's terms, most of the write).
+    """
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
 
 
 def _missing(v: object) -> bool:
@@ -88,8 +97,8 @@ def _copy_column(name: str, values: list, terms: _TermsJSON | None = None) -> li
         return [_NULL if _missing(v) else ("t" if v else "f") for v in values]
     if name == "terms":
         encode = terms or _TermsJSON()
-        return [_NULL if v is None else encode(v).translate(_ESCAPE) for v in values]
-    return [_NULL if _missing(v) else str(v).translate(_ESCAPE) for v in values]
+        return [_NULL if v is None else _escape(encode(v)) for v in values]
+    return [_NULL if _missing(v) else _escape(str(v)) for v in values]
 
 
 class _CopyText:
