@@ -548,17 +548,36 @@
     var m = /^([A-Za-z_][\w]*(\[\d+\])?(\.[A-Za-z_]\w*(\[\d+\])?)*): /.exec(String(detail || ""));
     return m ? m[1] : null;
   }
+  var ROW_FIELDS = ["chemical", "max_quantity_t", "state", "cas", "temperature_c", "pressure_mpa", "vessel_count",
+                    "vessel_capacity_t"];
+  /**
+   * The form field a message is about. Some of the API's messages name an inventory row's field without its
+   * row ("max_quantity_t: …") or the row only in prose ("item 1: 'x' is not in GB 18218 …"): with one row
+   * that row's field, else the inventory as a whole.
+   */
+  function locate(field, detail) {
+    var rows = $("gr-inventory-rows").children.length;
+    var project = direction() === "project";
+    if (field && project && ROW_FIELDS.indexOf(field) >= 0) return rows === 1 ? "inventory[0]." + field : "inventory";
+    if (field) return field;
+    if (project && /inventory/.test(detail)) {
+      var m = /item (\d+):/.exec(detail);
+      return m && Number(m[1]) >= 1 && Number(m[1]) <= rows ? "inventory[" + (Number(m[1]) - 1) + "].chemical"
+        : "inventory";
+    }
+    return "request";
+  }
   function showApiError(res) {
     var d = res.data || {};
     var shown = [];
     if (d.problems && d.problems.length) {
       d.problems.forEach(function (p) {
         var name = String(p.parameter || "").replace(/^body\./, "");
-        shown.push(showError(name || "request", (name ? name + ": " : "") + p.reason));
+        shown.push(showError(locate(name, ""), (name ? name + ": " : "") + p.reason));
       });
     } else {
       var detail = typeof d.detail === "string" ? d.detail : JSON.stringify(d.detail || d);
-      shown.push(showError(fieldOf(detail) || "request", "HTTP " + res.status + " " + detail));
+      shown.push(showError(locate(fieldOf(detail), detail), "HTTP " + res.status + " " + detail));
     }
     return shown;
   }

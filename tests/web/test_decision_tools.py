@@ -311,3 +311,26 @@ def test_below_analyst_the_scenario_says_what_it_withholds(chromium, tools_serve
     assert "分析员密钥" in d.find_element("id", "gr-scenario").text
     assert d.execute_script("const L = window.geoRiskTools.layers; return L.raised.getLayers().length + "
                             "L.lowered.getLayers().length;") == 0
+
+
+@pytest.mark.parametrize(("row", "field"), [
+    ({"chemical": "unobtainium", "max_quantity_t": "4"}, "inventory[0].chemical"),  # named as "item 1" in prose
+    ({"chemical": "氯", "max_quantity_t": "-4"}, "inventory[0].max_quantity_t"),  # named without its row
+])
+def test_an_inventory_error_is_shown_at_its_row(chromium, tools_server: str, row: dict, field: str) -> None:
+    d = chromium
+    open_tools(d, tools_server)
+    d.execute_script("document.querySelector('input[name=gr-direction][value=project]').click();"
+                     "window.geoRiskTools.setSite({type: 'Point', coordinates: arguments[0]});", list(LNG_SITE))
+    d.find_element("css selector", '[data-field="inventory[0].chemical"]').send_keys(row["chemical"])
+    d.find_element("css selector", '[data-field="inventory[0].max_quantity_t"]').send_keys(row["max_quantity_t"])
+    d.find_element("id", "gr-s-submit").click()
+    assert wait(d, SITING_STATE) == "error"
+    sent = d.execute_script("return window.geoRiskTools.state.request;")
+    status, api = post(tools_server, "/api/v1/siting-check", sent)
+    assert status == 422
+    slot = d.find_element("css selector", f'[data-err="{field}"]')
+    assert slot.is_displayed() and " ".join(api["detail"].split()) in " ".join(slot.text.split())
+    assert d.find_element("css selector", f'[data-field="{field}"]').get_attribute("aria-invalid") == "true"
+    assert d.execute_script("return [...document.querySelectorAll('.gr-field-error.gr-shown')]"
+                            ".map(e => e.dataset.err);") == [field]
