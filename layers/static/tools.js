@@ -676,6 +676,12 @@
           esc(x.withheld.join(", ")) + "</span>" : "") + "</div>" +
         '<div class="gr-cites">' + esc(x.cites || "") + "</div></li>";
     }).join("") + "</ol>");
+    if (r.notes && r.notes.length) {
+      html.push('<details class="gr-notes" id="gr-notes"' + (r.reasons && r.reasons.length ? "" : " open") + "><summary>" +
+        bi("说明（" + r.notes.length + "）", "notes") + "</summary><ul>" + r.notes.map(function (n) {
+          return "<li>" + esc(n) + "</li>";
+        }).join("") + "</ul></details>");
+    }
     $("gr-s-result").innerHTML = html.join("");
     $("gr-report-html").addEventListener("click", function () { report("html"); });
     $("gr-report-pdf").addEventListener("click", function () { report("pdf"); });

@@ -295,6 +295,9 @@ def test_an_uploaded_site_far_from_every_hazard_is_no_objection(chromium, tools_
     assert verdict.text == api["verdict_label"] and verdict.text.startswith("通过")
     assert verdict.value_of_css_property("background-color") == "rgba(46, 125, 50, 1)"  # green
     assert not d.find_elements("id", "gr-veto") and shown_reasons(d) == []
+    # with no reason, the notes (what was and was not checked) are open
+    notes = d.execute_script("return [...document.querySelectorAll('#gr-notes li')].map(e => e.textContent);")
+    assert notes == api["notes"] and d.find_element("id", "gr-notes").get_attribute("open") is not None
 
 
 def test_below_analyst_the_scenario_says_what_it_withholds(chromium, tools_server: str) -> None:
