@@ -18,7 +18,8 @@
  * A small hand-written draw interaction instead of a plugin (Leaflet.draw is unmaintained since 2018
  * and Leaflet-Geoman brings far more than a point and a polygon): nothing more to vendor.
  *
- * For tests: window.geoRiskTools = {setSite, check, scenario, state, layers, open}. Its state:
+ * For tests: window.geoRiskTools = {setSite, check, report, scenario, planEffect, state, layers, open,
+ * updateLegend (after adding or removing a result layer other than through the switcher)}. Its state:
  * siting ("idle" | "running" | "done" | "error"), result (the last answer), error (the last error
  * body), scenario (idem), scenarioResult, fnLoaded.
  */
@@ -208,7 +209,8 @@
     }
   });
   var toolLegend = new ToolLegend().addTo(map);
-  map.on("overlayadd overlayremove layeradd layerremove", function () { toolLegend.update(); });
+  // the switcher's toggles (not "layeradd": it fires for every feature the main layers draw)
+  map.on("overlayadd overlayremove", function () { toolLegend.update(); });
 
   // -- the panel -----------------------------------------------------------------------------------
   function kindOptions() {
@@ -767,6 +769,7 @@
   // -- before/after scenarios ------------------------------------------------------------------------
   function scenario(body, box) {
     ["raised", "lowered", "after", "added", "removed"].forEach(dropLayer);
+    toolLegend.update();
     state.scenario = "running";
     state.fnLoaded = false;
     box.innerHTML = '<div class="gr-hint">' + bi("情景计算中…", "running the before/after scenario…") + "</div>";
@@ -958,6 +961,7 @@
     check: check,
     report: report,
     planEffect: planEffect,
-    scenario: function (body) { return scenario(body, $("gr-scenario")); }
+    scenario: function (body) { return scenario(body, $("gr-scenario")); },
+    updateLegend: function () { toolLegend.update(); }
   };
 })();
