@@ -285,6 +285,7 @@ class SiteContext:
     inventory: pd.DataFrame
     extent: tuple[float, float, float, float] | None
     notes: list[str]
+    unassessed: Any = None  # GeoDataFrame: live units holding chemicals with no current GB/T 37243 result (R8)
     places: dict = field(default_factory=dict)
     required_new: dict = field(default_factory=dict)  # enterprise id → its units' 新建-column required distances
     places_lock: Any = field(default_factory=threading.Lock)  # one build of the populated places at a time
@@ -440,12 +441,24 @@ def load_context(url: str, *, data_dir: Path | None = None, warm: bool = False) 
         given = data["targets"]["category"]
         targets["category"] = given.where(given.notna(), targets["category"])
     inventory = read_table(url, "inventory", ("unit_id", *_INVENTORY_FIELDS), index=False)
+    # R8: units of live enterprises that hold chemicals but have no current GB/T 37243 result (no risk run
+    # since the last write): their design-code and declared distances are only floors (a chlorine store's QRA
+    # distance can be far larger), so a site near them cannot be cleared.
+    final = d.dropna(subset=["final_distance_m"])
+    known = pd.Series(True, index=pd.Index(final["unit_id"].unique()))
+    holding = set(inventory["unit_id"].astype(str)) if len(inventory) else set()
+    bare = units[units["enterprise_id"].isin(live) & units.index.isin(holding)
+                 & ~units.index.isin(known[known].index)]
+    names = ents["name"].reindex(bare["enterprise_id"]).astype(str).to_numpy()
+    unassessed = gpd.GeoDataFrame({"unit_id": bare.index.astype(str),
+                                   "enterprise_id": bare["enterprise_id"].astype(str), "enterprise_name": names},
+                                  geometry=bare.geometry.values, crs=4326)
     if not grids:
         notes.append("no current IR grids stored (run `geo-risk risk --all`): the IR and F-N rules are not "
                      "evaluated against existing plants")
     ctx = SiteContext(key, ents, units, required, d, qra_units, reach, shapely.STRtree(boxes),
                       np.asarray(ru.index, dtype=object), grids, {e: grid_box(g) for e, g in grids.items()},
-                      fn_curves(url), parks, targets, inventory, store_extent(url), notes)
+                      fn_curves(url), parks, targets, inventory, store_extent(url), notes, unassessed)
     with _LOCK:
         for k in [k for k in _CACHE if k[0] == url]:
             del _CACHE[k]
@@ -514,7 +527,13 @@ def run_development(ctx: SiteContext, req: SiteRequest, settings: SitingSettings
     hazards = [_hazard(ctx, e, settings) for e in sorted(eids)]
     notes = list(ctx.notes) + [f"GB 36894 class of the development: {cls} ({TARGET_CLASSES[cls][0]} / "
                                f"{TARGET_CLASSES[cls][1]}); enterprises within reach: {len(hazards)}"]
-    return check_development(target, hazards, ctx.parks, settings, notes)
+    near = None
+    if ctx.unassessed is not None and len(ctx.unassessed):
+        pad = settings.unassessed_radius_m
+        dlon, dlat = _deg_pad(np.array([pad]), np.array([max(abs(y0), abs(y1))]))
+        box = shapely.box(x0 - dlon[0], y0 - dlat[0], x1 + dlon[0], y1 + dlat[0])
+        near = ctx.unassessed[ctx.unassessed.geometry.intersects(box)]
+    return check_development(target, hazards, ctx.parks, settings, notes, unassessed=near)
 
 
 # =============================================================================================

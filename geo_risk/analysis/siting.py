@@ -65,7 +65,7 @@ __all__ = [
 ]
 
 #: Version of the rulebook: changes whenever a rule, its kind or its evidence changes.
-RULEBOOK_VERSION = "siting-rulebook 1.0 (2026-12)"
+RULEBOOK_VERSION = "siting-rulebook 1.1 (2026-12)"
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,14 @@ RULES: tuple[Rule, ...] = (
          "CHOICE: park rules are mandatory checks (docs/standards/siting-rulebook.md §2)", "C1", "development",
          "Veto for classes whose 新建 IR criterion is 3×10⁻⁷/a (the line's basis); other classes advisory. A park "
          "without a published line gets a computed one (parks §2.3 CHOICE), labelled so."),
+    Rule("R8-unassessed", "附近危险化学品单元尚无外部安全防护距离计算结果",
+         "hazard units near the site have no computed external safety distance",
+         "GB/T 37243-2019 §4 (every unit's external distance is to be determined); the check cannot clear a site "
+         "against a unit whose distance is unknown", "advisory", "CHOICE", "CHOICE", "development",
+         "A unit holding hazardous chemicals within the screening radius (SitingSettings.unassessed_radius_m, "
+         "CHOICE) with no current GB/T 37243 result (no risk run since the last write): its design-code and "
+         "declared distances are floors, not the method's distance, so the verdict cannot be 通过 until "
+         "`geo-risk risk` has computed it."),
 )
 RULEBOOK: Mapping[str, Rule] = {r.id: r for r in RULES}
 
@@ -153,6 +161,9 @@ class SitingSettings:
     kinds: Mapping[str, str] = field(default_factory=dict)
     decision_column: str = "new"
     fn_split_fractions: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+    #: R8: how far (m) from the site a unit without a current GB/T 37243 distance still counts (CHOICE: the
+    #: 1 km the relocation rule uses for "near homes"; a toxic gas's QRA distance can be larger).
+    unassessed_radius_m: float = 1000.0
 
     def __post_init__(self) -> None:
         bad = {k: v for k, v in self.kinds.items() if k not in RULEBOOK or v not in ("veto", "advisory")}
@@ -163,6 +174,8 @@ class SitingSettings:
             raise InvalidInput(f"decision_column must be 'new' or 'installation'; got {self.decision_column!r}")
         if not self.fn_split_fractions or not all(0 < a < 1 for a in self.fn_split_fractions):
             raise InvalidInput("fn_split_fractions must be numbers strictly between 0 and 1")
+        if not (self.unassessed_radius_m >= 0 and math.isfinite(self.unassessed_radius_m)):
+            raise InvalidInput(f"unassessed_radius_m must be a distance ≥ 0 m; got {self.unassessed_radius_m!r}")
 
     def kind(self, rule_id: str) -> str:
         return self.kinds.get(rule_id, RULEBOOK[rule_id].kind)
@@ -183,6 +196,8 @@ class SitingSettings:
                                      "side is new (symmetric)" if self.decision_column == "new" else
                                      "CHOICE: the installation's own status sets the column"),
             "fn_criterion": SOCIETAL_RISK_CRITERION.note,
+            "unassessed_radius_m": self.unassessed_radius_m,
+            "unassessed_radius_note": "CHOICE: R8 looks this far for units without a current GB/T 37243 distance",
         }
 
 
@@ -765,15 +780,56 @@ def _merge_checks(statuses: Mapping[str, list[str]], fired: set[str], rules: Ite
     return checks
 
 
+def unassessed_reasons(target: TargetSide, nearby: pd.DataFrame, settings: SitingSettings = DEFAULT_SETTINGS
+                       ) -> tuple[list[Reason], str]:
+    """R8: units within ``settings.unassessed_radius_m`` of the site with no current GB/T 37243 result.
+
+    ``nearby``: one row per such unit, columns ``unit_id``, ``enterprise_id``, ``enterprise_name`` and
+    ``geometry`` (lon/lat); distances are measured here in the site's local UTM zone (m). One reason
+    names the count and the nearest; its geometry is the line to the nearest unit.
+    """
+    radius = settings.unassessed_radius_m
+    if nearby is None or not len(nearby):
+        return [], f"passed: every hazard unit within {_fmt_m(radius)} has a current GB/T 37243 distance"
+    crs = local_crs(target.geometry)
+    tg = _project([target.geometry], crs)[0]
+    dist = shapely.distance(_project(nearby.geometry.values, crs), tg)
+    inside = dist <= radius
+    if not inside.any():
+        return [], f"passed: every hazard unit within {_fmt_m(radius)} has a current GB/T 37243 distance"
+    k = int(np.argmin(np.where(inside, dist, np.inf)))
+    row = nearby.iloc[k]
+    n = int(inside.sum())
+    ents = sorted({str(e) for e in nearby["enterprise_id"].to_numpy()[inside]})
+    text = (f"{target.name} {_fmt_m(radius)} 内有 {n} 个危险化学品单元尚无外部安全防护距离计算结果"
+            f"（最近：{row['enterprise_name']} 单元 {row['unit_id']}，{_fmt_m(dist[k])}），"
+            f"不能据此认定选址无异议；请先运行 geo-risk risk / {n} hazard "
+            f"unit(s) within {_fmt_m(radius)} of {target.name} have no computed external safety distance (nearest: "
+            f"unit {row['unit_id']} of {row['enterprise_name']}, {_fmt_m(dist[k])}): the site cannot be cleared "
+            "against them; run geo-risk risk first")
+    line = shapely.shortest_line(row.geometry, target.geometry)
+    return [Reason("R8-unassessed", settings.kind("R8-unassessed"), text, {
+        "target_id": target.id, "units": n, "enterprises": ents, "nearest_unit_id": str(row["unit_id"]),
+        "nearest_enterprise_id": str(row["enterprise_id"]), "nearest_distance_m": round(float(dist[k]), 1),
+        "radius_m": radius,
+    }, (), line)], ""
+
+
 def check_development(target: TargetSide, hazards: Sequence[HazardSide], parks: Sequence[ParkSide],
-                      settings: SitingSettings = DEFAULT_SETTINGS, notes: list[str] | None = None) -> Verdict:
+                      settings: SitingSettings = DEFAULT_SETTINGS, notes: list[str] | None = None,
+                      unassessed: pd.DataFrame | None = None) -> Verdict:
     """Direction 2: a proposed sensitive development against existing hazards and parks.
 
     ``hazards``: the enterprises that can reach the site (the orchestrator picks them by their
     required distances and IR grids); R3/R4 per pair, R5 by the added-people bound, R7 against
-    every park's control line."""
+    every park's control line, R8 against ``unassessed`` (units without a current GB/T 37243 result; see
+    :func:`unassessed_reasons`)."""
     reasons: list[Reason] = []
     statuses: dict[str, list[str]] = {}
+    rs, note = unassessed_reasons(target, unassessed if unassessed is not None else pd.DataFrame(), settings)
+    reasons += rs
+    if note:
+        statuses["R8-unassessed"] = [note]
     for h in hazards:
         rs, st = pair_reasons(h, target, settings)
         reasons += rs

@@ -311,3 +311,40 @@ def test_validate_site_names_the_field() -> None:
         validate_site(bowtie)
     with pytest.raises(InvalidInput, match="site: .* not lon/lat"):
         validate_site(shapely.Point(500000, 4860000))
+
+
+# -- R8: units whose external distance has not been computed ---------------------------------------
+
+
+def _bare_units(*east_m: float) -> gpd.GeoDataFrame:
+    """Unit squares of 20 m whose west edge lies ``east_m`` east of the school at (_X + 270, _Y + 10)."""
+    geoms = [_wgs(shapely.box(_X + 270 + e, _Y, _X + 290 + e, _Y + 20)) for e in east_m]
+    return gpd.GeoDataFrame({"unit_id": [f"B{i}" for i in range(len(geoms))],
+                             "enterprise_id": [f"E{i}" for i in range(len(geoms))],
+                             "enterprise_name": [f"乙厂{i}" for i in range(len(geoms))]}, geometry=geoms, crs=4326)
+
+
+def test_a_unit_without_a_computed_distance_near_the_site_makes_the_verdict_conditional() -> None:
+    # The school is a point at (_X + 270, _Y + 10); one unit 300 m east of it, one 1,200 m east: with the 1 km
+    # default radius only the first counts, and the reason names it with its distance measured by hand (300 m).
+    school = _school(proposed=True, east_m=250)
+    v = check_development(school, [], [], unassessed=_bare_units(300.0, 1200.0))
+    assert v.code == "conditional"
+    (r,) = v.reasons
+    assert r.rule == "R8-unassessed" and r.kind == "advisory"
+    assert r.evidence["units"] == 1 and r.evidence["nearest_unit_id"] == "B0"
+    assert r.evidence["nearest_distance_m"] == pytest.approx(300.0, abs=0.01)
+    assert "geo-risk risk" in r.text and r.text.index("尚无") < r.text.index("no computed")  # 中文 first
+
+
+def test_beyond_the_radius_or_with_distances_computed_r8_passes() -> None:
+    school = _school(proposed=True, east_m=250)
+    far = check_development(school, [], [], unassessed=_bare_units(1000.5))
+    assert far.code == "no_objection"
+    assert [c.status for c in far.checks if c.rule == "R8-unassessed"] == ["passed"]
+    near = check_development(school, [], [], SitingSettings(unassessed_radius_m=1001.0),
+                             unassessed=_bare_units(1000.5))
+    assert near.code == "conditional"
+    assert check_development(school, [], [], unassessed=_bare_units()).code == "no_objection"
+    with pytest.raises(InvalidInput, match="unassessed_radius_m"):
+        SitingSettings(unassessed_radius_m=-1.0)
