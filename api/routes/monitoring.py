@@ -58,9 +58,10 @@ _BODY = {
                                "the sensor's unit) and optionally uom (the value's unit when it differs)",
                 "example": [{"sensor_id": "HU-0001-TT", "ts": "2026-12-06T05:00:00Z", "value": 21.5}],
             }},
-            "text/csv": {"schema": {"type": "string",
-                                    "description": "a header naming sensor_id, ts, value (and optionally uom), "
-                                                   "then one reading per line"}},
+            # Any text likewise: a body that is not the CSV below is one malformed reject in the answer.
+            "text/csv": {"schema": {"description": "a header naming sensor_id, ts, value (and optionally uom), "
+                                                   "then one reading per line",
+                                    "example": "sensor_id,ts,value\nHU-0001-TT,2026-12-06T05:00:00Z,21.5\n"}},
         },
     },
 }
