@@ -150,3 +150,19 @@ def install(app: FastAPI) -> None:
         )
 
     app.add_middleware(InputGuard)
+
+
+def check_content_length(request: Any, limit_bytes: int, too_large: Any) -> None:
+    """Refuse a request body by its declared ``Content-Length`` before a byte of it is read.
+
+    A length that is not a number of bytes is InvalidInput; one over ``limit_bytes`` raises
+    ``too_large(limit_bytes)`` (the route's own message). A body without the header (chunked) is the
+    route's to count as it arrives.
+    """
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return
+    if not declared.isdigit():
+        raise InvalidInput(f"Content-Length {declared[:40]!r} is not a number of bytes")
+    if int(declared) > limit_bytes:
+        raise too_large(limit_bytes)

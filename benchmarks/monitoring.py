@@ -178,9 +178,9 @@ def _serve(url: str, port: int) -> None:
 def bench_http(url: str, sensors: list[str], seconds: float, batch: int, clients: int = 2) -> dict:
     import httpx
 
-    from geo_risk.store.embedded import _free_port
+    from geo_risk.ports import free_port
 
-    port = _free_port()
+    port = free_port()
     server = mp.get_context("spawn").Process(target=_serve, args=(url, port), daemon=True)
     server.start()
     base = f"http://127.0.0.1:{port}"

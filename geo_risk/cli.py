@@ -966,12 +966,12 @@ def _serve(url: str) -> None:
     import uvicorn
 
     from api.app import create_app
-    from geo_risk.store.embedded import _free_port, _port_free
+    from geo_risk.ports import free_port, port_free
 
     settings = get_settings()
-    port = settings.port or _free_port()
-    if settings.host in ("127.0.0.1", "localhost") and not _port_free(port):
-        free = _free_port()
+    port = settings.port or free_port()
+    if settings.host in ("127.0.0.1", "localhost") and not port_free(port):
+        free = free_port()
         console.print(f"port {port} is in use (GEO_RISK_PORT): serving on {free} instead")
         port = free
     application = create_app(settings, database_url=url)

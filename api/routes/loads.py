@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from api.access import Principal, require_role
 from api.deps import get_app_settings, get_database_url
 from api.errors import PayloadTooLarge
+from api.input_guard import check_content_length
 from api.openapi import errors
 from geo_risk.errors import InvalidInput
 from geo_risk.settings import Settings
@@ -39,12 +40,7 @@ async def _read_form(request: Request, limit_bytes: int) -> list[StarletteUpload
     without one (chunked) is counted as it arrives and reading stops at the cap. Starlette's
     multipart parser (python-multipart) does the parsing on the capped stream.
     """
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise InvalidInput(f"Content-Length {declared[:40]!r} is not a number of bytes")
-        if int(declared) > limit_bytes:
-            raise _too_large(limit_bytes)
+    check_content_length(request, limit_bytes, _too_large)
     received = 0
 
     async def capped() -> dict:

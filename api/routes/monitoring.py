@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from api.access import Principal, require_role
 from api.deps import get_app_settings, get_database_url
 from api.errors import PayloadTooLarge
+from api.input_guard import check_content_length
 from api.openapi import errors
 from geo_risk.errors import InvalidInput
 from geo_risk.settings import Settings
@@ -69,12 +70,7 @@ _BODY = {
 
 async def _body(request: Request, limit_bytes: int) -> bytes:
     """The request body, never more than ``limit_bytes`` read."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise InvalidInput(f"Content-Length {declared[:40]!r} is not a number of bytes")
-        if int(declared) > limit_bytes:
-            raise _too_large(limit_bytes)
+    check_content_length(request, limit_bytes, _too_large)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

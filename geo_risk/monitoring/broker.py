@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo_risk.errors import GeoRiskError
+from geo_risk.ports import free_port, port_free
 
 __all__ = ["Broker", "BrokerUnavailable", "INSTALL_HINT", "credentials"]
 
@@ -39,22 +40,8 @@ class BrokerUnavailable(GeoRiskError):
     """mosquitto is missing or would not start."""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
-def _port_free(port: int) -> bool:
-    """Whether a server could listen on ``port`` now (as mosquitto does, with SO_REUSEADDR: a port whose
-    last connections are in TIME_WAIT after a restart is free)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _listening(port: int) -> bool:
@@ -183,10 +170,10 @@ class Broker:
         self.root.mkdir(parents=True, exist_ok=True)
         port_file = self.root / "port"
         port = self.port or (int(port_file.read_text()) if port_file.exists() else 0)
-        if not port or not _port_free(port):
+        if not port or not port_free(port):
             if self.port:
                 raise BrokerUnavailable(f"MQTT port {self.port} is taken (GEO_RISK_MQTT_PORT)")
-            port = _free_port()
+            port = free_port()
         port_file.write_text(str(port))
         conf = self._write_config(port)
         self.pid_file.unlink(missing_ok=True)

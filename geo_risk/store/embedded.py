@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo_risk.errors import DatabaseUnavailable
+from geo_risk.ports import free_port, port_free
 
 __all__ = ["EmbeddedCluster", "find_pg_bin", "ensure_postgis_installed", "INSTALL_HINT"]
 
@@ -99,23 +99,8 @@ def ensure_postgis_installed(echo=print) -> Path:
     raise DatabaseUnavailable(INSTALL_HINT)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
-def _port_free(port: int) -> bool:
-    """Whether the server could listen on ``port`` now. PostgreSQL binds with SO_REUSEADDR, so a port whose
-    last connections are still in TIME_WAIT after a restart is free: without the option here, a restart
-    moved the server to another port and every client holding the old URL (the readings ingest) lost it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _run_as_user() -> str | None:
@@ -237,8 +222,8 @@ class EmbeddedCluster:
             return port
         port_file = self.root / "port"
         port = int(port_file.read_text()) if port_file.exists() else 0
-        if not port or not _port_free(port):
-            port = _free_port()
+        if not port or not port_free(port):
+            port = free_port()
         port_file.write_text(str(port))
         log = self.root / "server.log"
         self._cmd(
