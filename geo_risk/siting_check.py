@@ -42,7 +42,8 @@ from geo_risk.analysis.siting import (
     local_crs,
     validate_site,
 )
-from geo_risk.errors import InvalidInput
+from geo_risk.chemicals import resolve
+from geo_risk.errors import InvalidInput, UnknownSubstance
 from geo_risk.standards.gb36894 import TARGET_CLASSES, TARGET_KINDS, classify_target
 
 __all__ = ["map_layers", "SiteRequest", "SiteContext", "parse_request", "load_context", "check_site", "run_development",
@@ -127,16 +128,17 @@ def _to_lonlat(geom: Any, crs: str) -> Any:
     return out
 
 
-def _number(body: dict, key: str, *, positive: bool = False, required: bool = False) -> float | None:
+def _number(body: dict, key: str, *, positive: bool = False, required: bool = False, at: str = "") -> float | None:
+    """``body[key]`` as a finite float (None when absent and not ``required``); messages name ``at`` + key."""
     v = body.get(key)
     if v is None:
         if required:
-            raise InvalidInput(f"{key}: required")
+            raise InvalidInput(f"{at}{key}: required")
         return None
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise InvalidInput(f"{key}: must be a number; got {v!r}")
+        raise InvalidInput(f"{at}{key}: must be a number; got {v!r}")
     if positive and v <= 0:
-        raise InvalidInput(f"{key}: must be greater than zero; got {v!r}")
+        raise InvalidInput(f"{at}{key}: must be greater than zero; got {v!r}")
     return float(v)
 
 
@@ -225,7 +227,7 @@ def _parse_unit(body: dict[str, Any], at: str, geometry: Any) -> dict[str, Any]:
     for k, row in enumerate(inv):
         if not isinstance(row, dict) or not isinstance(row.get("chemical"), str) or not row["chemical"].strip():
             raise InvalidInput(f"{at}inventory[{k}].chemical: required (a GB 18218 name or CAS)")
-        q = _number(row, "max_quantity_t", positive=True, required=True)
+        q = _number(row, "max_quantity_t", positive=True, required=True, at=f"{at}inventory[{k}].")
         unknown = set(row) - set(_INVENTORY_FIELDS)
         if unknown:
             raise InvalidInput(f"{at}inventory[{k}]: unknown field(s) {', '.join(sorted(unknown))}; valid: "
@@ -240,7 +242,11 @@ def _parse_unit(body: dict[str, Any], at: str, geometry: Any) -> dict[str, Any]:
                     raise InvalidInput(f"{at}inventory[{k}].{f}: a whole number ≥ 1; got {v!r}")
                 clean[f] = int(v)
         for f in ("temperature_c", "pressure_mpa", "vessel_capacity_t"):
-            _number(clean, f)
+            _number(clean, f, at=f"{at}inventory[{k}].")
+        try:  # the GB 18218 catalogue must know the row (as the grading will need it)
+            resolve(clean["chemical"], clean.get("cas"), clean.get("table1_seq"), clean.get("hazard_categories"))
+        except (InvalidInput, UnknownSubstance) as exc:
+            raise InvalidInput(f"{at}inventory[{k}].chemical: {exc}") from None
         rows.append({**clean, "max_quantity_t": q})
     unit = body.get("unit") or {}
     if not isinstance(unit, dict) or set(unit) - set(_UNIT_FIELDS):
@@ -254,7 +260,7 @@ def _parse_unit(body: dict[str, Any], at: str, geometry: Any) -> dict[str, Any]:
         raise InvalidInput(f"{at}declared_distances_m: an object of class → metres; classes: "
                            f"{', '.join(TARGET_CLASSES)}")
     for c in declared:
-        _number(declared, c, positive=True)
+        _number(declared, c, positive=True, at=f"{at}declared_distances_m.")
     return {"geometry": geometry, "unit_type": unit_type, "unit": dict(unit), "inventory": rows,
             "declared": {c: float(v) for c, v in declared.items()}}
 

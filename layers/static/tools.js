@@ -553,9 +553,9 @@
   var ROW_FIELDS = ["chemical", "max_quantity_t", "state", "cas", "temperature_c", "pressure_mpa", "vessel_count",
                     "vessel_capacity_t"];
   /**
-   * The form field a message is about. Some of the API's messages name an inventory row's field without its
-   * row ("max_quantity_t: …") or the row only in prose ("item 1: 'x' is not in GB 18218 …"): with one row
-   * that row's field, else the inventory as a whole.
+   * The form field a message is about. The API names an inventory row's field in full
+   * ("inventory[0].chemical: …"); a bare field name ("max_quantity_t: …") or a row named only in prose
+   * ("item 1: …") is still placed: with one row that row's field, else the inventory as a whole.
    */
   function locate(field, detail) {
     var rows = $("gr-inventory-rows").children.length;

@@ -166,9 +166,13 @@ def test_web_map_input_is_converted(qra_city: str, city_client: TestClient, syst
     ({"crs": "EPSG:999999"}, "crs"),
     ({"kind": None, "unit_type": "storage", "inventory": []}, "inventory"),
     ({"kind": None, "unit_type": "storage", "inventory": [{"chemical": "unobtainium", "max_quantity_t": 5}]},
-     "unobtainium"),
+     "inventory[0].chemical: "),
     ({"kind": None, "unit_type": "storage", "inventory": [{"chemical": "氯", "max_quantity_t": 0}]},
-     "max_quantity_t"),
+     "inventory[0].max_quantity_t: "),
+    ({"kind": None, "unit_type": "storage",
+      "inventory": [{"chemical": "氯", "max_quantity_t": 5},
+                    {"chemical": "氯", "max_quantity_t": 5, "pressure_mpa": "x"}]},
+     "inventory[1].pressure_mpa: "),
 ])
 def test_bad_requests_are_a_4xx_naming_the_field(qra_city: str, city_client: TestClient, patch: dict,
                                                  field: str) -> None:
@@ -179,6 +183,8 @@ def test_bad_requests_are_a_4xx_naming_the_field(qra_city: str, city_client: Tes
     r = city_client.post(_URL, json=body, headers=_ANALYST)
     assert r.status_code == 422, r.text
     assert field in r.json()["detail"], r.json()
+    if field.startswith("inventory["):  # the message starts with the field's full name
+        assert r.json()["detail"].startswith(field), r.json()
     if patch.get("site", {}) and isinstance(patch["site"], dict):
         assert "outside the area the store holds" in r.json()["detail"]
 

@@ -317,8 +317,8 @@ def test_below_analyst_the_scenario_says_what_it_withholds(chromium, tools_serve
 
 
 @pytest.mark.parametrize(("row", "field"), [
-    ({"chemical": "unobtainium", "max_quantity_t": "4"}, "inventory[0].chemical"),  # named as "item 1" in prose
-    ({"chemical": "氯", "max_quantity_t": "-4"}, "inventory[0].max_quantity_t"),  # named without its row
+    ({"chemical": "unobtainium", "max_quantity_t": "4"}, "inventory[0].chemical"),
+    ({"chemical": "氯", "max_quantity_t": "-4"}, "inventory[0].max_quantity_t"),
 ])
 def test_an_inventory_error_is_shown_at_its_row(chromium, tools_server: str, row: dict, field: str) -> None:
     d = chromium
