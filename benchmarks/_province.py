@@ -293,3 +293,26 @@ def peak_mb() -> float:
         return float("nan")
     return next((int(line.split()[1]) / 1024 for line in status.read_text().splitlines()
                  if line.startswith("VmHWM:")), float("nan"))
+
+
+def load_grade_and_qra(url: str, path: Path, cell_m: float, data_dir: Path) -> float:
+    """Load ``path`` into the empty store at ``url``, grade it and run the QRA of every enterprise at
+    ``cell_m`` (grids under ``data_dir``): the set-up of the benchmarks that need stored risk results.
+    Returns the seconds the QRA took."""
+    import time
+
+    from geo_risk.grading import grade_store
+    from geo_risk.io.load import load_path
+    from geo_risk.risk.run import RiskSettings
+    from geo_risk.risk_runs import run_risk
+    from geo_risk.store.db import get_engine
+
+    raw = get_engine(url).raw_connection()
+    try:
+        load_path(path, raw.driver_connection)
+    finally:
+        raw.close()
+    grade_store(url)
+    t = time.perf_counter()
+    run_risk(url, everything=True, settings=RiskSettings(cell_m=cell_m), data_dir=data_dir)
+    return time.perf_counter() - t
