@@ -18,6 +18,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from geo_risk.io.chinese_crs import wgs84_to_gcj02
+from geo_risk.siting_check import _UNIT_FIELDS
 from geo_risk.store.db import get_engine
 
 _ANALYST = {"X-API-Key": KEY_OF["analyst"]}
@@ -117,7 +118,14 @@ def _planned(enterprise: str) -> dict:
     rows = [{k: (None if v != v else v) for k, v in r.items()}
             for r in inv[inv["unit_id"] == u["id"]].drop(columns=["unit_id"]).to_dict("records")]
     return {"site": u.geometry.wkt, "unit_type": u["unit_type"], "inventory": rows, "name": enterprise,
-            "unit": {"equipment": u["equipment"], "fire_class": u["fire_class"]}, "replaces": enterprise}
+            "unit": {k: _plain(u[k]) for k in _UNIT_FIELDS if k in u.index}, "replaces": enterprise}
+
+
+def _plain(v: object) -> object:
+    """A JSON value from a frame cell: NaN → None, NumPy scalars → Python."""
+    if v is None or v != v:
+        return None
+    return v.item() if hasattr(v, "item") else v
 
 
 def test_the_planned_lng_station_among_homes_is_advised_against(qra_city: str, city_client: TestClient) -> None:
@@ -131,7 +139,11 @@ def test_the_planned_lng_station_among_homes_is_advised_against(qra_city: str, c
     r3 = [x for x in body["reasons"] if x["rule"] == "R3-distance"]
     assert r3 and all(x["evidence"]["distance_m"] < x["evidence"]["required_distance_m"] for x in r3)
     assert {c["rule"]: c["status"] for c in body["checks"]}["R2-park"] == "not_applicable"  # storage only
-    assert body["contours"]["features"]
+    # A full-containment LNG tank has one LOC, the instantaneous release at 1e-8/a (Purple Book ch. 3), so
+    # the IR peaks at that frequency × lethality 1 and stays below every GB 36894 level (lowest 3e-7/a): no
+    # contour, and the veto comes from the distance rule alone.
+    assert body["qra"]["max_ir_per_year"] == pytest.approx(1e-8)
+    assert body["contours"]["features"] == []
 
 
 def test_the_planned_epoxide_plant_in_its_park_is_conditional(qra_city: str, city_client: TestClient) -> None:
