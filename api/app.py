@@ -67,6 +67,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     from api.routes import scenarios as scenario_routes  # before/after scenarios (issue 14)
 
     app.include_router(scenario_routes.router)
+    from api.routes import live as live_routes  # the live map: live colours, units in alarm, live S/R (issue 15)
+
+    app.include_router(live_routes.router)
     ogc.install(app, settings, app.state.database_url)
     openapi.install(app)  # the document completed: one error body, every status, security (api.openapi)
     methods.install(app)  # OPTIONS and 405 list every method of a path

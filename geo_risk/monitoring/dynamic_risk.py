@@ -36,7 +36,7 @@ from geo_risk.disclosure import restricted
 from geo_risk.errors import InvalidInput
 from geo_risk.monitoring.alarms import KIND_LABELS
 from geo_risk.monitoring.lifecycle import PRIORITY_LABELS, STATE_LABELS
-from geo_risk.standards.gb18218 import InventoryItem, OperatingConditions, UnitAssessment, assess_unit
+from geo_risk.standards.gb18218 import InventoryItem, OperatingConditions, TermCache, UnitAssessment, assess_unit
 
 __all__ = [
     "RAISE_STEPS", "RAISE_STATES", "PRIORITY_ORDER", "AlarmRef", "LiveColour", "live_colour",
@@ -213,7 +213,8 @@ class UnitLive:
 
 
 def live_unit(unit_id: str, items: Sequence[Mapping[str, Any]], level_pct: float | None,
-              exposed_population: float, conditions: OperatingConditions | None = None) -> UnitLive:
+              exposed_population: float, conditions: OperatingConditions | None = None,
+              cache: TermCache | None = None) -> UnitLive:
     """Live inventory, S and R of one unit (GB 18218 clauses 4.2 and 4.3 on live quantities).
 
     ``items``: the unit's inventory rows (chemical, cas, table1_seq, hazard_categories, max_quantity_t,
@@ -221,6 +222,7 @@ def live_unit(unit_id: str, items: Sequence[Mapping[str, Any]], level_pct: float
     unit's level transmitter (%), None without one. The level is the fill of every vessel of the unit
     (CHOICE: one level transmitter per unit, as in the sample city). ``exposed_population``: residents
     within 500 m (the stored result's), for α. Items without a live quantity count at their design max.
+    ``cache``: a :class:`~geo_risk.standards.gb18218.TermCache` shared by the units of one snapshot.
     """
     out_items: list[ItemLive] = []
     gb_items: list[InventoryItem] = []
@@ -241,7 +243,7 @@ def live_unit(unit_id: str, items: Sequence[Mapping[str, Any]], level_pct: float
             temperature_c=None if _nan(row.get("temperature_c")) else row.get("temperature_c"),
             pressure_mpa=None if _nan(row.get("pressure_mpa")) else row.get("pressure_mpa"),
             row=f"{unit_id} inventory[{k}]"))
-    live = assess_unit(gb_items, exposed_population, conditions) if n_live else None
+    live = assess_unit(gb_items, exposed_population, conditions, cache) if n_live else None
     overfill = any(i.overfill for i in out_items)
     if level_pct is None:
         note = "无液位计读数 / no level reading: no live inventory"

@@ -219,6 +219,8 @@ def _urls(client: TestClient, leak_store: str) -> dict[str, list[str]]:
         "/api/v1/hidden-dangers": ["/api/v1/hidden-dangers?limit=10000", "/api/v1/hidden-dangers?overdue=true"],
         "/api/v1/hidden-dangers/{hidden_danger_id}": ["/api/v1/hidden-dangers/HD-JL-2026-001",
                                                       "/api/v1/hidden-dangers/NO-SUCH"],
+        "/api/v1/live/enterprises": ["/api/v1/live/enterprises"] + [f"/api/v1/live/enterprises?enterprise_id={e}"
+                                                                    for e in CHOSEN],
         c: [f"/collections/{lay}?f={f}" for lay in LAYERS for f in ("json", "html")],
         c + "/queryables": [f"/collections/{lay}/queryables" for lay in LAYERS],
         c + "/items": [f"/collections/{lay}/items?bbox={bbox}&limit=10000&f={f}" for lay in LAYERS
