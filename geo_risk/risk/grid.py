@@ -11,14 +11,15 @@ IR(x, y) = Σ_events f · Σ_w Σ_d p(w, d) · (1/Δθ) ∫_sector d P(x, y | ev
 - **Sector smoothing** (default, :data:`SMOOTHED`; Purple Book §6.2.5: the wind direction is
   uniformly distributed within each sector): each sector's probability is spread evenly over its
   width. Each directional event's lethality is sampled once per weather class on a polar raster
-  around its source (rings ``radial_step_m`` apart, angular steps of a fraction of a degree, only
-  inside its footprint box) — the footprint is reused for every sector and sub-bearing; the
-  rose's angular density is then applied by a circular convolution along the angle (an exact
-  angular integration up to the raster's step: a midpoint/trapezoid sum over ≥ 39 steps per
-  sector), and the polar IR is interpolated (bilinear in r and θ) to the cells. F-N events are
-  one per sub-bearing (an odd number per sector, ≤ ``sub_bearing_max_step_deg`` apart, each with
-  an equal share of the sector's probability), their N from a circular correlation of the
-  event's polar footprint with the people binned on the same raster.
+  around its source (rings ``radial_step_m`` apart, closer near the source: a tenth of their
+  radius, see :func:`_rings`; angular steps of a fraction of a degree; only inside its footprint
+  box) — the footprint is reused for every sector and sub-bearing; the rose's angular density is
+  then applied by a circular convolution along the angle (an exact angular integration up to the
+  raster's step: a midpoint/trapezoid sum over ≥ 39 steps per sector), and the polar IR is
+  interpolated (bilinear in r and θ) to the cells. F-N events are one per sub-bearing (an odd
+  number per sector, ≤ ``sub_bearing_max_step_deg`` apart, each with an equal share of the
+  sector's probability), their N from a circular correlation of the event's polar footprint with
+  the people binned on the same raster.
   :data:`RAYS` is the old treatment (all wind of a sector along its centre bearing; evaluated
   exactly at the cells), kept for comparison and for hand cases.
 - An event's lethality is a function of the downwind and crosswind distances (m) from its source
@@ -479,17 +480,34 @@ def _outcome_key(event: Event) -> Any:
     return owner
 
 
+#: Near the source the rings are closer than ``dr``: ``r·_NEAR_RING_RATIO`` apart (at least
+#: ``dr·_NEAR_RING_MIN``), so that a feature of the field whose size scales with its distance
+#: (the end of a small dense plume's top-hat cloud at its transition, tens of metres out, where the
+#: lethal width drops from L_H to the Gaussian's in a few metres) is resolved, not bridged by one
+#: linear interpolation across a ring step of half a cell. Numerical choices, measured against
+#: :func:`individual_risk_reference` (benchmarks/risk.py; tests/risk/test_reference_agreement.py).
+_NEAR_RING_RATIO = 0.1
+_NEAR_RING_MIN = 0.25
+_RINGS: dict[tuple[float, float, float, float], np.ndarray] = {}
+
+
 def _rings(dr: float, dalpha: float, r_max: float) -> np.ndarray:
-    """Ring radii (m) of the polar raster out to beyond ``r_max``: (k + ½)·dr while dr is at least a
-    bin's arc (r·dα), then growing geometrically (r·(1 + dα): cells about as long as wide). Every
-    list is a prefix of a longer one (the same rings for every event of a source)."""
-    r_u = dr / dalpha
-    uniform = (np.arange(int(max(0.0, min(r_max, r_u)) // dr) + 2) + 0.5) * dr
-    last = float(uniform[-1])
-    if last >= r_max:
-        return uniform
-    n_geo = int(math.ceil(math.log(r_max / last) / math.log1p(dalpha))) + 1
-    return np.concatenate([uniform, last * (1 + dalpha) ** np.arange(1, n_geo + 1)])
+    """Ring radii (m) of the polar raster out to beyond ``r_max``: from ½·dr, spaced
+    max(dr·:data:`_NEAR_RING_MIN`, r·:data:`_NEAR_RING_RATIO`) while that is below dr (near the
+    source, where the field changes on the scale of r), then dr while dr is at least a bin's arc
+    (r·dα), then growing geometrically (r·(1 + dα): cells about as long as wide). Every list is a
+    prefix of a longer one (the same rings for every event of a source)."""
+    key = (dr, dalpha, _NEAR_RING_RATIO, _NEAR_RING_MIN)
+    rings = _RINGS.get(key)
+    if rings is None or rings[-2] < r_max:
+        out = [0.5 * dr]
+        reach = max(r_max, 2.0 * (float(rings[-1]) if rings is not None else dr))
+        while out[-1] <= reach or len(out) < 3:
+            r = out[-1]
+            out.append(r + max(min(dr, max(dr * _NEAR_RING_MIN, r * _NEAR_RING_RATIO)), r * dalpha))
+        rings = _RINGS[key] = np.asarray(out)
+    n = int(np.searchsorted(rings, r_max, side="left")) + 2
+    return rings[:n]
 
 
 def _polar_samples(event: Event, weather: Any, reach: float, rings: np.ndarray, dr: float, lay: _Layout,

@@ -63,8 +63,8 @@ __all__ = [
 PRESENCE_COLUMNS = ("day_buildings", "day_outdoors", "night_buildings", "night_outdoors")
 
 #: Version of the risk-field engine (grid, sector smoothing, societal population treatment).
-ENGINE_VERSION = ("risk engine 2.1 (sector smoothing by exact angular integration; PB indoor/outdoor day/night SR; "
-                  "grid extent bound over every sector a wide cloud spans)")
+ENGINE_VERSION = ("risk engine 2.2 (sector smoothing by exact angular integration; PB indoor/outdoor day/night SR; "
+                  "grid extent bound over every sector a wide cloud spans; polar rings r/10 apart near the source)")
 
 _STATUSES = ("C2", "C1", "UNCONFIRMED")
 _CONSTANTS_FILE = "population_constants.csv"
