@@ -20,10 +20,13 @@ Rules (each is also listed in :attr:`ScenarioSet.assumptions`)
 1. **Vessels of an inventory item**, at its unit's position (x, y in the caller's projected CRS,
    m): ``vessel_count`` n and/or ``vessel_capacity_t`` c (t). Both absent → n =
    ``default_vessel_count`` (1: the whole quantity in one vessel); count only → each vessel holds
-   q/n; capacity only → n = ⌈q/c⌉ vessels of q/n each; both → n vessels of q/n each (n·c < q is a
-   problem, not modelled). The LOCs and their consequences are those of ONE vessel's contents;
-   every LOC frequency is the per-vessel frequency × n (the n vessels are lumped at the unit's
-   position: qra-fidelity §7). No piping, no loading arms or hoses, no domino effects.
+   q/n (nothing says more); capacity only → n = ⌈q/c⌉ vessels; both → n vessels (n·c < q is a
+   problem, not modelled). With a capacity, the vessel whose LOC is modelled is full: its
+   contents are min(``vessel_fill_fraction`` · c, q), never below q/n (model 2.3.0; q/n before,
+   which understated the consequence of the one vessel that is full while others are part
+   empty). The LOCs and their consequences are those of ONE vessel's contents; every LOC
+   frequency is the per-vessel frequency × n (the n vessels are lumped at the unit's position:
+   qra-fidelity §7). No piping, no loading arms or hoses, no domino effects.
 2. **Equipment → LOC set** (:data:`EQUIPMENT_RULES`): pressure vessel and cylinder store →
    pressure vessel (each cylinder or pack of a cylinder store is one vessel of rule 1; without
    vessel fields the store is ONE vessel holding the whole stored quantity); process
@@ -1060,7 +1063,7 @@ def _vessels(item: _Item, quantity_t: float) -> float | None:
     elif n is None:
         count = max(1, math.ceil(quantity_t / float(cap) - 1e-9))  # type: ignore[arg-type]
         item.default("vessel_count", restricted(str(count), "⌈q / capacity⌉"),
-                     "vessel_count = ⌈max_quantity_t / vessel_capacity_t⌉, each vessel holding q / n")
+                     "vessel_count = ⌈max_quantity_t / vessel_capacity_t⌉")
     else:
         count = int(n)
         if cap is not None and count * cap < quantity_t * (1 - 1e-9):
@@ -1072,10 +1075,18 @@ def _vessels(item: _Item, quantity_t: float) -> float | None:
             )
             return None
     item.vessels = count
+    contents = quantity_t / count
+    if cap is not None:  # the vessel that fails is full (at the fill fraction), however the rest is shared
+        fill = _num("vessel_fill_fraction")
+        contents = max(contents, min(fill * float(cap), quantity_t))
+        item.default("vessel_contents", restricted(f"{contents:g} t", "one full vessel"),
+                     "model_constants.csv scenario_vessel_fill_fraction: the failing vessel holds "
+                     "min(fill fraction × vessel_capacity_t, max_quantity_t), at least max_quantity_t / n")
     if count > 1:
         item.notes.append(f"{restricted(f'{count} vessels', 'several vessels')}: LOCs per vessel, consequences of "
-                          "one vessel's contents, frequencies × the count (lumped at the unit's position)")
-    return quantity_t / count
+                          f"one {'full ' if cap is not None else ''}vessel's contents, frequencies × the count "
+                          "(lumped at the unit's position)")
+    return contents
 
 
 def _loc_equipment(unit: Mapping[str, Any], phase: str) -> tuple[str | None, str, bool]:

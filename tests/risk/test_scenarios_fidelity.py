@@ -144,12 +144,45 @@ def test_vessel_count_multiplies_frequencies_and_keeps_one_vessels_consequence()
     assert whole.sources[0].events[0].max_distance_m(w) > one.sources[0].events[0].max_distance_m(w)
 
 
-def test_capacity_alone_gives_the_ceiling_count_and_even_contents() -> None:
-    s = _build([_lpg(1000.0)], vessel_capacity_t=300.0)  # ⌈1000 / 300⌉ = 4 vessels of 250 t
+def test_capacity_alone_gives_the_ceiling_count_and_a_full_vessel() -> None:
+    """1000 t in vessels of 300 t: n = ⌈1000 / 300⌉ = 4; the vessel that fails is full (300 t, not the
+    average 250 t: model 2.3.0, scenario_vessel_fill_fraction = 1); the LOC frequency is 4 × 5×10⁻⁷."""
+    s = _build([_lpg(1000.0)], vessel_capacity_t=300.0)
     rows = _rows(s, "I-P")
     assert (rows["vessel_count"] == 4).all()
-    assert rows.loc[rows["loc"] == "G.1", "release_mass_kg"].iloc[0] == pytest.approx(250_000.0)
+    assert rows.loc[rows["loc"] == "G.1", "release_mass_kg"].iloc[0] == pytest.approx(300_000.0)
     assert rows.loc[rows["loc"] == "G.1", "loc_frequency_per_year"].iloc[0] == pytest.approx(4 * 5e-7)
+    # G.2: one vessel's contents over 600 s
+    g2 = rows.loc[rows["loc"] == "G.2"].iloc[0]
+    assert g2["release_rate_kg_s"] == pytest.approx(300_000.0 / 600.0)
+    assert any(d["what"] == "vessel_contents" for d in s.assumptions["defaults_applied"])
+
+
+@pytest.mark.parametrize(("q_t", "count", "cap", "contents_t"), [
+    (200.0, 10, 100.0, 100.0),   # 10 tanks of 100 t sharing 200 t: the failing one is full
+    (1000.0, 4, 250.0, 250.0),   # exactly full vessels: q / n = c
+    (150.0, None, 400.0, 150.0),  # one vessel larger than the stock: the whole stock, not the capacity
+    (1000.0, 5, None, 200.0),    # count only: nothing says more than q / n
+])
+def test_failing_vessel_contents_by_hand(q_t: float, count: object, cap: object, contents_t: float) -> None:
+    fields = {k: v for k, v in (("vessel_count", count), ("vessel_capacity_t", cap)) if v is not None}
+    rows = _rows(_build([_lpg(q_t)], **fields), "I-P")
+    n = count or math.ceil(q_t / cap)  # type: ignore[operator]
+    g1 = rows.loc[rows["loc"] == "G.1"].iloc[0]
+    assert g1["release_mass_kg"] == pytest.approx(contents_t * 1000.0)
+    assert g1["loc_frequency_per_year"] == pytest.approx(n * 5e-7)
+
+
+def test_fill_fraction_is_read_from_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fill fraction of 0.8: 0.8 × 300 t = 240 t < q / n = 250 t, so the average (never below q / n)."""
+    import geo_risk.risk.scenarios as sc
+
+    real = sc._num
+    monkeypatch.setattr(sc, "_num", lambda key: 0.8 if key == "vessel_fill_fraction" else real(key))
+    rows = _rows(_build([_lpg(1000.0)], vessel_capacity_t=300.0), "I-P")
+    assert rows.loc[rows["loc"] == "G.1", "release_mass_kg"].iloc[0] == pytest.approx(250_000.0)
+    rows = _rows(_build([_lpg(200.0)], vessel_count=10, vessel_capacity_t=100.0), "I-P")
+    assert rows.loc[rows["loc"] == "G.1", "release_mass_kg"].iloc[0] == pytest.approx(80_000.0)
 
 
 def test_count_and_capacity_that_cannot_hold_the_quantity_is_a_problem() -> None:
