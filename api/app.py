@@ -28,6 +28,14 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         ingestor = getattr(app.state, "ingestor", None)  # the readings route's connection (issue 15)
         if ingestor is not None:
             ingestor.close()
+        alarm_service = getattr(app.state, "alarm_service", None)  # the evaluator of this process (issue 15)
+        if alarm_service is not None:
+            from geo_risk.monitoring.alarm_service import release
+
+            release(alarm_service)
+        alarm_stream = getattr(app.state, "alarm_stream", None)  # the LISTEN thread of the alarm stream
+        if alarm_stream is not None:
+            alarm_stream.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -55,6 +63,9 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     from api.routes import monitoring as monitoring_routes  # sensor readings in batches (issue 15)
 
     app.include_router(monitoring_routes.router)
+    from api.routes import alarms as alarm_routes  # alarms: list, actions, metrics, the event stream (issue 15)
+
+    alarm_routes.install(app, settings)
     from api.routes import relocation as relocation_routes  # the relocation plan (issue 14)
 
     app.include_router(relocation_routes.router)

@@ -235,6 +235,14 @@ class Settings(BaseSettings):
         description="Alarm engine: overrides of its CHOICE numbers (docs/standards/alarm-management.md §A6), JSON, "
         'e.g. {"stuck_after_s": 1800, "standing_after_s": 43200}; the numbers from standards cannot be overridden.',
     )
+    alarm_tick_s: float = Field(
+        default=2.0, gt=0, le=60,
+        description="Alarm service: seconds between clock ticks (silent sensors, expired shelves unshelved).",
+    )
+    alarm_stream_heartbeat_s: float = Field(
+        default=15.0, gt=0, le=300,
+        description="GET /api/v1/alarms/stream: seconds between heartbeat comments of an idle event stream.",
+    )
 
     @field_validator("risk_day_fraction", "risk_flash_fire_indoor_factor", mode="before")
     @classmethod

@@ -3,7 +3,8 @@
 ``geo-risk ingest`` runs it in the foreground; ``geo-risk serve`` and ``geo-risk demo`` start it beside the
 API when ``GEO_RISK_MONITORING_ENABLED`` is true. The broker is the project's own mosquitto in
 ``<data_dir>/mqtt`` (:class:`~geo_risk.monitoring.broker.Broker`) unless ``GEO_RISK_MQTT_HOST`` names a
-host that is not loopback, which is then used as it is.
+host that is not loopback, which is then used as it is. The process's alarm service
+(:mod:`geo_risk.monitoring.alarm_service`) is attached to the ingest: committed readings raise alarms.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class MonitoringService:
     port: int
     ingestor: Ingestor
     mqtt: MqttIngest
+    alarms: object | None = None  # the process's AlarmService of this database (issue 15)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _upkeep: threading.Thread | None = field(default=None, repr=False)
 
@@ -48,6 +50,11 @@ class MonitoringService:
         self._stop.set()
         self.mqtt.stop()
         self.ingestor.close()
+        if self.alarms is not None:
+            from geo_risk.monitoring.alarm_service import release
+
+            release(self.alarms)  # type: ignore[arg-type]
+            self.alarms = None
         if stop_broker and self.broker is not None:
             self.broker.stop()
 
@@ -73,7 +80,15 @@ def start_monitoring(settings: Settings, url: str, echo: Callable[[str], object]
              "retention dropped")
     mqtt = MqttIngest(ingestor, settings.mqtt_host, port, user, str(password),
                       batch_rows=settings.monitoring_batch_rows, flush_ms=settings.monitoring_flush_ms).start()
-    service = MonitoringService(broker, port, ingestor, mqtt)
+    from geo_risk.monitoring.alarm_service import service_for
+
+    alarms = service_for(url, settings).attach(ingestor)
+    try:
+        alarms.start()  # sensors loaded, conditions restored, the clock ticking (silent sensors, shelves)
+    except Exception as exc:  # noqa: BLE001 - the first committed batch retries; the ingest runs regardless
+        echo(f"monitoring: alarm service not started yet ({str(exc).strip()[:200]}); it retries with the "
+             "first readings")
+    service = MonitoringService(broker, port, ingestor, mqtt, alarms)
     service._upkeep = threading.Thread(target=service._maintain, name="geo_risk-readings-upkeep", daemon=True)
     service._upkeep.start()
     echo(f"monitoring: MQTT ingest on {settings.mqtt_host}:{port} (topic georisk/readings/<sensor_id>, QoS 1, "

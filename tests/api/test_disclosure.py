@@ -219,6 +219,11 @@ def _urls(client: TestClient, leak_store: str) -> dict[str, list[str]]:
         "/api/v1/hidden-dangers": ["/api/v1/hidden-dangers?limit=10000", "/api/v1/hidden-dangers?overdue=true"],
         "/api/v1/hidden-dangers/{hidden_danger_id}": ["/api/v1/hidden-dangers/HD-JL-2026-001",
                                                       "/api/v1/hidden-dangers/NO-SUCH"],
+        "/api/v1/alarms": ["/api/v1/alarms?limit=10000"],  # the alarms (issue 15): level/overfill values restricted
+        "/api/v1/alarms/stream": ["/api/v1/alarms/stream"],  # without Accept: text/event-stream, the snapshot alone
+        "/api/v1/alarms/metrics": ["/api/v1/alarms/metrics"],
+        "/api/v1/alarms/{key}": ["/api/v1/alarms/NO-SUCH:HH"],
+        "/api/v1/alarms/{key}/audit": ["/api/v1/alarms/NO-SUCH:HH/audit"],
         "/api/v1/live/enterprises": ["/api/v1/live/enterprises"] + [f"/api/v1/live/enterprises?enterprise_id={e}"
                                                                     for e in CHOSEN],
         c: [f"/collections/{lay}?f={f}" for lay in LAYERS for f in ("json", "html")],

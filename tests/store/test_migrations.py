@@ -15,6 +15,7 @@ EXPECTED |= {"conflict_runs", "conflicts", "conflict_targets"}  # 0007
 EXPECTED |= {"relocation_runs", "relocation_cases"}  # 0011
 EXPECTED |= {"readings", "reading_rejects"}  # 0012 (sensors is an entity table)
 EXPECTED |= {"hidden_dangers", "hidden_danger_history"}  # 0013
+EXPECTED |= {"alarms", "alarm_audit", "alarm_events"}  # 0014
 
 
 def _tables(url: str) -> set[str]:
@@ -47,7 +48,8 @@ def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: st
                                "sensors", "readings", "reading_rejects",
                                "external_distances", "zoning_runs", "zoning_enterprises", "zoning_units",
                                "conflict_runs", "relocation_runs",
-                               "hidden_dangers", "hidden_danger_history"}
+                               "hidden_dangers", "hidden_danger_history",
+                               "alarms", "alarm_audit", "alarm_events"}
     assert {s for _, s in srids} == {4326}
     for table in ENTITY_TABLES:
         for col in ("id", "source", "created_at", "updated_at"):
