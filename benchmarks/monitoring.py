@@ -6,8 +6,14 @@ run; the sample city (906 sensors) loaded. Then, one after the other:
 - **MQTT**: the project's ingest (:class:`geo_risk.monitoring.ingest.MqttIngest`: QoS 1, persistent session,
   PUBACK only after commit) runs in this process; a gateway in a child process publishes readings of every
   sensor at ``--rate`` readings/s (0: as fast as it can) in messages of ``--per-message`` readings, each
-  stamped with its send time. Latency = commit time (the committed-batch hook, where the alarm engine
-  runs) − the reading's stamp: the ingest's share of reading-to-alarm latency. With ``--restarts`` the
+  stamped with its send time. The process's alarm service (:mod:`geo_risk.monitoring.alarm_service`) is
+  attached to the ingest as in ``geo-risk ingest``: every committed batch is evaluated, the alarms' changes
+  stored (one transaction) and announced by NOTIFY. Two latencies: publish→commit (the committed-batch
+  hook: the ingest's share) and **reading→alarm** — a LISTEN connection here receives each alarm change
+  and takes receive time − the stamp of the reading that caused it (the event's ``ts``): the real path,
+  commit → alarm row → NOTIFY received. For that the run gives every sensor one limit, HH at 90 % of its
+  span, with no delays or deadband, and one sensor in 50 crosses it for 2 s in every 4 s (about 10 alarm
+  changes a second); the others read mid-span. With ``--restarts`` the
   broker is restarted (SIGTERM) at a third of the run and the database (``pg_ctl stop -m fast``) at two
   thirds; at the end, count in (readings the broker acknowledged to the gateway) must equal count stored.
 - **HTTP**: ``geo-risk serve``'s app (uvicorn, one worker, in a child process) takes JSON batches of
@@ -66,9 +72,12 @@ def _count(url: str, since: datetime) -> int:
         conn.close()
 
 
-def _gateway(port: int, user: str, password: str, sensors: list[str], seconds: float, rate: float,
-             per_message: int, result: mp.Queue) -> None:
-    """Child process: publish every sensor in turn, stamped with the send time, for ``seconds``."""
+def _gateway(port: int, user: str, password: str, sensors: list[tuple[str, float, float]], seconds: float,
+             rate: float, per_message: int, result: mp.Queue) -> None:
+    """Child process: publish every sensor in turn, stamped with the send time, for ``seconds``.
+
+    ``sensors``: (id, range_lo, range_hi). Values: mid-span (with a little noise: never stuck); every 50th
+    sensor at 95 % of its span in the first 2 s of every 4 s (above the benchmark's HH at 90 %)."""
     pub = MqttPublisher("127.0.0.1", port, user, password, client_id="bench-gateway", per_message=per_message)
     sent = 0
     start = time.monotonic()
@@ -83,8 +92,11 @@ def _gateway(port: int, user: str, password: str, sensors: list[str], seconds: f
             batch = []
             for j in range(n):
                 # readings of a batch are 1 µs apart, batches ≥ 20 ms: (sensor_id, ts) stays unique
-                batch.append({"sensor_id": sensors[k % n_sensors], "ts": t + j * 1e-6,
-                              "value": 50.0})
+                i = k % n_sensors
+                sid, lo, hi = sensors[i]
+                high = i % 50 == 0 and int(t / 2.0) % 2 == 0
+                batch.append({"sensor_id": sid, "ts": t + j * 1e-6,
+                              "value": lo + (hi - lo) * (0.95 if high else 0.5 + 0.001 * (k % 7))})
                 k += 1
             pub.send(batch)
             sent += n
@@ -94,8 +106,51 @@ def _gateway(port: int, user: str, password: str, sensors: list[str], seconds: f
     result.put({"sent": sent, "acknowledged": acked, "seconds": time.monotonic() - start})
 
 
-def bench_mqtt(url: str, broker: Broker, cluster, sensors: list[str], seconds: float, rate: float,  # noqa: ANN001
-               per_message: int, restarts: bool) -> dict:
+class AlarmListener:
+    """LISTEN geo_risk_alarms in a thread (reconnecting across a database restart): for each alarm change
+    received, receive time − its ``ts`` (the stamp of the reading that caused it), seconds."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.latencies: list[float] = []
+        self.stamps: list[float] = []
+        self._stop = threading.Event()
+        self.ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import select
+
+        import psycopg2
+
+        while not self._stop.is_set():
+            try:
+                conn = psycopg2.connect(_dsn(self.url), connect_timeout=3)
+                conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
+                with conn.cursor() as cur:
+                    cur.execute("LISTEN geo_risk_alarms")
+                self.ready.set()
+                while not self._stop.is_set():
+                    select.select([conn], [], [], 0.5)
+                    conn.poll()
+                    now = time.time()
+                    while conn.notifies:
+                        p = json.loads(conn.notifies.pop(0).payload)
+                        ts = datetime.fromisoformat(p["ts"]).timestamp()
+                        self.latencies.append(now - ts)
+                        self.stamps.append(ts)
+                conn.close()
+            except Exception:  # noqa: BLE001 - the database restarting: listen again
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def bench_mqtt(url: str, broker: Broker, cluster, sensors: list[tuple[str, float, float]], seconds: float,  # noqa: ANN001
+               rate: float, per_message: int, restarts: bool) -> dict:
     stamps: list[np.ndarray] = []
     latencies: list[np.ndarray] = []
 
@@ -109,6 +164,11 @@ def bench_mqtt(url: str, broker: Broker, cluster, sensors: list[str], seconds: f
     since = datetime.now(UTC) - timedelta(seconds=5)
     ingestor = Ingestor(url, retention_days=90, future_tolerance_s=60)
     ingestor.hooks = [hook]
+    from geo_risk.monitoring.alarm_service import release, service_for
+
+    alarms = service_for(url).attach(ingestor).start()  # as geo-risk ingest does: evaluated where it arrives
+    listener = AlarmListener(url)
+    listener.ready.wait(10)
     ingest = MqttIngest(ingestor, "127.0.0.1", broker.running_port() or 0, broker.user, broker.password or "",
                         client_id="bench-ingest", batch_rows=max(1, 10_000 // per_message), flush_ms=100).start()
     result: mp.Queue = mp.get_context("spawn").Queue()
@@ -117,9 +177,22 @@ def bench_mqtt(url: str, broker: Broker, cluster, sensors: list[str], seconds: f
     t0 = time.monotonic()
     child.start()
     try:
-        return _run_mqtt(url, broker, cluster, seconds, restarts, since, ingest, child, result, t0, stamps, latencies)
+        out = _run_mqtt(url, broker, cluster, seconds, restarts, since, ingest, child, result, t0, stamps, latencies)
     finally:
         ingest.stop()
+        time.sleep(1.0)  # the last changes' notices
+        listener.stop()
+        release(alarms)
+    lat = np.array(listener.latencies) if listener.latencies else np.zeros(1)
+    ts = np.array(listener.stamps) if listener.stamps else np.zeros(1)
+    steady = np.ones(len(lat), dtype=bool)
+    for a, b in out["outages"]:
+        steady &= ~((ts >= a - 5) & (ts <= b))
+    out.update(alarm_changes=len(listener.latencies), alarm_p50_ms=float(np.percentile(lat, 50) * 1e3),
+               alarm_p99_ms=float(np.percentile(lat, 99) * 1e3), alarm_max_ms=float(lat.max() * 1e3),
+               alarm_p99_steady_ms=float(np.percentile(lat[steady] if steady.any() else lat, 99) * 1e3),
+               alarm_failures=alarms.failures, alarm_batches=alarms.batches)
+    return out
 
 
 def _run_mqtt(url, broker, cluster, seconds, restarts, since, ingest, child, result, t0, stamps,  # noqa: ANN001, ANN202
@@ -162,7 +235,7 @@ def _run_mqtt(url, broker, cluster, seconds, restarts, since, ingest, child, res
             "sent": sent["sent"], "acknowledged": sent["acknowledged"], "stored": in_db,
             "publish_s": sent["seconds"], "elapsed_s": elapsed, "rate": in_db / elapsed,
             "p50_ms": float(np.percentile(lat, 50) * 1e3), "p99_ms": float(np.percentile(lat, 99) * 1e3),
-            "max_ms": float(lat.max() * 1e3), "events": events}
+            "max_ms": float(lat.max() * 1e3), "events": events, "outages": outages}
 
 
 def _serve(url: str, port: int) -> None:
@@ -291,15 +364,27 @@ def main(argv: list[str] | None = None) -> None:
 
         conn = psycopg2.connect(_dsn(url))
         with conn.cursor() as cur:
-            cur.execute("SELECT id FROM sensors ORDER BY id")
-            sensors = [r[0] for r in cur.fetchall()]
+            # one limit per sensor, HH at 90 % of the span, no delays, deadband or other checks (see the docstring)
+            cur.execute("UPDATE sensors SET ll = NULL, l = NULL, h = NULL, "
+                        "hh = range_lo + 0.9 * (range_hi - range_lo), deadband = 1e-9 * (range_hi - range_lo), "
+                        "on_delay_s = 1e-9, off_delay_s = 1e-9, "
+                        "rate_limit = NULL")
+            cur.execute("SELECT id, range_lo, range_hi FROM sensors ORDER BY id")
+            probes = [(r[0], float(r[1]), float(r[2])) for r in cur.fetchall()]
+        conn.commit()
         conn.close()
+        sensors = [p[0] for p in probes]
         print(f"{len(sensors)} sensors; legs of {seconds:g} s; MQTT offered {args.rate:g} readings/s "
               f"({args.per_message} per message){'; restarts' if args.restarts else ''}", flush=True)
-        m = bench_mqtt(url, broker, cluster, sensors, seconds, args.rate, args.per_message, args.restarts)
+        m = bench_mqtt(url, broker, cluster, probes, seconds, args.rate, args.per_message, args.restarts)
         print(f"MQTT : {m['rate']:,.0f} readings/s sustained ({m['stored']:,} stored in {m['elapsed_s']:.1f} s); "
               f"latency publish→commit p50 {m['p50_ms']:.0f} ms, p99 {m['p99_ms']:.0f} ms, max {m['max_ms']:.0f} ms",
               flush=True)
+        steady = f"; steady state p99 {m['alarm_p99_steady_ms']:.0f} ms" if m["events"] else ""
+        print(f"ALARM: reading→alarm (commit → alarm row → NOTIFY received) over {m['alarm_changes']:,} alarm "
+              f"changes: p50 {m['alarm_p50_ms']:.0f} ms, p99 {m['alarm_p99_ms']:.0f} ms, max {m['alarm_max_ms']:.0f} ms"
+              f"{steady}; "
+              f"{m['alarm_batches']:,} batches evaluated, {m['alarm_failures']} failure(s)", flush=True)
         if m["events"]:
             print(f"       steady state (readings stamped outside 5 s before each restart to {RECOVERY_S:g} s "
                   f"after it, {m['steady_share']:.1%} of them): p99 {m['p99_steady_ms']:.0f} ms", flush=True)
