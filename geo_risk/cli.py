@@ -961,6 +961,67 @@ def hidden_dangers_list(
                   f"{sum(r['notice'] for r in rows)}", highlight=False, markup=False)
 
 
+# -- alarms (issue 15) ------------------------------------------------------------------------------
+alarm_app = typer.Typer(help="Alarms of the live monitoring: list, act (acknowledge, shelve, …).", no_args_is_help=True)
+app.add_typer(alarm_app, name="alarms")
+
+
+@alarm_app.command("list")
+def alarms_list(
+    active: Annotated[bool, typer.Option("--active", help="Only alarms whose condition is in alarm now")] = False,
+    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Only this enterprise id")] = None,
+) -> None:
+    """List the stored alarms, newest change first (tab-separated on stdout; the operator sees every figure)."""
+    from geo_risk.disclosure import disclose
+    from geo_risk.monitoring.lifecycle import STATE_LABELS
+    from geo_risk.store.alarms import list_alarms
+
+    try:
+        url = _url()
+        rows = list_alarms(url, active=True if active else None, enterprise_id=enterprise, limit=1_000_000)
+    except GeoRiskError as exc:
+        _fail(exc)
+    typer.echo("\t".join(("key", "企业", "优先级", "状态", "changed_at", "message")))
+    for r in rows:
+        typer.echo("\t".join((r["key"], r["enterprise_id"] or "", r["priority"], STATE_LABELS[r["state"]][0],
+                              r["changed_at"].isoformat(), disclose(r["message"] or "", "restricted"))))
+    console.print(f"{len(rows)} alarm(s); in alarm now {sum(r['active'] for r in rows)}", highlight=False,
+                  markup=False)
+
+
+@alarm_app.command("act")
+def alarms_act(
+    key: Annotated[str, typer.Argument(help="The alarm, <sensor_id>:<kind>, e.g. T-101-LT:HH")],
+    action: Annotated[str, typer.Argument(help="acknowledge, shelve, unshelve, suppress, unsuppress, "
+                                               "remove-from-service or return-to-service")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit)")] = "",
+    hours: Annotated[float | None, typer.Option("--hours", help="shelve: for this many hours")] = None,
+) -> None:
+    """An operator's action on an alarm, audited with the OS user as who."""
+    from datetime import UTC, datetime, timedelta
+
+    from geo_risk.errors import InvalidInput
+    from geo_risk.monitoring.alarms import parameters
+    from geo_risk.store.alarms import ACTIONS, act, connect
+    from geo_risk.store.audit import cli_actor
+
+    try:
+        if action not in ACTIONS:
+            raise InvalidInput(f"unknown action {action!r}; valid: {', '.join(ACTIONS)}")
+        now = datetime.now(UTC)
+        until = now + timedelta(hours=hours) if hours is not None else None
+        url = _url()
+        conn = connect(url)
+        try:
+            row = act(conn, key, action, cli_actor(), now, reason, until,
+                      parameters(get_settings().alarm_parameters)["max_shelve_s"])
+        finally:
+            conn.close()
+    except GeoRiskError as exc:
+        _fail(exc)
+    console.print(f"{key}: {row['state']}", highlight=False, markup=False)
+
+
 # -- serve / demo ---------------------------------------------------------------------------------
 def _serve(url: str) -> None:
     import uvicorn
