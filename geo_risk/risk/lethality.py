@@ -85,6 +85,7 @@ from geo_risk.risk.probits import (
     toxic_molar_mass_g_per_mol,
     toxic_probit_from_load,
 )
+from geo_risk.risk.source_term import pool_evaporation_rate_kg_s
 from geo_risk.risk.weather import Weather
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "Outcome",
     "ContinuousRelease",
     "InstantaneousRelease",
+    "EvaporatingPool",
     "ToxicCloud",
     "FlashFire",
     "PoolFire",
@@ -164,7 +166,62 @@ class InstantaneousRelease:
         _check_source(self.source_density_kg_m3, self.source_temperature_k)
 
 
-Release = ContinuousRelease | InstantaneousRelease
+@dataclass(frozen=True)
+class EvaporatingPool:
+    """A continuous release from a liquid pool whose rate depends on the weather (model 2.4.0).
+
+    Mackay & Matsugu (:func:`geo_risk.risk.source_term.pool_evaporation_rate_kg_s`) at each weather
+    class's own 10 m wind: the rate ∝ u^(7/9), so F1.5 evaporates 0.39 × and D9 1.58 × what D5 does.
+    ``pool_diameter_m`` (m), ``vapour_pressure_pa`` (Pa, below the ambient pressure),
+    ``molar_mass_g_per_mol``, ``liquid_temperature_k`` (K), ``mass_kg`` (kg in the pool; the release
+    lasts min(mass / rate, ``max_duration_s``) s), ``height_m`` and the source cloud as
+    :class:`ContinuousRelease`. :meth:`at` gives the steady release of one weather class.
+    """
+
+    pool_diameter_m: float
+    vapour_pressure_pa: float
+    molar_mass_g_per_mol: float
+    liquid_temperature_k: float
+    mass_kg: float
+    max_duration_s: float
+    height_m: float = 0.0
+    source_density_kg_m3: float | None = None
+    source_temperature_k: float | None = None
+
+    def __post_init__(self) -> None:
+        _scalar_positive("pool diameter", self.pool_diameter_m, "m")
+        _scalar_positive("vapour pressure", self.vapour_pressure_pa, "Pa")
+        _scalar_positive("molar mass", self.molar_mass_g_per_mol, "g/mol")
+        _scalar_positive("liquid temperature", self.liquid_temperature_k, "K")
+        _scalar_positive("pool mass", self.mass_kg, "kg")
+        _scalar_positive("largest release duration", self.max_duration_s, "s")
+        _scalar_nonnegative("release height", self.height_m, "m")
+        _check_source(self.source_density_kg_m3, self.source_temperature_k)
+
+    def rate_kg_s(self, wind_speed_10m_m_s: float) -> float:
+        """Evaporation rate (kg/s) at a 10 m wind of ``wind_speed_10m_m_s`` (m/s)."""
+        return pool_evaporation_rate_kg_s(self.pool_diameter_m, self.vapour_pressure_pa,
+                                          self.molar_mass_g_per_mol / 1000.0, self.liquid_temperature_k,
+                                          wind_speed_10m_m_s)
+
+    def at(self, weather: Weather) -> ContinuousRelease:
+        """The steady release in ``weather``: its wind's rate for min(mass / rate, max duration)."""
+        return _pool_release(self, float(weather.wind_speed_10m_m_s))
+
+
+@lru_cache(maxsize=32768)
+def _pool_release(pool: EvaporatingPool, wind_speed_10m_m_s: float) -> ContinuousRelease:
+    rate = pool.rate_kg_s(wind_speed_10m_m_s)
+    return ContinuousRelease(rate, min(pool.mass_kg / rate, pool.max_duration_s), pool.height_m,
+                             pool.source_density_kg_m3, pool.source_temperature_k)
+
+
+Release = ContinuousRelease | InstantaneousRelease | EvaporatingPool
+
+
+def _in_weather(release: Release, weather: Weather) -> ContinuousRelease | InstantaneousRelease:
+    """The release as it is in ``weather`` (an evaporating pool's rate follows the wind)."""
+    return release.at(weather) if isinstance(release, EvaporatingPool) else release
 
 
 def _check_weather(weather: object) -> Weather:
@@ -230,6 +287,7 @@ def _cloud(
     weather: Weather,
 ) -> Cloud:
     """The dispersion model of ``release`` (:func:`geo_risk.risk.dispersion.cloud_model`, cached)."""
+    release = _in_weather(release, weather)
     t_s = release.source_temperature_k if release.source_temperature_k is not None else cloud_temperature_k
     if isinstance(release, ContinuousRelease):
         spec = CloudSpec(False, release.rate_kg_s, release.duration_s, release.height_m, molar_mass,
@@ -260,6 +318,7 @@ def _dispersion_flags(
 def _dense_flags(
     release: Release, molar_mass: float, cloud_temperature_k: float | None, weather: Weather
 ) -> tuple[str, ...]:
+    release = _in_weather(release, weather)
     t_cloud = weather.air_temperature_k if cloud_temperature_k is None else cloud_temperature_k
     if release.source_temperature_k is not None:
         t_cloud = release.source_temperature_k
@@ -295,7 +354,7 @@ class ToxicCloud:
     probit : ToxicProbit
         From :func:`geo_risk.risk.parameters.toxic_probit_constants` — Set A (mg/m³·min) or Set B
         (ppm·min); the concentration is converted to the probit's unit before the power n.
-    release : ContinuousRelease or InstantaneousRelease
+    release : ContinuousRelease, InstantaneousRelease or EvaporatingPool (its rate per weather class)
     molar_mass_g_per_mol : float, optional
         For the ppm conversion and the dense-gas check; default: from ``geo_risk/chemicals``.
     cloud_temperature_k : float, optional

@@ -106,8 +106,9 @@ __all__ = [
 ]
 
 #: Version of the consequence models and their parameter tables; goes into every result's metadata.
-MODEL_VERSION = ("geo_risk.risk consequence models 2.3.0 (data tables v3, issue 13; toxic liquid pools evaporate; "
-                 "liquefied gases flash with aerosol; a vessel of stated capacity fails full)")
+MODEL_VERSION = ("geo_risk.risk consequence models 2.4.0 (data tables v3, issue 13; toxic liquid pools evaporate; "
+                 "liquefied gases flash with aerosol; a vessel of stated capacity fails full; pools evaporate at "
+                 "each weather class's wind)")
 
 STABILITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
 """Pasquill stability classes, A (very unstable) to F (stable)."""

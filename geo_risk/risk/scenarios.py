@@ -56,8 +56,9 @@ Rules (each is also listed in :attr:`ScenarioSet.assumptions`)
    rain-out; conservative). A toxic liquid or refrigerated liquefied gas forms a pool (unconfined,
    ``pool_depth``, diameter capped at ``pool_max_diameter``) at min(T, T_b) (a refrigerated pool at
    T_b, its vapour pressure capped just below the ambient pressure: boiling) that evaporates
-   (Mackay–Matsugu, :func:`~geo_risk.risk.source_term.pool_evaporation_rate_kg_s`, at
-   ``pool_evaporation_wind_speed``) for min(pool mass / rate, ``max_release_duration``): the
+   (Mackay–Matsugu, :func:`~geo_risk.risk.source_term.pool_evaporation_rate_kg_s`, at each weather
+   class's own 10 m wind: :class:`~geo_risk.risk.lethality.EvaporatingPool`, model 2.4.0; the table
+   row's rate at ``pool_evaporation_wind_speed``) for min(pool mass / rate, ``max_release_duration``): the
    continuous source of a :class:`~geo_risk.risk.lethality.ToxicCloud` with probability 1 (branch
    ``toxic_pool_evaporation``; no ground heat conduction, so a boiling pool's first minutes are
    understated). A toxic substance (J codes or Table 3) without a probit → problem.
@@ -83,10 +84,11 @@ Rules (each is also listed in :attr:`ScenarioSet.assumptions`)
    ``pool_max_diameter`` (100 m) — the schema's containment field gives no bund area. **K1
    liquids, delayed ignition** (UNCONFIRMED tree): P_del = (1 − P_d) ×
    ``k1_delayed_ignition_given_no_direct`` (1); the vapour evaporating from the pool
-   (Mackay–Matsugu, :func:`~geo_risk.risk.source_term.pool_evaporation_rate_kg_s`, at
-   ``pool_evaporation_wind_speed``, for min(pool mass / rate, ``max_release_duration``)) is ignited:
+   (Mackay–Matsugu, :func:`~geo_risk.risk.source_term.pool_evaporation_rate_kg_s`, at each weather
+   class's own wind, for min(pool mass / rate, ``max_release_duration``)) is ignited:
    flash fire 0.6 / explosion 0.4 (Purple Book §4.8; the explosion's flammable mass is the plume's
-   mass up to its LFL distance in class D at that wind, rate × x_LFL / u, at most rule 7's),
+   mass up to its LFL distance in class D at ``pool_evaporation_wind_speed`` (5 m/s), rate × x_LFL / u,
+   at most rule 7's: one explosive mass for every weather class, a CHOICE),
    each followed by the pool fire (``k1_pool_fire_after_delayed_ignition``: one event of lethality
    1 − (1 − P_cloud)(1 − P_pool)). Without vapour data the delayed branch is the pool fire alone.
    The fire tree of a K1 liquid then sums to the LOC frequency. K2–K4 liquids: direct ignition
@@ -124,6 +126,7 @@ from geo_risk.risk.fires import fireball_diameter_m, fireball_duration_s
 from geo_risk.risk.grid import Event, Source
 from geo_risk.risk.lethality import (
     ContinuousRelease,
+    EvaporatingPool,
     Fireball,
     FlashFire,
     InstantaneousRelease,
@@ -475,10 +478,15 @@ class _Release:
     source_density_kg_m3: float | None = None  # the flashing cloud's (aerosol), geo_risk.risk.dense_gas
     source_temperature_k: float | None = None
     terrain: str | None = None  # Briggs rural/urban from the land use around the unit (dispersion_terrain)
+    #: an evaporating pool: the rate follows each weather class's wind (rate_kg_s / duration_s: at the
+    #: reference wind ``pool_evaporation_wind_speed``, for the scenario table)
+    pool: EvaporatingPool | None = None
 
     @property
-    def model(self) -> ContinuousRelease | InstantaneousRelease:
+    def model(self) -> ContinuousRelease | InstantaneousRelease | EvaporatingPool:
         h = _num("release_height")
+        if self.pool is not None:
+            return self.pool
         if self.instantaneous:
             return InstantaneousRelease(self.mass_kg, h, self.source_density_kg_m3, self.source_temperature_k)
         return ContinuousRelease(
@@ -812,8 +820,9 @@ class _Item:
             # the steady plume's mass up to its LFL distance in D at the evaporation wind (CHOICE), at
             # most the gas rule's rate × min(duration, build-up time)
             w = Weather("D", _num("pool_evaporation_wind_speed"))
-            travel_s = flash.max_distance_m(w) / advection_speed_m_s(w, source.height_m)
-            mass = source.rate_kg_s * min(source.duration_s, _num("vce_cloud_build_up_time"), travel_s)
+            steady = source.at(w)
+            travel_s = flash.max_distance_m(w) / advection_speed_m_s(w, steady.height_m)
+            mass = steady.rate_kg_s * min(steady.duration_s, _num("vce_cloud_build_up_time"), travel_s)
             mass *= _num("vce_flammable_mass_fraction")
         if props.heat_of_combustion_j_kg and mass > 0:
             vce = VapourCloudExplosion.from_flammable_mass(mass, props.heat_of_combustion_j_kg)
@@ -856,14 +865,17 @@ class _Item:
         pv = min(pv, 0.99 * constant("standard_atmosphere"))  # at its boiling point: boiling (capped)
         diameter = _pool_diameter_m(rel.mass_kg, rho)
         u = _num("pool_evaporation_wind_speed")
-        rate = pool_evaporation_rate_kg_s(diameter, pv, props.molar_mass_g_per_mol / 1000.0, pool_k, u)
-        duration = min(rel.mass_kg / rate, _num("max_release_duration"))
+        cold = pool_k if pool_k < _num("ambient_temperature") + 273.15 else None
+        pool = EvaporatingPool(diameter, pv, props.molar_mass_g_per_mol, pool_k, rel.mass_kg,
+                               _num("max_release_duration"), _num("release_height"), None, cold)
+        at_u = pool.at(Weather("D", u))
+        rate, duration = at_u.rate_kg_s, at_u.duration_s
         note = (f"toxic pool of {diameter:.3g} m (spill {rel.release_type}) at {pool_k - 273.15:.3g} °C evaporating "
-                f"{rate:.4g} kg/s for {duration:.4g} s (Mackay–Matsugu at {u:g} m/s, P_v {pv / 1000:.3g} kPa"
+                f"{rate:.4g} kg/s for {duration:.4g} s at {u:g} m/s ({_evaporation_note(u)}; "
+                f"P_v {pv / 1000:.3g} kPa"
                 + ("; boiling pool without ground heat conduction" if pool_k >= tb_k else "") + ")")
-        source = _Release(False, rate * duration, rate, duration, note,
-                          source_temperature_k=pool_k if pool_k < _num("ambient_temperature") + 273.15 else None,
-                          terrain=rel.terrain)
+        source = _Release(False, rate * duration, rate, duration, note, source_temperature_k=cold,
+                          terrain=rel.terrain, pool=pool)
         cloud = ToxicCloud(probit, source.model, props.molar_mass_g_per_mol, pool_k, terrain=rel.terrain)
         self.probits_used.add(probit.key)
         self.add(dataclasses.replace(case, release=source), cloud, "toxic", "toxic_pool_evaporation", 1.0,
@@ -871,8 +883,9 @@ class _Item:
 
     def evaporation(
         self, fire: PoolFire, props: _Props, t_k: float, mass_kg: float
-    ) -> tuple[ContinuousRelease, str] | None:
-        """The pool's vapour source (Mackay–Matsugu) and a note; None without vapour pressure, LFL or molar mass."""
+    ) -> tuple[EvaporatingPool, str] | None:
+        """The pool's vapour source (Mackay–Matsugu at each weather class's wind) and a note; None without
+        vapour pressure, LFL or molar mass."""
         if props.lfl_vol_pct is None or props.molar_mass_g_per_mol is None:
             return None
         pv = _vapour_pressure_pa(props, t_k)
@@ -883,10 +896,19 @@ class _Item:
         rate = pool_evaporation_rate_kg_s(fire.pool_diameter_m, pv, props.molar_mass_g_per_mol / 1000.0, t_k, u)
         if rate <= 0:
             return None
-        duration = min(mass_kg / rate, _num("max_release_duration"))
-        note = (f"pool evaporation {rate:.4g} kg/s for {duration:.4g} s (Mackay–Matsugu at {u:g} m/s, "
+        pool = EvaporatingPool(fire.pool_diameter_m, pv, props.molar_mass_g_per_mol, t_k, mass_kg,
+                               _num("max_release_duration"), _num("release_height"))
+        duration = pool.at(Weather("D", u)).duration_s
+        note = (f"pool evaporation {rate:.4g} kg/s for {duration:.4g} s at {u:g} m/s ({_evaporation_note(u)}; "
                 f"P_v {pv / 1000:.3g} kPa)")
-        return ContinuousRelease(rate, duration, _num("release_height")), note
+        return pool, note
+
+
+def _evaporation_note(u_m_s: float) -> str:
+    """How an evaporating pool's rate is stated on its rows (the row's rate is at the reference wind ``u_m_s``)."""
+    a = constant("scenario_pool_evaporation_wind_exponent")
+    return (f"Mackay–Matsugu; the clouds evaporate at each weather class's own 10 m wind, rate ∝ u^{a:.3g}: "
+            f"at 1.5 m/s {(1.5 / u_m_s) ** a:.2f} ×, at 9 m/s {(9.0 / u_m_s) ** a:.2f} × this")
 
 
 def _pool_diameter_m(mass_kg: float, rho_kg_m3: float) -> float:

@@ -221,3 +221,29 @@ def test_k1_explosion_mass_is_at_most_the_gas_rule() -> None:
         rate, duration = map(float, re.search(r"pool evaporation ([\d.e+-]+) kg/s for ([\d.e+-]+) s", text).groups())
         mass = float(re.search(r"flammable mass ([\d.e+-]+) kg", text).group(1))
         assert 0 < mass <= rate * min(duration, 600.0) * (1 + 1e-3)
+
+
+def test_k1_flash_fire_evaporates_at_each_weather_class_wind() -> None:
+    """Model 2.4.0: the K1 pool's flash-fire cloud is fed at each class's own wind (Mackay–Matsugu,
+    rate ∝ u^(7/9)), so its LFL reach in F1.5 is that of the steady plume at the F1.5 rate — 0.39 ×
+    the 5 m/s rate the single speed used — and shorter than with the 5 m/s rate."""
+    from geo_risk.risk.lethality import EvaporatingPool, FlashFire
+
+    units = [{"id": "U-G", "equipment": "atmospheric_tank", "containment": "single", "unit_type": "storage",
+              "operating_temperature_c": 20.0, "operating_pressure_mpa": 0.0, "name": "U-G", "enterprise_id": "E1"}]
+    s = build_scenarios(*_frames(units, [_item("U-G", "I-G", "汽油", 500.0, "liquid", 20.0, 0.0)]))
+    rows = _rows(s, "I-G")
+    k = int(rows.loc[rows["branch"] == "delayed_flash_fire", "event_index"].iloc[0])
+    outcome = s.sources[0].events[k].lethality.__self__
+    flash = getattr(outcome, "first", outcome)  # ThenPoolFire(flash fire, pool fire) → the flash fire
+    assert isinstance(flash, FlashFire)
+    pool = flash.release
+    assert isinstance(pool, EvaporatingPool)
+    f15, d5 = Weather("F", 1.5), Weather("D", 5.0)
+    assert pool.at(f15).rate_kg_s / pool.at(d5).rate_kg_s == pytest.approx((1.5 / 5.0) ** 0.7778, rel=1e-9)
+    at_f15 = FlashFire(pool.at(f15), flash.lfl_vol_pct, flash.molar_mass_g_per_mol)
+    at_d5_rate = FlashFire(pool.at(d5), flash.lfl_vol_pct, flash.molar_mass_g_per_mol)
+    assert flash.max_distance_m(f15) == pytest.approx(at_f15.max_distance_m(f15), rel=1e-9)
+    # a different reach from the single-speed source (not necessarily shorter: the dense plume of the
+    # larger rate is wider than u·t_d/2.5 in F1.5 and the puff of the whole release then governs)
+    assert abs(flash.max_distance_m(f15) / at_d5_rate.max_distance_m(f15) - 1) > 0.05

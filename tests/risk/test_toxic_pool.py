@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from geo_risk.chemicals import chemical_properties
-from geo_risk.risk.lethality import ContinuousRelease
+from geo_risk.risk.lethality import ContinuousRelease, EvaporatingPool, ToxicCloud
+from geo_risk.risk.parameters import ToxicProbitTable, toxic_probit_constants
 from geo_risk.risk.scenarios import build_scenarios
 from geo_risk.risk.weather import Weather
 
@@ -71,8 +72,13 @@ def test_hcn_liquid_pool_feeds_a_continuous_toxic_cloud_at_the_hand_rate() -> No
     src = s.sources[0]
     event = src.events[int(g1["event_index"])]
     cloud = event.lethality.__self__  # the ToxicCloud behind the event
-    assert isinstance(cloud.release, ContinuousRelease)
-    assert cloud.release.rate_kg_s == pytest.approx(rate, rel=1e-3)
+    assert isinstance(cloud.release, EvaporatingPool)  # model 2.4.0: the rate follows each class's wind
+    for w in (Weather("D", 5.0), Weather("F", 1.5), Weather("D", 9.0), Weather("B", 3.0)):
+        steady = cloud.release.at(w)
+        assert isinstance(steady, ContinuousRelease)
+        by_hand = _mackay_matsugu(d, pv, m, t, w.wind_speed_10m_m_s)
+        assert steady.rate_kg_s == pytest.approx(by_hand, rel=1e-3)
+        assert steady.duration_s == pytest.approx(min(20_000 / by_hand, CAP_S), rel=1e-3)
     reach = event.max_distance_m(Weather("D", 5.0))
     assert reach > 100.0
     # a bigger spill makes a bigger pool and a larger rate, up to the 100 m cap
@@ -96,6 +102,34 @@ def test_refrigerated_chlorine_pool_boils_at_its_boiling_point() -> None:
     assert "boiling pool" in g1["notes"]
     cloud = s.sources[0].events[int(g1["event_index"])].lethality.__self__
     assert cloud.release.source_temperature_k == pytest.approx(tb)  # cold vapour: denser than air
+    assert cloud.release.at(Weather("F", 1.5)).source_temperature_k == pytest.approx(tb)
+
+
+def test_evaporation_rate_follows_each_weather_class_wind_by_hand() -> None:
+    """Mackay–Matsugu rate ∝ u^(7/9): a 30 m pool of HCN at 20 °C evaporates at 1.5 m/s
+    (1.5/5)^(7/9) = 0.392 of its rate at 5 m/s (the single speed of model ≤ 2.3.0 overstated the F1.5
+    and D1.5 rates 2.55 ×), at 9 m/s 1.580 ×; the cloud in F1.5 is the steady plume of that rate."""
+    hcn = chemical_properties(25)
+    pv, m, t = hcn.vapour_pressure_20c_kpa * 1e3, hcn.molar_mass_g_per_mol, 293.15
+    pool = EvaporatingPool(30.0, pv, m, t, mass_kg=5_000.0, max_duration_s=CAP_S)
+    r5, r15, r9 = (pool.at(Weather(c, u)).rate_kg_s for c, u in (("D", 5.0), ("F", 1.5), ("D", 9.0)))
+    assert r5 == pytest.approx(_mackay_matsugu(30.0, pv, m, t, 5.0), rel=1e-3)  # the table's exponents: 4 digits
+    assert abs((1.5 / 5.0) ** (7 / 9) - 0.3920) < 5e-4 and abs((9.0 / 5.0) ** (7 / 9) - 1.5797) < 5e-4  # by hand
+    assert r15 / r5 == pytest.approx(0.3920, abs=5e-4) and r9 / r5 == pytest.approx(1.5797, abs=5e-4)
+    # duration: min(mass / rate, 30 min) at each wind (5 t at ~2 kg/s: the cap; at 9 m/s shorter or capped)
+    for u in (1.5, 5.0, 9.0):
+        rel = pool.at(Weather("D", u))
+        assert rel.duration_s == pytest.approx(min(5_000.0 / rel.rate_kg_s, CAP_S))
+    # the toxic cloud over the pool in F1.5 equals the steady plume of the F1.5 rate, not the 5 m/s one
+    probit = toxic_probit_constants("hydrogen_cyanide", ToxicProbitTable.SET_A_PURPLE_BOOK)
+    f15 = Weather("F", 1.5)
+    x, y = np.array([100.0, 300.0, 600.0]), np.zeros(3)
+    over_pool = ToxicCloud(probit, pool, m, t).toxic_load(x, y, f15)
+    steady_f15 = ToxicCloud(probit, pool.at(f15), m, t).toxic_load(x, y, f15)
+    steady_d5 = ToxicCloud(probit, pool.at(Weather("D", 5.0)), m, t).toxic_load(x, y, f15)
+    assert np.allclose(over_pool, steady_f15, rtol=1e-12)
+    assert (over_pool < steady_d5).all()
+
 
 
 def test_a_toxic_liquid_without_a_probit_is_still_a_problem() -> None:
