@@ -81,6 +81,7 @@ from geo_risk.risk.weather import Weather
 
 __all__ = [
     "DENSE_GAS_FLAG",
+    "FAR_FIELD_CHOICE",
     "DenseGasCheck",
     "briggs_sigma_y_m",
     "briggs_sigma_z_m",
@@ -112,6 +113,13 @@ __all__ = [
 ]
 
 DENSE_GAS_FLAG = "passive-Gaussian approximation (dense gas)"
+
+#: The far-field choice of a dense cloud, as stated on its outputs (docs/standards/dense-gas-and-puffs.md
+#: §1.7a): beyond the transition the stability returns; in stable weather the Gaussian decays more slowly
+#: than the Britter–McQuaid x⁻² tail, so a large release can stay lethal to the travel limit (85 t of
+#: chlorine over 10 min, F1.5: 50 % lethality to the 5.4 km limit; with the x⁻² tail alone 2.0 km).
+FAR_FIELD_CHOICE = ("qra-fidelity §1.7: stability returns beyond the transition — in F/E weather slower "
+                    "than the Britter–McQuaid x⁻² tail, so a large release may stay lethal to the travel limit")
 _REACH_MIN_M = 0.1
 DISPERSION_CONSTANTS_FILE = "dispersion_constants.csv"
 
@@ -784,7 +792,8 @@ class Cloud:
             kind = "plume" if self.model == "dense_plume" else "puff"
             where = restricted(f" to {self.transition_m:,.0f} m", " to its transition")
             text = (f"Britter–McQuaid dense-gas {kind}{where} ({self.transition_reason}), "
-                    f"then passive Gaussian ({self.terrain}) from a virtual source")
+                    f"then passive Gaussian ({self.terrain}) from a virtual source matched on the centreline "
+                    f"concentration (CHOICE, {FAR_FIELD_CHOICE})")
             if self.puff_version is not None:
                 text += "; as a puff of the whole release where u10·t_d/x < 2.5 (the lower kept)"
         elif self.model == "passive_puff":
