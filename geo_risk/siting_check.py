@@ -561,9 +561,12 @@ def _ir_grid_of(result: Any) -> Any:
 
 
 def run_project(ctx: SiteContext, req: SiteRequest, settings: SitingSettings = DEFAULT_SETTINGS, *,
-                cell_m: float = 25.0, risk_settings: Any = None) -> tuple[Verdict, dict[str, Any]]:
+                cell_m: float = 25.0, risk_settings: Any = None, keep_grid: bool = False
+                ) -> tuple[Verdict, dict[str, Any]]:
     """Direction 1: GB 18218, the GB/T 37243 method and distances, the QRA of the new unit (25 m cells),
-    then the rulebook. Returns the verdict and extras (the method, distances, contours, timings)."""
+    then the rulebook. Returns the verdict and extras (the method, distances, contours, timings; with
+    ``keep_grid`` also ``ir_grid``, the project's IR grid or None: not JSON, for callers in Python such
+    as the relocation plan)."""
     from geo_risk.analysis.clusters import find_clusters
     from geo_risk.analysis.exposure import exposed_people
     from geo_risk.analysis.methods import method_rows
@@ -697,6 +700,8 @@ def run_project(ctx: SiteContext, req: SiteRequest, settings: SitingSettings = D
     extras["timings"] = {k: round(v, 3) for k, v in timings.items()}
     worst = max(assessments.values(), key=lambda a: (a.is_major_hazard, a.r or 0.0, a.s))
     extras["gb18218"] = _grading(worst, residents)
+    if keep_grid:
+        extras["ir_grid"] = ir_grid
     return verdict, extras
 
 

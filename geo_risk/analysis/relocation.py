@@ -156,6 +156,10 @@ class RelocationSettings:
     per_person_new_site: float = 0.05
     close_cost: float = 400.0
     mip_time_limit_s: float = 120.0
+    site_check_shortlist: int = 3
+    veto_mode: str = "exclude"  # or "penalty"
+    veto_penalty: float = 1000.0
+    advisory_penalty: float = 10.0
     colour_rules: ColourRules = DEFAULT_RULES
 
     def __post_init__(self) -> None:
@@ -170,8 +174,13 @@ class RelocationSettings:
             raise InvalidInput(f"share_tolerance must be in (0, 0.5); got {self.share_tolerance!r}")
         if self.grade_mode not in ("exclude", "penalty"):
             raise InvalidInput(f"grade_mode must be 'exclude' or 'penalty'; got {self.grade_mode!r}")
+        if self.veto_mode not in ("exclude", "penalty"):
+            raise InvalidInput(f"veto_mode must be 'exclude' or 'penalty'; got {self.veto_mode!r}")
+        if isinstance(self.site_check_shortlist, bool) or not isinstance(self.site_check_shortlist, int) \
+                or self.site_check_shortlist < 1:
+            raise InvalidInput(f"site_check_shortlist must be a whole number ≥ 1; got {self.site_check_shortlist!r}")
         for name in ("grade_penalty", "upgrade_base", "upgrade_per_share_cut", "relocate_base", "per_km", "per_ha",
-                     "per_person_new_site", "close_cost"):
+                     "per_person_new_site", "close_cost", "veto_penalty", "advisory_penalty"):
             v = getattr(self, name)
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
                 raise InvalidInput(f"relocation price {name} must be a finite number ≥ 0; got {v!r}")
@@ -193,7 +202,15 @@ class RelocationSettings:
             "upgrade_scaling": "PROXY (distance ∝ quantity^(1/3), Hopkinson–Cranz; code distances recomputed)",
             "excluded_grades": "CHOICE (应急〔2023〕123号 grades A/B: national restrictions UNCONFIRMED)",
             "prices": "CHOICE (cost points; only their order matters)",
-            "new_site_risk": "PROXY (targets within the firm's required distances of the park's point on surface)",
+            "new_site_risk": ("the siting check (geo_risk.siting_check.run_project, 新建 column) of the firm's units "
+                              "and inventory translated onto the park's point on surface (placement CHOICE); the "
+                              "PROXY (targets within the firm's required distances) only screens the parks: the "
+                              f"{self.site_check_shortlist} cheapest eligible per firm are checked (CHOICE)"),
+            "new_site_veto": ("CHOICE: a 不予通过 (veto) at the new site makes the pair infeasible (veto_mode "
+                              "'exclude'; 'penalty' prices it by veto_penalty instead)"),
+            "new_site_price": ("CHOICE: per_person_new_site × people at IR ≥ 3×10⁻⁷/a of the firm's QRA at the new "
+                               "site (the benefit's lowest band) + advisory_penalty per advisory rule fired other "
+                               "than R1 (the firm's own grading, the same at every park)"),
             "ir_bands_per_year": "CHOICE on the GB 36894 ladder (red ≥ 1e-5, orange ≥ 3e-6, yellow ≥ 3e-7)",
         }
         return d
@@ -734,8 +751,10 @@ def build_problem(
     """The assignment problem from per-firm and per-park frames.
 
     ``firms`` (index the firm id): ``park_id``, ``industry_code``, ``land_ha``, ``upgrade_share``
-    (None = not offered), ``upgrade_feasible``, and per park id column ``km:<park>`` (distance, km) and
-    ``people:<park>`` (people within the firm's distances around the park's point). ``parks`` (index
+    (None = not offered), ``upgrade_feasible``, and per park id column ``km:<park>`` (distance, km),
+    ``people:<park>`` (people the firm would put at risk there: the siting check's people at IR ≥
+    3×10⁻⁷/a, or the proxy's people within its distances) and optionally ``extra:<park>`` (a price
+    added: the new-site verdict's penalties; inf = the pair is infeasible). ``parks`` (index
     the park id): ``recognised``, ``risk_grade``, ``free_area_ha``, ``industry_codes``.
     Returns the problem and a frame of pair notes (firm, park, eligible, note).
     """
@@ -745,6 +764,8 @@ def build_problem(
     notes = []
     km = firms[[f"km:{p}" for p in parks.index]].to_numpy(dtype=float) if m else np.zeros((n, 0))
     people = firms[[f"people:{p}" for p in parks.index]].to_numpy(dtype=float) if m else np.zeros((n, 0))
+    added = firms.reindex(columns=[f"extra:{p}" for p in parks.index]).fillna(0.0).to_numpy(dtype=float) if m \
+        else np.zeros((n, 0))
     land = firms["land_ha"].to_numpy(dtype=float)
     park_rows = [(str(pid), p) for pid, p in zip(parks.index, parks.to_dict("records"), strict=True)]
     for i, (fid, f) in enumerate(zip(firms.index, firms[["park_id", "industry_code"]].to_dict("records"),
@@ -754,7 +775,8 @@ def build_problem(
             notes.append({"enterprise_id": fid, "park_id": pid, "eligible": ok, "note": note})
             if ok:
                 move[i, j] = (settings.relocate_base + extra + settings.per_km * km[i, j]
-                              + settings.per_ha * land[i] + settings.per_person_new_site * people[i, j])
+                              + settings.per_ha * land[i] + settings.per_person_new_site * people[i, j]
+                              + added[i, j])
     up = np.full(n, np.inf)
     share = pd.to_numeric(firms.get("upgrade_share", pd.Series(np.nan, index=firms.index)), errors="coerce")
     feasible = firms.get("upgrade_feasible", pd.Series(False, index=firms.index)).fillna(False).astype(bool)
@@ -810,6 +832,94 @@ def new_site_exposure(
     return people, count
 
 
+# -- new site: the siting check of the firm's inventory in the park --------------------------------------------
+
+
+@dataclass
+class SiteCheck:
+    """The siting check (direction 1) of a firm's units and inventory placed in a park (module docstring, item 4).
+
+    ``verdict``: ``advise_against`` / ``conditional`` / ``no_objection``; ``veto``: a veto rule fired;
+    ``rules``: the rules fired (ids); ``advisories``: the advisory rules fired other than R1 (the
+    firm's own GB 18218 grading, the same at every park); ``people_ir`` / ``targets_ir``: people and
+    targets (representative point) at IR ≥ the lowest band (3×10⁻⁷/a) of the firm's QRA at the new
+    site, NaN when the firm's GB/T 37243 method is not a QRA; ``people_above_criterion`` /
+    ``targets_above_criterion``: targets whose IR exceeds their class's 新建 criterion (R4);
+    ``targets_inside_distance``: targets inside a required distance (R3); ``method``: the GB/T
+    37243 method; ``grid``: the QRA's IR grid at the new site (:class:`IrGrid`) or None;
+    ``seconds``: the check's time.
+    """
+
+    verdict: str
+    veto: bool
+    rules: tuple[str, ...] = ()
+    advisories: tuple[str, ...] = ()
+    people_ir: float = math.nan
+    targets_ir: int = 0
+    people_above_criterion: float = 0.0
+    targets_above_criterion: int = 0
+    targets_inside_distance: int = 0
+    method: str | None = None
+    grid: IrGrid | None = None
+    seconds: float = 0.0
+
+    def row(self) -> dict[str, Any]:
+        """The check as a JSON-ready row (no grid)."""
+        return {"verdict": self.verdict, "veto": self.veto, "rules": ",".join(self.rules),
+                "people_ir": None if not math.isfinite(self.people_ir) else round(self.people_ir, 1),
+                "targets_ir": self.targets_ir, "people_above_criterion": round(self.people_above_criterion, 1),
+                "targets_above_criterion": self.targets_above_criterion,
+                "targets_inside_distance": self.targets_inside_distance, "method": self.method,
+                "seconds": round(self.seconds, 3)}
+
+
+#: (firm id, park id) → the siting check of that firm at that park (the caller reads the store).
+SiteChecker = Callable[[str, str], SiteCheck]
+
+
+def placement(site: Any, unit_geoms: Sequence[Any], park: Any) -> tuple[Any, list[Any], float, float]:
+    """Where a moved firm stands (CHOICE, as ``move_to_park`` in :mod:`geo_risk.analysis.scenario_diff`):
+    the site's centroid onto the park's point on surface, the site and every unit translated by the
+    same vector in metres (the UTM zone of the park's point), so the firm's layout is kept.
+
+    All geometries lon/lat (EPSG:4326). Returns (site, units, dx m, dy m) after the move.
+    """
+    there = shapely.point_on_surface(park)
+    here = (site if site is not None and not site.is_empty else shapely.union_all(list(unit_geoms))).centroid
+    crs = _utm(there.x, there.y)
+    h, t = _project([here, there], 4326, crs)
+    dx, dy = float(t.x - h.x), float(t.y - h.y)
+    shift = np.array([dx, dy])
+
+    def move(geoms: Sequence[Any]) -> np.ndarray:
+        g = _project(np.asarray(list(geoms), dtype=object), 4326, crs)
+        return _project(shapely.transform(g, lambda xy: xy + shift), crs, 4326)
+
+    moved_units = list(move(unit_geoms)) if len(unit_geoms) else []
+    moved_site = move([site])[0] if site is not None and not site.is_empty else None
+    return moved_site, moved_units, dx, dy
+
+
+def _shortlist_and_check(problem: AssignmentProblem, checker: SiteChecker, k: int, veto_excludes: bool,
+                         progress: Callable[[str, int, int], None] | None = None
+                         ) -> dict[tuple[str, str], SiteCheck]:
+    """Per firm, its eligible parks in order of the proxy price; the ``k`` cheapest checked by ``checker``,
+    and the next ``k`` while every pair checked so far was vetoed (with ``veto_excludes``)."""
+    checks: dict[tuple[str, str], SiteCheck] = {}
+    for i, fid in enumerate(problem.firms):
+        order = [j for j in np.argsort(problem.move_cost[i], kind="stable") if math.isfinite(problem.move_cost[i, j])]
+        start = 0
+        while start < len(order):
+            for j in order[start:start + k]:
+                checks[(fid, problem.parks[j])] = checker(fid, problem.parks[j])
+            start += k
+            if not veto_excludes or any(not checks[(fid, problem.parks[j])].veto for j in order[:start]):
+                break
+        if progress:
+            progress("relocation: siting check at the new sites", i + 1, len(problem.firms))
+    return checks
+
+
 # -- 5. benefit -------------------------------------------------------------------------------------------------
 
 
@@ -820,10 +930,14 @@ def benefit(
     grids: Sequence[IrGrid],
     units: gpd.GeoDataFrame,
     settings: RelocationSettings = DEFAULT_SETTINGS,
+    new_site_grids: Sequence[IrGrid] = (),
+    new_site_checked: bool = False,
 ) -> dict[str, Any]:
     """What the plan removes (module docstring, item 5).
 
-    ``cases``: index firm id, ``outcome`` and ``upgrade_share``. Returns a dict with
+    ``cases``: index firm id, ``outcome`` and ``upgrade_share``. ``new_site_grids``: the IR grids of the
+    moved firms' QRAs at their new sites (the siting check's), added to the cumulative IR after: the
+    people a move puts at risk in the park count against the people it relieves. Returns a dict with
     ``conflicts_resolved``, ``targets_relieved``, ``people_relieved``, ``ir_bands`` (band → people
     before, after, removed; None without grids) and ``fn`` (what is recomputed and what is not).
     """
@@ -861,6 +975,8 @@ def benefit(
                 after += _stretched(g, units[units["enterprise_id"] == g.scope_id], x, y, float(share[g.scope_id]))
             else:
                 after += ir
+        for g in new_site_grids:
+            after += sample_points(g, x, y)
         bands = {}
         red, orange, yellow = settings.colour_rules.ir_bands_per_year
         cb, ca = ir_colours(before, settings.colour_rules), ir_colours(after, settings.colour_rules)
@@ -873,14 +989,18 @@ def benefit(
         out["ir_bands"] = bands
         out["ir_basis"] = ("cumulative IR of the stored per-enterprise grids at each target's representative point; "
                            "moved/closed firms' grids dropped, upgraded firms' grids stretched by share^(-1/3) "
-                           "(PROXY); a target's people counted whole in its band")
+                           "(PROXY), moved firms' QRA grids at their new sites added "
+                           f"({len(new_site_grids)} grid(s), the siting check's); a target's people counted whole "
+                           "in its band")
     else:
         out["ir_basis"] = "no stored QRA grids: people per IR band not computed (run `geo-risk risk --all`)"
     out["fn"] = {
-        "recomputed": "a moved or closed firm's F-N curve at its old site is removed (exact)",
-        "approximated": ("an upgraded firm's F-N and each receiving park's F-N are not recomputed: the people within "
-                         "the firm's required distances around the park's point stand in (new_site_people); run a "
-                         "QRA of the scenario to recompute them"),
+        "recomputed": ("a moved or closed firm's F-N curve at its old site is removed (exact)"
+                       + ("; a moved firm's own curve at its new site is the siting check's QRA (rule R5)"
+                          if new_site_checked else "")),
+        "approximated": ("an upgraded firm's F-N is not recomputed (run a QRA of the scenario); each receiving "
+                         "park's F-N before and after is computed by the plan's orchestrator where the store is at "
+                         "hand (geo_risk.relocation_plan: the parks' rows)"),
     }
     return out
 
@@ -921,6 +1041,8 @@ class RelocationPlan:
     settings: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     solver: dict[str, Any] = field(default_factory=dict)
+    #: the siting checks run at the new sites: one row per (enterprise_id, park_id) checked
+    site_checks: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> str:
         counts = self.cases["outcome"].value_counts() if len(self.cases) else pd.Series(dtype=int)
@@ -958,6 +1080,7 @@ def plan_relocation(
     grids: Sequence[IrGrid] = (),
     settings: RelocationSettings = DEFAULT_SETTINGS,
     progress: Callable[[str, int, int], None] | None = None,
+    site_check: SiteChecker | None = None,
 ) -> RelocationPlan:
     """The relocation plan of the module docstring, items 1–5.
 
@@ -969,7 +1092,9 @@ def plan_relocation(
     ``conflicts``: :func:`geo_risk.analysis.conflicts.find_conflicts` rows. ``targets``: protection
     targets and residential areas (``category``, ``population``). ``residential``: residential areas.
     ``parks`` (EPSG:4326, index id): ``name``, ``recognised``, ``risk_grade``, ``free_area_ha``,
-    ``industry_codes``. ``grids``: stored IR grids.
+    ``industry_codes``. ``grids``: stored IR grids. ``site_check``: (firm, park) → :class:`SiteCheck`,
+    the siting check of the firm placed in the park (:func:`placement`); the caller reads the store
+    (:mod:`geo_risk.relocation_plan`). Without it the new-site risk is the proxy alone (and said so).
     """
     notes: list[str] = []
     step = 0
@@ -978,7 +1103,7 @@ def plan_relocation(
         nonlocal step
         step += 1
         if progress:
-            progress(f"relocation: {what}", step, 6)
+            progress(f"relocation: {what}", step, 7)
 
     screen = find_candidates(enterprises, units, parks, conflicts, residential, settings)
     tick("candidates")
@@ -1048,6 +1173,38 @@ def plan_relocation(
             firms.loc[fid, f"km:{pid}"] = km.loc[fid, pid]
             firms.loc[fid, f"people:{pid}"] = people.loc[fid, pid]
     problem, pair_notes = build_problem(firms, parks.drop(columns="geometry"), settings)
+    checks: dict[tuple[str, str], SiteCheck] = {}
+    check_seconds = 0.0
+    if site_check is not None and len(problem.firms):
+        t_check = time.perf_counter()
+        checks = _shortlist_and_check(problem, site_check, settings.site_check_shortlist,
+                                      settings.veto_mode == "exclude", progress)
+        check_seconds = time.perf_counter() - t_check
+        pair_notes = pair_notes.copy()
+        for fid in firms.index:
+            for pid in parks.index:
+                chk = checks.get((str(fid), str(pid)))
+                at = (pair_notes["enterprise_id"] == fid) & (pair_notes["park_id"] == pid)
+                if chk is None:
+                    firms.loc[fid, f"extra:{pid}"] = math.inf
+                    if bool(pair_notes.loc[at, "eligible"].any()):
+                        pair_notes.loc[at, "note"] = _join(pair_notes.loc[at, "note"].iloc[0],
+                                                           "not shortlisted by the proxy screen: not checked")
+                    continue
+                if math.isfinite(chk.people_ir):
+                    firms.loc[fid, f"people:{pid}"] = chk.people_ir
+                extra = settings.advisory_penalty * len(chk.advisories)
+                if chk.veto:
+                    extra = math.inf if settings.veto_mode == "exclude" else extra + settings.veto_penalty
+                firms.loc[fid, f"extra:{pid}"] = extra
+                pair_notes.loc[at, "note"] = _join(pair_notes.loc[at, "note"].iloc[0], _check_text(chk))
+        problem, _ = build_problem(firms, parks.drop(columns="geometry"), settings)
+        tick("siting check at the new sites")
+    else:
+        if len(problem.firms):
+            notes.append("the new-site risk is the PROXY (people within the firm's required distances around the "
+                         "park's point): no siting check was run")
+        tick("new-site proxy only")
     if len(problem.firms):
         mip = solve_mip(problem, settings.mip_time_limit_s)
         greedy = solve_greedy(problem)
@@ -1079,10 +1236,17 @@ def plan_relocation(
             elif ch == "close":
                 outcome, rule = "close_exit", "4"
                 eligible = pair_notes[(pair_notes["enterprise_id"] == fid) & pair_notes["eligible"]]
-                why = (_both("无可接收的认定园区（C/D 级、用地与产业相符）",
-                             "no eligible recognised park (grade C/D, land, industry)") if len(eligible) == 0
-                       else _both("迁入园区的代价高于关闭（或用地已被更优方案占用）",
-                                  "moving costs more than closing (or the land went to a better use)"))
+                mine = [c for (f_, _), c in checks.items() if f_ == fid]
+                if len(eligible) == 0:
+                    why = _both("无可接收的认定园区（C/D 级、用地与产业相符）",
+                                "no eligible recognised park (grade C/D, land, industry)")
+                elif mine and all(c.veto for c in mine) and settings.veto_mode == "exclude":
+                    why = _both(f"在已核查的 {len(mine)} 个园区新址选址论证均为不予通过（一票否决）",
+                                f"the siting check at the new site says advise against (veto) in every one of the "
+                                f"{len(mine)} park(s) checked")
+                else:
+                    why = _both("迁入园区的代价高于关闭（或用地已被更优方案占用）",
+                                "moving costs more than closing (or the land went to a better use)")
                 reason = (_both("关闭退出（待复核）：", "close (flag for review): ") + why + "; "
                           + (up.text if up else ""))
                 cost = float(problem.close_cost[i])
@@ -1092,10 +1256,22 @@ def plan_relocation(
                 j = problem.parks.index(ch)
                 pname = parks.loc[ch, "name"] if "name" in parks.columns else ch
                 note = pair_notes[(pair_notes["enterprise_id"] == fid) & (pair_notes["park_id"] == ch)]["note"]
-                reason = (_both(f"异地迁建至 {pname}：", f"relocate to {pname}: ") + up.text
-                          + "; " + _both(f"距离 {km.loc[fid, ch]:.1f} km，新址防护距离内 {people.loc[fid, ch]:.0f} 人",
-                                         f"{km.loc[fid, ch]:.1f} km away, {people.loc[fid, ch]:.0f} people within "
-                                         "its distances at the new site")
+                chk = checks.get((fid, ch))
+                if chk is not None:
+                    there = (_both(f"距离 {km.loc[fid, ch]:.1f} km；新址选址论证 {_VERDICT_ZH[chk.verdict]}",
+                                   f"{km.loc[fid, ch]:.1f} km away; siting check at the new site: "
+                                   f"{_VERDICT_EN[chk.verdict]}")
+                             + (_both(f"，个人风险 ≥ 3×10⁻⁷/a 处 {chk.people_ir:.0f} 人",
+                                      f", {chk.people_ir:.0f} people at IR ≥ 3×10⁻⁷/a")
+                                if math.isfinite(chk.people_ir) else
+                                _both(f"（{chk.method} 法，无 QRA），防护距离内 {people.loc[fid, ch]:.0f} 人",
+                                      f" ({chk.method} method, no QRA), {people.loc[fid, ch]:.0f} people within "
+                                      "its distances")))
+                else:
+                    there = _both(f"距离 {km.loc[fid, ch]:.1f} km，新址防护距离内 {people.loc[fid, ch]:.0f} 人",
+                                  f"{km.loc[fid, ch]:.1f} km away, {people.loc[fid, ch]:.0f} people within "
+                                  "its distances at the new site")
+                reason = (_both(f"异地迁建至 {pname}：", f"relocate to {pname}: ") + up.text + "; " + there
                           + (f" ({note.iloc[0]})" if len(note) and note.iloc[0] else ""))
                 cost = float(problem.move_cost[i, j])
         s = screen.loc[fid]
@@ -1113,15 +1289,18 @@ def plan_relocation(
             "people_affected": float(s["people_affected"]), "density_per_km2": round(float(s["density_per_km2"]), 1),
             "land_ha": float(land[fid]), "land_basis": land_basis[fid],
             "distance_km": round(float(km.loc[fid, park_id]), 3) if park_id else None,
-            "new_site_people": float(people.loc[fid, park_id]) if park_id else None,
-            "new_site_targets": int(tcount.loc[fid, park_id]) if park_id else None,
+            "new_site_people": _new_site(checks.get((fid, park_id)), people, fid, park_id, "people"),
+            "new_site_targets": _new_site(checks.get((fid, park_id)), tcount, fid, park_id, "targets"),
             "upgrade_offered": bool(up is not None and up.feasible),
             "upgrade_share": share,
             "upgrade_inventory": ("; ".join(f"{k} ≤ {v:g} t" for k, v in up.max_by_chemical.items())
                                   if up is not None and up.share is not None else None),
             "upgrade_shortfall_m": up.shortfall_m if up is not None and up.share is None else None,
             "cost": round(cost, 3),
-            "fn_note": {"relocate_to_park": "after: the old site's F-N removed (exact), the new site's not recomputed",
+            "fn_note": {"relocate_to_park": ("after: the old site's F-N removed (exact); the firm's own curve at the "
+                                             "new site checked by the siting check (R5)" if (fid, park_id) in checks
+                                             else "after: the old site's F-N removed (exact), the new site's not "
+                                                  "recomputed"),
                         "close_exit": "after: F-N removed (closed; exact)",
                         "in_situ_upgrade": "after: not recomputed for the cut (run a QRA of the scenario)"}[outcome],
         })
@@ -1131,7 +1310,11 @@ def plan_relocation(
         order = {k: n for n, k in enumerate(OUTCOMES)}
         cases = cases.assign(_o=cases["outcome"].map(order)).sort_values(["_o", "enterprise_id"]).drop(
             columns="_o").reset_index(drop=True)
-    ben = benefit(cases.set_index("enterprise_id"), c, targets, grids, units, settings)
+    moved_to = {r["enterprise_id"]: r["park_id"] for r in records if r["park_id"] is not None}
+    new_grids = [checks[(f_, p_)].grid for f_, p_ in moved_to.items()
+                 if (f_, p_) in checks and checks[(f_, p_)].grid is not None]
+    ben = benefit(cases.set_index("enterprise_id"), c, targets, grids, units, settings, new_site_grids=new_grids,
+                  new_site_checked=bool(checks))
     tick("benefit")
     park_rows = []
     for pid, p in parks.iterrows():
@@ -1147,6 +1330,36 @@ def plan_relocation(
     solver = {"firms_in_mip": len(problem.firms), "parks": len(problem.parks),
               "mip_objective": mip.objective, "mip_seconds": round(mip.seconds, 3),
               "greedy_objective": greedy.objective, "greedy_seconds": round(greedy.seconds, 4),
-              "greedy_gap": (greedy.objective - mip.objective) if len(problem.firms) else 0.0}
+              "greedy_gap": (greedy.objective - mip.objective) if len(problem.firms) else 0.0,
+              "eligible_pairs": int(pair_notes["eligible"].sum()) if len(pair_notes) else 0,
+              "site_checks": len(checks), "site_checks_vetoed": sum(c.veto for c in checks.values()),
+              "site_check_seconds": round(check_seconds, 3)}
+    site_rows = pd.DataFrame([{"enterprise_id": f_, "park_id": p_, **c.row(),
+                               "chosen": moved_to.get(f_) == p_} for (f_, p_), c in checks.items()])
     tick("done")
-    return RelocationPlan(cases, screen, pd.DataFrame(park_rows), ben, settings.describe(), notes, solver)
+    return RelocationPlan(cases, screen, pd.DataFrame(park_rows), ben, settings.describe(), notes, solver, site_rows)
+
+
+_VERDICT_ZH = {"advise_against": "不予通过", "conditional": "有条件通过", "no_objection": "通过"}
+_VERDICT_EN = {"advise_against": "advise against", "conditional": "conditional", "no_objection": "no objection"}
+
+
+def _join(a: Any, b: str) -> str:
+    return f"{a}; {b}" if isinstance(a, str) and a else b
+
+
+def _check_text(c: SiteCheck) -> str:
+    head = f"siting check at the new site: {_VERDICT_EN[c.verdict]}"
+    if c.rules:
+        head += f" ({', '.join(c.rules)})"
+    return head
+
+
+def _new_site(chk: SiteCheck | None, proxy: pd.DataFrame, fid: str, park_id: str | None, what: str) -> float | None:
+    """People (or targets) the firm puts at risk at its new site: the siting check's at IR ≥ 3×10⁻⁷/a, else
+    the proxy's within its distances."""
+    if not park_id:
+        return None
+    if chk is not None and math.isfinite(chk.people_ir):
+        return float(chk.people_ir) if what == "people" else int(chk.targets_ir)
+    return float(proxy.loc[fid, park_id]) if what == "people" else int(proxy.loc[fid, park_id])
