@@ -592,7 +592,7 @@ def relocation_plan(
     """Relocation plan (搬迁入园, issue 14): candidates, 就地改造 / 异地迁建 / 关闭退出 and the park assignment (one
     MIP); stores the plan (the map layer) and writes it with the settings used."""
     from geo_risk.errors import InvalidInput
-    from geo_risk.relocation_plan import EXPORT_FORMATS, export_plan, run_relocation_plan
+    from geo_risk.relocation_plan import EXPORT_FORMATS, export_plan, run_relocation_plan, summary_lines
     from geo_risk.store.db import migrate
 
     try:
@@ -623,6 +623,8 @@ def relocation_plan(
                   f"{s['mip_objective']:.2f} in {s['mip_seconds']:.3f} s (greedy one-at-a-time "
                   f"{s['greedy_objective']:.2f})",
                   highlight=False, markup=False, soft_wrap=True)
+    for line in summary_lines(plan):
+        console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
     for n in plan.notes:
         console.print(f"  note: {_operator_text(n)}", highlight=False, markup=False, soft_wrap=True)
     for k, v in plan.settings.get("tags", {}).items():
@@ -1043,7 +1045,19 @@ def _serve(url: str) -> None:
         monitoring = start_monitoring(settings, url, echo=console.print)
     console.print(f"geo_risk is serving: web map http://{settings.host}:{port}/map , API docs /docs")
     try:
-        uvicorn.run(application, host=settings.host, port=port, log_level="warning")
+        from api.routes.alarms import closing_event
+
+        # open alarm event streams (GET /api/v1/alarms/stream) end when the exit signal comes (and at worst 5 s on)
+        server = uvicorn.Server(uvicorn.Config(application, host=settings.host, port=port, log_level="warning",
+                                               timeout_graceful_shutdown=5))
+        closing, handle_exit = closing_event(application), server.handle_exit
+
+        def exit_signal(sig, frame) -> None:  # noqa: ANN001
+            closing.set()
+            handle_exit(sig, frame)
+
+        server.handle_exit = exit_signal  # type: ignore[method-assign]
+        server.run()
     finally:
         if monitoring is not None:
             monitoring.stop()

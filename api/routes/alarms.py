@@ -15,7 +15,7 @@ level and overfill alarms derive from inventories and are null below analyst (me
 figures in restricted spans besides: :mod:`geo_risk.disclosure`), and who acknowledged or shelved is
 null below analyst. The stream's payload has no value and no message: the same for every caller. The
 audit trail and the actions need an analyst key; the actor recorded is the key's label and role. An
-action the alarm's state does not allow is a 422 naming the state and the actions allowed.
+action the alarm's state does not allow is a 409 naming the state and the actions allowed.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import re
 import select
 import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -34,7 +36,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from api.access import Principal, current_principal, require_role
 from api.deps import get_app_settings, get_database_url
@@ -42,15 +44,13 @@ from api.openapi import errors, ok
 from geo_risk.errors import InvalidInput
 from geo_risk.settings import Settings
 
-__all__ = ["router", "install", "AlarmStream"]
+__all__ = ["router", "install", "AlarmStream", "closing_event"]
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms (报警)"])
 
 State = Literal["normal", "unack_active", "ack_active", "rtn_unack", "shelved", "suppressed", "out_of_service"]
-Action = Literal["acknowledge", "shelve", "unshelve", "suppress", "unsuppress", "remove-from-service",
-                 "return-to-service"]
 _KEY = Path(description="the alarm's key, <sensor_id>:<kind>, e.g. U1-LT:HH", min_length=3, max_length=200)
 _RESTRICTED = "RESTRICTED (analyst) for level and overfill alarms: null below analyst"
 #: Kinds whose values and messages derive from an inventory (with the level sensors' quantity).
@@ -93,11 +93,32 @@ class AuditItem(BaseModel):
     reason: str
 
 
+def _iso_time(value: object) -> object:
+    """A time only as ISO 8601 text (not a number of seconds or a bare day, which pydantic would also read)."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}.*", value):
+        return value
+    raise ValueError("write a time as ISO 8601, e.g. 2026-12-06T08:00:00Z")
+
+
+#: A time written ISO 8601 (no zone: UTC).
+IsoTime = Annotated[dt.datetime, BeforeValidator(_iso_time)]
+
+
 class ActionBody(BaseModel):
-    reason: str | None = Field(default=None, max_length=2000,
-                               description="why (kept in the audit); required to suppress and to remove from service")
-    until: dt.datetime | None = Field(default=None, description="shelve: when the shelf expires (ISO 8601; no "
-                                                                "zone: UTC), at most 12 h ahead (max_shelve_s)")
+    reason: str | None = Field(default=None, max_length=2000, description="why (kept in the audit)")
+
+
+class ReasonBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S",
+                        description="why (kept in the audit): the design reason or the work order")
+
+
+class ShelveBody(BaseModel):
+    until: IsoTime = Field(description="when the shelf expires (ISO 8601; no zone: UTC): in the future and at most "
+                                       "max_shelve_s (12 h, GEO_RISK_ALARM_PARAMETERS) ahead")
+    reason: str | None = Field(default=None, max_length=2000, description="why (kept in the audit)")
 
 
 def _labels(kind: str, priority: str, state: str) -> tuple[str, str, str]:
@@ -215,6 +236,15 @@ class AlarmStream:
             self._stop.wait(min(10.0, 0.5 * 2 ** min(failures, 5)))
 
 
+def closing_event(app: FastAPI) -> threading.Event:
+    """Set when the server begins to shut down: open event streams end within a second (``geo-risk serve``
+    sets it from uvicorn's exit signal; without it a stream would hold the shutdown until the client leaves)."""
+    event = getattr(app.state, "closing", None)
+    if event is None:
+        event = app.state.closing = threading.Event()
+    return event
+
+
 def _stream(request: Request) -> AlarmStream:
     stream = getattr(request.app.state, "alarm_stream", None)
     if stream is None:
@@ -254,6 +284,7 @@ async def alarm_stream(
             stream.unsubscribe(sub)
         raise
     heartbeat = settings.alarm_stream_heartbeat_s
+    closing = closing_event(request.app)
 
     async def events() -> AsyncIterator[str]:
         try:
@@ -261,12 +292,16 @@ async def alarm_stream(
                 yield _sse("snapshot", first)
                 return
             yield "retry: 3000\n\n" + _sse("snapshot", first)
-            while True:
+            last = time.monotonic()
+            while not closing.is_set():  # the server shutting down ends the stream (EventSource reconnects)
                 try:
-                    message = await asyncio.wait_for(sub.queue.get(), timeout=heartbeat)
+                    message = await asyncio.wait_for(sub.queue.get(), timeout=min(1.0, heartbeat))
                 except TimeoutError:
-                    yield ": heartbeat\n\n"
+                    if time.monotonic() - last >= heartbeat:
+                        last = time.monotonic()
+                        yield ": heartbeat\n\n"
                     continue
+                last = time.monotonic()
                 if sub.overflow or not message:
                     sub.overflow = False
                     while not sub.queue.empty():
@@ -314,11 +349,11 @@ async def alarm_metrics(
     request: Request,
     principal: Annotated[Principal, Depends(current_principal)],
     url: Annotated[str, Depends(get_database_url)],
-    start: Annotated[dt.datetime | None, Query(alias="from", description="window start, ISO 8601 (no zone: UTC); "
+    start: Annotated[IsoTime | None, Query(alias="from", description="window start, ISO 8601 (no zone: UTC); "
                                                                           "default: 24 h before 'to'. 'from' and "
                                                                           "'to' may come in either order; the "
                                                                           "window is cut to 1970–2200")] = None,
-    end: Annotated[dt.datetime | None, Query(alias="to", description="window end, ISO 8601 (no zone: UTC); "
+    end: Annotated[IsoTime | None, Query(alias="to", description="window end, ISO 8601 (no zone: UTC); "
                                                                       "default: now")] = None,
 ) -> dict[str, Any]:
     end = _utc(end) if end is not None else dt.datetime.now(dt.UTC)
@@ -342,7 +377,7 @@ async def list_alarms(
     state: Annotated[State | None, Query()] = None,
     active: Annotated[bool | None, Query(description="only alarms whose condition is (not) in alarm now")] = None,
     enterprise_id: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[dt.datetime | None, Query(description="only alarms changed at or after this time "
+    since: Annotated[IsoTime | None, Query(description="only alarms changed at or after this time "
                                                            "(ISO 8601; no zone: UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -380,55 +415,85 @@ async def alarm_audit(
 #: The largest JSON body read (a reason and a time).
 MAX_BODY_BYTES = 16_000
 
-_ACTION_BODY = {"requestBody": {"required": False, "content": {"application/json": {
-    "schema": ActionBody.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
+
+def _body_doc(model: type[BaseModel], required: bool) -> dict[str, Any]:
+    return {"requestBody": {"required": required, "content": {"application/json": {
+        "schema": model.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
 
 
-async def _body(request: Request) -> ActionBody:
+async def _body(request: Request, model: type[BaseModel], required: bool) -> Any:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidInput(f"the body exceeds {MAX_BODY_BYTES:,} bytes")
-    if not raw.strip():
-        return ActionBody()
+    if not raw.strip() and not required:
+        return model()
     try:
-        return ActionBody.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
 
 
-def _act(url: str, key: str, action: str, who: str, body: ActionBody, max_shelve_s: float) -> dict[str, Any]:
+def _act(url: str, key: str, action: str, who: str, reason: str, until: dt.datetime | None,
+         max_shelve_s: float) -> dict[str, Any]:
+    from geo_risk.analysis.hidden_dangers import IllegalTransition as Conflict
+    from geo_risk.monitoring.lifecycle import IllegalTransition
     from geo_risk.store.alarms import act, connect, get_alarm
 
     conn = connect(url)
     try:
-        act(conn, key, action, who, dt.datetime.now(dt.UTC), body.reason or "", body.until, max_shelve_s)
+        act(conn, key, action, who, dt.datetime.now(dt.UTC), reason, until, max_shelve_s)
+    except IllegalTransition as exc:  # the API's 409 for a step a state does not allow (api.errors.STATUS)
+        raise Conflict(str(exc)) from None
     finally:
         conn.close()
     return get_alarm(url, key)
 
 
-@router.post("/{key}/{action}", response_model=AlarmItem,
-             summary="An operator's action on an alarm (analyst key): acknowledge, shelve (until), unshelve, "
-                     "suppress, unsuppress, remove-from-service, return-to-service; audited",
-             responses=errors(422, _422="A parameter or the body breaks its rule, or the alarm's state does not "
-                                        "allow the action (the detail names the state and the actions allowed)"),
-             openapi_extra=_ACTION_BODY)
-async def alarm_action(
-    request: Request,
-    key: Annotated[str, _KEY],
-    action: Annotated[Action, Path(description="the action")],
-    principal: Annotated[Principal, Depends(require_role("analyst"))],
-    settings: Annotated[Settings, Depends(get_app_settings)],
-    url: Annotated[str, Depends(get_database_url)],
-) -> AlarmItem:
-    from geo_risk.monitoring.alarms import parameters
+_CONFLICT = errors(409, _409="The alarm's state does not allow this action; the detail names the state and the "
+                             "actions allowed now")
+#: action → (summary, body model, body required)
+_ACTION_ROUTES: dict[str, tuple[str, type[BaseModel], bool]] = {
+    "acknowledge": ("Acknowledge an alarm (analyst key): unack_active → ack_active, rtn_unack → normal; audited",
+                    ActionBody, False),
+    "shelve": ("Shelve an alarm until a time at most 12 h ahead (analyst key); it unshelves by itself then; audited",
+               ShelveBody, True),
+    "unshelve": ("Unshelve an alarm (analyst key); audited", ActionBody, False),
+    "suppress": ("Suppress an alarm by design, with the reason (analyst key); audited", ReasonBody, True),
+    "unsuppress": ("End an alarm's suppression (analyst key); audited", ActionBody, False),
+    "remove-from-service": ("Take an alarm out of service, with the reason (analyst key); audited", ReasonBody,
+                            True),
+    "return-to-service": ("Return an alarm to service (analyst key); audited", ActionBody, False),
+}
 
-    body = await _body(request)
-    if body.until is not None and body.until.tzinfo is None:
-        body.until = body.until.replace(tzinfo=dt.UTC)  # no zone: UTC
-    max_shelve_s = parameters(settings.alarm_parameters)["max_shelve_s"]
-    row = await run_in_threadpool(_act, url, key, action, _who(principal), body, max_shelve_s)
-    return _shown(row, principal.tier)
+
+def _action_route(action: str, summary: str, model: type[BaseModel], required: bool) -> None:
+    async def alarm_action(
+        request: Request,
+        key: Annotated[str, _KEY],
+        principal: Annotated[Principal, Depends(require_role("analyst"))],
+        settings: Annotated[Settings, Depends(get_app_settings)],
+        url: Annotated[str, Depends(get_database_url)],
+    ) -> AlarmItem:
+        from geo_risk.monitoring.alarms import parameters
+
+        body = await _body(request, model, required)
+        until = getattr(body, "until", None)
+        if until is not None and until.tzinfo is None:
+            until = until.replace(tzinfo=dt.UTC)  # no zone: UTC
+        max_shelve_s = parameters(settings.alarm_parameters)["max_shelve_s"]
+        row = await run_in_threadpool(_act, url, key, action, _who(principal), body.reason or "", until,
+                                      max_shelve_s)
+        return _shown(row, principal.tier)
+
+    name = action.replace("-", "_")
+    alarm_action.__name__ = f"alarm_{name}"
+    router.add_api_route(f"/{{key}}/{action}", alarm_action, methods=["POST"], response_model=AlarmItem,
+                         summary=summary, responses=_CONFLICT, openapi_extra=_body_doc(model, required),
+                         operation_id=f"alarm_{name}")
+
+
+for _action, (_summary, _model, _required) in _ACTION_ROUTES.items():
+    _action_route(_action, _summary, _model, _required)
 
 
 def install(app: FastAPI, settings: Settings) -> None:

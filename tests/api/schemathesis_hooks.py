@@ -94,6 +94,13 @@ def _register_rules(body: dict) -> None:
             body["public"] = False
 
 
+def _shelf_end() -> str:
+    """A shelf's end as POST /api/v1/alarms/{key}/shelve states it: in the future, at most 12 h ahead (1 h here)."""
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+
 @schemathesis.hook
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
     """Keep every finding but one the tool makes itself: the stateful phase infers links from URLs in
@@ -116,6 +123,9 @@ def map_case(context: Any, case: Any) -> Any:
     if (path == "/api/v1/hidden-dangers" and case.method.upper() == "POST" and isinstance(case.body, dict)
             and _positive_at(case, ParameterLocation.BODY)):
         _register_rules(case.body)
+    if (path == "/api/v1/alarms/{key}/shelve" and isinstance(case.body, dict)
+            and _positive_at(case, ParameterLocation.BODY)):
+        case.body["until"] = _shelf_end()
     if not _positive_at(case, ParameterLocation.QUERY) or not isinstance(case.query, dict):
         return case
     q = case.query

@@ -127,12 +127,19 @@ def test_ack_shelve_via_the_api_name_who_and_clear_after_the_off_delay(client: T
     assert r.json()["state"] == "ack_active" and r.json()["acknowledged_by"].startswith("api:")
     # an illegal transition names the state and the allowed actions
     r = client.post("/api/v1/alarms/U1-PT:HH/acknowledge", json={}, headers=ANALYST)
-    assert r.status_code == 422, r.text
+    assert r.status_code == 409, r.text
     assert "报警已确认 / active, acknowledged" in r.json()["detail"]
     assert "allowed now: shelve, suppress, remove_from_service" in r.json()["detail"]
     # a viewer may not act; nobody acts on an alarm that does not exist
     assert client.post("/api/v1/alarms/U1-PT:HH/unshelve", headers={"X-API-Key": KEY_OF["viewer"]}).status_code == 403
     assert client.post("/api/v1/alarms/NOPE:HH/acknowledge", headers=ANALYST).status_code == 404
+    # a body breaking its rule: suppress needs a reason, shelve an 'until', times are ISO 8601 text
+    assert client.post("/api/v1/alarms/U1-PT:HH/suppress", json={}, headers=ANALYST).status_code == 422
+    assert client.post("/api/v1/alarms/U1-PT:HH/shelve", json={"until": 1e10}, headers=ANALYST).status_code == 422
+    late = (datetime.now(UTC) + timedelta(hours=13)).isoformat()
+    r = client.post("/api/v1/alarms/U1-PT:HH/shelve", json={"until": late}, headers=ANALYST)
+    assert r.status_code == 422 and "at most 12 h" in r.json()["detail"], r.text
+    assert client.post("/api/v1/alarms/U1-PT:HH/audit", headers=ANALYST).status_code == 405
     until = datetime.now(UTC) + timedelta(hours=1)
     r = client.post("/api/v1/alarms/U1-PT:H/shelve", json={"reason": "valve work", "until": until.isoformat()},
                     headers=ANALYST)
