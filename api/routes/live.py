@@ -60,7 +60,7 @@ class AlarmOnUnit(BaseModel):
     state: str
     state_label: str
     active: bool
-    message: str | None
+    message: str | None = Field(description=f"the alarm's text; {_RESTRICTED}")
 
 
 class UnitInAlarm(BaseModel):
@@ -139,6 +139,10 @@ def _answer(url: str, tier: str, only_raised: bool, enterprise_id: str | None) -
         ents.append(LiveEnterprise(**e, live=live_of.get(e["id"]) if tier == "restricted" else None))
     units = [UnitInAlarm(**u) for u in snap.units_in_alarm
              if enterprise_id is None or u["enterprise_id"] == enterprise_id]
+    if tier != "restricted":  # an alarm's text may carry a level or an inventory (as GET /api/v1/alarms hides)
+        for u in units:
+            for a in u.alarms:
+                a.message = None
     return LiveAnswer(read_at=snap.read_at, tier=tier, alarms_store=snap.alarms_store,  # type: ignore[arg-type]
                       zoning_current=snap.zoning_current, rule=_RULE, enterprises=ents, units_in_alarm=units)
 

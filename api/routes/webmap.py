@@ -51,7 +51,8 @@ def _asset_version() -> str:
     """A cache-busting token for our own static files (changes when they change)."""
     stamps = [
         int(p.stat().st_mtime)
-        for p in (STATIC_DIR / "map.js", STATIC_DIR / "tools.js", STATIC_DIR / "map.css", LEAFLET_JS)
+        for p in (STATIC_DIR / "map.js", STATIC_DIR / "tools.js", STATIC_DIR / "map.css", LEAFLET_JS,
+                  STATIC_DIR / "live.js", STATIC_DIR / "alarms.js")
         if p.exists()
     ]
     return format(hash(tuple(stamps)) & 0xFFFFFFFF, "08x")
@@ -76,12 +77,30 @@ def _siting_choices() -> dict[str, Any]:
             "ir_contours": {label: list(v) for label, v in IR_CONTOUR_COLOURS.items()}}
 
 
+@lru_cache(maxsize=1)
+def _live_labels() -> dict[str, Any]:
+    """The live map's tables (issue 15): alarm kinds, priorities and states (中文, English), the four colours
+    (hex, 中文, English) and the dynamic-colour rule (priority → levels raised)."""
+    from geo_risk.analysis.colours import COLOURS
+    from geo_risk.monitoring.alarms import KIND_LABELS
+    from geo_risk.monitoring.dynamic_risk import RAISE_STEPS
+    from geo_risk.monitoring.lifecycle import PRIORITY_LABELS, STATE_LABELS
+    from layers.palette import RISK_COLOURS
+
+    hexes = dict(zip(("red", "orange", "yellow", "blue"), (v[0] for v in RISK_COLOURS.values()), strict=True))
+    return {"kinds": {k: list(v) for k, v in KIND_LABELS.items()},
+            "priorities": {k: list(v) for k, v in PRIORITY_LABELS.items()},
+            "states": {k: list(v) for k, v in STATE_LABELS.items()},
+            "colours": {c: [hexes[c], zh, en] for c, (_, zh, en) in COLOURS.items()},
+            "raise_steps": {k: v[0] for k, v in RAISE_STEPS.items()}}
+
+
 def _config_json(request: Request) -> str:
     """``window.GEO_RISK_CONFIG`` as JSON, safe inside a ``<script type="application/json">``."""
     settings = getattr(request.app.state, "settings", None)
     token = getattr(settings, "tianditu_token", None) or None
     config = {"tianditu_token": token, "api_base": "/api/v1", "value_labels": _value_labels(),
-              "siting": _siting_choices()}
+              "siting": _siting_choices(), "live": _live_labels()}
     text = json.dumps(config, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -121,6 +140,20 @@ def web_map(request: Request) -> HTMLResponse:
         .replace("{{config_json}}", _config_json(request))
         .replace("{{asset_version}}", _asset_version())
     )
+    return HTMLResponse(page, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
+
+
+ALARMS_TEMPLATE = LAYERS_DIR / "templates" / "alarms.html"
+
+
+@router.get("/alarms", response_class=HTMLResponse, operation_id="alarm_page",
+            summary="The alarm page: EEMUA 191 / ISA-18.2 figures and the alarms now (reads /api/v1/alarms/metrics)")
+def alarm_page(request: Request) -> HTMLResponse:
+    """The alarm-management page (issue 15): the figures of ``GET /api/v1/alarms/metrics`` over a window, the
+    alarms standing now and the bad actors, bilingual; its script asks the API (with the map's key)."""
+    page = (ALARMS_TEMPLATE.read_text(encoding="utf-8")
+            .replace("{{config_json}}", _config_json(request))
+            .replace("{{asset_version}}", _asset_version()))
     return HTMLResponse(page, headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 

@@ -400,6 +400,22 @@
   noBase.addTo(map); // the default: nothing is requested from outside
 
   var layerControl = L.control.layers(baseMaps, {}, { collapsed: false, position: "topright" }).addTo(map);
+  // A title bar folds the switcher to one line (it took a third of the map with its long bilingual names);
+  // folded from the start on a narrow window.
+  (function () {
+    var box = layerControl.getContainer();
+    L.DomUtil.addClass(box, "gr-switcher");
+    var head = L.DomUtil.create("div", "gr-switcher-title");
+    head.setAttribute("role", "button");
+    head.setAttribute("title", "点击折叠/展开 Click to fold/unfold");
+    head.innerHTML = '<span class="zh">图层</span> <span class="en">Layers</span><span class="gr-legend-fold"></span>';
+    box.insertBefore(head, box.firstChild);
+    L.DomEvent.on(head, "click", function (e) {
+      L.DomEvent.stop(e);
+      L.DomUtil[L.DomUtil.hasClass(box, "gr-folded") ? "removeClass" : "addClass"](box, "gr-folded");
+    });
+    if (window.innerWidth < 900) L.DomUtil.addClass(box, "gr-folded");
+  })();
   window.geoRiskLayerControl = layerControl; // the decision tools (tools.js) add their result layers here
   L.control.scale({ metric: true, imperial: false, position: "bottomleft" }).addTo(map);
 
@@ -589,13 +605,59 @@
     statusEl.innerHTML = head + " " + items.join(" ");
   }
 
+  // -- the API key of the whole map (issue 15): one key, kept in sessionStorage under the decision tools'
+  // name, typed in the header's field (or the tools' field: the two are kept in step). Every request of the
+  // map sends it (X-API-Key), so an analyst sees the restricted layers; when it changes the layer list is
+  // asked again and the page reloads if the list differs (a restricted layer appears or goes).
+  var KEY_STORE = "geoRiskApiKey";
+  function apiKey() {
+    try { return window.sessionStorage.getItem(KEY_STORE) || ""; } catch (e) { return ""; }
+  }
+  function apiHeaders(h) {
+    var k = apiKey();
+    if (k) h["X-API-Key"] = k;
+    return h;
+  }
+  window.geoRiskApiKey = apiKey;
+  window.geoRiskApiHeaders = apiHeaders;
+
+  function setApiKey(value) {
+    var v = String(value || "").trim();
+    if (v === apiKey()) return;
+    try { window.sessionStorage.setItem(KEY_STORE, v); } catch (e) { /* private mode: this page only */ }
+    ["gr-map-key", "gr-api-key"].forEach(function (id) {
+      var f = document.getElementById(id);
+      if (f && f.value !== v) f.value = v;
+    });
+    document.dispatchEvent(new CustomEvent("georisk:apikey", { detail: { key: v } }));
+    if (STATIC) return;
+    fetchJson(API + "/layers").then(function (res) {
+      var ids = ((res && res.layers) || []).map(function (d) { return d.id; }).join(",");
+      if (ids !== registry.map(function (d) { return d.id; }).join(",")) window.location.reload();
+    }, function (err) {
+      fail("API 密钥无效 The API key was refused: " + (err.message || err));
+    });
+  }
+  window.geoRiskSetApiKey = setApiKey;
+  (function () {
+    var field = document.getElementById("gr-map-key");
+    if (field) {
+      field.value = apiKey();
+      field.addEventListener("change", function () { setApiKey(field.value); });
+    }
+    // the decision tools' own key field (tools.js) writes the same store: follow it
+    document.addEventListener("change", function (e) {
+      if (e.target && e.target.id === "gr-api-key") setApiKey(e.target.value);
+    }, true);
+  })();
+
   function fail(message) {
     if (statusEl) statusEl.innerHTML = '<span class="gr-err">' + esc(message) + "</span>";
     document.body.dataset.layersLoaded = "error";
   }
 
   function fetchJson(url, signal) {
-    var opts = { headers: { Accept: "application/json" }, credentials: "same-origin" };
+    var opts = { headers: apiHeaders({ Accept: "application/json" }), credentials: "same-origin" };
     if (signal) opts.signal = signal;
     return fetch(url, opts).then(function (r) {
       return r.text().then(function (body) {

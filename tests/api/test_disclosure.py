@@ -197,6 +197,7 @@ def _urls(client: TestClient, leak_store: str) -> dict[str, list[str]]:
         "/conformance": ["/conformance"],
         "/collections": ["/collections?f=json", "/collections?f=html"],
         "/map": ["/map"],
+        "/alarms": ["/alarms"],  # the alarm page (issue 15): its figures come from the API, for the caller's tier
         "/api/v1/hazard-sources": [f"/api/v1/hazard-sources?enterprise_id={e}&include_below_threshold=true"
                                    for e in CHOSEN] + ["/api/v1/hazard-sources?limit=10000"],
         "/api/v1/hazard-sources/{unit_id}": [f"/api/v1/hazard-sources/{u}" for u in units],
