@@ -153,7 +153,14 @@ class AlarmService:
         except Exception as exc:  # noqa: BLE001 - never stops the ingest; logged and counted
             self.failures += 1
             self.last_error = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+            self._forget()
             log.exception("alarm service: a batch of %d readings was not evaluated", len(readings))
+
+    def _forget(self) -> None:
+        """After a failed write the engine may hold conditions the table does not: rebuild it from the table at
+        the next batch (what the lost batch should have raised is raised again by the readings that follow)."""
+        with self._lock:
+            self.engine = None
 
     def feed(self, readings: Sequence[Reading]) -> list[dict[str, Any]]:
         """Evaluate a committed batch and store what changed (one transaction); the NOTIFY payloads."""
@@ -215,6 +222,7 @@ class AlarmService:
                 self.last_error = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
                 with self._lock:
                     self._drop_connection()
+                self._forget()
                 if "does not exist" in str(exc):  # the database was dropped: nothing left to watch
                     log.warning("alarm service: %s; stopping its clock", str(exc).strip()[:200])
                     return
