@@ -712,8 +712,8 @@ def simulate_sensors(
     out: Annotated[Path | None, typer.Option("--out", help="Readings file: .csv or .jsonl")] = None,
     truth: Annotated[Path | None, typer.Option("--truth", help="Injected faults, JSON (default: <out>.faults.json)")
                      ] = None,
-    start: Annotated[str | None, typer.Option("--start", help="Start, ISO 8601 UTC (default 2026-01-01T04:00Z)")
-                     ] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Start, ISO 8601 UTC (default 2026-01-01T04:00Z; "
+                                                "with --publish: the run ends just before now)")] = None,
     duration_s: Annotated[float, typer.Option("--duration", min=1, help="Simulated seconds")] = 4 * 3600.0,
     period_s: Annotated[float, typer.Option("--period", min=0.01, help="Seconds between readings")] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same readings)")] = 0,
@@ -739,7 +739,14 @@ def simulate_sensors(
             raise InvalidInput(f"--out {out}: use a .csv or .jsonl file")
         specs, overfill = sim.read_sensors(sensors) if sensors else sim.builtin_plant()
         try:
-            t0 = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else sim.DEFAULT_START
+            if start:
+                t0 = datetime.fromisoformat(start.replace("Z", "+00:00"))
+            elif publish:  # published readings must be inside the retention and not from the future
+                from geo_risk.monitoring.ingest import publish_start
+
+                t0 = publish_start(duration_s)
+            else:
+                t0 = sim.DEFAULT_START
         except ValueError:
             raise InvalidInput(f"--start {start!r} is not an ISO 8601 time, e.g. 2026-01-01T04:00:00Z") from None
         if t0.tzinfo is None:
@@ -1105,8 +1112,13 @@ def _demo_register(url: str) -> None:
 @app.command()
 def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Set up and load, then exit")] = False,
+    simulate: Annotated[bool, typer.Option("--simulate/--no-simulate", help="While serving, feed the sample city's "
+                                           "906 sensors simulated readings every 5 s with faults every 30 min, so the "
+                                           "map's alarms and live colours move (geo_risk.monitoring.demo_feed)")
+                        ] = True,
 ) -> None:
-    """Bring up the store, migrate, load the sample city (吉林市, synthetic) and serve the web map."""
+    """Bring up the store, migrate, load the sample city (吉林市, synthetic) and serve the web map (alive: simulated
+    sensor readings raise alarms on the map, unless --no-simulate)."""
     from geo_risk.store.db import migrate
 
     try:
@@ -1124,7 +1136,17 @@ def demo(
         for o in run_analyses(url):
             console.print(f"{o.name}: {_operator_text(o.summary)}", highlight=False, markup=False, soft_wrap=True)
         if not no_serve:
-            _serve(url)
+            feed = None
+            if simulate:
+                from geo_risk.monitoring.demo_feed import DemoFeed
+
+                feed = DemoFeed(url, get_settings(), SAMPLE_CITY,
+                                echo=lambda s: console.print(s, highlight=False, markup=False, soft_wrap=True)).start()
+            try:
+                _serve(url)
+            finally:
+                if feed is not None:
+                    feed.stop()
     except GeoRiskError as exc:
         _fail(exc)
 

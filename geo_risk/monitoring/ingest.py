@@ -17,16 +17,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from geo_risk.monitoring.model import Reading, SensorSpec
 from geo_risk.monitoring.payload import TOPIC_PREFIX, RawReading, Reject, check_readings, parse_json
 
-__all__ = ["COMMITTED_HOOKS", "on_committed", "Ingestor", "BatchReport", "MqttIngest", "MqttPublisher", "publisher"]
+__all__ = ["COMMITTED_HOOKS", "on_committed", "Ingestor", "BatchReport", "MqttIngest", "MqttPublisher", "publisher",
+           "publish_start"]
 
 log = logging.getLogger(__name__)
 
@@ -378,9 +380,18 @@ class MqttPublisher:
         return self.acknowledged
 
 
+def publish_start(duration_s: float, now: datetime | None = None, margin_s: float = 60.0) -> datetime:
+    """Default start of a simulated run that is published (``geo-risk simulate-sensors --publish``): ``now``
+    minus the run's ``duration_s`` minus ``margin_s`` (s), whole seconds — the run ends just before now, so
+    nothing is refused as too old (the retention) or from the future (the future tolerance), as readings from
+    the simulator's fixed default start (2026-01-01) were once older than the 90-day retention."""
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    return now - timedelta(seconds=math.ceil(duration_s + margin_s))
+
+
 def publisher(settings) -> MqttPublisher:  # noqa: ANN001 - geo_risk.settings.Settings
     """A publisher to the broker of ``settings`` (the project's own, started if needed) — ``geo-risk
-    simulate-sensors --publish`` sends through it."""
+    simulate-sensors --publish`` sends through it, from :func:`publish_start` unless ``--start`` is given."""
     from geo_risk.monitoring.broker import Broker
 
     password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
