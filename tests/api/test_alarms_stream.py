@@ -164,3 +164,40 @@ def test_eemua_figures_of_the_stored_events(served: str) -> None:
     assert next(a for a in quiet["areas"] if a["area"] == "*")["activations"] == 0
     swapped = httpx.get(f"{served}/api/v1/alarms/metrics", params={"from": end.isoformat(), "to": start.isoformat()})
     assert swapped.status_code == 200 and swapped.json()["areas"] == f["areas"]  # either order: the same window
+
+
+#: Another process ingesting (as ``geo-risk ingest`` does): the real Ingestor with the process's alarm service.
+_OTHER_PROCESS = """
+import json, sys
+from geo_risk.monitoring.alarm_service import attach_alarms, release
+from geo_risk.monitoring.ingest import Ingestor
+from geo_risk.monitoring.payload import parse_json
+url, body = sys.argv[1], sys.argv[2]
+ingestor = Ingestor(url)
+service = attach_alarms(ingestor, url)
+report = ingestor.submit(*parse_json(body.encode()), channel="mqtt")
+release(service)
+ingestor.close()
+print(json.dumps({"stored": report.stored, "changes": service.changes}))
+"""
+
+
+def test_alarms_raised_in_another_process_reach_the_stream(served: str, db_url: str) -> None:
+    import subprocess
+    import sys
+
+    reader = StreamReader(f"{served}/api/v1/alarms/stream")
+    try:
+        reader.next("snapshot", 10)
+        # U1-PT: HH 1.3 MPa, H 1.1 MPa, on-delay 5 s → both raise at the reading of t0 + 6 s
+        t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=10)
+        body = json.dumps([{"sensor_id": "U1-PT", "ts": (t0 + timedelta(seconds=k)).isoformat(), "value": 1.4}
+                           for k in (0, 6)])
+        run = subprocess.run([sys.executable, "-c", _OTHER_PROCESS, db_url, body], capture_output=True, text=True,
+                             timeout=120, check=False)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert json.loads(run.stdout.strip().splitlines()[-1]) == {"stored": 2, "changes": 2}
+        _, data, _ = reader.next("alarm", 2.0, lambda d: d["key"] == "U1-PT:HH")
+        assert (data["state"], data["enterprise_id"]) == ("unack_active", "E1")
+    finally:
+        reader.close()
