@@ -18,7 +18,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from geo_risk.monitoring import simulate as sim
 from geo_risk.monitoring.model import SensorSpec
 from geo_risk.monitoring.simulate import FAULT_KINDS, InjectedFault, read_sensors
 
-__all__ = ["CYCLE_S", "FAULT_PLAN", "demo_faults", "DemoFeed"]
+__all__ = ["CYCLE_S", "FAULT_PLAN", "demo_faults", "operated_below", "DemoFeed"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,20 @@ def _pick(specs: Sequence[SensorSpec], which: str, kind: str) -> SensorSpec | No
     if kind == "spike":
         fits = [s for s in fits if s.rate_limit is not None] or fits
     return fits[0] if fits else None
+
+
+def operated_below(spec: SensorSpec, overfill_pct: float) -> SensorSpec:
+    """The level transmitter ``spec`` as the simulator should drive it for a tank run below its design maximum:
+    the fill-and-draw cycle (10 % of the span inside L and H) moved to peak at 90 % of the overfill level
+    (%, :attr:`~geo_risk.monitoring.alarms.OverfillRule.level_pct`) and to bottom at no more than half of it.
+    The sample city's vessels often hold more than the unit's design maximum (capacity × count > design max),
+    so the simulator's plain cycle would hold many tanks in 超量储存 all day; only the injected overfill
+    fault should (CHOICE of the demo)."""
+    span = spec.range_hi - spec.range_lo
+    top = 0.9 * overfill_pct
+    h = min(spec.h if spec.h is not None else spec.range_hi, top + 0.10 * span)
+    low = min((spec.l if spec.l is not None else spec.range_lo) + 0.10 * span, 0.5 * overfill_pct)
+    return replace(spec, h=h, l=low - 0.10 * span)
 
 
 def demo_faults(specs: Sequence[SensorSpec], t0: datetime, cycle: int) -> list[InjectedFault]:
@@ -96,6 +110,20 @@ class DemoFeed:
                                  self.settings.monitoring_future_tolerance_s)
         self.alarms = attach_alarms(self.ingestor, self.url, self.settings)
         self.t0 = (t0 or datetime.now(UTC)).replace(microsecond=0)
+        self.signal = {s.id: s for s in self.specs}
+        try:
+            from geo_risk.store.alarms import connect, overfill_rules
+
+            conn = connect(self.url)
+            try:
+                rules = overfill_rules(conn)
+            finally:
+                conn.close()
+        except Exception:  # noqa: BLE001 - no overfill rules (an older store): levels as simulated
+            rules = []
+        for r in rules:
+            if r.sensor_id in self.signal:
+                self.signal[r.sensor_id] = operated_below(self.signal[r.sensor_id], r.level_pct)
         return self
 
     def start(self) -> DemoFeed:
@@ -125,10 +153,11 @@ class DemoFeed:
             sigma = sim.NOISE_FRAC * span
             if s.rate_limit is not None:
                 sigma = min(sigma, s.rate_limit * self.period_s / 60.0 / (sim.ROC_NOISE_SIGMAS * math.sqrt(2.0)))
-            v = sim._base(s, at, s.id == hot) + rng.normal(0.0, sigma, 1)
+            g = self.signal.get(s.id, s)  # a tank is run below its design maximum (operated_below)
+            v = sim._base(g, at, s.id == hot) + rng.normal(0.0, sigma, 1)
             if s.quantity in ("flammable_gas", "toxic_gas"):
                 v = np.abs(v - s.range_lo) + s.range_lo
-            tt, vv = sim._apply_faults(s, at, v, faults, self.period_s, s.id == hot)
+            tt, vv = sim._apply_faults(g, at, v, faults, self.period_s, s.id == hot)
             if tt.size and math.isfinite(float(vv[0])):
                 raws.append(RawReading(len(raws), s.id, t, round(float(vv[0]), 4), s.uom))
         if not raws:

@@ -14,7 +14,8 @@ import pytest
 from helpers import SAMPLE_CITY, load
 from sqlalchemy import text
 
-from geo_risk.monitoring.demo_feed import DemoFeed, demo_faults
+from geo_risk.monitoring import simulate as sim
+from geo_risk.monitoring.demo_feed import DemoFeed, demo_faults, operated_below
 from geo_risk.monitoring.ingest import publish_start
 from geo_risk.monitoring.payload import RawReading, check_readings
 from geo_risk.monitoring.simulate import read_sensors
@@ -65,5 +66,25 @@ def test_the_feed_raises_the_leak_through_the_alarm_service(city: str) -> None:
                                  {"t": now}).scalar_one()
         assert value == pytest.approx(45.0, abs=0.5)  # the leak's top, plus the detector's small noise
         assert ("HU-0001-GF:HH", "unack_active", True, "critical") in [tuple(r) for r in rows]
+        with get_engine(city).connect() as conn:  # tanks are run below their design maximum: no 超量储存
+            assert conn.execute(text("SELECT count(*) FROM alarms WHERE kind = 'OVERFILL'")).scalar_one() == 0
     finally:
         feed.stop()
+
+
+@pytest.mark.parametrize(("design_t", "vessels", "capacity_t", "peak", "trough"), [
+    (12_500.0, 4, 3_600.0, 75.0, 20.0),  # HU-0005: overfill at 86.8 %; 0.9 × 86.8 + 10 > H 85 → H - 10 = 75
+    (230.0, 1, 360.0, 57.5, 20.0),       # overfill at 63.9 %: peak 0.9 × 63.9 = 57.5; trough L + 10 = 20
+    (50.0, 1, 360.0, 12.5, 6.94),        # overfill at 13.9 %: peak 12.5; trough half of it
+])
+def test_tanks_are_run_below_their_design_maximum(design_t: float, vessels: int, capacity_t: float, peak: float,
+                                                   trough: float) -> None:
+    import numpy as np
+
+    specs, _ = read_sensors(SAMPLE_CITY)
+    level = next(s for s in specs if s.id == "HU-0005-LT")  # L 10, H 85 on a 0–100 % span
+    overfill_pct = design_t / (vessels * capacity_t) * 100.0
+    t = np.arange(0.0, sim.LEVEL_CYCLE_S, 10.0)
+    v = sim._base(operated_below(level, overfill_pct), t)
+    assert v.max() == pytest.approx(peak, abs=0.01) and v.max() < overfill_pct
+    assert v.min() == pytest.approx(trough, abs=0.01)
