@@ -121,7 +121,7 @@ import pandas as pd
 from geo_risk.chemicals import chemical_properties, resolve
 from geo_risk.disclosure import restricted
 from geo_risk.errors import GeoRiskError, InvalidInput
-from geo_risk.risk.dispersion import advection_speed_m_s, reach_box_m
+from geo_risk.risk.dispersion import FAR_FIELD_CHOICE, advection_speed_m_s, reach_box_m
 from geo_risk.risk.fires import fireball_diameter_m, fireball_duration_s
 from geo_risk.risk.grid import Event, Source
 from geo_risk.risk.lethality import (
@@ -1379,6 +1379,10 @@ def _assumptions(
         "consequence_model_constants": "see geo_risk.risk.parameters.model_metadata() (exposure caps, lethality rules)",
         "defaults_applied": defaults,
         "unconfirmed": unconfirmed,
+        # the far field of a dense cloud (issue 13): stated on every run, with its tag
+        "dense_gas_far_field": {"rule": f"passive Gaussian from a virtual source matched on the centreline "
+                                        f"concentration at the Britter–McQuaid transition; {FAR_FIELD_CHOICE}",
+                                "status": "CHOICE", "reference": "docs/standards/dense-gas-and-puffs.md §1.7a"},
         "model_version": MODEL_VERSION,
         "parameters_sha256": parameters_digest(),
         "release_properties_sha256": hashlib.sha256(_release_text().encode("utf-8")).hexdigest(),

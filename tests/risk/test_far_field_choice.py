@@ -84,3 +84,14 @@ def test_ours_in_d5_is_shorter_than_the_tail_and_in_f15_lethal_to_the_travel_lim
     flags = chlorine_g2.flags(F15)
     assert any(FAR_FIELD_CHOICE in f and "centreline" in f for f in flags)
     assert any(f.startswith("reach limited to") and "one hour of travel" in f for f in flags)
+
+
+def test_every_run_states_the_far_field_choice_with_its_tag() -> None:
+    units = pd.DataFrame([{"id": "U", "equipment": "pressure_vessel", "operating_pressure_mpa": 0.75, "name": "丙烷",
+                           "containment": "single", "unit_type": "storage", "operating_temperature_c": 20.0,
+                           "enterprise_id": "E"}]).set_index("id")
+    inv = pd.DataFrame([{"unit_id": "U", "id": "I", "chemical": "丙烷", "cas": "74-98-6", "max_quantity_t": 10.0,
+                         "pressure_mpa": 0.75, "table1_seq": None, "hazard_categories": None,
+                         "state": "liquefied_pressurized", "temperature_c": 20.0}])
+    stated = build_scenarios(units, inv, {"U": (0.0, 0.0)}).assumptions["dense_gas_far_field"]
+    assert stated["status"] == "CHOICE" and FAR_FIELD_CHOICE in stated["rule"] and "§1.7a" in stated["reference"]
