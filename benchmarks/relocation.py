@@ -18,6 +18,17 @@ gap (greedy in the candidates' order, and greedy taking the largest saving first
     python benchmarks/relocation.py                      # 10,000 units, 40,000 residential areas
     python benchmarks/relocation.py --density 500        # the same province, hundreds of candidates
     python benchmarks/relocation.py --units 2500 --residential 20000   # small (the smoke run)
+
+The risk at the new site (issue 14): the siting check of the firm's inventory placed in the park
+(:func:`geo_risk.relocation_plan.checker_for`, run_project: GB 18218, GB/T 37243, the QRA at 25 m, the
+rulebook) is timed on the first ``--site-check-firms`` candidates (default 10), shortlisted by the proxy
+as the plan does (``site_check_shortlist`` parks per firm, more while every one vetoes), on a siting
+context built from the province's frames; printed: checks, seconds per check, the cached repeat, how
+often the proxy's cheapest park was vetoed, and what checking every eligible pair would cost instead.
+
+    python benchmarks/relocation.py --density 500 --site-check-firms 20
+    python benchmarks/relocation.py --city       # the sample city: the plan with and without the new checks
+                                                 # (the store of GEO_RISK_*: load, grade and risk --all first)
 """
 
 from __future__ import annotations
@@ -68,10 +79,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--units", type=int, default=10_000)
     ap.add_argument("--residential", type=int, default=40_000)
+    ap.add_argument("--site-check-firms", type=int, default=10,
+                    help="candidates whose shortlisted parks get the siting check (0: none)")
+    ap.add_argument("--city", action="store_true", help="time the sample city's plan in the GEO_RISK_* store instead")
     ap.add_argument("--density", type=float, default=None,
                     help="density threshold, people/km² (default the setting's 1,500; the generated province's "
                          "housing is sparser than a real city's, so a lower value gives the hundreds of candidates)")
     args = ap.parse_args()
+    if args.city:
+        city()
+        return
 
     import geopandas as gpd
     import pandas as pd
@@ -191,7 +208,90 @@ def main() -> None:
     print(f"MIP / greedy time: {mip.seconds / max(greedy.seconds, 1e-9):,.0f}× ; greedy objective "
           f"{greedy.objective / mip.objective:.4f}× the MIP's, largest-saving-first "
           f"{by_saving.objective / mip.objective:.4f}×")
+    if args.site_check_firms > 0:
+        site_checks(path, ents, parks, targets, res, problem, settings, args.site_check_firms, allowed, n)
     print(f"peak memory: {peak_mb():.0f} MB")
+
+
+def site_checks(path: Path, ents, parks, targets, res, problem, settings, k: int, allowed: int, n: int) -> None:  # noqa: ANN001
+    """The siting check at the new sites on the first ``k`` candidates' shortlisted parks (module docstring)."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from geo_risk.analysis.relocation import AssignmentProblem, _shortlist_and_check
+    from geo_risk.analysis.siting import ParkSide
+    from geo_risk.relocation_plan import checker_for
+    from geo_risk.siting_check import SiteContext
+
+    units = gpd.read_file(path, layer="hazard_units").set_index("id")
+    for col in ("equipment", "containment", "fire_class", "safety_distance_m"):
+        units[col] = None
+    inventory = gpd.read_file(path, layer="inventory", read_geometry=False)
+    for col in ("hazard_categories", "state", "temperature_c", "pressure_mpa", "vessel_count", "vessel_capacity_t"):
+        if col not in inventory.columns:
+            inventory[col] = None
+    t = pd.concat([res.assign(kind="residential", layer="residential_areas"),
+                   targets.assign(layer="protection_targets")], ignore_index=True)
+    t["category"] = t.get("category")
+    t.index = pd.Index([f"T{i}" for i in range(len(t))])
+    ctx = SiteContext(key=("province", str(path)), enterprises=ents, units=units, required=pd.DataFrame(),
+                      distances=pd.DataFrame(), qra_units=set(), reach_m=pd.Series(dtype=float),
+                      reach_tree=shapely.STRtree([]), reach_units=np.array([], dtype=object), grids={}, grid_boxes={},
+                      fn={}, parks=[ParkSide(str(i), str(p["name"]), p.geometry, None, False)
+                                    for i, p in parks.iterrows()],
+                      targets=gpd.GeoDataFrame(t, geometry="geometry", crs=4326), inventory=inventory,
+                      extent=tuple(ents.total_bounds), notes=[])
+    sub = AssignmentProblem(problem.firms[:k], problem.parks, problem.land_ha[:k], problem.capacity_ha,
+                            problem.move_cost[:k], problem.upgrade_cost[:k], problem.close_cost[:k])
+    check = checker_for(ctx, yellow=settings.colour_rules.ir_bands_per_year[2])
+    t0 = time.perf_counter()
+    check(sub.firms[0], sub.parks[int(np.argmin(sub.move_cost[0]))])  # the populated places of the zone, once
+    t_warm = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    checks = _shortlist_and_check(sub, check, settings.site_check_shortlist, settings.veto_mode == "exclude")
+    t_all = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _shortlist_and_check(sub, check, settings.site_check_shortlist, settings.veto_mode == "exclude")
+    t_cached = time.perf_counter() - t0
+    per = float(np.mean([c.seconds for c in checks.values()])) if checks else 0.0
+    first_vetoed = sum(checks[(f, sub.parks[int(np.argmin(sub.move_cost[i]))])].veto
+                       for i, f in enumerate(sub.firms) if np.isfinite(sub.move_cost[i]).any())
+    movable = sum(bool(np.isfinite(sub.move_cost[i]).any()) for i in range(len(sub.firms)))
+    vetoed = sum(c.veto for c in checks.values())
+    print(f"siting check at the new site (run_project, QRA at 25 m): first call {t_warm:.1f} s (the zone's populated "
+          f"places); {len(checks)} checks for {len(sub.firms)} firms (shortlist {settings.site_check_shortlist}) in "
+          f"{t_all:.1f} s, {per:.2f} s per check; cached repeat {t_cached * 1000:.1f} ms")
+    print(f"  vetoed: {vetoed} of {len(checks)} pairs; the proxy's cheapest park vetoed for {first_vetoed} of "
+          f"{movable} movable firms")
+    short = n * settings.site_check_shortlist
+    print(f"  all {n} candidates: shortlisted ≈ {short * per / 60:.1f} min; every eligible pair ({allowed:,}) ≈ "
+          f"{allowed * per / 60:.1f} min ({allowed / max(1, short):.1f}× the shortlist)")
+
+
+def city() -> None:
+    """The sample city's plan in the GEO_RISK_* store: the proxy alone, with the siting checks, with the
+    receiving parks' F-N (first and cached), and the people per IR band before → after."""
+    from geo_risk.relocation_plan import clear_cache, compute_plan
+    from geo_risk.settings import get_settings
+    from geo_risk.store.db import resolve_url
+
+    s = get_settings()
+    url = resolve_url(s)
+    runs = [("proxy only (as before issue 14's gaps)", False, False), ("+ siting checks", True, False),
+            ("+ siting checks + park F-N (first)", True, True), ("the same again (cached)", True, True)]
+    clear_cache()
+    for name, check, fn in runs:
+        t0 = time.perf_counter()
+        plan = compute_plan(url, settings=s, data_dir=s.data_dir, new_site_check=check, park_fn=fn)
+        dt = time.perf_counter() - t0
+        b = plan.benefit.get("ir_bands") or {}
+        above = b.get("any_above_yellow", {})
+        moves = {r["enterprise_id"]: r["park_id"] for r in plan.cases.to_dict("records") if r["park_id"]}
+        print(f"{name:<40}{dt:>8.1f} s  {plan.summary()}; people ≥ 3e-7/a {above.get('before', 0):,.0f} → "
+              f"{above.get('after', 0):,.0f}; moves {moves}")
+        print("    " + ", ".join(f"{k} {v}" for k, v in plan.solver.items()
+                                  if "seconds" in k or k in ("site_checks", "site_checks_vetoed")))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,8 @@ import pandas as pd
 from geo_risk.errors import InvalidInput
 
 __all__ = ["relocation_settings", "compute_plan", "run_relocation_plan", "export_plan", "public_cases",
-           "public_parks", "site_checker", "firm_request", "receiving_park_fn", "fn_at", "EXPORT_FORMATS",
-           "clear_cache"]
+           "public_parks", "summary_lines", "site_checker", "checker_for", "firm_request", "receiving_park_fn",
+           "park_fn_rows", "fn_at", "EXPORT_FORMATS", "clear_cache"]
 
 Progress = Callable[[str, int, int], None]
 EXPORT_FORMATS = (".gpkg", ".csv", ".xlsx")
@@ -49,15 +49,17 @@ def relocation_settings(settings: Any = None):  # noqa: ANN201 - a RelocationSet
     return RelocationSettings(density_per_km2=s.relocation_density_per_km2, density_ring_m=s.relocation_density_ring_m,
                               near_homes_m=s.relocation_near_homes_m, min_upgrade_share=s.relocation_min_upgrade_share,
                               excluded_grades=tuple(s.relocation_excluded_grades), grade_mode=s.relocation_grade_mode,
-                              producers_only=s.relocation_producers_only)
+                              producers_only=s.relocation_producers_only,
+                              site_check_shortlist=int(s.relocation_site_check_shortlist),
+                              veto_mode=s.relocation_veto_mode)
 
 
 def compute_plan(url: str, progress: Progress | None = None, *, settings: Any = None,
                  data_dir: Path | None = None, new_site_check: bool = True,
-                 park_fn: bool = True):  # noqa: ANN201 - a RelocationPlan
+                 park_fn: bool | None = None):  # noqa: ANN201 - a RelocationPlan
     """The plan from the store's current inputs (nothing written). ``new_site_check``: price the new
     sites by the siting check (else the proxy alone); ``park_fn``: the receiving parks' F-N before
-    and after (module docstring)."""
+    and after (module docstring; default the setting ``relocation_park_fn``)."""
     from geo_risk.analyse import conflict_distances, conflict_settings, grid_box, required_reach
     from geo_risk.analysis.conflicts import find_conflicts
     from geo_risk.analysis.relocation import plan_relocation
@@ -88,10 +90,17 @@ def compute_plan(url: str, progress: Progress | None = None, *, settings: Any = 
                            targets, residential, inputs["parks"], grids, rs, progress, site_check=checker)
     plan.notes[:0] = notes + conflicts.notes
     _fn_before(url, plan)
+    if park_fn is None:
+        from geo_risk.settings import get_settings
+
+        park_fn = bool((settings or get_settings()).relocation_park_fn)
     if park_fn:
         t0 = time.perf_counter()
         receiving_park_fn(url, plan, data_dir=data_dir, settings=settings)
         plan.solver["park_fn_seconds"] = round(time.perf_counter() - t0, 3)
+    elif (plan.cases["outcome"] == "relocate_to_park").any() if len(plan.cases) else False:
+        plan.notes.append("the receiving parks' F-N before and after was not computed (GEO_RISK_RELOCATION_PARK_FN "
+                          "is false)")
     if len(plan.site_checks):
         plan.solver["site_check_pairs"] = plan.site_checks.to_dict("records")
     return plan
@@ -237,7 +246,7 @@ def checker_for(ctx: Any, *, yellow: float = 3e-7, cell_m: float = 25.0) -> Call
 
 #: Keys of a park row derived from inventories (the F-N): only for analysts and above.
 RESTRICTED_PARK_KEYS = ("fn_before", "fn_after", "fn_region_before", "fn_region_after", "fn_members_before",
-                        "fn_members_after", "fn_max_n_before", "fn_max_n_after")
+                        "fn_members_after", "fn_max_n_before", "fn_max_n_after", "fn_changes")
 
 
 def fn_at(n: Any, f: Any, x: Any) -> Any:
@@ -263,24 +272,30 @@ def _qra_members(table: pd.DataFrame, enterprises: pd.DataFrame, park_id: str) -
 
 
 def receiving_park_fn(url: str, plan: Any, *, data_dir: Path | None = None, settings: Any = None) -> None:
-    """Each receiving park's F-N before and after the plan's moves into it, by the risk engine on the fly.
+    """The F-N before and after the plan of every park it touches — a park receiving a firm, and a park a
+    member leaves (moved or closed) or cuts its inventory in (an upgrade) — by the risk engine on the fly.
 
     Before: :func:`geo_risk.risk.run.assess_scope` over the park's stored QRA enterprises (as ``geo-risk
-    risk --park`` sums them). After: the same with the plan's relocated firms moved in
-    (:func:`geo_risk.analysis.scenario_diff.apply_changes`, ``move_to_park``: the placement the siting
-    check used), on the same CRS, cell and populated places. Settings: the stored park run's, else
-    those of any stored enterprise run (the scenarios' rule), else the service's. The rows of
-    ``plan.parks`` gain the curves, their GB 36894 regions and members (RESTRICTED: F-N derives from
-    inventories) and each relocation case's ``fn_note`` the regions as a restricted span."""
+    risk --park`` sums them). After: the same with the plan's outcomes applied by
+    :func:`geo_risk.analysis.scenario_diff.apply_changes` (relocated firms ``move_to_park``: the
+    placement the siting check used; closed firms ``remove_enterprise``; upgraded firms
+    ``cut_inventory`` by their share), on the same CRS, cell and populated places. Settings: the stored
+    park run's, else those of any stored enterprise run (the scenarios' rule), else the service's. The
+    rows of ``plan.parks`` gain the curves, their GB 36894 regions and members (RESTRICTED: F-N derives
+    from inventories) and each relocation case's ``fn_note`` the regions as a restricted span."""
     from geo_risk.disclosure import restricted
     from geo_risk.scenarios import load_base
 
     cases = plan.cases
-    moves = cases[cases["outcome"] == "relocate_to_park"] if len(cases) else cases
-    if not len(moves):
+    if not len(cases):
         return
+    moves = cases[cases["outcome"] == "relocate_to_park"]
+    closed = list(cases.loc[cases["outcome"] == "close_exit", "enterprise_id"])
+    share = pd.to_numeric(cases.get("upgrade_share"), errors="coerce")
+    up = cases[(cases["outcome"] == "in_situ_upgrade") & (share < 1)]
+    cuts = dict(zip(up["enterprise_id"], pd.to_numeric(up["upgrade_share"]), strict=True))
     rows = park_fn_rows(load_base(url, data_dir=data_dir), dict(zip(moves["enterprise_id"], moves["park_id"],
-                                                                     strict=True)), settings)
+                                                                     strict=True)), settings, closed=closed, cuts=cuts)
     if len(plan.parks):
         for key in (*RESTRICTED_PARK_KEYS, "fn_basis"):
             old = plan.parks[key] if key in plan.parks.columns else pd.Series(None, index=plan.parks.index)
@@ -299,11 +314,12 @@ def receiving_park_fn(url: str, plan: Any, *, data_dir: Path | None = None, sett
     plan.cases["fn_note"] = fn_notes
 
 
-def park_fn_rows(base: Any, moves: dict[str, str], settings: Any = None, *, risk_settings: Any = None
-                 ) -> dict[str, dict[str, Any]]:
-    """park id → its F-N before and after ``moves`` (firm id → park id) on a
-    :class:`geo_risk.scenarios.Base` (the store's, or one built by hand): see :func:`receiving_park_fn`.
-    ``risk_settings`` (a :class:`geo_risk.risk.run.RiskSettings`) overrides the stored runs' settings."""
+def park_fn_rows(base: Any, moves: dict[str, str], settings: Any = None, *, risk_settings: Any = None,
+                 closed: Sequence[str] = (), cuts: dict[str, float] | None = None) -> dict[str, dict[str, Any]]:
+    """park id → its F-N before and after ``moves`` (firm id → park id), ``closed`` firms and ``cuts``
+    (firm id → the share of its inventory kept) on a :class:`geo_risk.scenarios.Base` (the store's, or
+    one built by hand), for every park they touch: see :func:`receiving_park_fn`. ``risk_settings`` (a
+    :class:`geo_risk.risk.run.RiskSettings`) overrides the stored runs' settings."""
     import numpy as np
 
     from geo_risk.analysis.methods import method_rows
@@ -312,31 +328,50 @@ def park_fn_rows(base: Any, moves: dict[str, str], settings: Any = None, *, risk
     from geo_risk.risk.societal import fn_region
     from geo_risk.scenarios import _scope, settings_of_run
 
-    moves = pd.DataFrame({"enterprise_id": list(moves), "park_id": list(moves.values())})
+    cuts = dict(cuts or {})
     d = base.data
-    before = CityFrames(d["enterprises"], d["units"], d["inventory"], d["residential"], d["targets"], base.parks)
+    ents = d["enterprises"]
+    before = CityFrames(ents, d["units"], d["inventory"], d["residential"], d["targets"], base.parks)
     changes = [Change(k, "move_to_park", {"enterprise_id": str(e), "park_id": str(p)})
-               for k, (e, p) in enumerate(zip(moves["enterprise_id"], moves["park_id"], strict=True))]
+               for k, (e, p) in enumerate(moves.items())]
+    changes += [Change(len(changes) + k, "remove_enterprise", {"enterprise_id": str(e)})
+                for k, e in enumerate(closed) if e in ents.index]
+    changes += [Change(len(changes) + k, "cut_inventory", {"enterprise_id": str(e), "share": float(v)})
+                for k, (e, v) in enumerate(cuts.items()) if e in ents.index]
     after = apply_changes(before, changes).frames
+
+    def park_of(e: str) -> str | None:
+        p = ents["park_id"].get(e) if e in ents.index else None
+        return p if isinstance(p, str) else None
+
+    what: dict[str, list[str]] = {}
+    for e, p in moves.items():
+        what.setdefault(p, []).append(f"+{e}")
+        if park_of(e):
+            what.setdefault(park_of(e), []).append(f"-{e} (moved out)")
+    for e in closed:
+        if park_of(e):
+            what.setdefault(park_of(e), []).append(f"-{e} (closed)")
+    for e, v in cuts.items():
+        if park_of(e):
+            what.setdefault(park_of(e), []).append(f"{e} cut to {v:.1%}")
     cols_u = ["enterprise_id", "name", "unit_type", "equipment", "fire_class"]
     cols_i = ["unit_id", "chemical", "cas", "max_quantity_t", "table1_seq", "hazard_categories", "state"]
-    receiving = sorted(set(moves["park_id"]))
     rows: dict[str, dict[str, Any]] = {}
-    for pid in receiving:
+    for pid in sorted(what):
         run = base.runs.get(("park", pid)) or next((r for k, r in base.runs.items() if k[0] == "enterprise"), None)
         if risk_settings is not None:
             rs = risk_settings
         elif run is not None:
             rs = settings_of_run(run["assumptions"])
         else:
-            from geo_risk.risk_runs import risk_settings
+            from geo_risk.risk_runs import risk_settings as service_risk_settings
 
-            rs = risk_settings(settings)
+            rs = service_risk_settings(settings)
         curves, members, crs = {}, {}, None
         for side, frames in (("before", before), ("after", after)):
             # the park as stored is the same for every plan on this store state; after, for the same moves in
-            key = (base.key, pid, repr(rs), side, tuple(sorted(moves.loc[moves["park_id"] == pid, "enterprise_id"]))
-                   if side == "after" else ())
+            key = (base.key, pid, repr(rs), side, tuple(sorted(what[pid])) if side == "after" else ())
             with _CHECK_LOCK:
                 hit = _PARK_FN.get(key)
             if hit is not None:
@@ -368,8 +403,10 @@ def park_fn_rows(base: Any, moves: dict[str, str], settings: Any = None, *, risk
                      "fn_members_before": len(members["before"]), "fn_members_after": len(members["after"]),
                      "fn_max_n_before": float(nb.max()) if len(nb) else 0.0,
                      "fn_max_n_after": float(na.max()) if len(na) else 0.0,
+                     "fn_changes": ", ".join(what[pid]),
                      "fn_basis": ("computed now by the risk engine: the park's stored QRA enterprises, then with the "
-                                  "plan's relocated firms moved in (the stored run's settings; restricted)")}
+                                  "plan's outcomes applied (firms moved in or out, closed, cut; the stored run's "
+                                  "settings; restricted)")}
     return rows
 
 
@@ -422,6 +459,31 @@ def public_cases(cases: pd.DataFrame, tier: str) -> pd.DataFrame:
     return out.drop(columns=[c for c in ("reason_public",) if c in out.columns])
 
 
+def summary_lines(plan: Any) -> list[str]:
+    """The plan's summary table for the operator (who holds the database: every figure): people per IR
+    band before → after, each siting check at a new site, each receiving park's F-N before → after."""
+    lines = []
+    bands = (plan.benefit or {}).get("ir_bands") or {}
+    if bands:
+        lines.append("people per IR band (before → after): " + ", ".join(
+            f"{k} {v['before']:,.0f} → {v['after']:,.0f}" for k, v in bands.items()))
+    for r in plan.site_checks.to_dict("records") if len(plan.site_checks) else []:
+        people = "no QRA" if r["people_ir"] is None else f"{r['people_ir']:,.0f} people at IR ≥ 3e-7/a"
+        lines.append(f"new site {r['enterprise_id']} → {r['park_id']}: {r['verdict']} ({r['rules'] or '—'}), "
+                     f"{people}, {r['seconds']:.1f} s" + (" [chosen]" if r["chosen"] else ""))
+    for p in plan.parks.to_dict("records") if len(plan.parks) else []:
+        if p.get("fn_members_after") is None:
+            continue
+        lines.append(f"park {p['park_id']} F-N (engine, now): {p['fn_region_before']} → {p['fn_region_after']}; "
+                     f"largest N {p['fn_max_n_before']:,.0f} → {p['fn_max_n_after']:,.0f}; QRA members "
+                     f"{p['fn_members_before']} → {p['fn_members_after']} ({p.get('fn_changes')})")
+    s = plan.solver or {}
+    if "site_checks" in s:
+        lines.append(f"timings: {s['site_checks']} siting check(s) at new sites in {s['site_check_seconds']:.1f} s"
+                     + (f", receiving parks' F-N in {s['park_fn_seconds']:.1f} s" if "park_fn_seconds" in s else ""))
+    return lines
+
+
 def public_parks(parks: list[dict[str, Any]], tier: str) -> list[dict[str, Any]]:
     """The parks' rows for a reader of ``tier``: below analyst the F-N keys (:data:`RESTRICTED_PARK_KEYS`)
     are null and listed under ``withheld``."""
@@ -467,10 +529,19 @@ def export_plan(plan: Any, out: Path, *, tier: str = "restricted") -> Path:
             frame.to_excel(xw, sheet_name="cases", index=False)
             parks = pd.DataFrame(public_parks(plan.parks.to_dict("records"), tier)) if len(plan.parks) \
                 else pd.DataFrame()
-            for k in ("fn_before", "fn_after", "withheld"):
-                if k in parks.columns:
-                    parks[k] = [None if v is None else str(v) for v in parks[k]]
+            curves = []  # the F-N curves in their own sheet, a row per point (a cell holds 32,767 characters)
+            for rec in parks.to_dict("records"):
+                for side in ("before", "after"):
+                    fn = rec.get(f"fn_{side}")
+                    if isinstance(fn, dict):
+                        curves += [{"park_id": rec["park_id"], "side": side, "n_deaths": n, "f_per_year": f}
+                                   for n, f in zip(fn["n"], fn["f"], strict=True)]
+            parks = parks.drop(columns=[k for k in ("fn_before", "fn_after") if k in parks.columns])
+            if "withheld" in parks.columns:
+                parks["withheld"] = [", ".join(v) if isinstance(v, list) else v for v in parks["withheld"]]
             parks.to_excel(xw, sheet_name="parks", index=False)
+            if curves:
+                pd.DataFrame(curves).to_excel(xw, sheet_name="park_fn", index=False)
             if len(plan.site_checks):
                 plan.site_checks.to_excel(xw, sheet_name="site_checks", index=False)
             pd.DataFrame(_flat(plan.benefit), columns=["item", "value"]).to_excel(xw, sheet_name="benefit",

@@ -196,6 +196,21 @@ class Settings(BaseSettings):
         default="exclude",
         description="'exclude' keeps firms out of parks of the excluded grades; 'penalty' prices them instead.",
     )
+    relocation_site_check_shortlist: int = Field(
+        default=3, ge=1,
+        description="Parks per firm (the cheapest by the distance-count proxy) on which the relocation plan runs the "
+        "siting check of the firm's inventory (CHOICE); more while every one checked vetoes.",
+    )
+    relocation_veto_mode: str = Field(
+        default="exclude",
+        description="'exclude': a siting-check veto at the new site makes the firm–park pair infeasible; 'penalty' "
+        "prices it instead.",
+    )
+    relocation_park_fn: bool = Field(
+        default=True,
+        description="The relocation plan computes each receiving park's F-N before and after (a park QRA each side; "
+        "tens of seconds on the sample city).",
+    )
 
     monitoring_enabled: bool = Field(
         default=False,

@@ -20,6 +20,9 @@ def test_relocation_plan_to_a_file_with_the_choices_printed(cli_env: str, tmp_pa
     assert done.exit_code == 0, done.output
     assert "relocation plan:" in done.output and "ENT-0102" in done.output and "CHOICE" in done.output
     assert "assignment:" in done.output and "PROXY" in done.output
+    # the summary table: each new site's siting check, the receiving parks' F-N before → after, the IR bands
+    assert "new site ENT-0102 → PARK-0" in done.output and "[chosen]" in done.output
+    assert "F-N (engine, now):" in done.output and "timings:" in done.output
     frame = pd.read_csv(out)
     assert {"ENT-0101", "ENT-0102", "ENT-0103", "ENT-0104"} <= set(frame["enterprise_id"])
     assert "upgrade_share" in frame.columns  # the operator holds the database: every figure

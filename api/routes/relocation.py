@@ -3,12 +3,16 @@
 ``GET`` answers the stored plan, computing and storing it first when none is stored or it is stale
 (a heavy-work slot of the caller's tier); ``POST`` (analyst key) recomputes it and records the run in
 the audit log. Every answer carries the settings used with their tags (the candidate rule, the
-decision aid and the prices are service CHOICES, the new-site risk and the upgrade scaling PROXIES).
+decision aid, the prices and the new site's placement are service CHOICES, the upgrade scaling a PROXY).
+The new site's risk is the siting check of the firm's inventory placed in the park (``solver.site_check_pairs``:
+every pair checked, its verdict and the people at IR ≥ 3×10⁻⁷/a there); each receiving park's F-N before and
+after is computed by the risk engine (``parks[].fn_*``).
 
 Restricted: an upgrade's inventory share and the largest quantity per chemical (``upgrade_share``,
 ``upgrade_inventory``) and the option's price (``cost``: an upgrade's price is its share) are derived
 from inventory quantities and are null below analyst; the reasons' figures are tiered spans rendered
-for the caller's tier.
+for the caller's tier. The parks' F-N (``fn_before``, ``fn_after``, their regions and members) derive from
+inventories: null below analyst and named in the row's ``withheld``.
 """
 
 from __future__ import annotations
@@ -47,8 +51,9 @@ class CaseOut(BaseModel):
     land_ha: float | None
     land_basis: str | None
     distance_km: float | None
-    new_site_people: float | None = Field(description="people within the firm's required distances around the "
-                                                      "park's candidate point (the new-site risk PROXY)")
+    new_site_people: float | None = Field(description="people the firm would put at IR ≥ 3×10⁻⁷/a at the new site "
+                                                      "(the siting check's QRA there; the distance-count PROXY where "
+                                                      "the firm has no QRA)")
     new_site_targets: int | None
     upgrade_offered: bool | None
     upgrade_share: float | None = Field(description="RESTRICTED (analyst): largest inventory share clearing "
@@ -70,8 +75,12 @@ class PlanOut(BaseModel):
     notes: list[str]
     benefit: dict[str, Any] | None = Field(description="conflicts resolved, people per IR band before/after, "
                                                        "what of the F-N is recomputed and what approximated")
-    parks: list[dict[str, Any]]
-    solver: dict[str, Any] | None = Field(description="the MIP (HiGHS via PuLP) and the greedy alternative")
+    parks: list[dict[str, Any]] = Field(description="per park: land used and left; for a receiving park its F-N "
+                                                    "before and after the moves in (fn_before, fn_after: n deaths, "
+                                                    "f per year; fn_region_*) — RESTRICTED: null below analyst, "
+                                                    "listed in withheld")
+    solver: dict[str, Any] | None = Field(description="the MIP (HiGHS via PuLP) and the greedy alternative; the "
+                                                      "siting checks at the new sites (site_check_pairs) and times")
     cases: list[CaseOut]
 
 
@@ -81,7 +90,7 @@ def _answer(url: str, tier: str) -> PlanOut:
     import numpy as np
     import shapely
 
-    from geo_risk.relocation_plan import public_cases
+    from geo_risk.relocation_plan import public_cases, public_parks
     from geo_risk.store.relocation import RESTRICTED_CASE_COLUMNS, latest_plan, plan_cases
 
     run = latest_plan(url)
@@ -95,7 +104,7 @@ def _answer(url: str, tier: str) -> PlanOut:
         items.append(CaseOut(**rec))
     return PlanOut(current=bool(run["current"]), computed_at=run["computed_at"], summary=run["summary"],
                    settings=run["settings"], notes=list(run["notes"] or []), benefit=run["benefit"],
-                   parks=list(run["parks"] or []), solver=run["solver"], cases=items)
+                   parks=public_parks(list(run["parks"] or []), tier), solver=run["solver"], cases=items)
 
 
 def _compute(request: Request, principal: Principal, url: str) -> None:

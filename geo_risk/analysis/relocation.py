@@ -58,20 +58,30 @@ Pure: frames, grids and settings in; frames out. The store side and orchestratio
    ``excluded_grades`` (A/B; or, with ``grade_mode="penalty"``, priced by ``grade_penalty``), and
    its ``industry_codes`` (GB/T 4754 prefixes; none recorded = any) accept the firm's code. A move
    costs ``relocate_base`` + ``per_km`` × distance from the current site to the park's candidate
-   point (km) + ``per_ha`` × land + ``per_person_new_site`` × people of the targets that would lie
-   within the firm's required distances around the park's candidate point. The candidate point is
-   the park's point on surface; the "risk at the new site" is that distance-count PROXY (the
-   firm's largest GB/T 37243 / declared / code distance per class, the same inventory, measured from
-   a disc of the firm's land need), not a QRA at the new site. The solver is HiGHS through PuLP.
+   point (km) + ``per_ha`` × land + ``per_person_new_site`` × people the firm would put at risk there.
+   The risk at the new site is the siting check (direction 1, 新建 column) of the firm's units and
+   inventory placed in the park by :func:`placement` (the site's centroid onto the park's point on
+   surface, the layout kept: CHOICE), given by the caller as ``site_check`` (the store side,
+   :func:`geo_risk.relocation_plan.site_checker`). A QRA per pair is too slow for a province, so the
+   distance-count PROXY (people within the firm's largest required distance per class around the
+   park's point, from a disc of its land need) only screens: per firm the ``site_check_shortlist``
+   cheapest eligible parks by the proxy price are checked, and the next ones while every check so
+   far vetoed; unchecked pairs leave the programme. A veto (不予通过) makes the pair infeasible
+   (``veto_mode="exclude"``, CHOICE: the rulebook's one-vote veto means the project could not be
+   approved there) or adds ``veto_penalty``; the people priced are those at IR ≥ 3×10⁻⁷/a of the
+   firm's QRA at the new site (the proxy's where the firm has no QRA), and each advisory rule fired
+   other than R1 adds ``advisory_penalty``. Without ``site_check`` the proxy alone prices the move
+   (and the plan says so). The solver is HiGHS through PuLP.
 
 5. **Benefit** (:func:`benefit`): conflicts resolved (every conflict of a moved or closed firm,
    every conflict of an upgraded firm), people removed from each IR band (cumulative IR of the
    stored per-enterprise grids at each target's representative point, before and after: the
    grids of moved or closed firms dropped, those of upgraded firms stretched by s^(−1/3) as above;
    all of a target's people counted in its band), and the F-N statement: the old site's curve of
-   a moved or closed firm is removed (exact); the upgraded firm's curve and the receiving park's
-   curve are NOT recomputed (the proxy counts of people near the new site stand in; run a QRA of
-   the scenario to recompute them).
+   a moved or closed firm is removed (exact); the moved firms' new-site IR grids (the siting
+   checks') are added to the cumulative IR after; the upgraded firm's curve is NOT recomputed (run a
+   QRA of the scenario); each receiving park's curve before and after is computed by the
+   orchestrator, which holds the store (:func:`geo_risk.relocation_plan.receiving_park_fn`).
 """
 
 from __future__ import annotations

@@ -245,4 +245,8 @@ def test_receiving_park_fn_is_the_engines_and_never_lower_after_a_firm_moves_in(
     xs = np.unique(np.concatenate([nb, na]))
     assert np.all(fn_at(na, fa, xs) >= fn_at(nb, fb, xs) * (1 - 1e-12))
     assert na.max() >= nb.max() and fa[0] > fb[0]  # more events, and F(≥ 1) strictly up
-    assert row["fn_members_before"] == 1 and row["fn_members_after"] == 2
+    assert row["fn_members_before"] == 1 and row["fn_members_after"] == 2 and row["fn_changes"] == "+F"
+    # the park's one member closes instead: no QRA member left, no event, the curve empty after
+    gone = park_fn_rows(_base(town), {}, risk_settings=rs, closed=["E1"])["P"]
+    assert gone["fn_members_after"] == 0 and gone["fn_after"] == {"n": [], "f": []}
+    np.testing.assert_allclose(gone["fn_before"]["f"], fb, rtol=1e-6)

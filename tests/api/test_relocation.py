@@ -104,3 +104,39 @@ def test_exports_per_tier(city_url: str, tmp_path: Path) -> None:
         assert "upgrade_share" in f.columns and "cost" in f.columns
         assert len(p) == len(f) == len(plan.cases)
         assert not p["reason"].astype(str).str.contains(OPEN).any()
+    # the parks' F-N curves (restricted) in their own sheet for the analyst's file only
+    assert "park_fn" in pd.ExcelFile(tmp_path / "full.xlsx").sheet_names
+    assert "park_fn" not in pd.ExcelFile(tmp_path / "public.xlsx").sheet_names
+    public_parks = pd.read_excel(tmp_path / "public.xlsx", sheet_name="parks")
+    assert public_parks["fn_region_after"].isna().all()
+
+
+def test_new_sites_are_siting_checked_and_the_receiving_parks_fn_is_restricted(city_client: TestClient,
+                                                                                public_plan: dict) -> None:
+    """Every relocation went to a park the siting check of the firm's inventory there did not veto; the
+    receiving parks' F-N (derived from inventories) reaches analysts only, and is never lower after."""
+    import numpy as np
+
+    from geo_risk.relocation_plan import fn_at
+
+    moved = {c["enterprise_id"]: c["park_id"] for c in public_plan["cases"] if c["outcome"] == "relocate_to_park"}
+    assert moved
+    pairs = {(p["enterprise_id"], p["park_id"]): p for p in public_plan["solver"]["site_check_pairs"]}
+    for e, park in moved.items():
+        assert (e, park) in pairs and pairs[(e, park)]["chosen"] and not pairs[(e, park)]["veto"]
+    receiving = set(moved.values())
+    for p in public_plan["parks"]:
+        assert p["fn_before"] is None and p["fn_after"] is None and p["fn_region_after"] is None
+        if p["park_id"] in receiving:
+            assert {"fn_before", "fn_after", "fn_region_after"} <= set(p["withheld"])
+    for c in public_plan["cases"]:
+        assert not any(w in (c["fn_note"] or "") for w in ("alarp", "acceptable", "largest N"))
+    analyst = city_client.get("/api/v1/relocation-plan", headers={"X-API-Key": KEY_OF["analyst"]}).json()
+    computed = {p["park_id"]: p for p in analyst["parks"] if p.get("fn_changes")}
+    assert receiving <= set(computed)  # every receiving park (and any park a member leaves) recomputed
+    for p in computed.values():
+        assert p["fn_region_after"] in ("acceptable", "alarp", "unacceptable")
+        if all(c.startswith("+") for c in p["fn_changes"].split(", ")):  # firms only added: never lower
+            b, a = p["fn_before"], p["fn_after"]
+            xs = np.unique(np.concatenate([b["n"], a["n"]]))
+            assert np.all(fn_at(a["n"], a["f"], xs) >= fn_at(b["n"], b["f"], xs) * (1 - 1e-12))
