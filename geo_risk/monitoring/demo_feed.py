@@ -111,19 +111,11 @@ class DemoFeed:
         self.alarms = attach_alarms(self.ingestor, self.url, self.settings)
         self.t0 = (t0 or datetime.now(UTC)).replace(microsecond=0)
         self.signal = {s.id: s for s in self.specs}
-        try:
-            from geo_risk.store.alarms import connect, overfill_rules
+        from geo_risk.store.live import overfill_levels
 
-            conn = connect(self.url)
-            try:
-                rules = overfill_rules(conn)
-            finally:
-                conn.close()
-        except Exception:  # noqa: BLE001 - no overfill rules (an older store): levels as simulated
-            rules = []
-        for r in rules:
-            if r.sensor_id in self.signal:
-                self.signal[r.sensor_id] = operated_below(self.signal[r.sensor_id], r.level_pct)
+        for sid, level_pct in overfill_levels(self.url).items():
+            if sid in self.signal:
+                self.signal[sid] = operated_below(self.signal[sid], level_pct)
         return self
 
     def start(self) -> DemoFeed:

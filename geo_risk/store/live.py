@@ -30,7 +30,8 @@ from geo_risk.monitoring.lifecycle import PRIORITY_LABELS, STATE_LABELS
 from geo_risk.standards.gb18218 import OperatingConditions, TermCache
 from geo_risk.store.db import get_engine
 
-__all__ = ["LEVEL_MAX_AGE_S", "LiveSnapshot", "live_snapshot", "alarms_table_exists", "latest_levels"]
+__all__ = ["LEVEL_MAX_AGE_S", "LiveSnapshot", "live_snapshot", "alarms_table_exists", "latest_levels",
+           "overfill_levels"]
 
 #: A level older than this (s) is not live: the unit gets no live inventory. CHOICE (one hour; the
 #: SILENT alarm says much earlier that a transmitter has stopped).
@@ -107,6 +108,22 @@ def latest_levels(conn, max_age_s: float = LEVEL_MAX_AGE_S) -> dict[str, tuple[s
     for r in conn.execute(text(_LEVELS), {"max_age": float(max_age_s)}).mappings():
         out.setdefault(r["unit_id"], (r["sensor_id"], r["ts"], float(r["value"])))
     return out
+
+
+_OVERFILL_LEVELS = """
+SELECT s.id, min(100.0 * i.max_quantity_t / (coalesce(i.vessel_count, 1) * i.vessel_capacity_t)) AS level_pct
+FROM sensors s JOIN inventory i ON i.unit_id = s.unit_id
+WHERE s.quantity = 'level' AND s.uom = '%' AND i.vessel_capacity_t > 0 AND i.max_quantity_t > 0
+GROUP BY s.id ORDER BY s.id
+"""
+
+
+def overfill_levels(url: str) -> dict[str, float]:
+    """Level sensor id → the level (%) above which one of its unit's items holds more than its design maximum
+    (the lowest over the unit's items with a vessel capacity): the live inventory's 超量储存 level, as
+    :func:`geo_risk.monitoring.dynamic_risk.live_unit` judges it, for units of one item or several."""
+    with get_engine(url).connect() as conn:
+        return {r[0]: float(r[1]) for r in conn.execute(text(_OVERFILL_LEVELS))}
 
 
 def _num(v: Any) -> float | None:

@@ -88,3 +88,14 @@ def test_tanks_are_run_below_their_design_maximum(design_t: float, vessels: int,
     v = sim._base(operated_below(level, overfill_pct), t)
     assert v.max() == pytest.approx(peak, abs=0.01) and v.max() < overfill_pct
     assert v.min() == pytest.approx(trough, abs=0.01)
+
+
+def test_overfill_levels_take_the_first_item_to_pass_its_design_max(city: str) -> None:
+    from geo_risk.store.live import overfill_levels
+
+    levels = overfill_levels(city)
+    # HU-0005: 汽油 12,500 t in 4 × 3,600 t → 86.81 %
+    assert levels["HU-0005-LT"] == pytest.approx(12_500 / (4 * 3_600) * 100)
+    # HU-0007: 苯 810 t in 3 × 360 t (75 %), 甲苯 2,000 t in 2 × 1,440 t (69.44 %), 二甲苯 2,800 t in 2 × 1,440 t
+    # (97.2 %): the lowest, toluene's
+    assert levels["HU-0007-LT"] == pytest.approx(2_000 / (2 * 1_440) * 100)
