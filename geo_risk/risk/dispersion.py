@@ -28,12 +28,14 @@ Bounded clouds (issue 13)
 
 * **Dense gas** (Britter–McQuaid criterion at the source, :mod:`geo_risk.risk.dense_gas`): the
   Britter–McQuaid plume or puff near the source, then a passive Gaussian from a virtual source
-  that matches the concentration at the transition x_t. A continuous release of duration t_d is
-  continuous where u10·t_d/x ≥ 2.5 (C1) — with x the largest of the downwind distance, the plume's
-  half-width and its upwind extent —; elsewhere it is also computed as a puff of its whole mass and
-  the lower of the two is kept (both bound a finite release from above; the workbook's
-  "instantaneous below 0.6" is then the puff wherever the puff is the lower, and the result has no
-  jump there).
+  that matches the concentration at the transition x_t. A continuous release of duration t_d
+  (model 2.5.0, docs/standards/dense-gas-and-puffs.md §1.2a) is the steady plume where
+  r = u10·t_d/d ≥ 2.5 (C1), d the receptor's distance from the source; the lower of the steady
+  plume and the puff of its whole mass where r ≤ 0.6 (UNCONFIRMED; both bound a finite release
+  from above); log-linear in r between (CHOICE): continuous, and non-decreasing in the rate at a
+  fixed duration. (Before 2.5.0 the criterion also took the plume's half-width, which made a
+  larger rate switch to the puff everywhere: the flammable reach of a dense plume fell as the
+  rate rose.)
 * **Passive puff with a finite initial volume** V0 = M/c_s (c_s the source concentration, kg/m³):
   σ0 = (2V0/(2π)^{3/2})^{1/3} so that the ground-level peak starts at c_s, each σ from its own
   virtual source σ_i(x + x_vi) (docs/standards/dense-gas-and-puffs.md §2.1, a derived project choice), along-wind spread
@@ -82,6 +84,7 @@ from geo_risk.risk.weather import Weather
 __all__ = [
     "DENSE_GAS_FLAG",
     "FAR_FIELD_CHOICE",
+    "FINITE_RELEASE_RULE",
     "DenseGasCheck",
     "briggs_sigma_y_m",
     "briggs_sigma_z_m",
@@ -120,6 +123,11 @@ DENSE_GAS_FLAG = "passive-Gaussian approximation (dense gas)"
 #: chlorine over 10 min, F1.5: 50 % lethality to the 5.4 km limit; with the x⁻² tail alone 2.0 km).
 FAR_FIELD_CHOICE = ("qra-fidelity §1.7: stability returns beyond the transition — in F/E weather slower "
                     "than the Britter–McQuaid x⁻² tail, so a large release may stay lethal to the travel limit")
+#: The finite-release rule of a dense plume (model 2.5.0, docs/standards/dense-gas-and-puffs.md §1.2a), as stated on
+#: its outputs: continuous and non-decreasing in the rate at a fixed duration.
+FINITE_RELEASE_RULE = ("a dense release of duration t_d: the steady plume where u10·t_d/d ≥ 2.5 (C1), the lower of it "
+                       "and the puff of the whole release where ≤ 0.6 (UNCONFIRMED), log-linear in u10·t_d/d between "
+                       "(CHOICE); d the receptor's distance from the source")
 _REACH_MIN_M = 0.1
 DISPERSION_CONSTANTS_FILE = "dispersion_constants.csv"
 
@@ -795,7 +803,7 @@ class Cloud:
                     f"then passive Gaussian ({self.terrain}) from a virtual source matched on the centreline "
                     f"concentration (CHOICE, {FAR_FIELD_CHOICE})")
             if self.puff_version is not None:
-                text += "; as a puff of the whole release where u10·t_d/x < 2.5 (the lower kept)"
+                text += f"; {FINITE_RELEASE_RULE}"
         elif self.model == "passive_puff":
             text = ("passive Gaussian puff (CCPS puff sigmas, no urban variant) with a finite initial volume "
                     f"(source concentration {self.source_concentration_kg_m3:.3g} kg/m³) and along-wind spread")
@@ -980,21 +988,36 @@ class Cloud:
 
     def _blend(self, x: np.ndarray, y: np.ndarray, plume: np.ndarray,
                puff: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
-        """Continuous where u10·t_d ≥ 2.5 × the cloud's extent there (the downwind distance x, the plume's
-        half-width L_H(x) and its upwind extent L_U); elsewhere the lower of the steady plume and the puff
-        of the whole release (each bounds a release of finite duration from above). A large release in
-        light wind has a steady-state width (D + 8 l_b) of kilometres that it cannot reach in t_d: there
-        the puff governs."""
-        from geo_risk.risk.dense_gas import DensePlume
+        """The finite-duration release at the receptors (model 2.5.0, dense-gas-and-puffs.md §1.2a).
 
-        d: DensePlume = self.dense  # type: ignore[assignment]
-        ratio = dispersion_constant("dense_continuous_min_ratio")
-        x_cont = self.weather.wind_speed_10m_m_s * self.spec.duration_s / ratio
+        With r = u10·t_d/d, d = √(x² + y²) the distance (m) the cloud travels to the receptor:
+        the steady plume where r ≥ 2.5 (continuous, C1); the lower of the steady plume and the puff of
+        the whole release where r ≤ 0.6 (instantaneous, UNCONFIRMED; each bounds a finite release from
+        above); in between a weight w = ln(r/0.6)/ln(2.5/0.6) from the lower (w = 0) to the steady
+        plume (w = 1), CHOICE, so the field is continuous everywhere. The weight depends on the
+        receptor and t_d only, never on the rate: the result is non-decreasing in the rate at a fixed
+        duration and in the duration at a fixed rate (plume, puff and w each are).
+        """
+        w = self._blend_weight(x, y)
         out = np.array(plume, dtype=float, copy=True)
-        need = (x > x_cont) | (d.half_width_m(x) > x_cont) | (d.upwind_extent_m > x_cont)
+        need = w < 1.0
         if need.any():
-            out[need] = np.minimum(out[need], puff(x[need], y[need]))
+            p = out[need]
+            low = np.minimum(p, puff(x[need], y[need]))
+            out[need] = low + w[need] * (p - low)
         return out
+
+    def _blend_weight(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Weight (0–1) of the steady plume in the finite-release blend: 1 where u10·t_d/d ≥ 2.5, 0 where
+        ≤ 0.6, log-linear in u10·t_d/d between (d = √(x² + y²), m)."""
+        r_cont = dispersion_constant("dense_continuous_min_ratio")
+        r_inst = dispersion_constant("dense_instantaneous_max_ratio")
+        travel = self.weather.wind_speed_10m_m_s * self.spec.duration_s  # m
+        d = np.hypot(x, y)
+        with np.errstate(divide="ignore"):
+            r = np.where(d > 0, travel / np.where(d > 0, d, 1.0), np.inf)
+            w = np.log(np.maximum(r, r_inst) / r_inst) / math.log(r_cont / r_inst)
+        return np.clip(w, 0.0, 1.0)
 
 
 def _source_density(spec: CloudSpec, weather: Weather) -> tuple[float, float]:

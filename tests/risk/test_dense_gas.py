@@ -295,22 +295,33 @@ def test_dense_puff_conserves_the_released_mass_in_the_far_field() -> None:
     assert c == pytest.approx(c_iso * rho_mix, rel=0.02)
 
 
-def test_a_continuous_release_far_away_is_the_lower_of_plume_and_puff() -> None:
-    """u10·t_d/x ≥ 2.5: continuous (C1); farther: the lower of the steady plume and the puff of the whole
-    release (the workbook's "instantaneous below 0.6" then needs no jump). D5: u10·t_d/2.5 = 1200 m, and the
-    plume's half-width stays below that there."""
+def test_a_continuous_release_far_away_blends_into_the_lower_of_plume_and_puff() -> None:
+    """Model 2.5.0 (dense-gas-and-puffs.md §1.2a): with r = u10·t_d/d, the steady plume where r ≥ 2.5 (C1);
+    the lower of the steady plume and the puff of the whole release where r ≤ 0.6 (UNCONFIRMED); between,
+    the lower + w·(steady − lower), w = ln(r/0.6)/ln(2.5/0.6) (CHOICE). D5, 10 min: u10·t_d = 3,000 m, so
+    the plume to 1,200 m, the lower beyond 5,000 m; at 3,000 m r = 1, w = ln(1/0.6)/ln(2.5/0.6) = 0.358."""
     plume = cloud_model(chlorine_spec(False), D5)
     puff = cloud_model(chlorine_spec(True), D5)
-    assert float(plume.dense.half_width_m(1200.0)) < 1200.0  # type: ignore[union-attr]
     args = (2.75, 1e6, 1800.0)
-    x_far = np.array([1201.0, 3000.0, 6000.0])
+    x_far = np.array([1201.0, 3000.0, 5001.0, 6000.0])
     steady = (1e6 * plume._dense_plume_conc(x_far, 0 * x_far)) ** 2.75 * 600.0
     whole = puff.toxic_load(x_far, 0 * x_far, *args)
-    np.testing.assert_allclose(plume.toxic_load(x_far, 0 * x_far, *args), np.minimum(steady, whole))
+    low = np.minimum(steady, whole)
+    r = 5.0 * 600.0 / x_far
+    w = np.clip(np.log(r / 0.6) / math.log(2.5 / 0.6), 0.0, 1.0)
+    assert w[1] == pytest.approx(0.35795, abs=1e-5) and w[2] == 0.0 and w[3] == 0.0
+    assert 0.9 < w[0] < 1.0
+    np.testing.assert_allclose(plume.toxic_load(x_far, 0 * x_far, *args), low + w * (steady - low), rtol=1e-12)
     assert whole[0] < steady[0] and whole[-1] > steady[-1]  # each of the two is the lower somewhere
     x_near = np.array([50.0, 1199.0])
     c = plume._dense_plume_conc(x_near, 0 * x_near)
     np.testing.assert_allclose(plume.toxic_load(x_near, 0 * x_near, *args), (1e6 * c) ** 2.75 * 600.0)
+    # off the axis the distance from the source counts: (1,100, 500) is 1,208 m away, beyond 1,200 m
+    x1, y1 = np.array([1100.0]), np.array([500.0])
+    st1 = (1e6 * float(plume._dense_plume_conc(x1, y1)[0])) ** 2.75 * 600.0
+    wh1 = float(puff.toxic_load(x1, y1, *args)[0])
+    w1 = math.log(3000.0 / math.hypot(1100.0, 500.0) / 0.6) / math.log(2.5 / 0.6)
+    assert wh1 < st1 and float(plume.toxic_load(x1, y1, *args)[0]) == pytest.approx(wh1 + w1 * (st1 - wh1), rel=1e-12)
 
 
 def test_puff_near_field_before_the_first_curve() -> None:
@@ -383,7 +394,9 @@ def test_dense_puff_load_is_the_integral_over_at_most_30_min_of_cover() -> None:
 
 def test_a_large_release_in_light_wind_is_no_wider_than_its_puff() -> None:
     """2,000 t of LPG over 600 s in F1.5: the steady-state plume would be tens of km wide at the source
-    (D + 8 l_b); u10·t_d = 900 m, so nowhere is it continuous and the puff of the whole mass bounds it."""
+    (D + 8 l_b); u10·t_d = 900 m, so beyond d = 900/0.6 = 1,500 m from the source it is instantaneous and
+    the puff of the whole mass bounds it (model 2.5.0: within 900/2.5 = 360 m it is the steady plume, and
+    between the log-linear blend, dense-gas-and-puffs.md §1.2a)."""
     spec = CloudSpec(False, 2e6 / 600, 600.0, 0.0, 44.096, 7.0, 231.0)
     cloud = cloud_model(spec, F15)
     assert cloud.model == "dense_plume"
@@ -392,8 +405,11 @@ def test_a_large_release_in_light_wind_is_no_wider_than_its_puff() -> None:
     y = np.array([0.0, 5000.0, 0.0, 300.0])
     whole = cloud_model(CloudSpec(True, 2e6, math.inf, 0.0, 44.096, 7.0, 231.0), F15)
     got = cloud.concentration_kg_m3(x, y)
-    np.testing.assert_allclose(got, np.minimum(cloud._dense_plume_conc(x, y), whole.concentration_kg_m3(x, y)))
-    assert got[1] == 0.0 and cloud._dense_plume_conc(x, y)[1] > 0
+    steady = cloud._dense_plume_conc(x, y)
+    low = np.minimum(steady, whole.concentration_kg_m3(x, y))
+    w = np.array([1.0, 0.0, math.log(900.0 / 500.0 / 0.6) / math.log(2.5 / 0.6), 0.0])  # d = 100, 5,001, 500, 2,022 m
+    np.testing.assert_allclose(got, low + w * (steady - low), rtol=1e-12)
+    assert got[1] == 0.0 and steady[1] > 0 and low[2] < got[2] < steady[2]
 
 
 def test_issue_13_figures() -> None:

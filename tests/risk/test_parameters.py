@@ -301,7 +301,7 @@ def test_loaders_return_frozen_values() -> None:
 
 def test_version_and_digest() -> None:
     # issue 13 (2.1: toxic pools; 2.2: flash; 2.3: a vessel of stated capacity fails full; 2.4: evaporation per class)
-    assert isinstance(MODEL_VERSION, str) and "2.4.0" in MODEL_VERSION
+    assert isinstance(MODEL_VERSION, str) and "2.5.0" in MODEL_VERSION
     d = parameters_digest()
     assert len(d) == 64 and int(d, 16) >= 0
     assert parameters_digest() == d
