@@ -233,7 +233,9 @@ def site_checks(path: Path, ents, parks, targets, res, problem, settings, k: int
             inventory[col] = None
     t = pd.concat([res.assign(kind="residential", layer="residential_areas"),
                    targets.assign(layer="protection_targets")], ignore_index=True)
-    t["category"] = t.get("category")
+    from geo_risk.standards.gb36894 import classify_targets
+
+    t["category"] = classify_targets(t["kind"], t["population"]).to_numpy()
     t.index = pd.Index([f"T{i}" for i in range(len(t))])
     ctx = SiteContext(key=("province", str(path)), enterprises=ents, units=units, required=pd.DataFrame(),
                       distances=pd.DataFrame(), qra_units=set(), reach_m=pd.Series(dtype=float),
@@ -287,7 +289,8 @@ def city() -> None:
         dt = time.perf_counter() - t0
         b = plan.benefit.get("ir_bands") or {}
         above = b.get("any_above_yellow", {})
-        moves = {r["enterprise_id"]: r["park_id"] for r in plan.cases.to_dict("records") if r["park_id"]}
+        moves = {r["enterprise_id"]: r["park_id"] for r in plan.cases.to_dict("records")
+                 if isinstance(r["park_id"], str)}
         print(f"{name:<40}{dt:>8.1f} s  {plan.summary()}; people ≥ 3e-7/a {above.get('before', 0):,.0f} → "
               f"{above.get('after', 0):,.0f}; moves {moves}")
         print("    " + ", ".join(f"{k} {v}" for k, v in plan.solver.items()

@@ -38,7 +38,7 @@ SMOKE: dict[str, list[str]] = {
     "analyses_conflicts": ["--units", "2000", "--residential", "100000"],
     "analyses_zoning": ["--skip-city", "--units", "500", "--residential", "20000"],
     "alarms": ["--sensors", "700", "--seconds", "30"],
-    "relocation": ["--units", "2500", "--residential", "10000"],
+    "relocation": ["--units", "2500", "--residential", "10000", "--site-check-firms", "2"],
     "monitoring": ["--seconds", "5"],
     "hidden_dangers": ["--items", "2000"],
     "live": ["--alarms", "50"],

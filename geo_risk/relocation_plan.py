@@ -11,9 +11,10 @@ Two pieces need the store and live here:
   units and inventory placed in the park by :func:`geo_risk.analysis.relocation.placement` (the
   site's centroid onto the park's point on surface, the layout kept: CHOICE). Checks are cached per
   store state, firm and park; the engine runs them only on the parks the proxy screen shortlists.
-- :func:`receiving_park_fn`: each receiving park's F-N before and after, computed on the fly by the
-  risk engine (:func:`geo_risk.risk.run.assess_scope` over the park's stored QRA enterprises, then
-  with the relocated firms moved in by the scenarios' ``move_to_park``), at the stored runs' settings.
+- :func:`receiving_park_fn`: the F-N before and after of each park the plan touches (firms moved in
+  or out, closed, cut), computed on the fly by the risk engine (:func:`geo_risk.risk.run.assess_scope`
+  over the park's stored QRA enterprises, then with the plan's outcomes applied by the scenarios'
+  ``move_to_park`` / ``remove_enterprise`` / ``cut_inventory``), at the stored runs' settings.
   F-N derives from inventories: RESTRICTED below analyst (:data:`RESTRICTED_PARK_KEYS`).
 """
 
@@ -480,7 +481,7 @@ def summary_lines(plan: Any) -> list[str]:
     s = plan.solver or {}
     if "site_checks" in s:
         lines.append(f"timings: {s['site_checks']} siting check(s) at new sites in {s['site_check_seconds']:.1f} s"
-                     + (f", receiving parks' F-N in {s['park_fn_seconds']:.1f} s" if "park_fn_seconds" in s else ""))
+                     + (f", the touched parks' F-N in {s['park_fn_seconds']:.1f} s" if "park_fn_seconds" in s else ""))
     return lines
 
 

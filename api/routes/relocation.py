@@ -5,8 +5,8 @@
 the audit log. Every answer carries the settings used with their tags (the candidate rule, the
 decision aid, the prices and the new site's placement are service CHOICES, the upgrade scaling a PROXY).
 The new site's risk is the siting check of the firm's inventory placed in the park (``solver.site_check_pairs``:
-every pair checked, its verdict and the people at IR ≥ 3×10⁻⁷/a there); each receiving park's F-N before and
-after is computed by the risk engine (``parks[].fn_*``).
+every pair checked, its verdict and the people at IR ≥ 3×10⁻⁷/a there); the F-N before and after of each park
+the plan touches is computed by the risk engine (``parks[].fn_*``).
 
 Restricted: an upgrade's inventory share and the largest quantity per chemical (``upgrade_share``,
 ``upgrade_inventory``) and the option's price (``cost``: an upgrade's price is its share) are derived
@@ -75,10 +75,11 @@ class PlanOut(BaseModel):
     notes: list[str]
     benefit: dict[str, Any] | None = Field(description="conflicts resolved, people per IR band before/after, "
                                                        "what of the F-N is recomputed and what approximated")
-    parks: list[dict[str, Any]] = Field(description="per park: land used and left; for a receiving park its F-N "
-                                                    "before and after the moves in (fn_before, fn_after: n deaths, "
-                                                    "f per year; fn_region_*) — RESTRICTED: null below analyst, "
-                                                    "listed in withheld")
+    parks: list[dict[str, Any]] = Field(description="per park: land used and left; for a park the plan touches "
+                                                    "(firms moved in or out, closed, cut) its F-N before and after "
+                                                    "(fn_before, fn_after: n deaths, f per year; fn_region_*, "
+                                                    "fn_changes) — RESTRICTED: null below analyst, listed in "
+                                                    "withheld")
     solver: dict[str, Any] | None = Field(description="the MIP (HiGHS via PuLP) and the greedy alternative; the "
                                                       "siting checks at the new sites (site_check_pairs) and times")
     cases: list[CaseOut]

@@ -121,7 +121,7 @@
     people_affected: ["受影响人口", "People affected"],
     land_ha: ["用地 (公顷)", "Land (ha)"],
     distance_km: ["迁建距离 (km)", "Distance (km)"],
-    new_site_people: ["新址防护距离内人口", "People within its distances at the new site"]
+    new_site_people: ["新址个人风险 ≥ 3×10⁻⁷/a 处人口", "People at IR ≥ 3×10⁻⁷/a at the new site"]
   };
 
   var VALUE_LABELS = {
