@@ -343,7 +343,8 @@ def _figures(url: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
 
 
 @router.get("/metrics", response_model=dict[str, Any],
-            summary="EEMUA 191 / ISA-18.2 alarm-system figures over a window (default: the last 24 h)",
+            summary="EEMUA 191 / ISA-18.2 alarm-system figures over a window (default: the last 24 h), and the "
+                    "counts of this process's alarm evaluator (batches, readings, events, changes, failures)",
             responses=errors(429))
 async def alarm_metrics(
     request: Request,
@@ -364,7 +365,12 @@ async def alarm_metrics(
         with request.app.state.heavy.slot(principal.tier, "alarm figures"):
             return _figures(url, start, end)
 
-    return await run_in_threadpool(work)
+    figures = await run_in_threadpool(work)
+    service = getattr(request.app.state, "alarm_service", None)  # this process's evaluator (HTTP readings)
+    if service is not None:
+        stats = service.stats()
+        figures["evaluator"] = {k: stats[k] for k in ("batches", "readings", "events", "changes", "failures")}
+    return figures
 
 
 # -- the alarms ---------------------------------------------------------------------------------------

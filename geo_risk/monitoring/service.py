@@ -110,6 +110,9 @@ def run_ingest(settings: Settings, url: str, echo: Callable[[str], object] = pri
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        alarms = service.alarms  # (stop() gives it back)
         service.stop()
+        counts = "" if alarms is None else (f"; alarms: {alarms.batches} batch(es) evaluated, "  # type: ignore[attr-defined]
+                                            f"{alarms.changes} change(s), {alarms.failures} failure(s)")  # type: ignore[attr-defined]
         echo(f"monitoring: ingest stopped after {service.mqtt.committed_messages} message(s) in "
-             f"{service.mqtt.batches} batch(es)")
+             f"{service.mqtt.batches} batch(es){counts}")

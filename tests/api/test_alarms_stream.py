@@ -158,6 +158,8 @@ def test_eemua_figures_of_the_stored_events(served: str) -> None:
     assert sorted((t["key"], t["activations"], t["share"]) for t in f["top"]) == [("U3-GF:H", 1, 0.5),
                                                                                   ("U3-GF:HH", 1, 0.5)]
     assert f["priorities"] == {"critical": 0.5, "high": 0.5}
+    # this process's evaluator: one batch of two readings (the POST above), two raises stored, no failure
+    assert f["evaluator"] == {"batches": 1, "readings": 2, "events": 2, "changes": 2, "failures": 0}
     # a window without events is a quiet window, not an error; from and to in either order
     quiet = httpx.get(f"{served}/api/v1/alarms/metrics", params={"from": "2020-01-01T00:00:00Z",
                                                                  "to": "2020-01-01T01:00:00Z"}).json()
