@@ -105,14 +105,7 @@ class AlarmService:
         self.meta = store.sensor_meta(conn)
         rules = [r for r in store.overfill_rules(conn) if any(s.id == r.sensor_id for s in specs)]
         engine = AlarmEngine(specs, rules, self.params, started=datetime.now(UTC))
-        for sensor_id, kind in store.active_conditions(conn):
-            i = engine.index.get(sensor_id)
-            if i is None:
-                continue
-            if kind == "SILENT":
-                engine._silent[i] = True
-            elif kind in engine._carry:
-                engine._carry[kind].active[i] = True
+        engine.restore(store.active_conditions(conn))
         self.engine = engine
         self._loaded_at = time.monotonic()
 

@@ -535,6 +535,27 @@ class AlarmEngine:
         out += [(self.specs[i].id, "SILENT") for i in np.flatnonzero(self._silent)]
         return sorted(out)
 
+    def restore(self, conditions: Iterable[tuple[str, str]]) -> int:
+        """Mark the (sensor_id, kind) conditions active, as :meth:`active` lists them, without raising events.
+
+        For a restart: the conditions stored as active are taken back, so the next readings clear them or
+        keep them instead of raising them a second time. Unknown sensors and kinds that carry no state
+        between readings are skipped. Returns how many were restored.
+        """
+        n = 0
+        for sensor_id, kind in conditions:
+            i = self.index.get(sensor_id)
+            if i is None:
+                continue
+            if kind == "SILENT":
+                self._silent[i] = True
+            elif kind in self._carry:
+                self._carry[kind].active[i] = True
+            else:
+                continue
+            n += 1
+        return n
+
 
 # ---------------------------------------------------------------------------------------------
 # The naive per-reading evaluator (oracle and baseline)

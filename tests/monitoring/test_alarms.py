@@ -318,3 +318,17 @@ def test_the_setting_takes_only_choice_overrides(monkeypatch):
     monkeypatch.setenv("GEO_RISK_ALARM_PARAMETERS", '{"chatter_count": 5}')
     with pytest.raises(ValueError, match="cannot be overridden"):
         Settings()
+
+
+def test_restored_conditions_clear_instead_of_raising_again():
+    """A restart takes back the stored active conditions: a high value keeps them quiet, a normal value clears."""
+    s = spec(h=80.0, deadband=0.0, on_delay_s=0.0, off_delay_s=0.0, silent_after_s=60.0)
+    e = AlarmEngine([s], started=T0)
+    assert e.restore([("LT1", "H"), ("LT1", "SILENT"), ("NOPE", "H"), ("LT1", "NO_SUCH_KIND")]) == 2
+    assert e.active() == [("LT1", "H"), ("LT1", "SILENT")]
+    # the first reading ends the silence and, above H, raises nothing: H is already active (a fresh engine raises)
+    assert [(x.kind, x.transition) for x in e.feed(signal("LT1", [90.0]))] == [("SILENT", "clear")]
+    assert [(x.kind, x.transition) for x in AlarmEngine([s], started=T0).feed(signal("LT1", [90.0]))] == [
+        ("H", "raise")]
+    events = e.feed(signal("LT1", [50.0], t0=5.0))
+    assert [(x.kind, x.transition) for x in events] == [("H", "clear")]
