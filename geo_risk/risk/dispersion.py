@@ -33,9 +33,12 @@ Bounded clouds (issue 13)
   r = u10·t_d/d ≥ 2.5 (C1), d the receptor's distance from the source; the lower of the steady
   plume and the puff of its whole mass where r ≤ 0.6 (UNCONFIRMED; both bound a finite release
   from above); log-linear in r between (CHOICE): continuous, and non-decreasing in the rate at a
-  fixed duration. (Before 2.5.0 the criterion also took the plume's half-width, which made a
-  larger rate switch to the puff everywhere: the flammable reach of a dense plume fell as the
-  rate rose.)
+  fixed duration. The plume's top-hat is no wider than R(t_d + x/u10) and reaches no farther
+  upwind than the rear of the puff of the whole mass while the release lasts (its gravity
+  spreading, R² = R0² + 1.2 √(g0′V0) t; CHOICE): a 10-minute release cannot build the steady
+  state's kilometres of width and upwind extent. (Before 2.5.0 the criterion also took the
+  plume's half-width, which made a larger rate switch to the puff everywhere: the flammable
+  reach of a dense plume fell as the rate rose.)
 * **Passive puff with a finite initial volume** V0 = M/c_s (c_s the source concentration, kg/m³):
   σ0 = (2V0/(2π)^{3/2})^{1/3} so that the ground-level peak starts at c_s, each σ from its own
   virtual source σ_i(x + x_vi) (docs/standards/dense-gas-and-puffs.md §2.1, a derived project choice), along-wind spread
@@ -127,7 +130,8 @@ FAR_FIELD_CHOICE = ("qra-fidelity §1.7: stability returns beyond the transition
 #: its outputs: continuous and non-decreasing in the rate at a fixed duration.
 FINITE_RELEASE_RULE = ("a dense release of duration t_d: the steady plume where u10·t_d/d ≥ 2.5 (C1), the lower of it "
                        "and the puff of the whole release where ≤ 0.6 (UNCONFIRMED), log-linear in u10·t_d/d between "
-                       "(CHOICE); d the receptor's distance from the source")
+                       "(CHOICE); d the receptor's distance from the source; the plume's top-hat no wider and no "
+                       "farther upwind than the whole release spreads as a Britter–McQuaid puff (CHOICE)")
 _REACH_MIN_M = 0.1
 DISPERSION_CONSTANTS_FILE = "dispersion_constants.csv"
 
@@ -854,10 +858,10 @@ class Cloud:
         far = x > self.transition_m
         if far.any():
             c[far] = self._passive_plume(x[far], y[far], constant("receptor_height"), self.virtual_distance_m)
-        near = ~far & (x >= -d.upwind_extent_m)
+        near = ~far & (x >= -self._plume_upwind_m())
         if near.any():
             xs, ys = x[near], y[near]
-            inside = np.abs(ys) <= d.half_width_m(xs)
+            inside = np.abs(ys) <= self._plume_half_width_m(xs)
             c[near] = np.where(inside, self.ambient_gas_density_kg_m3 * d.ratio(np.maximum(xs, 0.0)), 0.0)
         return np.minimum(c, self.source_concentration_kg_m3)
 
@@ -883,6 +887,46 @@ class Cloud:
         t_in, t_out = d.cover_times_s(x, y)
         return t_in, t_out
 
+    def _whole_puff(self) -> object:
+        """The Britter–McQuaid puff of the whole release (rate × t_d), for its gravity spreading."""
+        from geo_risk.risk.dense_gas import DensePlume, DensePuff
+
+        d: DensePlume = self.dense  # type: ignore[assignment]
+        return DensePuff(d.rate_kg_s * self.spec.duration_s, d.source_density_kg_m3, d.source_temperature_k,
+                         d.wind_speed_10m_m_s, d.air_temperature_k, d.air_density_kg_m3)
+
+    def _spread_cap_m(self, t_s: np.ndarray | float) -> np.ndarray:
+        """How far (m) a finite dense release can have spread from the source after ``t_s`` s: the
+        Britter–McQuaid radius R(t) of a puff of its whole mass (model 2.5.0, CHOICE, §1.2a); inf for a
+        release without end."""
+        if not math.isfinite(self.spec.duration_s):
+            return np.full(np.shape(t_s), math.inf)
+        return self._whole_puff().radius_m(t_s)  # type: ignore[attr-defined]
+
+    def _plume_upwind_m(self) -> float:
+        """Upwind extent (m) of the dense plume: L_U, at most the farthest the puff of the whole release
+        reaches upwind while the release lasts, max over t ≤ t_d of R(t) − 0.4 u10 t (a release of finite
+        duration cannot build the steady state's L_U = D/2 + 2 l_b; model 2.5.0, CHOICE, §1.2a)."""
+        if "plume_upwind" not in self._memo:
+            lu = self.dense.upwind_extent_m  # type: ignore[union-attr]
+            if math.isfinite(self.spec.duration_s):
+                p = self._whole_puff()
+                a, k, r0 = p.advection_m_s, p.spread_rate_m2_s, p.initial_radius_m  # type: ignore[attr-defined]
+                # d/dt (R − a t) = k/(2R) − a = 0 at R* = k/(2a): the rear's farthest point upwind
+                t_star = min(max(((k / (2 * a)) ** 2 - r0 * r0) / k if k > 0 else 0.0, 0.0), self.spec.duration_s)
+                lu = min(lu, max(float(p.radius_m(t_star)) - a * t_star, 0.0))  # type: ignore[attr-defined]
+            self._memo["plume_upwind"] = float(lu)
+        return self._memo["plume_upwind"]
+
+    def _plume_half_width_m(self, x: np.ndarray) -> np.ndarray:
+        """Top-hat half-width (m) of the dense plume at x (m): L_H(x), at most R(t_d + x⁺/u10), the whole
+        release's spread by the time the last of it has reached x (model 2.5.0, CHOICE, §1.2a)."""
+        lh = self.dense.half_width_m(x)  # type: ignore[union-attr]
+        if not math.isfinite(self.spec.duration_s):
+            return lh
+        t = self.spec.duration_s + np.maximum(x, 0.0) / self.weather.wind_speed_10m_m_s
+        return np.minimum(lh, self._spread_cap_m(t))
+
     # -- public -------------------------------------------------------------------------------
 
     def _region(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -891,7 +935,7 @@ class Cloud:
         if self.model.startswith("passive"):
             return m & (x > 0)
         if self.model == "dense_plume":
-            return m & (x >= -self.dense.upwind_extent_m)  # type: ignore[union-attr]
+            return m & (x >= -self._plume_upwind_m())
         return m & (x >= -self._puff_upwind_m()) & (np.abs(y) <= self._puff_radius_max_m())
 
     def _puff_times(self) -> np.ndarray:

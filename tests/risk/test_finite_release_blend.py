@@ -151,3 +151,55 @@ def test_the_rule_is_stated_on_the_cloud_and_on_every_run() -> None:
     stated = build_scenarios(units, inv, {"U": (0.0, 0.0)}).assumptions["dense_gas_finite_release"]
     assert stated["rule"] == FINITE_RELEASE_RULE and stated["reference"].endswith("§1.2a")
     assert "0.6: UNCONFIRMED" in stated["status"]
+
+
+def test_a_finite_plume_spreads_no_farther_than_its_whole_mass_as_a_puff() -> None:
+    """250 t of LPG over 10 min in F1.5 (a sample-city sphere's G.2): the steady Britter–McQuaid plume would be
+    13 km wide and reach 1.7 km upwind (L_H0 = D + 8 l_b, L_U = D/2 + 2 l_b); a 10-minute release cannot.
+    Model 2.5.0 caps the top-hat by the gravity spread of the puff of the whole mass, by hand:
+    V0 = M/ρ_s, g0′ = g(ρ_s − ρ_a)/ρ_a, R0 = (3V0/4π)^⅓, k = 1.2 √(g0′V0), R(t)² = R0² + k t;
+    half-width at x ≤ R(t_d + x/u10); upwind ≤ the puff's rear R(t) − 0.4 u10 t, farthest at t* = ((k/0.8u)² − R0²)/k
+    or at t_d if that comes first."""
+    rho_s, t_s, m, t_d, u = 7.0, 231.0, 250e3, 600.0, 1.5
+    rho_a = 101_325.0 * 0.0289647 / (8.314462618 * 293.15)
+    g0 = 9.80665 * (rho_s - rho_a) / rho_a
+    v0 = m / rho_s
+    r0 = (3 * v0 / (4 * math.pi)) ** (1 / 3)
+    k = 1.2 * math.sqrt(g0 * v0)
+    t_star = ((k / (0.8 * u)) ** 2 - r0**2) / k
+    assert t_star > t_d  # the rear still moves upwind at the end of the release
+    upwind = math.sqrt(r0**2 + k * t_d) - 0.4 * u * t_d
+    assert upwind == pytest.approx(606.0, abs=2.0)
+    cloud = cloud_model(CloudSpec(False, m / t_d, t_d, 0.0, 44.096, rho_s, t_s), F15)
+    steady_geometry = cloud.dense
+    assert steady_geometry.upwind_extent_m > 1600.0 and float(steady_geometry.half_width_m(0.0)) > 6000.0  # type: ignore[union-attr]
+    x = np.array([-upwind * 0.999, -upwind * 1.001])
+    near = cloud._dense_plume_conc(x, 0 * x)
+    assert near[0] > 0 and near[1] == 0.0
+    half = math.sqrt(r0**2 + k * (t_d + 200.0 / u))  # at x = 200 m
+    x, y = np.array([200.0, 200.0]), np.array([half * 0.999, half * 1.001])
+    near = cloud._dense_plume_conc(x, y)
+    assert near[0] > 0 and near[1] == 0.0
+    # a release without end keeps the steady geometry (the published Burro case is unchanged)
+    steady = cloud_model(CloudSpec(False, m / t_d, math.inf, 0.0, 44.096, rho_s, t_s), F15)
+    assert float(steady._dense_plume_conc(np.array([-1600.0]), np.array([0.0]))[0]) > 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(q=st.floats(1.0, 400.0), factor=st.floats(1.01, 3.0), duration=st.floats(60.0, 1800.0),
+       more=st.sampled_from(["rate", "duration"]), gas=st.sampled_from(["gasoline", "chlorine"]))
+def test_in_f15_the_whole_footprint_grows_with_rate_and_duration(q: float, factor: float, duration: float,
+                                                                 more: str, gas: str) -> None:
+    """Off the axis too (upwind, crosswind, the capped top-hat and the blend) in F1.5, wherever the smaller
+    release reaches 1e-6 kg/m³ (a thousandth of chlorine's 50 % lethal level over 10 min, a ten-thousandth of an
+    LFL). Below that, the Gaussian tail beside the top-hat's hard edge can drop to 0 as x_t moves past it; in D
+    and E weather an off-axis point just past the transition can drop at 1e-5 kg/m³: the top-hat and the
+    Gaussian far field do not match in width there (dense-gas-and-puffs.md §1.7b) — a property of the dense
+    plume's handover, not of the blend."""
+    x, y = np.meshgrid(np.linspace(-2000.0, 5000.0, 57), np.linspace(0.0, 3000.0, 31))
+    a = cloud_model(_spec(q, duration, gas), F15).concentration_kg_m3(x, y)
+    bigger = _spec(q * factor, duration, gas) if more == "rate" else _spec(q, duration * factor, gas)
+    b = cloud_model(bigger, F15).concentration_kg_m3(x, y)
+    seen = a > 1e-6
+    assert seen.any()
+    assert (b[seen] >= a[seen] * (1 - 1e-12)).all()
