@@ -69,25 +69,21 @@ def sensor_meta(conn) -> dict[str, SensorMeta]:  # noqa: ANN001 - a psycopg2 con
 
 
 def overfill_rules(conn) -> list[OverfillRule]:  # noqa: ANN001
-    """Overfill rules (超量储存) of the level sensors (uom %) the store holds enough for.
+    """Overfill rules (超量储存) of the level sensors (uom %) whose unit holds an item with a vessel capacity.
 
-    A unit qualifies when it has exactly one level sensor in % and exactly one inventory item with a
-    vessel capacity: the design maximum of one vessel is the item's ``max_quantity_t`` / its
-    ``vessel_count`` (1 when absent), and the vessel's capacity is the interchange's ``vessel_capacity_t``
-    (tonnes of contents when full: capacity m³ × density t/m³, given as one product, so the rule carries
-    it as ``capacity_m3`` = that product with ``density_t_m3`` = 1). The overfill level is then
-    design max / capacity × 100 % (CHOICE: the store holds no separate density).
+    The live inventory of an item is level × its vessels (``vessel_count``, 1 when absent) × the
+    interchange's ``vessel_capacity_t`` (tonnes of contents when full: capacity m³ × density t/m³, given
+    as one product, so the rule carries it as ``capacity_m3`` = vessels × that product with
+    ``density_t_m3`` = 1 — CHOICE: the store holds no separate density); it overfills above the item's
+    ``max_quantity_t``. A unit of several items overfills at the lowest such level, with that item's
+    figures: the same rule as the live map's (:func:`geo_risk.store.live.overfill_levels`).
     """
     with conn.cursor() as cur:
         cur.execute("""
-            WITH lvl AS (SELECT unit_id, min(id) AS sensor_id, count(*) AS n FROM sensors
-                         WHERE quantity = 'level' AND uom = '%' GROUP BY unit_id),
-                 inv AS (SELECT unit_id, count(*) AS n, min(max_quantity_t) AS q, min(vessel_capacity_t) AS cap,
-                                min(coalesce(vessel_count, 1)) AS k
-                         FROM inventory GROUP BY unit_id)
-            SELECT lvl.sensor_id, inv.cap, inv.q / inv.k FROM lvl JOIN inv USING (unit_id)
-            WHERE lvl.n = 1 AND inv.n = 1 AND inv.cap > 0 AND inv.q > 0
-            ORDER BY lvl.sensor_id""")
+            SELECT DISTINCT ON (s.id) s.id, coalesce(i.vessel_count, 1) * i.vessel_capacity_t, i.max_quantity_t
+            FROM sensors s JOIN inventory i ON i.unit_id = s.unit_id
+            WHERE s.quantity = 'level' AND s.uom = '%' AND i.vessel_capacity_t > 0 AND i.max_quantity_t > 0
+            ORDER BY s.id, i.max_quantity_t / (coalesce(i.vessel_count, 1) * i.vessel_capacity_t), i.chemical""")
         rows = cur.fetchall()
     conn.rollback()
     return [OverfillRule(sid, float(cap), 1.0, float(design)) for sid, cap, design in rows]

@@ -99,3 +99,22 @@ def test_overfill_levels_take_the_first_item_to_pass_its_design_max(city: str) -
     # HU-0007: 苯 810 t in 3 × 360 t (75 %), 甲苯 2,000 t in 2 × 1,440 t (69.44 %), 二甲苯 2,800 t in 2 × 1,440 t
     # (97.2 %): the lowest, toluene's
     assert levels["HU-0007-LT"] == pytest.approx(2_000 / (2 * 1_440) * 100)
+
+
+def test_the_alarm_service_overfills_at_the_live_maps_level(city: str) -> None:
+    """One rule for 超量储存: the alarm service's overfill level of every level sensor is the live map's,
+    units of several items included (HU-0007 by toluene, its lowest)."""
+    from geo_risk.store.alarms import overfill_rules
+    from geo_risk.store.live import overfill_levels
+
+    raw = get_engine(city).raw_connection()
+    try:
+        rules = {r.sensor_id: r for r in overfill_rules(raw.driver_connection)}
+    finally:
+        raw.close()
+    levels = overfill_levels(city)
+    assert set(rules) == set(levels) and len(levels) > 10
+    for sid, level in levels.items():
+        assert rules[sid].level_pct == pytest.approx(level, rel=1e-12), sid
+    # toluene: 2,000 t design maximum in 2 × 1,440 t
+    assert (rules["HU-0007-LT"].capacity_m3, rules["HU-0007-LT"].design_max_t) == (2 * 1_440, 2_000)
