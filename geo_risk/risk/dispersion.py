@@ -1106,7 +1106,10 @@ def cloud_model(spec: CloudSpec, weather: Weather) -> Cloud:
     if dense is None:
         return Cloud(model="passive_puff" if spec.instantaneous else "passive_plume", **base)  # type: ignore[arg-type]
     x_t, reason = dense.transition_m()
-    c_t = rho_gas * float(dense.ratio(x_t) if isinstance(dense, DensePlume) else dense.ratio_at_edge(x_t))
+    # matched on the near field as it is computed (kg/m³ with the aerosol's share, model 2.5.0; before, ρ_gas alone:
+    # a flashing source's centreline fell by ρ_s/ρ_vap(T_s) at x_t, 2.2× for chlorine)
+    c_t = base["ambient_gas_density_kg_m3"] * float(dense.ratio(x_t) if isinstance(dense, DensePlume)
+                                                    else dense.ratio_at_edge(x_t))
     z = 0.0  # the virtual source matches the ground-level centreline
     if isinstance(dense, DensePlume):
         def centre(s: float) -> float:
