@@ -20,6 +20,7 @@ Two pieces need the store and live here:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import threading
@@ -220,6 +221,9 @@ def checker_for(ctx: Any, *, yellow: float = 3e-7, cell_m: float = 25.0) -> Call
         r4 = {str(r.evidence.get("target_id")) for r in reasons if r.rule == "R4-ir"}
         r3 = {str(r.evidence.get("target_id")) for r in reasons if r.rule == "R3-distance"}
         grid = extras.get("ir_grid")
+        if grid is not None:  # kept per (firm, park) for the benefit: float32 as a stored grid (half the memory)
+            grid = dataclasses.replace(grid, array=np.asarray(grid.array, dtype=np.float32),
+                                       scope_id=f"{enterprise_id}@{park_id}", enterprise_ids=(enterprise_id,))
         people_ir, targets_ir = math.nan, 0
         if grid is not None:
             x0, y0, x1, y1 = grid_box(grid)

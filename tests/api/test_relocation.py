@@ -89,8 +89,9 @@ def test_post_needs_an_analyst_and_stores_the_layer(city_client: TestClient, cit
     assert OPEN not in str(layer)
 
 
-def test_exports_per_tier(city_url: str, tmp_path: Path) -> None:
-    plan = compute_plan(city_url)
+def test_exports_per_tier(city_client: TestClient, city_url: str, tmp_path: Path) -> None:
+    s = city_client.app.state.settings  # the app's settings and data folder: its cached checks are reused
+    plan = compute_plan(city_url, settings=s, data_dir=s.data_dir)
     for suffix in (".gpkg", ".csv", ".xlsx"):
         public = export_plan(plan, tmp_path / f"public{suffix}", tier="public")
         full = export_plan(plan, tmp_path / f"full{suffix}")
