@@ -587,7 +587,8 @@ def clusters(
 
 @app.command("relocation-plan")
 def relocation_plan(
-    out: Annotated[Path, typer.Option("--out", help="Output file: plan.gpkg, .csv or .xlsx")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: plan.gpkg, .csv, .xlsx or .png (the F-N before and "
+                                            "after of the parks the plan touches)")],
 ) -> None:
     """Relocation plan (搬迁入园, issue 14): candidates, 就地改造 / 异地迁建 / 关闭退出 and the park assignment (one
     MIP); stores the plan (the map layer) and writes it with the settings used."""

@@ -39,7 +39,7 @@ __all__ = ["relocation_settings", "compute_plan", "run_relocation_plan", "export
            "park_fn_rows", "fn_at", "EXPORT_FORMATS", "clear_cache"]
 
 Progress = Callable[[str, int, int], None]
-EXPORT_FORMATS = (".gpkg", ".csv", ".xlsx")
+EXPORT_FORMATS = (".gpkg", ".csv", ".xlsx", ".png")
 
 
 def relocation_settings(settings: Any = None):  # noqa: ANN201 - a RelocationSettings
@@ -504,12 +504,16 @@ def public_parks(parks: list[dict[str, Any]], tier: str) -> list[dict[str, Any]]
 
 def export_plan(plan: Any, out: Path, *, tier: str = "restricted") -> Path:
     """Write the plan: GeoPackage (layers ``relocation_cases`` and ``relocation_parks``), CSV (the cases,
-    geometry as WKT) or xlsx (sheets cases, parks, benefit, settings). ``tier``: who reads the file (the
-    CLI's operator holds the database: restricted)."""
+    geometry as WKT), xlsx (sheets cases, parks, park_fn, site_checks, benefit, settings) or PNG (the
+    F-N before, dashed, and after, solid, of every park the plan touches, with the GB 36894 lines:
+    restricted, like the curves). ``tier``: who reads the file (the CLI's operator holds the database:
+    restricted)."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in EXPORT_FORMATS:
         raise InvalidInput(f"relocation plan output {out.name!r}: give a path ending in {', '.join(EXPORT_FORMATS)}")
+    if suffix == ".png":
+        return _plot_park_fn(plan, out, tier)
     cases = public_cases(plan.cases, tier)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".gpkg":
@@ -554,6 +558,31 @@ def export_plan(plan: Any, out: Path, *, tier: str = "restricted") -> Path:
             pd.DataFrame(_flat({k: v for k, v in plan.settings.items()}), columns=["setting", "value"]).to_excel(
                 xw, sheet_name="settings", index=False)
     return out
+
+
+def _plot_park_fn(plan: Any, out: Path, tier: str) -> Path:
+    """The touched parks' F-N before and after on one plot
+    (:func:`geo_risk.analysis.scenario_diff.plot_fn_before_after`)."""
+    import numpy as np
+
+    from geo_risk.analysis.scenario_diff import plot_fn_before_after
+
+    if tier != "restricted":
+        raise InvalidInput("the parks' F-N curves derive from inventories: the plot is for analysts (restricted)")
+    curves = {}
+    for p in plan.parks.to_dict("records") if len(plan.parks) else []:
+        b, a = p.get("fn_before"), p.get("fn_after")
+        if isinstance(b, dict) and isinstance(a, dict):
+            label = (f"{p.get('park_name') or p['park_id']} ({p['park_id']}): {p['fn_region_before']} → "
+                     f"{p['fn_region_after']}")
+            curves[label] = ((np.asarray(b["n"], float), np.asarray(b["f"], float)),
+                             (np.asarray(a["n"], float), np.asarray(a["f"], float)))
+    if not curves:
+        raise InvalidInput("the plan touches no park's F-N (no firm moved into or out of a park, closed or cut in "
+                           "one), or it was not computed (GEO_RISK_RELOCATION_PARK_FN=false): no plot to write")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return plot_fn_before_after(curves, out, "搬迁方案：园区 F-N 曲线前后 / relocation plan: parks' F-N before and "
+                                "after", "F-N computed now by the risk engine, the stored runs' settings")
 
 
 def _flat(d: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

@@ -13,6 +13,7 @@ from helpers import KEY_OF
 from sqlalchemy import text
 
 from geo_risk.disclosure import OPEN
+from geo_risk.errors import InvalidInput
 from geo_risk.relocation_plan import compute_plan, export_plan
 from geo_risk.store.db import get_engine
 
@@ -110,6 +111,11 @@ def test_exports_per_tier(city_client: TestClient, city_url: str, tmp_path: Path
     assert "park_fn" not in pd.ExcelFile(tmp_path / "public.xlsx").sheet_names
     public_parks = pd.read_excel(tmp_path / "public.xlsx", sheet_name="parks")
     assert public_parks["fn_region_after"].isna().all()
+    # the parks' F-N before/after plot: for the analyst's file only
+    png = export_plan(plan, tmp_path / "fn.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    with pytest.raises(InvalidInput, match="restricted"):
+        export_plan(plan, tmp_path / "public.png", tier="public")
 
 
 def test_new_sites_are_siting_checked_and_the_receiving_parks_fn_is_restricted(city_client: TestClient,
