@@ -8,7 +8,8 @@ and a 500 (a ``datetime`` offset PostgreSQL cannot hold). Now the CLI runs every
 fuzzing, stateful) with every check over every operation of the served document, as an anonymous
 caller and with an analyst key, on the graded sample city, and any finding fails the test.
 
-The two operations that start long work (``POST /api/v1/risk/runs``, ``POST /api/v1/loads``) are
+The operations that start long work (``POST /api/v1/risk/runs``, ``POST /api/v1/loads``, the siting
+check, scenarios and the relocation plan's recompute) are
 left out of the broad run and their documented answers are checked with a few explicit requests:
 no key, a viewer key, a bad body, an oversize upload — each validated by schemathesis against the
 document (status, media type, body schema, headers).
@@ -53,7 +54,8 @@ SCHEMATHESIS = [sys.executable, "-m", "schemathesis.cli"]
 LONG_RUNS = {("POST", "/api/v1/risk/runs"): "start_run_api_v1_risk_runs_post",
              ("POST", "/api/v1/loads"): "create_load_api_v1_loads_post",
              ("POST", "/api/v1/siting-check"): "siting_check_api_v1_siting_check_post",
-             ("POST", "/api/v1/scenarios"): "post_scenario_api_v1_scenarios_post"}
+             ("POST", "/api/v1/scenarios"): "post_scenario_api_v1_scenarios_post",
+             ("POST", "/api/v1/relocation-plan"): "post_plan_api_v1_relocation_plan_post"}
 MAX_EXAMPLES = 15
 #: The enterprise given a stored QRA run.
 RUN_ENTERPRISE = "ENT-0002"
@@ -76,7 +78,14 @@ def app(city_url: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN20
     # Result layers hold features (an empty one cannot be exported as GeoJSON: a 422 for a valid request).
     analyse(city_url, only=["conflicts", "clusters"])
     run_zoning(city_url, settings=Settings(zoning_h3_fine_resolution=None), data_dir=tmp_path_factory.mktemp("zoning"))
-    return create_app(Settings(database_url=city_url, api_keys=ROLE_KEYS), database_url=city_url)
+    settings = Settings(database_url=city_url, api_keys=ROLE_KEYS)
+    # The relocation plan is stored, as a service keeps it: GET answers the stored plan in milliseconds,
+    # where computing it first (a siting check per shortlisted firm and park, each park's F-N twice)
+    # takes tens of seconds, past the response-time check.
+    from geo_risk.relocation_plan import run_relocation_plan
+
+    run_relocation_plan(city_url, settings=settings, data_dir=tmp_path_factory.mktemp("relocation"))
+    return create_app(settings, database_url=city_url)
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +157,6 @@ def test_schemathesis_all_checks_find_nothing(served: str, document: dict, role:
            "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
     run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=420, check=False)
     out = run.stdout + run.stderr
-    print(out)  # DEBUGTMP
     assert run.returncode == 0, out[-6000:]
     tested = re.search(r"Tested: (\d+)", out)
     assert tested and int(tested[1]) == len(_operations(document)) - len(LONG_RUNS), out[-2000:]
@@ -242,6 +250,17 @@ def test_scenario_answers_as_documented(schema, body: dict, status: int, needle:
         assert needle in json.dumps(r.json(), ensure_ascii=False), r.json()
     else:
         assert r.json()["verdict"]["ir"] in ("lowered", "unchanged") and "ir_difference" not in r.json()
+
+
+def test_relocation_recompute_answers_as_documented(schema) -> None:  # noqa: ANN001
+    # recomputing the plan runs siting checks and park QRAs (tens of seconds): left out of the broad run
+    for headers, status in (({}, 401), ({"X-API-Key": KEY_OF["viewer"]}, 403)):
+        r = _call_and_check(schema, "POST", "/api/v1/relocation-plan", headers=headers)
+        assert r.status_code == status, r.text
+    r = _call_and_check(schema, "POST", "/api/v1/relocation-plan", headers={"X-API-Key": KEY_OF["analyst"]},
+                        timeout=300)
+    assert r.status_code == 200 and r.json()["current"] is True, r.text
+    assert r.json()["summary"].startswith("relocation plan:"), r.json()["summary"]
 
 
 # -- what the broad run checks, spelled out ------------------------------------------------------
