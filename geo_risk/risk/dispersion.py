@@ -39,6 +39,13 @@ Bounded clouds (issue 13)
   state's kilometres of width and upwind extent. (Before 2.5.0 the criterion also took the
   plume's half-width, which made a larger rate switch to the puff everywhere: the flammable
   reach of a dense plume fell as the rate rose.)
+* **The toxic load of a dense puff beyond x_t** (model 2.6.0, dense-gas-and-puffs.md §1.7c, CHOICE):
+  the passive puff that carries it on has the along-wind σx whose Gaussian passage gives the dense
+  cloud's load ∫cⁿ dt at x_t (same peak), and σy·σz that give the centreline concentration c_t with
+  the whole mass; each σ grows from its own virtual distance. Continuous at x_t and non-increasing
+  downwind (n ≥ 1). (Before 2.6.0 the one virtual source of the concentration match set σx too:
+  100 t of flashing ammonia in F1.5 had σx = 1.65 km at x_t, a passage 3.8× the dense cloud's, and
+  its lethality rose from 0.06 to 0.41 across x_t.)
 * **Passive puff with a finite initial volume** V0 = M/c_s (c_s the source concentration, kg/m³):
   σ0 = (2V0/(2π)^{3/2})^{1/3} so that the ground-level peak starts at c_s, each σ from its own
   virtual source σ_i(x + x_vi) (docs/standards/dense-gas-and-puffs.md §2.1, a derived project choice), along-wind spread
@@ -88,6 +95,7 @@ __all__ = [
     "DENSE_GAS_FLAG",
     "FAR_FIELD_CHOICE",
     "FINITE_RELEASE_RULE",
+    "PUFF_LOAD_MATCH",
     "DenseGasCheck",
     "briggs_sigma_y_m",
     "briggs_sigma_z_m",
@@ -132,6 +140,12 @@ FINITE_RELEASE_RULE = ("a dense release of duration t_d: the steady plume where 
                        "and the puff of the whole release where ≤ 0.6 (UNCONFIRMED), log-linear in u10·t_d/d between "
                        "(CHOICE); d the receptor's distance from the source; the plume's top-hat no wider and no "
                        "farther upwind than the whole release spreads as a Britter–McQuaid puff (CHOICE)")
+#: The toxic load of a dense puff at its passive handover (model 2.6.0, docs/standards/dense-gas-and-puffs.md §1.7c),
+#: as stated on its outputs: continuous at x_t and non-increasing downwind on the axis.
+PUFF_LOAD_MATCH = ("a dense puff's toxic load beyond the transition: the passive puff of the whole mass whose "
+                   "along-wind sigma gives the dense cloud's load at x_t and whose sigma_y·sigma_z gives its "
+                   "centreline concentration, each sigma grown from its own virtual distance (CHOICE): the load "
+                   "is continuous at x_t and non-increasing downwind")
 _REACH_MIN_M = 0.1
 DISPERSION_CONSTANTS_FILE = "dispersion_constants.csv"
 
@@ -789,6 +803,7 @@ class Cloud:
     puff_version: Cloud | None = None
     _cumulative: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     _memo: dict[str, float] = field(default_factory=dict, repr=False)
+    _load_match: dict[tuple[float, float], tuple[float, float] | None] = field(default_factory=dict, repr=False)
 
     # -- statements --------------------------------------------------------------------------
 
@@ -808,6 +823,8 @@ class Cloud:
                     f"concentration (CHOICE, {FAR_FIELD_CHOICE})")
             if self.puff_version is not None:
                 text += f"; {FINITE_RELEASE_RULE}"
+            if self.model == "dense_puff":
+                text += f"; {PUFF_LOAD_MATCH}"
         elif self.model == "passive_puff":
             text = ("passive Gaussian puff (CCPS puff sigmas, no urban variant) with a finite initial volume "
                     f"(source concentration {self.source_concentration_kg_m3:.3g} kg/m³) and along-wind spread")
@@ -841,12 +858,70 @@ class Cloud:
     def _gauss_puff_load(self, x: np.ndarray, y: np.ndarray, z: float, n: float, scale: float, cap: float
                          ) -> np.ndarray:
         down = x > 0
-        sx, _, _ = self._gauss_puff_sigmas(np.where(down, x, 1.0))
-        peak = self._gauss_puff_peak(x, y, z)
+        match = self._far_load_match(n, cap) if self.model == "dense_puff" else None
+        if match is None:
+            sx, _, _ = self._gauss_puff_sigmas(np.where(down, x, 1.0))
+            peak = self._gauss_puff_peak(x, y, z)
+        else:  # model 2.6.0: the far-field puff of the load, matched on the dense load at x_t (§1.7c)
+            s_x, s_yz = match
+            xs = np.where(down, x, self.transition_m) - self.transition_m
+            sx = puff_sigmas_m(xs + s_x, self.weather.stability, 0.0, True)[0]
+            _, sy, sz = puff_sigmas_m(xs + s_yz, self.weather.stability, 0.0, True)
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                c = (self.spec.amount / ((2 * np.pi) ** 1.5 * sx * sy * sz) * np.exp(-(y**2) / (2 * sy**2))
+                     * _vertical(np.asarray(z, dtype=float), self.spec.height_m, sz))
+            peak = np.where(down, np.minimum(np.nan_to_num(c, nan=0.0), self.source_concentration_kg_m3), 0.0)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             window = erf(self.u * cap * math.sqrt(n) / (2 * math.sqrt(2) * sx)) if math.isfinite(cap) else 1.0
             dose = (scale * peak) ** n * math.sqrt(2 * math.pi / n) * sx / self.u * window
         return np.where(down, dose, 0.0)
+
+    def _far_load_match(self, n: float, cap: float) -> tuple[float, float] | None:
+        """(s_x, s_yz) m: the virtual travel distances at x_t of the far-field puff of the toxic load ∫cⁿ dt
+        (model 2.6.0, CHOICE, dense-gas-and-puffs.md §1.7c); None when there is nothing to match.
+
+        At the transition x_t the dense puff's centreline load L_t (its cloud-mean history over the
+        receptor's cover, at most ``cap`` s) and concentration c_t are known. The passive puff of the
+        whole mass M that carries them on has the along-wind σx_t with
+        c_tⁿ √(2π/n) σx_t/u · erf(u·cap·√n/(2√2 σx_t)) = L_t (the Gaussian passage with the same peak
+        and the same load), and σy σz = 2M/((2π)^{3/2} σx_t c_t) (the same ground-level peak, mass
+        conserved). σx grows from its own virtual distance s_x (σx(s_x) = σx_t, the §2.2 rule), σy and
+        σz from a common s_yz; beyond x_t each is taken at x − x_t + s. The load is then continuous at
+        x_t and, as every σ grows, non-increasing downwind for n ≥ 1.
+        """
+        key = (float(n), float(cap))
+        if key in self._load_match:
+            return self._load_match[key]
+        from geo_risk.risk.dense_gas import DensePuff
+
+        d: DensePuff = self.dense  # type: ignore[assignment]
+        out: tuple[float, float] | None = None
+        x_t = self.transition_m
+        c_t = min(self.ambient_gas_density_kg_m3 * float(d.ratio_at_edge(x_t)), self.source_concentration_kg_m3)
+        t_in, t_out = d.cover_times_s(np.array([x_t]), np.array([0.0]))
+        if x_t > 0 and c_t > 0 and np.isfinite(t_in[0]):
+            t_grid, cum = self._puff_cumulative(n, 1.0)
+            a = float(t_in[0])
+            b = min(float(t_out[0]), a + cap)
+            duration = (float(np.interp(b, t_grid, cum)) - float(np.interp(a, t_grid, cum))) / c_t**n  # s
+            u, stab = self.u, self.weather.stability
+
+            def passage(sx: float) -> float:  # ∫(c/c_peak)ⁿ dt of a Gaussian passage of along-wind σx, s
+                window = math.erf(u * cap * math.sqrt(n) / (2 * math.sqrt(2) * sx)) if math.isfinite(cap) else 1.0
+                return math.sqrt(2 * math.pi / n) * sx / u * window
+
+            if duration > 0:
+                sx_t = _bisect_log(lambda s: -passage(s), -duration, 1e-3, 1e8)
+                s_x = _bisect_log(lambda s: -float(puff_sigmas_m(s, stab, 0.0, True)[0]), -sx_t, 1e-3, 1e8)
+                syz = 2 * self.spec.amount / ((2 * math.pi) ** 1.5 * sx_t * c_t)
+
+                def yz(s: float) -> float:
+                    _, sy, sz = puff_sigmas_m(s, stab, 0.0, True)
+                    return -float(sy * sz)
+
+                out = (s_x, _bisect_log(yz, -syz, 1e-3, 1e8))
+        self._load_match[key] = out
+        return out
 
     # -- dense pieces -------------------------------------------------------------------------
 

@@ -106,9 +106,10 @@ __all__ = [
 ]
 
 #: Version of the consequence models and their parameter tables; goes into every result's metadata.
-MODEL_VERSION = ("geo_risk.risk consequence models 2.5.0 (data tables v3, issue 13; toxic liquid pools evaporate; "
+MODEL_VERSION = ("geo_risk.risk consequence models 2.6.0 (data tables v3, issue 13; toxic liquid pools evaporate; "
                  "liquefied gases flash with aerosol; a vessel of stated capacity fails full; pools evaporate at "
-                 "each weather class's wind; a finite dense release blends plume and puff continuously)")
+                 "each weather class's wind; a finite dense release blends plume and puff continuously; a dense "
+                 "puff's toxic load is continuous at its passive handover)")
 
 STABILITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
 """Pasquill stability classes, A (very unstable) to F (stable)."""

@@ -121,7 +121,13 @@ import pandas as pd
 from geo_risk.chemicals import chemical_properties, resolve
 from geo_risk.disclosure import restricted
 from geo_risk.errors import GeoRiskError, InvalidInput
-from geo_risk.risk.dispersion import FAR_FIELD_CHOICE, FINITE_RELEASE_RULE, advection_speed_m_s, reach_box_m
+from geo_risk.risk.dispersion import (
+    FAR_FIELD_CHOICE,
+    FINITE_RELEASE_RULE,
+    PUFF_LOAD_MATCH,
+    advection_speed_m_s,
+    reach_box_m,
+)
 from geo_risk.risk.fires import fireball_diameter_m, fireball_duration_s
 from geo_risk.risk.grid import Event, Source
 from geo_risk.risk.lethality import (
@@ -1383,6 +1389,9 @@ def _assumptions(
         "dense_gas_far_field": {"rule": f"passive Gaussian from a virtual source matched on the centreline "
                                         f"concentration at the Britter–McQuaid transition; {FAR_FIELD_CHOICE}",
                                 "status": "CHOICE", "reference": "docs/standards/dense-gas-and-puffs.md §1.7a"},
+        # the toxic load of a dense puff at its passive handover (issue 13, model 2.6.0)
+        "dense_gas_puff_load_handover": {"rule": PUFF_LOAD_MATCH, "status": "CHOICE",
+                                         "reference": "docs/standards/dense-gas-and-puffs.md §1.7c"},
         # a dense release of finite duration between plume and puff (issue 13, model 2.5.0)
         "dense_gas_finite_release": {"rule": FINITE_RELEASE_RULE, "status": "CHOICE (2.5: C1; 0.6: UNCONFIRMED)",
                                      "reference": "docs/standards/dense-gas-and-puffs.md §1.2a"},

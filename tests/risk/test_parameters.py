@@ -300,8 +300,9 @@ def test_loaders_return_frozen_values() -> None:
 
 
 def test_version_and_digest() -> None:
-    # issue 13 (2.1: toxic pools; 2.2: flash; 2.3: a vessel of stated capacity fails full; 2.4: evaporation per class)
-    assert isinstance(MODEL_VERSION, str) and "2.5.0" in MODEL_VERSION
+    # issue 13 (2.1: toxic pools; 2.2: flash; 2.3: a vessel of stated capacity fails full; 2.4: evaporation per class;
+    # 2.5: finite dense releases blend plume and puff; 2.6: a dense puff's toxic load is continuous at the handover)
+    assert isinstance(MODEL_VERSION, str) and "2.6.0" in MODEL_VERSION
     d = parameters_digest()
     assert len(d) == 64 and int(d, 16) >= 0
     assert parameters_digest() == d
