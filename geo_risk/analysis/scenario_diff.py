@@ -484,7 +484,7 @@ def plot_fn_before_after(curves: Mapping[str, tuple[tuple[np.ndarray, np.ndarray
     ``curves``: label → ((N, F) before, (N, F) after), F per year; an empty curve (no death toll ≥ 1)
     is not drawn and the legend says so.
     """
-    from geo_risk.risk.societal import pyplot_with_cjk_fonts
+    from geo_risk.risk.societal import footnote, pyplot_with_cjk_fonts
     from geo_risk.standards.gb36894 import SOCIETAL_RISK_CRITERION
 
     crit = SOCIETAL_RISK_CRITERION
@@ -526,8 +526,7 @@ def plot_fn_before_after(curves: Mapping[str, tuple[tuple[np.ndarray, np.ndarray
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0)
     text = (f"虚线：情景前；实线：情景后 / dashed: before; solid: after. GB 36894 F-N lines: {crit.confidence} "
             "(advisory). ")
-    fig.text(0.01, 0.01, (text + note).strip(), fontsize=6.5, wrap=True)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, footnote(fig, (text + note).strip()), 1, 1))
     path = Path(path)
     fig.savefig(path, format="png")
     plt.close(fig)

@@ -138,6 +138,20 @@ def pyplot_with_cjk_fonts():  # noqa: ANN201 - matplotlib.pyplot
     return plt
 
 
+def footnote(fig, note: str, fontsize: float = 6.5) -> float:  # noqa: ANN001 - a matplotlib Figure
+    """Write ``note`` across the bottom of ``fig``, wrapped to the figure's width; return the share of the
+    figure's height it takes (give it to ``tight_layout(rect=(0, share, 1, 1))`` so the axes stay clear)."""
+    import textwrap
+
+    width_pt = fig.get_figwidth() * 72.0
+    # about 0.5 em per Latin character at this size; CJK characters are wider, so leave a margin
+    chars = max(40, int(width_pt / (0.52 * fontsize)))
+    lines = textwrap.wrap(note, chars) or [""]
+    fig.text(0.01, 0.008, "\n".join(lines), fontsize=fontsize, va="bottom")
+    line_in = fontsize * 1.3 / 72.0
+    return min(0.45, (len(lines) * line_in + 0.12) / fig.get_figheight())
+
+
 def plot_fn(
     curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
     path: Path,
@@ -176,8 +190,7 @@ def plot_fn(
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="upper right", fontsize=8)
     note = f"GB 36894 F-N lines: {criterion.confidence} (advisory). {assumptions}".strip()
-    fig.text(0.01, 0.01, note, fontsize=6.5, wrap=True)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.tight_layout(rect=(0, footnote(fig, note), 1, 1))
     path = Path(path)
     fig.savefig(path, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
