@@ -258,17 +258,12 @@ def stored_runs(url: str) -> pd.DataFrame:
 
 def largest_n_outcome(data: dict[str, Any], enterprise: str, criteria: str) -> str:
     """The event and weather class behind an enterprise's largest N, recomputed per event."""
-    from geo_risk.risk.dispersion import terrain_by_land_use
+    from geo_risk.risk.run import scope_scenarios
     from geo_risk.risk_runs import _scope_inputs
 
     settings = RiskSettings()
     inputs = _scope_inputs(data, "enterprise", enterprise, [enterprise], criteria, settings.cell_m)
-    positions = {uid: (g.centroid.x, g.centroid.y) for uid, g in inputs.units.geometry.items()}
-    terrains = terrain_by_land_use(positions, inputs.residential, settings.terrain)
-    units = inputs.units.drop(columns="geometry").assign(
-        dispersion_terrain=[terrains[u].terrain for u in inputs.units.index],
-        dispersion_terrain_note=[terrains[u].note for u in inputs.units.index])
-    built = build_scenarios(units, inputs.inventory, positions)
+    built, _ = scope_scenarios(inputs, settings)
     px, py, presence = inputs.places[:3]  # type: ignore[index]
     model = settings.population_model()
     people = model.split(presence)

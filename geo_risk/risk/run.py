@@ -393,23 +393,28 @@ def _grid_for(sources: Sequence[Any], rose: WindRose, settings: RiskSettings, cr
     return Grid.covering(bounds, cell, crs), note
 
 
-def assess_scope(inputs: ScopeInputs, settings: RiskSettings | None = None) -> ScopeResult:
-    """Run the QRA of one scope. Raises InvalidInput when no unit can be modelled."""
-    from geo_risk.risk.parameters import model_metadata
+def scope_scenarios(inputs: ScopeInputs, settings: RiskSettings) -> tuple[Any, dict[Any, Any]]:
+    """The scope's scenarios (:func:`build_scenarios`) and each unit's terrain: a unit disperses over the
+    terrain of the built-up land around it (Briggs rural/urban; issue 13 item 8, :func:`terrain_by_land_use`)."""
+    from geo_risk.risk.dispersion import terrain_by_land_use
     from geo_risk.risk.scenarios import build_scenarios
 
-    settings = settings or RiskSettings()
-    if inputs.criteria not in ("new", "existing"):
-        raise InvalidInput(f"criteria must be 'new' or 'existing'; got {inputs.criteria!r}")
     positions = {uid: (g.centroid.x, g.centroid.y) for uid, g in inputs.units.geometry.items()}
-    # Briggs rural/urban per unit from the built-up land around it (issue 13 item 8; dispersion.py)
-    from geo_risk.risk.dispersion import terrain_by_land_use
-
     terrains = terrain_by_land_use(positions, inputs.residential, settings.terrain)
     units = inputs.units.drop(columns="geometry").assign(
         dispersion_terrain=[terrains[u].terrain for u in inputs.units.index],
         dispersion_terrain_note=[terrains[u].note for u in inputs.units.index])
-    built = build_scenarios(units, inputs.inventory, positions)
+    return build_scenarios(units, inputs.inventory, positions), terrains
+
+
+def assess_scope(inputs: ScopeInputs, settings: RiskSettings | None = None) -> ScopeResult:
+    """Run the QRA of one scope. Raises InvalidInput when no unit can be modelled."""
+    from geo_risk.risk.parameters import model_metadata
+
+    settings = settings or RiskSettings()
+    if inputs.criteria not in ("new", "existing"):
+        raise InvalidInput(f"criteria must be 'new' or 'existing'; got {inputs.criteria!r}")
+    built, terrains = scope_scenarios(inputs, settings)
     model_meta = model_metadata()
     # the risk-field engine's version is part of the model version stamped on every output
     model_meta = {**model_meta, "model_version": f"{model_meta['model_version']}; {ENGINE_VERSION}",
