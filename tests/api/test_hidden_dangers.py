@@ -285,3 +285,22 @@ def test_an_updated_register_updates_only_with_update(register: str, tmp_path: P
     assert tuple(last) == ("rectifying", "closed", "imported from register_v2.csv") and closed_at is not None
     view = _view(register, "hidden_dangers_map", REF)  # ENT-0001's two items are both closed now
     assert "ENT-0001" not in view and view["ENT-0005"] == BY_HAND["ENT-0005"]
+
+
+def test_deleting_an_enterprise_keeps_its_register(register: str) -> None:
+    """The register outlives a careless delete (migration 0015): deleting an enterprise that has hidden
+    dangers fails at commit and changes nothing (0013 cascaded: the register went with the enterprise)."""
+    import sqlalchemy.exc
+
+    with get_engine(register).connect() as conn:
+        ent = conn.execute(text("SELECT enterprise_id FROM hidden_dangers ORDER BY id LIMIT 1")).scalar_one()
+        before = conn.execute(text("SELECT count(*) FROM hidden_dangers WHERE enterprise_id = :e"),
+                              {"e": ent}).scalar_one()
+    assert before > 0
+    with pytest.raises(sqlalchemy.exc.IntegrityError, match="hidden_dangers_enterprise_id_fkey"), \
+            get_engine(register).begin() as conn:
+        conn.execute(text("DELETE FROM enterprises WHERE id = :e"), {"e": ent})
+    with get_engine(register).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM enterprises WHERE id = :e"), {"e": ent}).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM hidden_dangers WHERE enterprise_id = :e"),
+                            {"e": ent}).scalar_one() == before

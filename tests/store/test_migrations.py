@@ -24,7 +24,7 @@ def _tables(url: str) -> set[str]:
 
 def test_upgrade_creates_every_table_with_gist_indexes_and_4326(empty_db_url: str) -> None:
     migrate(empty_db_url)
-    assert current_revision(empty_db_url) == head_revision() == "0014"
+    assert current_revision(empty_db_url) == head_revision() == "0015"
     assert _tables(empty_db_url) == EXPECTED
     with get_engine(empty_db_url).connect() as conn:
         gist = {
