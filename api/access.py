@@ -1,6 +1,7 @@
 """Access, defined once: API keys with roles, and the disclosure tiers of data.
 
-Roles (``geo_risk.settings.ROLES``, increasing rights): viewer < analyst < editor < admin. A key and
+Roles (``geo_risk.settings.ROLES``, increasing rights): viewer < analyst < editor < admin; ``sensor``
+(off the ladder) may post readings and reads what the public reads. A key and
 its role come from ``GEO_RISK_API_KEYS`` (JSON ``{"key": "role"}``), sent as ``X-API-Key: <key>`` or
 ``Authorization: Bearer <key>``. A request without a key is anonymous.
 
@@ -22,7 +23,7 @@ from fastapi import Depends, Request
 
 from api.deps import get_app_settings
 from geo_risk.errors import GeoRiskError
-from geo_risk.settings import ROLES, Settings
+from geo_risk.settings import ROLES, SENSOR_ROLE, Settings
 
 __all__ = [
     "Principal",
@@ -70,7 +71,8 @@ class Principal:
     key_id: str | None = None  # a non-secret label of the key (its first 4 characters) for the audit
 
     def has(self, role: str) -> bool:
-        return self.role is not None and ROLES.index(self.role) >= ROLES.index(role)
+        """At least ``role`` on the ladder viewer < analyst < editor < admin (a sensor key is not on it)."""
+        return self.role in ROLES and ROLES.index(self.role) >= ROLES.index(role)
 
     @property
     def tier(self) -> str:
@@ -118,16 +120,20 @@ async def current_principal(request: Request, settings: Settings = Depends(get_a
     return principal_for_key(key_from_headers(request.scope["headers"]), settings)
 
 
-def require_role(role: str):  # noqa: ANN201
-    """A dependency that admits callers with at least ``role``."""
+def require_role(role: str, also: tuple[str, ...] = ()):  # noqa: ANN201
+    """A dependency that admits callers with at least ``role``, and those whose role is in ``also``
+    (roles off the ladder, e.g. ``SENSOR_ROLE`` for posting readings)."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; valid: {ROLES}")
+    if any(r != SENSOR_ROLE for r in also):
+        raise ValueError(f"unknown role(s) in also {also!r}; valid: ({SENSOR_ROLE!r},)")
+    wanted = f"{role!r} or above" + "".join(f", or {r!r}" for r in also)
 
     def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.role is None:
-            raise Unauthorized(f"this action needs an API key with role {role!r} or above (X-API-Key header)")
-        if not principal.has(role):
-            raise Forbidden(f"role {principal.role!r} may not do this: it needs {role!r} or above")
+            raise Unauthorized(f"this action needs an API key with role {wanted} (X-API-Key header)")
+        if not (principal.has(role) or principal.role in also):
+            raise Forbidden(f"role {principal.role!r} may not do this: it needs {wanted}")
         return principal
 
     return dependency

@@ -87,7 +87,8 @@ _HEADERS: dict[int, dict[str, Any]] = {
 _REF = "#/components/schemas/ErrorBody"
 _SECURITY_SCHEMES = {
     "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
-               "description": "An API key of GEO_RISK_API_KEYS (role viewer, analyst, editor or admin)"},
+               "description": "An API key of GEO_RISK_API_KEYS (role viewer, analyst, editor or admin; sensor "
+                              "may post readings only)"},
     "Bearer": {"type": "http", "scheme": "bearer", "description": "The same API key as a bearer token"},
 }
 

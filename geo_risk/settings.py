@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-__all__ = ["Settings", "get_settings", "settings_error_message", "PROJECT_ROOT", "ROLES", "ENV_PREFIX"]
+__all__ = ["Settings", "get_settings", "settings_error_message", "PROJECT_ROOT", "ROLES", "SENSOR_ROLE", "ENV_PREFIX"]
 
 #: Every setting is read from the environment variable ``GEO_RISK_<FIELD>`` (upper case).
 ENV_PREFIX = "GEO_RISK_"
@@ -19,6 +19,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 #: Roles in increasing order of rights. Each role has the rights of those before it.
 ROLES: tuple[str, ...] = ("viewer", "analyst", "editor", "admin")
+#: A role outside the ladder: a sensor gateway's key may post readings (``POST /api/v1/readings``) and
+#: otherwise reads only what the public reads — no analyst key needs to sit in field equipment.
+SENSOR_ROLE = "sensor"
 
 
 class Settings(BaseSettings):
@@ -284,9 +287,9 @@ class Settings(BaseSettings):
     @classmethod
     def _roles_known(cls, keys: dict[str, str]) -> dict[str, str]:
         problems = []
-        bad = sorted({str(r) for r in keys.values() if r not in ROLES})
+        bad = sorted({str(r) for r in keys.values() if r not in ROLES and r != SENSOR_ROLE})
         if bad:
-            problems.append(f"unknown role(s) {bad}; valid roles are {list(ROLES)}")
+            problems.append(f"unknown role(s) {bad}; valid roles are {[*ROLES, SENSOR_ROLE]}")
         short = sum(len(k) < 8 for k in keys)
         if short:  # the keys themselves are secrets: never repeated
             problems.append(f"every key must be at least 8 characters long ({short} of {len(keys)} shorter)")

@@ -4,8 +4,9 @@ The same checks and store as the MQTT ingest (:class:`geo_risk.monitoring.ingest
 answer counts the readings stored, the duplicates (already stored: a repeated delivery is harmless)
 and the rejected ones, each with its reason (unknown sensor, unit mismatch, from the future,
 malformed, not finite, older than the retention). Bad readings never fail the batch: the good ones
-are stored, the bad ones counted and recorded in ``reading_rejects``. Needs an analyst key (or
-above); the body is capped at ``GEO_RISK_MAX_UPLOAD_MB`` like every upload.
+are stored, the bad ones counted and recorded in ``reading_rejects``. Needs a sensor key (role
+``sensor``: it may post readings and nothing more) or an analyst key (or above); the body is capped at
+``GEO_RISK_MAX_UPLOAD_MB`` like every upload.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from api.errors import PayloadTooLarge
 from api.input_guard import check_content_length
 from api.openapi import errors
 from geo_risk.errors import InvalidInput
-from geo_risk.settings import Settings
+from geo_risk.settings import SENSOR_ROLE, Settings
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
 
@@ -107,7 +108,7 @@ def _ingestor(request: Request, settings: Settings, url: str):  # noqa: ANN202
 )
 async def post_readings(
     request: Request,
-    principal: Annotated[Principal, Depends(require_role("analyst"))],
+    principal: Annotated[Principal, Depends(require_role("analyst", also=(SENSOR_ROLE,)))],
     settings: Annotated[Settings, Depends(get_app_settings)],
     url: Annotated[str, Depends(get_database_url)],
 ) -> ReadingsAnswer:

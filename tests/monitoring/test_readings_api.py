@@ -15,10 +15,14 @@ from api.app import create_app
 from geo_risk.settings import Settings
 from geo_risk.store.db import get_engine
 
+#: A sensor gateway's key (role ``sensor``, off the viewer < … < admin ladder).
+SENSOR_KEY = "sensor-gateway-key-1"
+
 
 @pytest.fixture(scope="module")
 def client(monitoring_url: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=monitoring_url, api_keys=ROLE_KEYS, max_upload_mb=0.05)
+    settings = Settings(database_url=monitoring_url, api_keys={**ROLE_KEYS, SENSOR_KEY: "sensor"},
+                        max_upload_mb=0.05)
     with TestClient(create_app(settings, database_url=monitoring_url)) as c:
         yield c
 
@@ -27,7 +31,7 @@ def _post(client: TestClient, body: object, role: str | None = "analyst", conten
     data = body if isinstance(body, (bytes, str)) else json.dumps(body)
     headers = {"Content-Type": content_type}
     if role:
-        headers["X-API-Key"] = KEY_OF[role]
+        headers["X-API-Key"] = SENSOR_KEY if role == "sensor" else KEY_OF[role]
     return client.post("/api/v1/readings", content=data, headers=headers)
 
 
@@ -88,8 +92,14 @@ def test_roles_media_type_and_cap(client: TestClient) -> None:
     ok = [{"sensor_id": "U1-PT", "ts": datetime.now(UTC).isoformat(), "value": 1}]
     assert _post(client, ok, role=None).status_code == 401
     assert _post(client, ok, role="viewer").status_code == 403
-    for role in ("analyst", "editor", "admin"):
+    for role in ("sensor", "analyst", "editor", "admin"):
         assert _post(client, ok, role=role).status_code == 200
+    # a sensor key posts readings and reads only what the public reads
+    sensor = {"X-API-Key": SENSOR_KEY}
+    assert client.get("/collections/inventory/items", headers=sensor).status_code == 404
+    assert client.get("/collections/inventory/items", headers={"X-API-Key": KEY_OF["analyst"]}).status_code == 200
+    r = client.post("/api/v1/relocation-plan", headers=sensor)
+    assert r.status_code == 403 and "'sensor' may not do this" in r.json()["detail"], r.text
     r = _post(client, ok, content_type="application/xml")
     assert r.status_code == 422 and "application/json or text/csv" in r.json()["detail"]
     big = [{"sensor_id": "U1-PT", "ts": 1796533200 + k, "value": 1} for k in range(2000)]  # > 0.05 MB
